@@ -1,0 +1,183 @@
+// Domain types shared by every process (main, preload, renderer, CLI).
+// Coordinates: right-handed OpenCV camera convention (x right, y down, z forward)
+// as the model predicts; three.js / export conversions happen at the edges.
+// Matrices are row-major arrays of 16 numbers.
+
+import type { StudioErrorInfo } from './errors';
+
+export type SceneKind = 'video' | 'photos' | 'pointcloud';
+
+/** Where a scene came from. Video fields are null for photo folders and point clouds. */
+export interface SourceInfo {
+  fileName: string;
+  sha256: string;
+  bytes: number;
+  container: string | null;
+  codec: string | null;
+  /** Stored (coded) size, before the rotation tag is applied. */
+  codedWidth: number | null;
+  codedHeight: number | null;
+  /** Size as displayed, after rotation. */
+  width: number | null;
+  height: number | null;
+  /** Display rotation in degrees (0, 90, 180, 270), clockwise. */
+  rotation: number;
+  fps: number | null;
+  durationS: number | null;
+  variableFrameRate: boolean;
+  hasAudio: boolean;
+}
+
+export interface SceneSummary {
+  id: string;
+  name: string;
+  kind: SceneKind;
+  createdAt: string; // ISO 8601
+  updatedAt: string;
+  frameCount: number;
+  pointCount: number;
+  hasCameras: boolean;
+  /** Frame whose thumbnail represents the scene, if it has frames. */
+  thumbnailFrameId: string | null;
+  /** Metres per model unit, once the user has set a known distance. */
+  metresPerUnit: number | null;
+}
+
+export interface FrameInfo {
+  id: string;
+  index: number;
+  /** Presentation time in the source video, seconds (null for photos). */
+  timestampS: number | null;
+  /** Size as displayed (rotation applied). */
+  width: number;
+  height: number;
+  /** Variance of the Laplacian of the grey image: higher is sharper. */
+  blurScore: number;
+  /** Selected for reconstruction (blurry and near-duplicate frames are not). */
+  selected: boolean;
+  fileName: string | null;
+}
+
+export interface CameraInfo {
+  frameId: string | null;
+  frameIndex: number;
+  /** 4x4 camera-to-world, row-major, OpenCV camera axes. */
+  worldFromCamera: number[];
+  /** Pinhole intrinsics in pixels of the image the model saw (null when unknown). */
+  intrinsics: { fx: number; fy: number; cx: number; cy: number; width: number; height: number } | null;
+}
+
+export interface ReconstructionInfo {
+  id: string;
+  modelId: string;
+  precision: string;
+  executionProvider: string;
+  createdAt: string;
+  /** Resolution of the per-frame point maps. */
+  mapWidth: number;
+  mapHeight: number;
+  timingsMs: Record<string, number>;
+}
+
+export interface SceneDetail extends SceneSummary {
+  source: SourceInfo | null;
+  frames: FrameInfo[];
+  cameras: CameraInfo[];
+  /** Axis-aligned bounds of the point cloud in scene units, null when it has none. */
+  bounds: { min: [number, number, number]; max: [number, number, number] } | null;
+  reconstruction: ReconstructionInfo | null;
+}
+
+export type JobKind = 'import' | 'reconstruct' | 'export' | 'ask' | 'convert';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobInfo {
+  id: string;
+  kind: JobKind;
+  /** Short human title, e.g. "Import arkit-portrait.mov". */
+  title: string;
+  sceneId: string | null;
+  status: JobStatus;
+  /** 0..1 */
+  progress: number;
+  stage: string;
+  /** One readable line: what happened or what is happening. */
+  message: string;
+  error: StudioErrorInfo | null;
+  createdAt: string;
+  finishedAt: string | null;
+  /** Job-specific result (e.g. { sceneId } for an import). */
+  result: Record<string, unknown> | null;
+}
+
+export const MARKER_COLORS = ['red', 'blue', 'green', 'yellow', 'purple', 'orange'] as const;
+export type MarkerColor = (typeof MARKER_COLORS)[number];
+
+/** A coloured point the user placed on a frame, in displayed-frame pixels. */
+export interface Marker {
+  color: MarkerColor;
+  frameIndex: number;
+  x: number;
+  y: number;
+}
+
+export interface GeometricEvidence {
+  label: string;
+  value: number;
+  unit: 'metres' | 'model units';
+}
+
+export interface QaEntry {
+  id: string;
+  sceneId: string;
+  question: string;
+  answer: string;
+  markers: Marker[];
+  evidence: GeometricEvidence[];
+  modelId: string;
+  precision: string;
+  executionProvider: string;
+  timingsMs: Record<string, number>;
+  createdAt: string;
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  path: string;
+  precision: string;
+  /** Whether the model can answer questions (has the chat graphs) and reconstruct. */
+  capabilities: { reconstruct: boolean; chat: boolean };
+  installedAt: string;
+  active: boolean;
+}
+
+export interface FfmpegInfo {
+  source: 'setting' | 'env' | 'ffmpeg-static' | '@ffmpeg-installer/ffmpeg' | 'system';
+  ffmpegPath: string;
+  ffprobePath: string;
+  version: string;
+}
+
+export interface AppInfo {
+  version: string;
+  libraryPath: string;
+  ffmpeg: FfmpegInfo | null;
+  /** e.g. ['cpu'] or ['cuda', 'cpu'] */
+  executionProviders: string[];
+  mode: 'electron' | 'web' | 'cli';
+}
+
+export interface ExportResult {
+  exportId: string;
+  fileName: string;
+  bytes: number;
+  format: 'ply' | 'glb';
+  pointCount: number;
+}
+
+/** Server-pushed events; every transport delivers the same stream. */
+export type StudioEvent =
+  | { type: 'job'; job: JobInfo }
+  | { type: 'scenes-changed' }
+  | { type: 'qa-token'; jobId: string; sceneId: string; text: string };

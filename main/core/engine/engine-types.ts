@@ -1,0 +1,80 @@
+// The contract between the studio core and the model engine (which runs in a
+// worker thread: main/core/engine/engine-worker.ts). Arrays are transferred,
+// not copied. Coordinates: OpenCV camera axes (x right, y down, z forward).
+
+export interface EngineProgress {
+  /** 0..1 over the whole request. */
+  progress: number;
+  /** 'preprocess' | 'dino' | 'geometry-prefill' | 'decoders' | 'heads' | 'vision' | 'prefill' | 'decode' | … */
+  stage: string;
+}
+
+export interface FrameInput {
+  /** Encoded image (JPEG/PNG) as stored in the library, in display orientation. */
+  bytes: Uint8Array;
+  /** For messages only. */
+  name: string;
+}
+
+export interface ReconstructRequest {
+  /** A converted model folder (manifest.json + ONNX graphs + external weights). */
+  modelDir: string;
+  /** In the order the model must see them: frame 0 is the reference frame and fixes the resize target. */
+  frames: FrameInput[];
+  /** 'cpu' | 'cuda' | 'auto' (CUDA when its binaries and a device are present). */
+  executionProvider?: 'cpu' | 'cuda' | 'auto';
+}
+
+export interface ReconstructionOutput {
+  frameCount: number;
+  /** Size of the per-frame maps (the model's input size, e.g. 518x294). */
+  width: number;
+  height: number;
+  /** N x 4 x 4 camera-to-world, row-major. */
+  worldFromCamera: Float32Array;
+  /** N x H x W x 3 point maps in each frame's own camera. */
+  localPoints: Float32Array;
+  /** N x H x W x 3 world points (pose applied to the local points). */
+  worldPoints: Float32Array;
+  /** N x H x W x 3 output of the global point head (frame 0's frame). */
+  globalPoints: Float32Array;
+  /** N x H x W x 3 colours of the resized input images (uint8 RGB). */
+  colors: Uint8Array;
+  executionProvider: string;
+  precision: string;
+  timingsMs: Record<string, number>;
+}
+
+export interface ChatRequest {
+  modelDir: string;
+  frames: FrameInput[];
+  question: string;
+  maxNewTokens?: number;
+  /** 0 = greedy (default, as the official code). */
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  executionProvider?: 'cpu' | 'cuda' | 'auto';
+  /** Reuse the system + geometry + vision prefill of this scene if cached. */
+  prefixCacheKey?: string;
+}
+
+export interface ChatOutput {
+  answer: string;
+  tokenIds: number[];
+  executionProvider: string;
+  precision: string;
+  timingsMs: Record<string, number>;
+  prefixReused: boolean;
+}
+
+export interface MemoryEstimate {
+  /** Bytes the run is expected to need at its peak. */
+  peakBytes: number;
+  /** Bytes available to this process now. */
+  availableBytes: number;
+  fits: boolean;
+  /** Largest frame count that fits at this resolution. */
+  maxFrames: number;
+}
