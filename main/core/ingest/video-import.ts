@@ -1,0 +1,290 @@
+// Video -> frames, in one decode pass of one ffmpeg process.
+//
+// ffmpeg decodes the whole video once; a `select` filter keeps about 3N
+// candidate frames evenly spaced in time, they are rotated upright (our own
+// transpose from the probed rotation, so every ffmpeg version agrees) and piped
+// out as raw RGB at full resolution. Each candidate is scored (blur, similarity)
+// and encoded to JPEG q92 + a thumbnail as it arrives, so memory holds JPEGs,
+// not raw frames. Then N frames are chosen (frame-selection.ts).
+//
+// Returned frames: ALL candidates (at most 3N) in time order, the chosen N with
+// selected=true, so the user can change the choice without decoding again.
+// Nothing is written to disk: cancelling kills ffmpeg and leaves nothing behind.
+
+import { execFile } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import sharp from 'sharp';
+import type { FfmpegInfo, SourceInfo } from '../../common/domain';
+import { StudioError, cancelledError } from '../../common/errors';
+import { runProcess } from './child-process';
+import { measureFrameQuality, type FrameQuality } from './frame-quality';
+import { selectFrames } from './frame-selection';
+import type { IngestedFrame, IngestProgress } from './types';
+import { CORRUPT_FIX, probeVideo, type VideoProbe } from './video-probe';
+
+export { probeVideo, type VideoProbe } from './video-probe';
+
+export const DEFAULT_FRAME_COUNT = 16;
+/** Candidates decoded per requested frame: room to skip blurry and repeated frames. */
+export const CANDIDATES_PER_FRAME = 3;
+export const FRAME_JPEG_QUALITY = 92;
+export const THUMBNAIL_LONG_SIDE = 256;
+/** Raw frames waiting for encoding before we stop reading from ffmpeg. */
+const MAX_PENDING_FRAMES = 2;
+
+export interface ImportVideoOptions {
+  frameCount: number;
+  ffmpeg: FfmpegInfo;
+  signal?: AbortSignal;
+  onProgress?: IngestProgress;
+}
+
+const fpsModeSupport = new Map<string, Promise<boolean>>();
+
+/** ffmpeg 5.1 replaced -vsync with -fps_mode; ask the binary which it knows. */
+function supportsFpsMode(ffmpegPath: string): Promise<boolean> {
+  let known = fpsModeSupport.get(ffmpegPath);
+  if (!known) {
+    known = new Promise((resolve) => {
+      execFile(
+        ffmpegPath,
+        ['-hide_banner', '-h', 'full'],
+        { maxBuffer: 16 << 20, timeout: 15_000 },
+        (error, stdout) => resolve(!error && stdout.includes('-fps_mode')),
+      );
+    });
+    fpsModeSupport.set(ffmpegPath, known);
+  }
+  return known;
+}
+
+function rotationFilters(clockwiseDegrees: number): string[] {
+  if (clockwiseDegrees === 90) return ['transpose=clock'];
+  if (clockwiseDegrees === 270) return ['transpose=cclock'];
+  if (clockwiseDegrees === 180) return ['hflip', 'vflip'];
+  return [];
+}
+
+/**
+ * A select expression keeping the first frame of each time slot of `slotS`
+ * seconds. ld(0)/st(0) keep the next slot to fill across frames. A quarter of
+ * a frame interval is added so a frame sitting exactly on a slot boundary does
+ * not fall into the previous slot through rounding.
+ */
+function slotSelectExpression(startS: number, slotS: number, frameIntervalS: number): string {
+  const slot = `floor((t-${startS.toFixed(6)}+${(frameIntervalS / 4).toFixed(6)})/${slotS.toFixed(9)})`;
+  return `select='if(gte(${slot},ld(0)),st(0,${slot}+1)*0+1,0)'`;
+}
+
+interface Candidate extends FrameQuality {
+  image: Buffer;
+  thumbnail: Buffer;
+}
+
+async function encodeCandidate(raw: Buffer, width: number, height: number): Promise<Candidate> {
+  const pixels = sharp(raw, { raw: { width, height, channels: 3 } });
+  const [image, thumbnail, quality] = await Promise.all([
+    pixels.clone().jpeg({ quality: FRAME_JPEG_QUALITY }).toBuffer(),
+    pixels
+      .clone()
+      .resize(THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE, { fit: 'inside' })
+      .jpeg({ quality: 80 })
+      .toBuffer(),
+    measureFrameQuality(pixels),
+  ]);
+  return { image, thumbnail, ...quality };
+}
+
+function tooFewFrames(have: number, want: number): StudioError {
+  return new StudioError(
+    'too-few-frames',
+    `The video has only ${have} frame${have === 1 ? '' : 's'}; ${want} were requested.`,
+    `Choose ${have} frames or fewer, or use a longer video.`,
+  );
+}
+
+export async function importVideo(
+  path: string,
+  opts: ImportVideoOptions,
+): Promise<{ source: SourceInfo; frames: IngestedFrame[] }> {
+  const what = 'Video import';
+  const report = opts.onProgress ?? (() => undefined);
+  const wanted = opts.frameCount;
+  if (!Number.isInteger(wanted) || wanted < 1)
+    throw new StudioError(
+      'invalid-input',
+      `Frame count must be a positive whole number (got ${wanted}).`,
+      'Ask for at least one frame.',
+    );
+  if (opts.signal?.aborted) throw cancelledError(what);
+
+  report(0, 'probe');
+  const probe = await probeVideo(path, opts.ffmpeg, opts.signal);
+  if (probe.frameCount < wanted) throw tooFewFrames(probe.frameCount, wanted);
+  report(0.05, 'probe');
+
+  const { frames, timestamps } = await decodeCandidates(path, probe, wanted, opts);
+  if (frames.length < wanted) throw tooFewFrames(frames.length, wanted);
+
+  report(0.95, 'score');
+  const selected = selectFrames(frames, wanted);
+  const width = probe.width ?? 0;
+  const height = probe.height ?? 0;
+  const ingested: IngestedFrame[] = frames.map((frame, index) => ({
+    index,
+    timestampS: Math.max(0, (timestamps[index] ?? probe.startTimeS) - probe.startTimeS),
+    width,
+    height,
+    image: frame.image,
+    imageMime: 'image/jpeg',
+    thumbnail: frame.thumbnail,
+    blurScore: frame.blurScore,
+    selected: selected[index],
+    fileName: null,
+  }));
+  report(1, 'score');
+  const { frameCount: _frameCount, startTimeS: _startTimeS, streamIndex: _streamIndex, ...source } = probe;
+  return { source, frames: ingested };
+}
+
+async function decodeCandidates(
+  path: string,
+  probe: VideoProbe,
+  wanted: number,
+  opts: ImportVideoOptions,
+): Promise<{ frames: Candidate[]; timestamps: number[] }> {
+  const report = opts.onProgress ?? (() => undefined);
+  const width = probe.width ?? 0;
+  const height = probe.height ?? 0;
+  const frameBytes = width * height * 3;
+  const durationS = probe.durationS ?? 0;
+  const candidateCount = Math.min(CANDIDATES_PER_FRAME * wanted, probe.frameCount);
+  const frameIntervalS = probe.fps ? 1 / probe.fps : durationS / probe.frameCount;
+  const filters = [
+    slotSelectExpression(probe.startTimeS, durationS / candidateCount, frameIntervalS),
+    ...rotationFilters(probe.rotation),
+    'showinfo',
+  ];
+  const passthrough = (await supportsFpsMode(opts.ffmpeg.ffmpegPath))
+    ? ['-fps_mode', 'passthrough']
+    : ['-vsync', 'passthrough'];
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'info',
+    '-noautorotate',
+    '-i',
+    path,
+    '-map',
+    `0:${probe.streamIndex}`,
+    '-an',
+    '-sn',
+    '-dn',
+    '-vf',
+    filters.join(','),
+    ...passthrough,
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
+
+  // Our own controller: the caller's signal, or a failure while encoding, stops ffmpeg.
+  const controller = new AbortController();
+  const onOuterAbort = (): void => controller.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+  const frames: Candidate[] = [];
+  const timestamps: number[] = [];
+  let pending: Promise<void> = Promise.resolve();
+  let pendingCount = 0;
+  let encodeError: unknown = null;
+  let current = Buffer.allocUnsafe(frameBytes);
+  let filled = 0;
+  let stderrCarry = '';
+  let sizeMismatch: string | null = null;
+
+  const progressOf = (): number => 0.05 + 0.9 * Math.min(1, frames.length / candidateCount);
+
+  const onFrame = (raw: Buffer, child: ChildProcessWithoutNullStreams): void => {
+    pendingCount++;
+    if (pendingCount >= MAX_PENDING_FRAMES) child.stdout.pause();
+    pending = pending.then(async () => {
+      try {
+        if (encodeError === null) frames.push(await encodeCandidate(raw, width, height));
+        report(progressOf(), 'decode');
+      } catch (error) {
+        encodeError = error;
+        controller.abort();
+      } finally {
+        pendingCount--;
+        if (pendingCount < MAX_PENDING_FRAMES) child.stdout.resume();
+      }
+    });
+  };
+
+  report(0.05, 'decode');
+  let result;
+  try {
+    result = await runProcess(opts.ffmpeg.ffmpegPath, args, {
+      signal: controller.signal,
+      what: 'Video import',
+      onStdout: (chunk, child) => {
+        let offset = 0;
+        while (offset < chunk.length) {
+          const take = Math.min(frameBytes - filled, chunk.length - offset);
+          chunk.copy(current, filled, offset, offset + take);
+          filled += take;
+          offset += take;
+          if (filled === frameBytes) {
+            onFrame(current, child);
+            current = Buffer.allocUnsafe(frameBytes);
+            filled = 0;
+          }
+        }
+      },
+      onStderr: (text) => {
+        const lines = (stderrCarry + text).split('\n');
+        stderrCarry = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.includes('showinfo') || !line.includes(' n:')) continue;
+          const time = /pts_time:\s*(-?[\d.]+)/.exec(line);
+          if (time) timestamps.push(Number(time[1]));
+          const size = /\ss:(\d+)x(\d+)/.exec(line);
+          if (size && (Number(size[1]) !== width || Number(size[2]) !== height))
+            sizeMismatch = `${size[1]}x${size[2]} instead of ${width}x${height}`;
+        }
+      },
+    });
+  } catch (error) {
+    await pending;
+    if (encodeError !== null && !opts.signal?.aborted) throw encodeError;
+    throw error;
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  await pending;
+  if (encodeError !== null) throw encodeError;
+  if (sizeMismatch !== null)
+    throw new StudioError(
+      'internal',
+      `ffmpeg produced frames of ${sizeMismatch}.`,
+      'Report this video; try another ffmpeg via G2STUDIO_FFMPEG meanwhile.',
+    );
+  if (result.exitCode !== 0) {
+    const lastLine =
+      result.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => !line.includes('showinfo'))
+        .pop() ?? '';
+    throw new StudioError(
+      'corrupt-media',
+      `The video could not be decoded (${lastLine.trim() || `ffmpeg exit ${result.exitCode}`}).`,
+      CORRUPT_FIX,
+    );
+  }
+  return { frames, timestamps };
+}
