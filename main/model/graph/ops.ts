@@ -1,0 +1,138 @@
+// The op vocabulary the model modules are written with (llama.cpp style: a
+// handful of primitives; these know ONNX, the model modules know G2VLM).
+// Linear weights are stored pre-transposed ([in, out]) so a linear is a plain
+// MatMul + Add. Attention is the standard opset-23 `Attention` op in 4-D form
+// (docs/onnx-runtime-notes.md §1): GQA by fewer KV heads, bottom-right causal
+// with a past, zeros for fully masked rows.
+import type { GraphBuilder } from './graph-builder';
+
+export function linear(
+  g: GraphBuilder,
+  x: string,
+  prefix: string,
+  inFeatures: number,
+  outFeatures: number,
+  opts: { bias?: boolean } = {},
+): string {
+  const w = g.weightAsFloat32(`${prefix}.weight`, [inFeatures, outFeatures], 'transpose');
+  const y = g.op('MatMul', [x, w]);
+  if (opts.bias === false) return y;
+  const b = g.weightAsFloat32(`${prefix}.bias`, [outFeatures]);
+  return g.op('Add', [y, b]);
+}
+
+export function layerNorm(g: GraphBuilder, x: string, prefix: string, dim: number, eps: number): string {
+  const w = g.weightAsFloat32(`${prefix}.weight`, [dim]);
+  const b = g.weightAsFloat32(`${prefix}.bias`, [dim]);
+  return g.op('LayerNormalization', [x, w, b], { axis: -1, epsilon: { float: eps } });
+}
+
+/** RMSNorm over the last axis, `w ⊙ x / sqrt(mean(x²) + eps)` in float32 (Qwen2). */
+export function rmsNorm(g: GraphBuilder, x: string, weightName: string, dim: number, eps: number): string {
+  const w = g.weightAsFloat32(weightName, [dim]);
+  return g.op('RMSNormalization', [x, w], { axis: -1, epsilon: { float: eps } });
+}
+
+/** Exact (erf) GELU. */
+export function gelu(g: GraphBuilder, x: string): string {
+  return g.op('Gelu', [x], { approximate: 'none' });
+}
+
+/** x · sigmoid(1.702 x) (Qwen2-VL vision tower). */
+export function quickGelu(g: GraphBuilder, x: string): string {
+  const s = g.op('Sigmoid', [g.op('Mul', [x, g.constScalar(1.702)])]);
+  return g.op('Mul', [x, s]);
+}
+
+export function silu(g: GraphBuilder, x: string): string {
+  return g.op('Mul', [x, g.op('Sigmoid', [x])]);
+}
+
+/** Reshape with a literal shape (0 = copy that dim, -1 = infer). */
+export function reshape(g: GraphBuilder, x: string, shape: number[]): string {
+  return g.op('Reshape', [x, g.constInt64(shape)]);
+}
+
+export function transpose(g: GraphBuilder, x: string, perm: number[]): string {
+  return g.op('Transpose', [x], { perm });
+}
+
+/** (B, S, H·d) -> (B, H, S, d). */
+export function splitHeads(g: GraphBuilder, x: string, heads: number, headDim: number): string {
+  return transpose(g, reshape(g, x, [0, 0, heads, headDim]), [0, 2, 1, 3]);
+}
+
+/** (B, H, S, d) -> (B, S, H·d). */
+export function mergeHeads(g: GraphBuilder, x: string, heads: number, headDim: number): string {
+  return reshape(g, transpose(g, x, [0, 2, 1, 3]), [0, 0, heads * headDim]);
+}
+
+export interface AttentionOptions {
+  causal?: boolean;
+  /** Additive float or bool mask broadcastable to (B, Hq, S, T). */
+  mask?: string;
+  pastKey?: string;
+  pastValue?: string;
+  /** Output names for the present K/V (required by ORT when a past is given). */
+  presentKey?: string;
+  presentValue?: string;
+  scale?: number;
+}
+
+/**
+ * Scaled dot-product attention, Q (B,Hq,S,d), K/V (B,Hk,T,d); GQA when Hk < Hq.
+ * Returns [output (B,Hq,S,d), presentKey?, presentValue?].
+ */
+export function attention(g: GraphBuilder, q: string, k: string, v: string, opts: AttentionOptions = {}): string[] {
+  const inputs = [q, k, v, opts.mask ?? ''];
+  if (opts.pastKey) inputs.push(opts.pastKey, opts.pastValue ?? '');
+  while (inputs.length && inputs[inputs.length - 1] === '') inputs.pop();
+  const outputs: string[] = [g.fresh('attn')];
+  if (opts.presentKey || opts.pastKey) {
+    outputs.push(opts.presentKey ?? g.fresh('present_k'), opts.presentValue ?? g.fresh('present_v'));
+  }
+  return g.node('Attention', inputs, {
+    outputs,
+    attrs: {
+      is_causal: opts.causal ? 1 : 0,
+      scale: opts.scale === undefined ? undefined : { float: opts.scale },
+    },
+  });
+}
+
+/**
+ * rotate_half rotary embedding on X (B, H, S, d) with per-token cos/sin of
+ * shape (B, S, d/2) (the `cat(angle, angle)` layout, so only the first half
+ * is fed) — the standard RotaryEmbedding (opset 23), non-interleaved.
+ */
+export function rotary(g: GraphBuilder, x: string, cosHalf: string, sinHalf: string): string {
+  return g.op('RotaryEmbedding', [x, cosHalf, sinHalf], { interleaved: 0 });
+}
+
+/** Two-layer MLP `fc2(act(fc1(x)))` with biases. */
+export function mlp(
+  g: GraphBuilder,
+  x: string,
+  prefix: { fc1: string; fc2: string },
+  dim: number,
+  hidden: number,
+  act: (g: GraphBuilder, x: string) => string,
+): string {
+  return linear(g, act(g, linear(g, x, prefix.fc1, dim, hidden)), prefix.fc2, hidden, dim);
+}
+
+/** Gated MLP `down(silu(gate(x)) ⊙ up(x))` without biases (Qwen2). */
+export function gatedMlp(g: GraphBuilder, x: string, prefix: string, dim: number, hidden: number): string {
+  const gate = silu(g, linear(g, x, `${prefix}.gate_proj`, dim, hidden, { bias: false }));
+  const up = linear(g, x, `${prefix}.up_proj`, dim, hidden, { bias: false });
+  return linear(g, g.op('Mul', [gate, up]), `${prefix}.down_proj`, hidden, dim, { bias: false });
+}
+
+/** Element-wise scale by a checkpoint vector (layer scale). */
+export function scaleBy(g: GraphBuilder, x: string, weightName: string, dim: number): string {
+  return g.op('Mul', [x, g.weightAsFloat32(weightName, [dim])]);
+}
+
+export function add(g: GraphBuilder, a: string, b: string): string {
+  return g.op('Add', [a, b]);
+}

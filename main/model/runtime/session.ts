@@ -1,0 +1,91 @@
+// ONNX Runtime sessions for converted graphs. CPU always; CUDA first when it
+// was asked for and its provider loads (the session reports which one ran).
+// ORT's telemetry is a Windows ETW provider only; on Linux/macOS the Node
+// binding sends nothing and writes no cache (we still switch it off where the
+// API allows). Threads: one per physical core (hyper-threads slow GEMMs down).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { StudioError } from '../../common/errors';
+
+export type ExecutionProviderChoice = 'cpu' | 'cuda' | 'auto';
+
+let physicalCoresCache: number | undefined;
+
+/** Physical core count (Linux: distinct (physical id, core id) pairs), falling back to logical CPUs. */
+export function physicalCores(): number {
+  if (physicalCoresCache !== undefined) return physicalCoresCache;
+  let count = 0;
+  try {
+    const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    const cores = new Set<string>();
+    let physical = '0';
+    for (const line of info.split('\n')) {
+      const [key, value] = line.split(':').map((s) => s?.trim());
+      if (key === 'physical id') physical = value;
+      if (key === 'core id') cores.add(`${physical}:${value}`);
+    }
+    count = cores.size;
+  } catch {
+    count = 0;
+  }
+  physicalCoresCache = Math.max(1, count || os.availableParallelism());
+  return physicalCoresCache;
+}
+
+export interface LoadedSession {
+  session: ort.InferenceSession;
+  /** The provider that actually runs the graph ('cpu' or 'cuda'). */
+  executionProvider: string;
+}
+
+export function sessionOptions(ep: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ep === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: physicalCores(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    logSeverityLevel: 3,
+  };
+}
+
+/** Creates a session from a model file (external weights are resolved beside it) or from bytes (no external data). */
+export async function createSession(
+  model: string | Uint8Array,
+  ep: ExecutionProviderChoice = 'cpu',
+): Promise<LoadedSession> {
+  const wantCuda = ep === 'cuda' || ep === 'auto';
+  if (wantCuda) {
+    try {
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, sessionOptions('cuda'))
+          : await ort.InferenceSession.create(model, sessionOptions('cuda'));
+      return { session, executionProvider: 'cuda' };
+    } catch (error) {
+      if (ep === 'cuda') {
+        throw new StudioError(
+          'internal',
+          `The CUDA execution provider could not start: ${(error as Error).message}`,
+          'Install the CUDA runtime (npm run install-cuda) or choose the CPU.',
+        );
+      }
+    }
+  }
+  const session =
+    typeof model === 'string'
+      ? await ort.InferenceSession.create(model, sessionOptions('cpu'))
+      : await ort.InferenceSession.create(model, sessionOptions('cpu'));
+  return { session, executionProvider: 'cpu' };
+}
+
+export function floatTensor(data: Float32Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor('float32', data, dims);
+}
+
+export function int64Tensor(values: ArrayLike<number>, dims: number[] = [values.length]): ort.Tensor {
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
+  return new ort.Tensor('int64', data, dims);
+}
