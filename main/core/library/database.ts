@@ -1,0 +1,59 @@
+// Opening the library's SQLite file: WAL so readers never block the writer and
+// a killed process leaves either the old or the new state, foreign keys so a
+// deleted scene takes its frames/points/history with it, and the versioned
+// migrations.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StudioError } from '../../common/errors';
+import { migrate, NewerLibraryError } from './migrations';
+
+export function openDatabase(dbFile: string, options: { migrateTo?: number } = {}): Database.Database {
+  try {
+    mkdirSync(dirname(dbFile), { recursive: true });
+  } catch (error) {
+    throw new StudioError(
+      'unreadable-path',
+      `Cannot create the library folder ${dirname(dbFile)}.`,
+      'Choose a library folder you can write to with --library PATH or G2STUDIO_LIBRARY.',
+      { cause: error },
+    );
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(dbFile);
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable against process crashes in WAL mode (only an OS crash
+    // can lose the last commits), and much faster for the large blobs.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+  } catch (error) {
+    throw new StudioError(
+      'unreadable-path',
+      `Cannot open the library ${dbFile}: ${(error as Error).message}.`,
+      'Check the file is a G2 Studio library you can write to, or choose another with --library PATH.',
+      { cause: error },
+    );
+  }
+  try {
+    migrate(db, options.migrateTo);
+  } catch (error) {
+    db.close();
+    if (error instanceof NewerLibraryError) {
+      throw new StudioError(
+        'invalid-input',
+        `The library ${dbFile} was written by a newer G2 Studio (schema ${error.version}).`,
+        'Update G2 Studio, or open another library with --library PATH.',
+      );
+    }
+    throw new StudioError(
+      'internal',
+      `Cannot upgrade the library ${dbFile}: ${(error as Error).message}.`,
+      'Back up the library file and report the problem.',
+      { cause: error },
+    );
+  }
+  return db;
+}

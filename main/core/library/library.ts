@@ -1,0 +1,74 @@
+// The studio's library: one SQLite file (WAL) beside an uploads/ and an
+// exports/ folder. Everything needed to reopen a scene offline is in the
+// database; the folders only hold files in transit.
+
+import type Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { libraryLocation, type LibraryLocation } from '../settings';
+import { openDatabase } from './database';
+import { JobStore } from './job-store';
+import { currentSchemaVersion } from './migrations';
+import { ModelStore } from './model-store';
+import { QaStore } from './qa-store';
+import { SceneStore } from './scene-store';
+
+export class Library {
+  readonly scenes: SceneStore;
+  readonly jobs: JobStore;
+  readonly qa: QaStore;
+  readonly models: ModelStore;
+  /** Jobs found queued/running at open (the previous process died with them). */
+  readonly interruptedJobs: number;
+
+  private constructor(
+    readonly location: LibraryLocation,
+    readonly db: Database.Database,
+  ) {
+    this.scenes = new SceneStore(db);
+    this.jobs = new JobStore(db);
+    this.qa = new QaStore(db);
+    this.models = new ModelStore(db);
+    this.interruptedJobs = this.jobs.failInterrupted();
+  }
+
+  /** Open (creating and migrating as needed) the library at a folder or .sqlite path. */
+  static open(libraryPath: string): Library {
+    const location = libraryLocation(libraryPath);
+    const db = openDatabase(location.dbFile);
+    return new Library(location, db);
+  }
+
+  get schemaVersion(): number {
+    return currentSchemaVersion(this.db);
+  }
+
+  /** Uploaded files waiting to be imported. */
+  get uploadsDir(): string {
+    return this.ensureDir('uploads');
+  }
+
+  /** Export results, served from blobPaths.export. */
+  get exportsDir(): string {
+    return this.ensureDir('exports');
+  }
+
+  /** Scratch space on the same file system as the library (so renames are atomic). */
+  get tempDir(): string {
+    return this.ensureDir('tmp');
+  }
+
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private ensureDir(name: string): string {
+    const dir = join(this.location.dir, name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+}

@@ -1,0 +1,225 @@
+// Versioned schema of the library. Each migration runs once, in its own
+// transaction together with the row that records it in `schema_version`, so a
+// crash during an upgrade leaves the previous version intact.
+//
+// Never edit a released migration: add a new one.
+
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up: (db: Database.Database) => void;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    description: 'scenes, sources, frames, jobs',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE scenes (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          kind TEXT NOT NULL CHECK (kind IN ('video', 'photos', 'pointcloud')),
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          metres_per_unit REAL
+        );
+        CREATE TABLE sources (
+          scene_id TEXT PRIMARY KEY REFERENCES scenes(id) ON DELETE CASCADE,
+          file_name TEXT NOT NULL,
+          sha256 TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          container TEXT,
+          codec TEXT,
+          coded_width INTEGER,
+          coded_height INTEGER,
+          width INTEGER,
+          height INTEGER,
+          rotation INTEGER NOT NULL DEFAULT 0,
+          fps REAL,
+          duration_s REAL,
+          variable_frame_rate INTEGER NOT NULL DEFAULT 0,
+          has_audio INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE frames (
+          id TEXT PRIMARY KEY,
+          scene_id TEXT NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+          frame_index INTEGER NOT NULL,
+          timestamp_s REAL,
+          width INTEGER NOT NULL,
+          height INTEGER NOT NULL,
+          blur_score REAL NOT NULL,
+          selected INTEGER NOT NULL,
+          file_name TEXT,
+          image_mime TEXT NOT NULL,
+          image BLOB NOT NULL,
+          thumbnail BLOB NOT NULL,
+          UNIQUE (scene_id, frame_index)
+        );
+        CREATE TABLE jobs (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          title TEXT NOT NULL,
+          scene_id TEXT,
+          status TEXT NOT NULL,
+          progress REAL NOT NULL DEFAULT 0,
+          stage TEXT NOT NULL DEFAULT '',
+          message TEXT NOT NULL DEFAULT '',
+          error_json TEXT,
+          result_json TEXT,
+          created_at TEXT NOT NULL,
+          finished_at TEXT
+        );
+        CREATE INDEX jobs_by_scene ON jobs(scene_id, created_at);
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'point clouds, reconstructions, cameras, edits, markers, Q&A, models',
+    up: (db) => {
+      db.exec(`
+        -- The scene's current point cloud: float32 xyz little-endian, uint8 rgb.
+        CREATE TABLE scene_points (
+          scene_id TEXT PRIMARY KEY REFERENCES scenes(id) ON DELETE CASCADE,
+          point_count INTEGER NOT NULL,
+          positions BLOB NOT NULL,
+          colors BLOB,
+          min_x REAL, min_y REAL, min_z REAL,
+          max_x REAL, max_y REAL, max_z REAL
+        );
+        CREATE TABLE reconstructions (
+          id TEXT PRIMARY KEY,
+          scene_id TEXT NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+          model_id TEXT NOT NULL,
+          precision TEXT NOT NULL,
+          execution_provider TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          frame_count INTEGER NOT NULL,
+          map_width INTEGER NOT NULL,
+          map_height INTEGER NOT NULL,
+          timings_json TEXT NOT NULL,
+          -- N x 4 x 4 float32 camera-to-world, row-major
+          world_from_camera BLOB NOT NULL,
+          -- N x H x W x 3 float32 points in each frame's own camera
+          local_point_maps BLOB NOT NULL,
+          -- N x H x W x 3 uint8 colours of the images the model saw
+          map_colors BLOB
+        );
+        CREATE INDEX reconstructions_by_scene ON reconstructions(scene_id, created_at);
+        CREATE TABLE cameras (
+          scene_id TEXT NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+          frame_index INTEGER NOT NULL,
+          frame_id TEXT,
+          world_from_camera_json TEXT NOT NULL,
+          intrinsics_json TEXT,
+          PRIMARY KEY (scene_id, frame_index)
+        );
+        CREATE TABLE edits (
+          id TEXT PRIMARY KEY,
+          scene_id TEXT NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+          seq INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          params_json TEXT NOT NULL,
+          undone INTEGER NOT NULL DEFAULT 0,
+          created_at TEXT NOT NULL
+        );
+        CREATE INDEX edits_by_scene ON edits(scene_id, seq);
+        CREATE TABLE markers (
+          id TEXT PRIMARY KEY,
+          scene_id TEXT NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+          color TEXT NOT NULL,
+          frame_index INTEGER NOT NULL,
+          x REAL NOT NULL,
+          y REAL NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        CREATE TABLE qa_entries (
+          id TEXT PRIMARY KEY,
+          scene_id TEXT NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+          question TEXT NOT NULL,
+          answer TEXT NOT NULL,
+          markers_json TEXT NOT NULL,
+          evidence_json TEXT NOT NULL,
+          model_id TEXT NOT NULL,
+          precision TEXT NOT NULL,
+          execution_provider TEXT NOT NULL,
+          timings_json TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        CREATE INDEX qa_by_scene ON qa_entries(scene_id, created_at);
+        CREATE TABLE models (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          path TEXT NOT NULL,
+          precision TEXT NOT NULL,
+          can_reconstruct INTEGER NOT NULL,
+          can_chat INTEGER NOT NULL,
+          installed_at TEXT NOT NULL,
+          active INTEGER NOT NULL DEFAULT 0
+        );
+      `);
+    },
+  },
+  {
+    version: 3,
+    description: 'scene thumbnail frame and point count on the scene row for fast listing',
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE scenes ADD COLUMN thumbnail_frame_id TEXT;
+        ALTER TABLE scenes ADD COLUMN point_count INTEGER NOT NULL DEFAULT 0;
+        UPDATE scenes SET point_count = COALESCE((SELECT point_count FROM scene_points p WHERE p.scene_id = scenes.id), 0);
+        UPDATE scenes SET thumbnail_frame_id = (
+          SELECT f.id FROM frames f WHERE f.scene_id = scenes.id ORDER BY f.frame_index LIMIT 1
+        );
+      `);
+    },
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version;
+
+export function currentSchemaVersion(db: Database.Database): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_version').get() as {
+    version: number | null;
+  };
+  return row.version ?? 0;
+}
+
+/**
+ * Bring the database up to `target` (default: latest). Returns the versions
+ * applied. A database newer than this build is refused rather than guessed at.
+ */
+export function migrate(db: Database.Database, target: number = LATEST_SCHEMA_VERSION): number[] {
+  const current = currentSchemaVersion(db);
+  if (current > LATEST_SCHEMA_VERSION) {
+    throw new NewerLibraryError(current);
+  }
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (migration.version <= current || migration.version > target) continue;
+    db.transaction(() => {
+      migration.up(db);
+      db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.description,
+        new Date().toISOString(),
+      );
+    }).immediate();
+    applied.push(migration.version);
+  }
+  return applied;
+}
+
+export class NewerLibraryError extends Error {
+  constructor(readonly version: number) {
+    super(`library schema version ${version} is newer than this build supports (${LATEST_SCHEMA_VERSION})`);
+  }
+}

@@ -1,0 +1,595 @@
+// Scenes, their source, frames, point cloud, cameras and reconstructions.
+// Every scene write is one transaction: a scene becomes visible to readers only
+// when its frames and points are all in, and a kill mid-write leaves the old
+// state (see test/unit/library-crash.test.ts).
+
+import type Database from 'better-sqlite3';
+import type {
+  CameraInfo,
+  FrameInfo,
+  ReconstructionInfo,
+  SceneDetail,
+  SceneKind,
+  SceneSummary,
+  SourceInfo,
+} from '../../common/domain';
+import { bytesOf, float32Of, uint8Of } from './blob-arrays';
+import { newId, nowIso } from './ids';
+
+export interface NewFrame {
+  index: number;
+  timestampS: number | null;
+  /** Size as displayed (rotation applied). */
+  width: number;
+  height: number;
+  image: Buffer;
+  imageMime: 'image/jpeg' | 'image/png';
+  thumbnail: Buffer;
+  blurScore: number;
+  selected: boolean;
+  fileName: string | null;
+}
+
+export interface ScenePoints {
+  /** float32 xyz, scene units, OpenCV axes. */
+  positions: Float32Array;
+  /** uint8 rgb per point, or null when the cloud has no colours. */
+  colors: Uint8Array | null;
+  count: number;
+}
+
+export interface NewScene {
+  name: string;
+  kind: SceneKind;
+  source: SourceInfo | null;
+  frames: NewFrame[];
+  points?: ScenePoints | null;
+}
+
+export interface NewReconstruction {
+  modelId: string;
+  precision: string;
+  executionProvider: string;
+  frameCount: number;
+  mapWidth: number;
+  mapHeight: number;
+  timingsMs: Record<string, number>;
+  /** N x 4 x 4 row-major camera-to-world. */
+  worldFromCamera: Float32Array;
+  /** N x H x W x 3 points in each frame's own camera. */
+  localPointMaps: Float32Array;
+  /** N x H x W x 3 colours of the images the model saw. */
+  mapColors: Uint8Array | null;
+  cameras: CameraInfo[];
+  /** The scene's new point cloud. */
+  points: ScenePoints;
+}
+
+export interface StoredReconstruction {
+  info: ReconstructionInfo;
+  frameCount: number;
+  worldFromCamera: Float32Array;
+  localPointMaps: Float32Array;
+  mapColors: Uint8Array | null;
+}
+
+export interface FrameImage {
+  frameId: string;
+  index: number;
+  fileName: string | null;
+  mime: string;
+  bytes: Buffer;
+}
+
+interface SceneRow {
+  id: string;
+  name: string;
+  kind: SceneKind;
+  created_at: string;
+  updated_at: string;
+  metres_per_unit: number | null;
+  thumbnail_frame_id: string | null;
+  point_count: number;
+  frame_count: number;
+  has_cameras: number;
+}
+
+interface SourceRow {
+  file_name: string;
+  sha256: string;
+  bytes: number;
+  container: string | null;
+  codec: string | null;
+  coded_width: number | null;
+  coded_height: number | null;
+  width: number | null;
+  height: number | null;
+  rotation: number;
+  fps: number | null;
+  duration_s: number | null;
+  variable_frame_rate: number;
+  has_audio: number;
+}
+
+interface FrameRow {
+  id: string;
+  frame_index: number;
+  timestamp_s: number | null;
+  width: number;
+  height: number;
+  blur_score: number;
+  selected: number;
+  file_name: string | null;
+}
+
+const SUMMARY_SELECT = `
+  SELECT s.id, s.name, s.kind, s.created_at, s.updated_at, s.metres_per_unit, s.thumbnail_frame_id, s.point_count,
+    (SELECT COUNT(*) FROM frames f WHERE f.scene_id = s.id) AS frame_count,
+    EXISTS (SELECT 1 FROM cameras c WHERE c.scene_id = s.id) AS has_cameras
+  FROM scenes s`;
+
+function toSummary(row: SceneRow): SceneSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    frameCount: row.frame_count,
+    pointCount: row.point_count,
+    hasCameras: row.has_cameras === 1,
+    thumbnailFrameId: row.thumbnail_frame_id,
+    metresPerUnit: row.metres_per_unit,
+  };
+}
+
+function toSource(row: SourceRow): SourceInfo {
+  return {
+    fileName: row.file_name,
+    sha256: row.sha256,
+    bytes: row.bytes,
+    container: row.container,
+    codec: row.codec,
+    codedWidth: row.coded_width,
+    codedHeight: row.coded_height,
+    width: row.width,
+    height: row.height,
+    rotation: row.rotation,
+    fps: row.fps,
+    durationS: row.duration_s,
+    variableFrameRate: row.variable_frame_rate === 1,
+    hasAudio: row.has_audio === 1,
+  };
+}
+
+function toFrame(row: FrameRow): FrameInfo {
+  return {
+    id: row.id,
+    index: row.frame_index,
+    timestampS: row.timestamp_s,
+    width: row.width,
+    height: row.height,
+    blurScore: row.blur_score,
+    selected: row.selected === 1,
+    fileName: row.file_name,
+  };
+}
+
+/** Axis-aligned bounds of the finite points, or null when there are none. */
+export function boundsOf(positions: Float32Array, count: number): SceneDetail['bounds'] {
+  let minX = Infinity,
+    minY = Infinity,
+    minZ = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity,
+    maxZ = -Infinity;
+  for (let i = 0; i < count; i++) {
+    const x = positions[3 * i],
+      y = positions[3 * i + 1],
+      z = positions[3 * i + 2];
+    if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) continue;
+    if (x < minX) minX = x;
+    if (y < minY) minY = y;
+    if (z < minZ) minZ = z;
+    if (x > maxX) maxX = x;
+    if (y > maxY) maxY = y;
+    if (z > maxZ) maxZ = z;
+  }
+  if (minX === Infinity) return null;
+  return { min: [minX, minY, minZ], max: [maxX, maxY, maxZ] };
+}
+
+function checkPoints(points: ScenePoints): void {
+  if (points.positions.length !== points.count * 3) {
+    throw new Error(`point cloud has ${points.positions.length} position values for ${points.count} points`);
+  }
+  if (points.colors && points.colors.length !== points.count * 3) {
+    throw new Error(`point cloud has ${points.colors.length} colour values for ${points.count} points`);
+  }
+}
+
+export class SceneStore {
+  constructor(private readonly db: Database.Database) {}
+
+  list(): SceneSummary[] {
+    const rows = this.db.prepare(`${SUMMARY_SELECT} ORDER BY s.created_at DESC, s.id`).all() as SceneRow[];
+    return rows.map(toSummary);
+  }
+
+  summary(sceneId: string): SceneSummary | null {
+    const row = this.db.prepare(`${SUMMARY_SELECT} WHERE s.id = ?`).get(sceneId) as SceneRow | undefined;
+    return row ? toSummary(row) : null;
+  }
+
+  get(sceneId: string): SceneDetail | null {
+    // One read transaction so the detail is one consistent snapshot.
+    return this.db.transaction((): SceneDetail | null => {
+      const summary = this.summary(sceneId);
+      if (!summary) return null;
+      const sourceRow = this.db.prepare('SELECT * FROM sources WHERE scene_id = ?').get(sceneId) as
+        SourceRow | undefined;
+      const frames = (
+        this.db
+          .prepare(
+            `SELECT id, frame_index, timestamp_s, width, height, blur_score, selected, file_name
+             FROM frames WHERE scene_id = ? ORDER BY frame_index`,
+          )
+          .all(sceneId) as FrameRow[]
+      ).map(toFrame);
+      const cameras = (
+        this.db
+          .prepare(
+            `SELECT frame_index, frame_id, world_from_camera_json, intrinsics_json
+             FROM cameras WHERE scene_id = ? ORDER BY frame_index`,
+          )
+          .all(sceneId) as Array<{
+          frame_index: number;
+          frame_id: string | null;
+          world_from_camera_json: string;
+          intrinsics_json: string | null;
+        }>
+      ).map((row): CameraInfo => ({
+        frameId: row.frame_id,
+        frameIndex: row.frame_index,
+        worldFromCamera: JSON.parse(row.world_from_camera_json) as number[],
+        intrinsics: row.intrinsics_json
+          ? (JSON.parse(row.intrinsics_json) as CameraInfo['intrinsics'])
+          : null,
+      }));
+      const boundsRow = this.db
+        .prepare('SELECT min_x, min_y, min_z, max_x, max_y, max_z FROM scene_points WHERE scene_id = ?')
+        .get(sceneId) as
+        Record<'min_x' | 'min_y' | 'min_z' | 'max_x' | 'max_y' | 'max_z', number | null> | undefined;
+      const bounds: SceneDetail['bounds'] =
+        boundsRow && boundsRow.min_x !== null
+          ? {
+              min: [boundsRow.min_x, boundsRow.min_y ?? 0, boundsRow.min_z ?? 0],
+              max: [boundsRow.max_x ?? 0, boundsRow.max_y ?? 0, boundsRow.max_z ?? 0],
+            }
+          : null;
+      return {
+        ...summary,
+        source: sourceRow ? toSource(sourceRow) : null,
+        frames,
+        cameras,
+        bounds,
+        reconstruction: this.reconstructionInfo(sceneId),
+      };
+    })();
+  }
+
+  /** Insert a whole scene (source, frames, points) in one transaction. */
+  create(scene: NewScene): SceneSummary {
+    if (scene.points) checkPoints(scene.points);
+    const sceneId = newId('scn');
+    const now = nowIso();
+    const frameIds = scene.frames.map(() => newId('frm'));
+    const insertScene = this.db.prepare(
+      `INSERT INTO scenes (id, name, kind, created_at, updated_at, metres_per_unit, thumbnail_frame_id, point_count)
+       VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`,
+    );
+    const insertSource = this.db.prepare(
+      `INSERT INTO sources (scene_id, file_name, sha256, bytes, container, codec, coded_width, coded_height, width,
+         height, rotation, fps, duration_s, variable_frame_rate, has_audio)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertFrame = this.db.prepare(
+      `INSERT INTO frames (id, scene_id, frame_index, timestamp_s, width, height, blur_score, selected, file_name,
+         image_mime, image, thumbnail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const thumbnailIndex = scene.frames.findIndex((f) => f.selected);
+    const thumbnailFrameId = scene.frames.length ? frameIds[Math.max(0, thumbnailIndex)] : null;
+    this.db
+      .transaction(() => {
+        insertScene.run(
+          sceneId,
+          scene.name,
+          scene.kind,
+          now,
+          now,
+          thumbnailFrameId,
+          scene.points?.count ?? 0,
+        );
+        const s = scene.source;
+        if (s) {
+          insertSource.run(
+            sceneId,
+            s.fileName,
+            s.sha256,
+            s.bytes,
+            s.container,
+            s.codec,
+            s.codedWidth,
+            s.codedHeight,
+            s.width,
+            s.height,
+            s.rotation,
+            s.fps,
+            s.durationS,
+            s.variableFrameRate ? 1 : 0,
+            s.hasAudio ? 1 : 0,
+          );
+        }
+        scene.frames.forEach((f, i) => {
+          insertFrame.run(
+            frameIds[i],
+            sceneId,
+            f.index,
+            f.timestampS,
+            f.width,
+            f.height,
+            f.blurScore,
+            f.selected ? 1 : 0,
+            f.fileName,
+            f.imageMime,
+            f.image,
+            f.thumbnail,
+          );
+        });
+        if (scene.points) this.writePoints(sceneId, scene.points);
+      })
+      .immediate();
+    const summary = this.summary(sceneId);
+    if (!summary) throw new Error('scene vanished right after it was written');
+    return summary;
+  }
+
+  rename(sceneId: string, name: string): SceneSummary | null {
+    const info = this.db
+      .prepare('UPDATE scenes SET name = ?, updated_at = ? WHERE id = ?')
+      .run(name, nowIso(), sceneId);
+    return info.changes ? this.summary(sceneId) : null;
+  }
+
+  /** Deletes the scene and, through foreign keys, everything that belongs to it. */
+  delete(sceneId: string): boolean {
+    return this.db.prepare('DELETE FROM scenes WHERE id = ?').run(sceneId).changes > 0;
+  }
+
+  setMetresPerUnit(sceneId: string, metresPerUnit: number | null): boolean {
+    return (
+      this.db
+        .prepare('UPDATE scenes SET metres_per_unit = ?, updated_at = ? WHERE id = ?')
+        .run(metresPerUnit, nowIso(), sceneId).changes > 0
+    );
+  }
+
+  /** Frames with their encoded images, in index order (selected ones only by default). */
+  frameImages(sceneId: string, options: { selectedOnly?: boolean } = {}): FrameImage[] {
+    const selectedOnly = options.selectedOnly ?? true;
+    const rows = this.db
+      .prepare(
+        `SELECT id, frame_index, file_name, image_mime, image FROM frames
+         WHERE scene_id = ? ${selectedOnly ? 'AND selected = 1' : ''} ORDER BY frame_index`,
+      )
+      .all(sceneId) as Array<{
+      id: string;
+      frame_index: number;
+      file_name: string | null;
+      image_mime: string;
+      image: Buffer;
+    }>;
+    return rows.map((r) => ({
+      frameId: r.id,
+      index: r.frame_index,
+      fileName: r.file_name,
+      mime: r.image_mime,
+      bytes: r.image,
+    }));
+  }
+
+  frameImage(frameId: string): { mime: string; bytes: Buffer } | null {
+    const row = this.db.prepare('SELECT image_mime, image FROM frames WHERE id = ?').get(frameId) as
+      { image_mime: string; image: Buffer } | undefined;
+    return row ? { mime: row.image_mime, bytes: row.image } : null;
+  }
+
+  frameThumbnail(frameId: string): Buffer | null {
+    const row = this.db.prepare('SELECT thumbnail FROM frames WHERE id = ?').get(frameId) as
+      { thumbnail: Buffer } | undefined;
+    return row ? row.thumbnail : null;
+  }
+
+  setFrameSelection(sceneId: string, selection: Map<number, boolean>): void {
+    const update = this.db.prepare('UPDATE frames SET selected = ? WHERE scene_id = ? AND frame_index = ?');
+    this.db
+      .transaction(() => {
+        for (const [index, selected] of selection) update.run(selected ? 1 : 0, sceneId, index);
+        this.db.prepare('UPDATE scenes SET updated_at = ? WHERE id = ?').run(nowIso(), sceneId);
+      })
+      .immediate();
+  }
+
+  /** Raw little-endian float32 xyz bytes of the scene's points (for blob serving). */
+  positionsBytes(sceneId: string): Buffer | null {
+    const row = this.db.prepare('SELECT positions FROM scene_points WHERE scene_id = ?').get(sceneId) as
+      { positions: Buffer } | undefined;
+    return row ? row.positions : null;
+  }
+
+  colorsBytes(sceneId: string): Buffer | null {
+    const row = this.db.prepare('SELECT colors FROM scene_points WHERE scene_id = ?').get(sceneId) as
+      { colors: Buffer | null } | undefined;
+    return row?.colors ?? null;
+  }
+
+  points(sceneId: string): ScenePoints | null {
+    const row = this.db
+      .prepare('SELECT point_count, positions, colors FROM scene_points WHERE scene_id = ?')
+      .get(sceneId) as { point_count: number; positions: Buffer; colors: Buffer | null } | undefined;
+    if (!row) return null;
+    return {
+      count: row.point_count,
+      positions: float32Of(row.positions),
+      colors: row.colors ? uint8Of(row.colors) : null,
+    };
+  }
+
+  /** Replace the scene's point cloud (its own transaction unless already inside one). */
+  replacePoints(sceneId: string, points: ScenePoints): void {
+    checkPoints(points);
+    this.db
+      .transaction(() => {
+        this.writePoints(sceneId, points);
+        this.db
+          .prepare('UPDATE scenes SET point_count = ?, updated_at = ? WHERE id = ?')
+          .run(points.count, nowIso(), sceneId);
+      })
+      .immediate();
+  }
+
+  private writePoints(sceneId: string, points: ScenePoints): void {
+    const bounds = boundsOf(points.positions, points.count);
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO scene_points (scene_id, point_count, positions, colors, min_x, min_y, min_z, max_x, max_y, max_z)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        sceneId,
+        points.count,
+        bytesOf(points.positions),
+        points.colors ? bytesOf(points.colors) : null,
+        bounds?.min[0] ?? null,
+        bounds?.min[1] ?? null,
+        bounds?.min[2] ?? null,
+        bounds?.max[0] ?? null,
+        bounds?.max[1] ?? null,
+        bounds?.max[2] ?? null,
+      );
+  }
+
+  /**
+   * Store a reconstruction and make it the scene's current one: its cameras
+   * and point cloud replace the previous ones, all in one transaction.
+   */
+  saveReconstruction(sceneId: string, rec: NewReconstruction): ReconstructionInfo {
+    checkPoints(rec.points);
+    const id = newId('rec');
+    const now = nowIso();
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM reconstructions WHERE scene_id = ?').run(sceneId);
+        this.db.prepare('DELETE FROM cameras WHERE scene_id = ?').run(sceneId);
+        this.db
+          .prepare(
+            `INSERT INTO reconstructions (id, scene_id, model_id, precision, execution_provider, created_at, frame_count,
+             map_width, map_height, timings_json, world_from_camera, local_point_maps, map_colors)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            id,
+            sceneId,
+            rec.modelId,
+            rec.precision,
+            rec.executionProvider,
+            now,
+            rec.frameCount,
+            rec.mapWidth,
+            rec.mapHeight,
+            JSON.stringify(rec.timingsMs),
+            bytesOf(rec.worldFromCamera),
+            bytesOf(rec.localPointMaps),
+            rec.mapColors ? bytesOf(rec.mapColors) : null,
+          );
+        const insertCamera = this.db.prepare(
+          `INSERT INTO cameras (scene_id, frame_index, frame_id, world_from_camera_json, intrinsics_json)
+         VALUES (?, ?, ?, ?, ?)`,
+        );
+        for (const camera of rec.cameras) {
+          insertCamera.run(
+            sceneId,
+            camera.frameIndex,
+            camera.frameId,
+            JSON.stringify(camera.worldFromCamera),
+            camera.intrinsics ? JSON.stringify(camera.intrinsics) : null,
+          );
+        }
+        this.writePoints(sceneId, rec.points);
+        this.db
+          .prepare('UPDATE scenes SET point_count = ?, updated_at = ? WHERE id = ?')
+          .run(rec.points.count, now, sceneId);
+      })
+      .immediate();
+    const info = this.reconstructionInfo(sceneId);
+    if (!info) throw new Error('reconstruction vanished right after it was written');
+    return info;
+  }
+
+  reconstructionInfo(sceneId: string): ReconstructionInfo | null {
+    const row = this.db
+      .prepare(
+        `SELECT id, model_id, precision, execution_provider, created_at, map_width, map_height, timings_json
+         FROM reconstructions WHERE scene_id = ? ORDER BY created_at DESC LIMIT 1`,
+      )
+      .get(sceneId) as
+      | {
+          id: string;
+          model_id: string;
+          precision: string;
+          execution_provider: string;
+          created_at: string;
+          map_width: number;
+          map_height: number;
+          timings_json: string;
+        }
+      | undefined;
+    if (!row) return null;
+    return {
+      id: row.id,
+      modelId: row.model_id,
+      precision: row.precision,
+      executionProvider: row.execution_provider,
+      createdAt: row.created_at,
+      mapWidth: row.map_width,
+      mapHeight: row.map_height,
+      timingsMs: JSON.parse(row.timings_json) as Record<string, number>,
+    };
+  }
+
+  reconstruction(sceneId: string): StoredReconstruction | null {
+    const info = this.reconstructionInfo(sceneId);
+    if (!info) return null;
+    const row = this.db
+      .prepare(
+        'SELECT frame_count, world_from_camera, local_point_maps, map_colors FROM reconstructions WHERE id = ?',
+      )
+      .get(info.id) as
+      | {
+          frame_count: number;
+          world_from_camera: Buffer;
+          local_point_maps: Buffer;
+          map_colors: Buffer | null;
+        }
+      | undefined;
+    if (!row) return null;
+    return {
+      info,
+      frameCount: row.frame_count,
+      worldFromCamera: float32Of(row.world_from_camera),
+      localPointMaps: float32Of(row.local_point_maps),
+      mapColors: row.map_colors ? uint8Of(row.map_colors) : null,
+    };
+  }
+}

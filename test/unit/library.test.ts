@@ -1,0 +1,204 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Library } from '../../main/core/library/library';
+import { LATEST_SCHEMA_VERSION, migrate } from '../../main/core/library/migrations';
+import { libraryLocation } from '../../main/core/settings';
+import { syntheticPoints, syntheticScene, tempDir } from '../fixtures/library-fixtures';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()?.();
+});
+
+function freshLibraryDir(): string {
+  const { dir, cleanup } = tempDir();
+  cleanups.push(cleanup);
+  return dir;
+}
+
+describe('library', () => {
+  it('round-trips a 10k-point scene with frames through a reopened SQLite file', async () => {
+    const dir = freshLibraryDir();
+    const scene = await syntheticScene(12, 10_000, 'Kitchen walk');
+    const library = Library.open(dir);
+    const summary = library.scenes.create(scene);
+    library.close();
+
+    const reopened = Library.open(dir);
+    try {
+      expect(reopened.integrityCheck()).toBe('ok');
+      const listed = reopened.scenes.list();
+      expect(listed.map((s) => s.id)).toEqual([summary.id]);
+      expect(listed[0]).toMatchObject({
+        name: 'Kitchen walk',
+        kind: 'video',
+        frameCount: 12,
+        pointCount: 10_000,
+      });
+
+      const detail = reopened.scenes.get(summary.id);
+      expect(detail?.source).toEqual(scene.source);
+      expect(detail?.frames.map((f) => f.index)).toEqual(scene.frames.map((f) => f.index));
+      expect(detail?.frames.map((f) => f.selected)).toEqual(scene.frames.map((f) => f.selected));
+      expect(detail?.frames[3]).toMatchObject({ width: 64, height: 48, timestampS: 3 * 0.2, blurScore: 103 });
+      expect(detail?.thumbnailFrameId).toBe(detail?.frames[0].id);
+
+      // Encoded images come back byte for byte.
+      const image = reopened.scenes.frameImage(detail!.frames[5].id);
+      expect(image?.mime).toBe('image/jpeg');
+      expect(image?.bytes.equals(scene.frames[5].image)).toBe(true);
+      expect(reopened.scenes.frameThumbnail(detail!.frames[5].id)?.equals(scene.frames[5].thumbnail)).toBe(
+        true,
+      );
+
+      // Points: same floats and colours, bounds from the data.
+      const points = reopened.scenes.points(summary.id);
+      expect(points?.count).toBe(10_000);
+      expect(
+        Buffer.from(
+          points!.positions.buffer,
+          points!.positions.byteOffset,
+          points!.positions.byteLength,
+        ).equals(Buffer.from(scene.points!.positions.buffer)),
+      ).toBe(true);
+      expect(Buffer.from(points!.colors!).equals(Buffer.from(scene.points!.colors!))).toBe(true);
+      expect(detail?.bounds?.min[0]).toBeCloseTo(-1, 3);
+      expect(detail?.bounds?.max[2]).toBeCloseTo(Math.fround(9_999 / 64 / 10), 5);
+    } finally {
+      reopened.close();
+    }
+  });
+
+  it('uses WAL and foreign keys: deleting a scene removes its frames and points', async () => {
+    const dir = freshLibraryDir();
+    const library = Library.open(dir);
+    try {
+      expect(library.db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(library.db.pragma('foreign_keys', { simple: true })).toBe(1);
+      const a = library.scenes.create(await syntheticScene(3, 100, 'A'));
+      const b = library.scenes.create(await syntheticScene(2, 50, 'B'));
+      expect(library.scenes.delete(a.id)).toBe(true);
+      expect(library.scenes.delete(a.id)).toBe(false);
+      expect(library.scenes.list().map((s) => s.id)).toEqual([b.id]);
+      const orphans = library.db
+        .prepare(
+          'SELECT (SELECT COUNT(*) FROM frames WHERE scene_id = ?) + (SELECT COUNT(*) FROM scene_points WHERE scene_id = ?) AS n',
+        )
+        .get(a.id, a.id) as { n: number };
+      expect(orphans.n).toBe(0);
+      expect(library.scenes.rename(b.id, 'Renamed')?.name).toBe('Renamed');
+      expect(library.scenes.rename('scn_missing', 'x')).toBeNull();
+    } finally {
+      library.close();
+    }
+  });
+
+  it('rejects a point cloud whose arrays do not match its count, writing nothing', async () => {
+    const dir = freshLibraryDir();
+    const library = Library.open(dir);
+    try {
+      const scene = await syntheticScene(2, 0);
+      const bad = syntheticPoints(10);
+      expect(() => library.scenes.create({ ...scene, points: { ...bad, count: 11 } })).toThrow(
+        /position values/,
+      );
+      expect(library.scenes.list()).toEqual([]);
+    } finally {
+      library.close();
+    }
+  });
+
+  it('upgrades an existing version-1 library without losing its scenes or jobs', () => {
+    const dir = freshLibraryDir();
+    const { dbFile } = libraryLocation(dir);
+    // A library as the first release wrote it.
+    const old = new Database(dbFile);
+    old.pragma('journal_mode = WAL');
+    expect(migrate(old, 1)).toEqual([1]);
+    old
+      .prepare(
+        `INSERT INTO scenes (id, name, kind, created_at, updated_at) VALUES ('scn_old', 'Old scene', 'photos', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO frames (id, scene_id, frame_index, width, height, blur_score, selected, image_mime, image, thumbnail)
+         VALUES ('frm_old', 'scn_old', 0, 640, 480, 12.5, 1, 'image/jpeg', x'FFD8FF', x'FFD8FF')`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO jobs (id, kind, title, status, created_at) VALUES ('job_old', 'import', 'Import old', 'succeeded', '2026-01-01T00:00:00Z')`,
+      )
+      .run();
+    old.close();
+
+    const library = Library.open(dir);
+    try {
+      expect(library.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+      const versions = library.db
+        .prepare('SELECT version FROM schema_version ORDER BY version')
+        .pluck()
+        .all();
+      expect(versions).toEqual(Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1));
+      const [scene] = library.scenes.list();
+      // Version 3 back-fills the thumbnail frame for scenes written before it existed.
+      expect(scene).toMatchObject({
+        id: 'scn_old',
+        name: 'Old scene',
+        frameCount: 1,
+        pointCount: 0,
+        thumbnailFrameId: 'frm_old',
+      });
+      expect(library.jobs.get('job_old')?.status).toBe('succeeded');
+      expect(library.integrityCheck()).toBe('ok');
+    } finally {
+      library.close();
+    }
+    // Opening again applies nothing new.
+    const again = new Database(dbFile);
+    expect(migrate(again)).toEqual([]);
+    again.close();
+  });
+
+  it('refuses a library written by a newer version instead of guessing', () => {
+    const dir = freshLibraryDir();
+    Library.open(dir).close();
+    const db = new Database(libraryLocation(dir).dbFile);
+    db.prepare(
+      "INSERT INTO schema_version (version, description, applied_at) VALUES (999, 'future', 'now')",
+    ).run();
+    db.close();
+    expect(() => Library.open(dir)).toThrow(/newer G2 Studio/);
+  });
+
+  it('marks jobs left running by a killed process as failed on the next open', () => {
+    const dir = freshLibraryDir();
+    const library = Library.open(dir);
+    library.jobs.save({
+      id: 'job_crashed',
+      kind: 'reconstruct',
+      title: 'Reconstruct Kitchen',
+      sceneId: null,
+      status: 'running',
+      progress: 0.4,
+      stage: 'decoders',
+      message: 'Reconstructing 16 frames',
+      error: null,
+      createdAt: new Date().toISOString(),
+      finishedAt: null,
+      result: null,
+    });
+    library.close();
+    const reopened = Library.open(dir);
+    try {
+      expect(reopened.interruptedJobs).toBe(1);
+      const job = reopened.jobs.get('job_crashed');
+      expect(job?.status).toBe('failed');
+      expect(job?.error?.message).toMatch(/stopped while this job was running/);
+      expect(job?.finishedAt).not.toBeNull();
+    } finally {
+      reopened.close();
+    }
+  });
+});
