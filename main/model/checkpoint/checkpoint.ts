@@ -1,0 +1,346 @@
+// An official-layout G2VLM checkpoint folder: configs + model.safetensors (or a
+// sharded index), validated against the full state-dict inventory of model doc
+// §1.2 before anything runs. The official loader is non-strict (a missing weight
+// silently stays random, pitfall §10.13); we refuse instead.
+
+import { createReadStream, promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { StudioError } from '../../common/errors';
+import { CONFIG_FILES, readG2vlmConfig, type G2vlmConfig } from './config';
+import { SafetensorsFile, elementCount, type TensorInfo } from './safetensors';
+
+/** Tensors in the official checkpoint that inference never reads, skipped on purpose. */
+export const IGNORED_TENSORS: ReadonlySet<string> = new Set([
+  // DINOv2 masked-image-modelling token: only used in training (model doc §1.1).
+  'dino_model.embeddings.mask_token',
+]);
+
+export const WEIGHTS_FILE = 'model.safetensors';
+export const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
+
+/** Which configuration file a tensor's shape follows, for error messages. */
+type ShapeSource = 'text_config.json' | 'vit_config.json' | 'dino_config.json' | 'G2VLM code';
+
+interface ExpectedTensor {
+  shape: number[];
+  source: ShapeSource;
+}
+
+function inventory(config: G2vlmConfig): Map<string, ExpectedTensor> {
+  const out = new Map<string, ExpectedTensor>();
+  const add = (source: ShapeSource, name: string, shape: number[]): void => {
+    out.set(name, { shape, source });
+  };
+
+  // LLM: every layer holds an "und" and a "geo" (_moe_geo) expert (model doc §1.2).
+  const t = config.text;
+  const D = t.hiddenSize;
+  const qOut = t.numHeads * t.headDim;
+  const kvOut = t.numKvHeads * t.headDim;
+  const lm = 'language_model.';
+  add('text_config.json', `${lm}model.embed_tokens.weight`, [t.vocabSize, D]);
+  add('text_config.json', `${lm}lm_head.weight`, [t.vocabSize, D]);
+  add('text_config.json', `${lm}model.norm.weight`, [D]);
+  add('text_config.json', `${lm}model.norm_moe_geo.weight`, [D]);
+  for (let i = 0; i < t.numLayers; i++) {
+    const p = `${lm}model.layers.${i}.`;
+    for (const geo of ['', '_moe_geo']) {
+      add('text_config.json', `${p}input_layernorm${geo}.weight`, [D]);
+      add('text_config.json', `${p}post_attention_layernorm${geo}.weight`, [D]);
+      add('text_config.json', `${p}self_attn.q_proj${geo}.weight`, [qOut, D]);
+      add('text_config.json', `${p}self_attn.q_proj${geo}.bias`, [qOut]);
+      add('text_config.json', `${p}self_attn.k_proj${geo}.weight`, [kvOut, D]);
+      add('text_config.json', `${p}self_attn.k_proj${geo}.bias`, [kvOut]);
+      add('text_config.json', `${p}self_attn.v_proj${geo}.weight`, [kvOut, D]);
+      add('text_config.json', `${p}self_attn.v_proj${geo}.bias`, [kvOut]);
+      add('text_config.json', `${p}self_attn.o_proj${geo}.weight`, [D, qOut]);
+      add('text_config.json', `${p}self_attn.q_norm${geo}.weight`, [t.headDim]);
+      add('text_config.json', `${p}self_attn.k_norm${geo}.weight`, [t.headDim]);
+      add('text_config.json', `${p}mlp${geo}.gate_proj.weight`, [t.intermediateSize, D]);
+      add('text_config.json', `${p}mlp${geo}.up_proj.weight`, [t.intermediateSize, D]);
+      add('text_config.json', `${p}mlp${geo}.down_proj.weight`, [D, t.intermediateSize]);
+    }
+    add('text_config.json', `${p}ls1.gamma`, [D]);
+    add('text_config.json', `${p}ls2.gamma`, [D]);
+  }
+
+  // DINOv2 with registers.
+  const d = config.dino;
+  const Dd = d.hiddenSize;
+  const de = 'dino_model.embeddings.';
+  add('dino_config.json', `${de}patch_embeddings.projection.weight`, [
+    Dd,
+    d.numChannels,
+    d.patchSize,
+    d.patchSize,
+  ]);
+  add('dino_config.json', `${de}patch_embeddings.projection.bias`, [Dd]);
+  add('dino_config.json', `${de}cls_token`, [1, 1, Dd]);
+  add('dino_config.json', `${de}register_tokens`, [1, d.numRegisters, Dd]);
+  add('dino_config.json', `${de}position_embeddings`, [1, 1 + d.positionGridSide * d.positionGridSide, Dd]);
+  for (let i = 0; i < d.numLayers; i++) {
+    const p = `dino_model.encoder.layer.${i}.`;
+    for (const norm of ['norm1', 'norm2']) {
+      add('dino_config.json', `${p}${norm}.weight`, [Dd]);
+      add('dino_config.json', `${p}${norm}.bias`, [Dd]);
+    }
+    for (const proj of ['query', 'key', 'value']) {
+      add('dino_config.json', `${p}attention.attention.${proj}.weight`, [Dd, Dd]);
+      add('dino_config.json', `${p}attention.attention.${proj}.bias`, [Dd]);
+    }
+    add('dino_config.json', `${p}attention.output.dense.weight`, [Dd, Dd]);
+    add('dino_config.json', `${p}attention.output.dense.bias`, [Dd]);
+    add('dino_config.json', `${p}layer_scale1.lambda1`, [Dd]);
+    add('dino_config.json', `${p}layer_scale2.lambda1`, [Dd]);
+    add('dino_config.json', `${p}mlp.fc1.weight`, [d.mlpHiddenSize, Dd]);
+    add('dino_config.json', `${p}mlp.fc1.bias`, [d.mlpHiddenSize]);
+    add('dino_config.json', `${p}mlp.fc2.weight`, [Dd, d.mlpHiddenSize]);
+    add('dino_config.json', `${p}mlp.fc2.bias`, [Dd]);
+  }
+  add('dino_config.json', 'dino_model.layernorm.weight', [Dd]);
+  add('dino_config.json', 'dino_model.layernorm.bias', [Dd]);
+  add('dino_config.json', 'dino2llm.weight', [D, Dd]);
+  add('dino_config.json', 'dino2llm.bias', [D]);
+
+  // Qwen2-VL vision tower + patch merger.
+  const v = config.vit;
+  const E = v.embedDim;
+  const vMlp = E * v.mlpRatio;
+  const merged = E * v.spatialMergeSize * v.spatialMergeSize;
+  add('vit_config.json', 'vit_model.patch_embed.proj.weight', [
+    E,
+    v.inChannels,
+    v.temporalPatchSize,
+    v.patchSize,
+    v.patchSize,
+  ]);
+  for (let i = 0; i < v.depth; i++) {
+    const p = `vit_model.blocks.${i}.`;
+    for (const norm of ['norm1', 'norm2']) {
+      add('vit_config.json', `${p}${norm}.weight`, [E]);
+      add('vit_config.json', `${p}${norm}.bias`, [E]);
+    }
+    add('vit_config.json', `${p}attn.qkv.weight`, [3 * E, E]);
+    add('vit_config.json', `${p}attn.qkv.bias`, [3 * E]);
+    add('vit_config.json', `${p}attn.proj.weight`, [E, E]);
+    add('vit_config.json', `${p}attn.proj.bias`, [E]);
+    add('vit_config.json', `${p}mlp.fc1.weight`, [vMlp, E]);
+    add('vit_config.json', `${p}mlp.fc1.bias`, [vMlp]);
+    add('vit_config.json', `${p}mlp.fc2.weight`, [E, vMlp]);
+    add('vit_config.json', `${p}mlp.fc2.bias`, [E]);
+  }
+  add('vit_config.json', 'vit_model.merger.ln_q.weight', [E]);
+  add('vit_config.json', 'vit_model.merger.ln_q.bias', [E]);
+  add('vit_config.json', 'vit_model.merger.mlp.0.weight', [merged, merged]);
+  add('vit_config.json', 'vit_model.merger.mlp.0.bias', [merged]);
+  add('vit_config.json', 'vit_model.merger.mlp.2.weight', [v.outHiddenSize, merged]);
+  add('vit_config.json', 'vit_model.merger.mlp.2.bias', [v.outHiddenSize]);
+
+  // Geometry decoders (width = LLM hidden, everything else fixed by the code).
+  const g = config.decoders;
+  const W = g.width;
+  const decoderBlock = (p: string, cross: boolean): void => {
+    const norms = cross ? ['norm1', 'norm2', 'norm3', 'norm_y'] : ['norm1', 'norm2'];
+    for (const norm of norms) {
+      add('text_config.json', `${p}${norm}.weight`, [W]);
+      add('text_config.json', `${p}${norm}.bias`, [W]);
+    }
+    add('text_config.json', `${p}attn.qkv.weight`, [3 * W, W]);
+    add('text_config.json', `${p}attn.qkv.bias`, [3 * W]);
+    add('text_config.json', `${p}attn.proj.weight`, [W, W]);
+    add('text_config.json', `${p}attn.proj.bias`, [W]);
+    if (cross) {
+      for (const proj of ['q_proj', 'k_proj', 'v_proj', 'proj']) {
+        add('text_config.json', `${p}cross_attn.${proj}.weight`, [W, W]);
+        add('text_config.json', `${p}cross_attn.${proj}.bias`, [W]);
+      }
+    }
+    add('text_config.json', `${p}mlp.fc1.weight`, [g.mlpRatio * W, W]);
+    add('text_config.json', `${p}mlp.fc1.bias`, [g.mlpRatio * W]);
+    add('text_config.json', `${p}mlp.fc2.weight`, [W, g.mlpRatio * W]);
+    add('text_config.json', `${p}mlp.fc2.bias`, [W]);
+  };
+  const decoders: Array<[string, boolean, number]> = [
+    ['point_decoder', false, g.pointOutDim],
+    ['camera_decoder', false, g.cameraOutDim],
+    ['global_points_decoder', true, g.globalOutDim],
+  ];
+  for (const [prefix, cross, outDim] of decoders) {
+    for (let i = 0; i < g.depth; i++) decoderBlock(`${prefix}.blocks.${i}.`, cross);
+    add('text_config.json', `${prefix}.linear_out.weight`, [outDim, W]);
+    add('text_config.json', `${prefix}.linear_out.bias`, [outDim]);
+  }
+
+  // Heads: sizes fixed by the code.
+  for (const head of ['point_head', 'global_point_head']) {
+    add('G2VLM code', `${head}.proj.weight`, [g.pointHeadChannels, g.pointOutDim]);
+    add('G2VLM code', `${head}.proj.bias`, [g.pointHeadChannels]);
+  }
+  const C = g.cameraHeadDim;
+  for (let block = 0; block < 2; block++) {
+    for (let j = 1; j <= 3; j++) {
+      add('G2VLM code', `camera_head.res_conv.${block}.res_conv${j}.weight`, [C, C]);
+      add('G2VLM code', `camera_head.res_conv.${block}.res_conv${j}.bias`, [C]);
+    }
+  }
+  for (const index of [0, 2]) {
+    add('G2VLM code', `camera_head.more_mlps.${index}.weight`, [C, C]);
+    add('G2VLM code', `camera_head.more_mlps.${index}.bias`, [C]);
+  }
+  add('G2VLM code', 'camera_head.fc_t.weight', [3, C]);
+  add('G2VLM code', 'camera_head.fc_t.bias', [3]);
+  add('G2VLM code', 'camera_head.fc_rot.weight', [9, C]);
+  add('G2VLM code', 'camera_head.fc_rot.bias', [9]);
+  return out;
+}
+
+/** Every state-dict key inference needs, with its shape for this configuration (model doc §1.2). */
+export function expectedTensors(config: G2vlmConfig): Map<string, number[]> {
+  return new Map([...inventory(config)].map(([name, { shape }]) => [name, shape]));
+}
+
+export function parameterCount(config: G2vlmConfig): number {
+  let count = 0;
+  for (const shape of expectedTensors(config).values()) count += elementCount(shape);
+  return count;
+}
+
+const FLOAT_DTYPES = new Set(['F32', 'BF16', 'F16']);
+const COMPLETE_FIX = 'Use the complete official G2VLM checkpoint (all files of one release, unmodified).';
+
+function listSome(names: string[], limit = 5): string {
+  const shown = names.slice(0, limit).join(', ');
+  return names.length > limit ? `${shown} and ${names.length - limit} more` : shown;
+}
+
+/** Checks a set of tensors against the inventory; throws the first problem as a model-corrupt error. */
+export function validateTensors(config: G2vlmConfig, tensors: ReadonlyMap<string, TensorInfo>): void {
+  const expected = inventory(config);
+  const missing = [...expected.keys()].filter((name) => !tensors.has(name));
+  if (missing.length > 0) {
+    throw new StudioError(
+      'model-corrupt',
+      `The checkpoint is missing ${missing.length} tensor${missing.length === 1 ? '' : 's'}: ${listSome(missing)}.`,
+      COMPLETE_FIX,
+    );
+  }
+  const extra = [...tensors.keys()]
+    .filter((name) => !expected.has(name) && !IGNORED_TENSORS.has(name))
+    .sort();
+  if (extra.length > 0) {
+    const file = basename(tensors.get(extra[0])!.file);
+    throw new StudioError(
+      'model-corrupt',
+      `${file} holds ${extra.length} tensor${extra.length === 1 ? '' : 's'} G2VLM does not have: ${listSome(extra)}. Its configuration files may belong to another model size.`,
+      COMPLETE_FIX,
+    );
+  }
+  for (const [name, { shape, source }] of expected) {
+    const info = tensors.get(name)!;
+    if (!FLOAT_DTYPES.has(info.dtype)) {
+      throw new StudioError(
+        'model-corrupt',
+        `${basename(info.file)}: tensor ${name} is ${info.dtype}; G2VLM weights must be F32, BF16 or F16.`,
+        COMPLETE_FIX,
+      );
+    }
+    if (info.shape.length !== shape.length || info.shape.some((dim, k) => dim !== shape[k])) {
+      throw new StudioError(
+        'model-corrupt',
+        `${basename(info.file)}: tensor ${name} has shape [${info.shape.join(', ')}] but ${source} implies [${shape.join(', ')}]; the configuration files and the weights disagree.`,
+        'Use the configuration files that were released with these weights.',
+      );
+    }
+  }
+}
+
+export interface Checkpoint {
+  readonly dir: string;
+  readonly config: G2vlmConfig;
+  /** The weights inference uses (sorted; ignored tensors excluded). */
+  tensorNames(): string[];
+  info(name: string): TensorInfo;
+  readFloat32(name: string): Promise<Float32Array>;
+  /** The underlying reader, for raw/chunked reads (converter). */
+  readonly weights: SafetensorsFile;
+  /** Dominant storage dtype of the weights ('F32', 'BF16', 'F16' or 'mixed'). */
+  readonly storageDtype: string;
+  /** sha256 of every file that defines the model (configs, weights, tokenizer), streamed. */
+  sourceHashes(): Promise<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return fs.stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 }))
+    hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Files beside the weights that influence the model's behaviour (hashed for provenance). */
+const SOURCE_FILE_PATTERN =
+  /^(text_config|vit_config|dino_config|tokenizer|tokenizer_config|vocab|merges|special_tokens_map|added_tokens|preprocessor_config|generation_config)\.(json|txt)$|^g2vlm_.*\.json$|\.safetensors$|^model\.safetensors\.index\.json$/;
+
+/** Opens and validates a checkpoint folder. Throws StudioError('model-corrupt' | 'model-missing' | …). */
+export async function openCheckpoint(dir: string): Promise<Checkpoint> {
+  const dirStat = await fs.stat(dir).catch(() => undefined);
+  if (!dirStat?.isDirectory()) {
+    throw new StudioError(
+      'model-missing',
+      `The checkpoint folder ${dir} does not exist.`,
+      'Choose the folder that holds model.safetensors and the three *_config.json files.',
+    );
+  }
+  const config = await readG2vlmConfig(dir);
+  const indexPath = join(dir, WEIGHTS_INDEX_FILE);
+  const singlePath = join(dir, WEIGHTS_FILE);
+  let weightsPath: string;
+  if (await exists(singlePath)) weightsPath = singlePath;
+  else if (await exists(indexPath)) weightsPath = indexPath;
+  else {
+    throw new StudioError(
+      'model-missing',
+      `The checkpoint folder ${dir} has no ${WEIGHTS_FILE} (nor ${WEIGHTS_INDEX_FILE}).`,
+      'Download the weights of the official checkpoint into this folder.',
+    );
+  }
+  const weights = await SafetensorsFile.open(weightsPath);
+  try {
+    validateTensors(config, weights.tensors);
+  } catch (error) {
+    await weights.close();
+    throw error;
+  }
+  const names = [...expectedTensors(config).keys()].sort();
+  const dtypes = new Set(names.map((name) => weights.tensors.get(name)!.dtype));
+  const storageDtype = dtypes.size === 1 ? [...dtypes][0] : 'mixed';
+
+  return {
+    dir,
+    config,
+    weights,
+    storageDtype,
+    tensorNames: () => names.slice(),
+    info: (name) => weights.info(name),
+    readFloat32: (name) => weights.readFloat32(name),
+    async sourceHashes() {
+      const files = (await fs.readdir(dir)).filter((name) => SOURCE_FILE_PATTERN.test(name)).sort();
+      const hashes: Record<string, string> = {};
+      for (const file of files) hashes[file] = await sha256File(join(dir, file));
+      for (const required of CONFIG_FILES) {
+        if (!hashes[required])
+          throw new StudioError('model-missing', `${required} disappeared from ${dir}.`, 'Restore it.');
+      }
+      return hashes;
+    },
+    close: () => weights.close(),
+  };
+}
