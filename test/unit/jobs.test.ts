@@ -1,0 +1,195 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JobInfo } from '../../main/common/domain';
+import { StudioError } from '../../main/common/errors';
+import { JobQueue } from '../../main/core/jobs/job-queue';
+import { Library } from '../../main/core/library/library';
+import { tempDir } from '../fixtures/library-fixtures';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()?.();
+});
+
+function setup(progressIntervalMs = 100): {
+  library: Library;
+  queue: JobQueue;
+  events: JobInfo[];
+  dir: string;
+} {
+  const { dir, cleanup } = tempDir('g2-jobs-');
+  const library = Library.open(dir);
+  cleanups.push(cleanup);
+  cleanups.unshift(() => library.close());
+  const events: JobInfo[] = [];
+  const queue = new JobQueue({
+    store: library.jobs,
+    onChange: (job) => events.push(job),
+    progressIntervalMs,
+  });
+  return { library, queue, events, dir };
+}
+
+/** Resolves once the signal aborts (what a well-behaved job does). */
+const untilAborted = (signal: AbortSignal): Promise<never> =>
+  new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+
+describe('job queue', () => {
+  it('reports progress with stages, throttled to about 10 events a second, and persists the result', async () => {
+    const { library, queue, events } = setup(100);
+    const job = queue.enqueue({
+      kind: 'import',
+      title: 'Import walk.mp4',
+      run: async (ctx) => {
+        const start = Date.now();
+        for (let i = 0; i <= 1000; i++) {
+          ctx.progress(i / 1000, i < 500 ? 'decode' : 'encode');
+          if (i % 50 === 0) await sleep(25); // ~500 ms of work
+        }
+        expect(Date.now() - start).toBeGreaterThan(400);
+        return { sceneId: 'scn_x' };
+      },
+      describeSuccess: (result) => `Imported ${String(result?.sceneId)}`,
+    });
+    expect(job.status).toBe('queued');
+    const final = await queue.wait(job.id);
+    expect(final).toMatchObject({
+      status: 'succeeded',
+      progress: 1,
+      stage: 'done',
+      message: 'Imported scn_x',
+    });
+    expect(final.result).toEqual({ sceneId: 'scn_x' });
+    const progressEvents = events.filter((e) => e.id === job.id && e.status === 'running');
+    // 1001 progress calls over ~0.5 s: at most ~10/s plus the stage change and start.
+    expect(progressEvents.length).toBeLessThan(15);
+    expect(progressEvents.length).toBeGreaterThan(2);
+    // Progress never goes backwards and the stage names come through.
+    const values = progressEvents.map((e) => e.progress);
+    expect([...values].sort((a, b) => a - b)).toEqual(values);
+    expect(new Set(progressEvents.map((e) => e.stage))).toContain('encode');
+    expect(library.jobs.get(job.id)).toMatchObject({ status: 'succeeded', result: { sceneId: 'scn_x' } });
+  });
+
+  it('cancels a running job through its AbortSignal', async () => {
+    const { library, queue } = setup();
+    let sawAbort = false;
+    const job = queue.enqueue({
+      kind: 'reconstruct',
+      title: 'Reconstruct kitchen',
+      run: async (ctx) => {
+        ctx.progress(0.3, 'dino');
+        try {
+          await untilAborted(ctx.signal);
+        } finally {
+          sawAbort = ctx.signal.aborted;
+        }
+      },
+    });
+    await sleep(50);
+    expect(queue.get(job.id)?.status).toBe('running');
+    queue.cancel(job.id);
+    const final = await queue.wait(job.id);
+    expect(sawAbort).toBe(true);
+    expect(final.status).toBe('cancelled');
+    expect(final.error?.code).toBe('cancelled');
+    expect(final.message).toMatch(/cancelled/);
+    expect(library.jobs.get(job.id)?.status).toBe('cancelled');
+  });
+
+  it('runs one job at a time; a queued job cancelled before it starts never runs', async () => {
+    const { queue } = setup();
+    const order: string[] = [];
+    const first = queue.enqueue({
+      kind: 'import',
+      title: 'first',
+      run: async () => {
+        order.push('first start');
+        await sleep(80);
+        order.push('first end');
+      },
+    });
+    const second = queue.enqueue({
+      kind: 'import',
+      title: 'second',
+      run: async () => {
+        order.push('second');
+      },
+    });
+    const third = queue.enqueue({
+      kind: 'import',
+      title: 'third',
+      run: async () => {
+        order.push('third');
+      },
+    });
+    expect(queue.cancel(second.id).status).toBe('cancelled');
+    await queue.wait(first.id);
+    await queue.wait(third.id);
+    expect(order).toEqual(['first start', 'first end', 'third']);
+    expect((await queue.wait(second.id)).status).toBe('cancelled');
+  });
+
+  it('records a typed error for a failed job and a readable one for an unexpected error', async () => {
+    const { queue } = setup();
+    const typed = queue.enqueue({
+      kind: 'import',
+      title: 'Import notes.mp4',
+      run: async () => {
+        throw new StudioError('unsupported-file', '"notes.mp4" is not a video.', 'Import an MP4 video.');
+      },
+    });
+    const unexpected = queue.enqueue({
+      kind: 'export',
+      title: 'Export',
+      run: async () => {
+        throw new RangeError('boom');
+      },
+    });
+    const a = await queue.wait(typed.id);
+    expect(a).toMatchObject({
+      status: 'failed',
+      error: { code: 'unsupported-file', fix: 'Import an MP4 video.' },
+    });
+    expect(a.message).toBe('Import notes.mp4 failed: "notes.mp4" is not a video.');
+    const b = await queue.wait(unexpected.id);
+    expect(b.status).toBe('failed');
+    expect(b.error?.code).toBe('internal');
+    expect(b.error?.message).toMatch(/boom/);
+  });
+
+  it('keeps job history across a reopen and fails jobs a crash interrupted', async () => {
+    const { library, queue, dir } = setup();
+    const done = queue.enqueue({
+      kind: 'import',
+      title: 'done',
+      sceneId: null,
+      run: async () => ({ ok: true }),
+    });
+    await queue.wait(done.id);
+    // A job still running when the process "dies" (the library is closed under it).
+    const hanging = queue.enqueue({
+      kind: 'reconstruct',
+      title: 'hanging',
+      run: (ctx) => untilAborted(ctx.signal),
+    });
+    await sleep(30);
+    expect(library.jobs.get(hanging.id)?.status).toBe('running');
+    library.close();
+
+    const reopened = Library.open(dir);
+    try {
+      const jobs = reopened.jobs.list();
+      expect(jobs.map((j) => j.title).sort()).toEqual(['done', 'hanging']);
+      expect(jobs.find((j) => j.title === 'done')?.status).toBe('succeeded');
+      expect(jobs.find((j) => j.title === 'hanging')).toMatchObject({
+        status: 'failed',
+        error: { code: 'internal' },
+      });
+    } finally {
+      reopened.close();
+    }
+    queue.cancel(hanging.id);
+    await queue.wait(hanging.id);
+  });
+});
