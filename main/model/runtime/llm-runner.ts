@@ -1,0 +1,138 @@
+// Runs the MoT LLM over blocks of rows with a KV cache (used by recon and by
+// chat). Each `run` appends the block's K (after k-norm + RoPE) and V to the
+// cache; the cache is the ORT `present_*` tensors of the previous run.
+import * as ort from 'onnxruntime-node';
+import { cancelledError } from '../../common/errors';
+import { llmInputNames, llmOutputNames } from '../g2vlm/llm';
+import { mropeCosSin } from '../g2vlm/mrope';
+import type { ModelManifest } from './model-manifest';
+import { graphPath } from './model-manifest';
+import { createSession, floatTensor, int64Tensor, type ExecutionProviderChoice } from './session';
+
+export interface KvCache {
+  keys: ort.Tensor[];
+  values: ort.Tensor[];
+  length: number;
+}
+
+export interface LlmBlock {
+  /** L×D input embeddings. */
+  embeds: Float32Array;
+  /** 3×L row-major: t row, h row, w row. */
+  positions: Int32Array;
+  /** Rows (within the block) that use the geo expert; the rest use und. */
+  geoRows?: Int32Array;
+  causal: boolean;
+}
+
+export class LlmRunner {
+  private constructor(
+    private readonly manifest: ModelManifest,
+    private readonly embedSession: ort.InferenceSession,
+    private readonly causalSession: ort.InferenceSession,
+    private readonly blockSession: ort.InferenceSession,
+    private readonly lmHeadSession: ort.InferenceSession,
+    readonly executionProvider: string,
+  ) {}
+
+  static async load(modelDir: string, manifest: ModelManifest, ep: ExecutionProviderChoice = 'cpu'): Promise<LlmRunner> {
+    const embed = await createSession(graphPath(modelDir, manifest, 'embed_tokens'), ep);
+    const causal = await createSession(graphPath(modelDir, manifest, 'llm_causal'), ep);
+    const block = await createSession(graphPath(modelDir, manifest, 'llm_block'), ep);
+    const lmHead = await createSession(graphPath(modelDir, manifest, 'lm_head'), ep);
+    return new LlmRunner(manifest, embed.session, causal.session, block.session, lmHead.session, causal.executionProvider);
+  }
+
+  get hiddenSize(): number {
+    return this.manifest.configs.text.hiddenSize;
+  }
+
+  get vocabSize(): number {
+    return this.manifest.configs.text.vocabSize;
+  }
+
+  newCache(): KvCache {
+    const t = this.manifest.configs.text;
+    const empty = (): ort.Tensor => floatTensor(new Float32Array(0), [1, t.numKvHeads, 0, t.headDim]);
+    return {
+      keys: Array.from({ length: t.numLayers }, empty),
+      values: Array.from({ length: t.numLayers }, empty),
+      length: 0,
+    };
+  }
+
+  cacheLength(cache: KvCache): number {
+    return cache.length;
+  }
+
+  async embedTokens(ids: number[]): Promise<Float32Array> {
+    const out = await this.embedSession.run({ input_ids: int64Tensor(ids) });
+    return out.inputs_embeds.data as Float32Array;
+  }
+
+  async run(
+    cache: KvCache,
+    block: LlmBlock,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ hidden: Float32Array }> {
+    if (opts.signal?.aborted) throw cancelledError('The model run');
+    const t = this.manifest.configs.text;
+    const D = t.hiddenSize;
+    const L = block.embeds.length / D;
+    if (!Number.isInteger(L) || block.positions.length !== 3 * L) {
+      throw new Error(`LLM block: ${block.embeds.length} embedding values and ${block.positions.length} positions do not describe L×${D} rows`);
+    }
+    const isGeo = new Uint8Array(L);
+    for (const r of block.geoRows ?? []) isGeo[r] = 1;
+    const geo: number[] = [];
+    const und: number[] = [];
+    for (let r = 0; r < L; r++) (isGeo[r] ? geo : und).push(r);
+    const { cos, sin } = mropeCosSin(block.positions, L, t.headDim, t.ropeTheta);
+    const feeds: Record<string, ort.Tensor> = {
+      [llmInputNames.embeds]: floatTensor(block.embeds, [L, D]),
+      [llmInputNames.cos]: floatTensor(cos, [1, L, t.headDim / 2]),
+      [llmInputNames.sin]: floatTensor(sin, [1, L, t.headDim / 2]),
+      [llmInputNames.geoRows]: int64Tensor(geo),
+      [llmInputNames.undRows]: int64Tensor(und),
+    };
+    for (let i = 0; i < t.numLayers; i++) {
+      feeds[llmInputNames.pastKey(i)] = cache.keys[i];
+      feeds[llmInputNames.pastValue(i)] = cache.values[i];
+    }
+    const session = block.causal ? this.causalSession : this.blockSession;
+    const out = await session.run(feeds);
+    for (let i = 0; i < t.numLayers; i++) {
+      cache.keys[i] = out[llmOutputNames.presentKey(i)];
+      cache.values[i] = out[llmOutputNames.presentValue(i)];
+    }
+    cache.length += L;
+    return { hidden: out[llmOutputNames.hidden].data as Float32Array };
+  }
+
+  async logits(hiddenRows: Float32Array, rows: number): Promise<Float32Array> {
+    const out = await this.lmHeadSession.run({ hidden: floatTensor(hiddenRows, [rows, this.hiddenSize]) });
+    return out.logits.data as Float32Array;
+  }
+
+  /** Layer `layer`'s cached keys or values as (length, Hk, hd), sequence order. */
+  cacheRows(cache: KvCache, layer: number, which: 'keys' | 'values'): Float32Array {
+    const t = this.manifest.configs.text;
+    const tensor = cache[which][layer];
+    const data = tensor.data as Float32Array;
+    const T = cache.length;
+    const Hk = t.numKvHeads;
+    const hd = t.headDim;
+    const out = new Float32Array(T * Hk * hd);
+    for (let h = 0; h < Hk; h++) {
+      for (let r = 0; r < T; r++) out.set(data.subarray((h * T + r) * hd, (h * T + r + 1) * hd), (r * Hk + h) * hd);
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.embedSession.release();
+    await this.causalSession.release();
+    await this.blockSession.release();
+    await this.lmHeadSession.release();
+  }
+}

@@ -1,0 +1,74 @@
+// manifest.json of a converted model folder: what `convertCheckpoint` writes
+// and every runtime reads.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { StudioError } from '../../common/errors';
+import type { G2vlmConfig } from '../checkpoint/config';
+
+export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_MANIFEST_FILE = 'manifest.json';
+
+export type GraphId =
+  | 'dino'
+  | 'embed_tokens'
+  | 'llm_causal'
+  | 'llm_block'
+  | 'lm_head'
+  | 'point_decoder'
+  | 'camera_decoder'
+  | 'global_decoder'
+  | 'vision_tower';
+
+export interface ModelManifest {
+  format_version: number;
+  id: string;
+  name: string;
+  /** Storage precision of the weights. */
+  dtype: 'fp32' | 'fp16';
+  configs: G2vlmConfig;
+  specialTokens: { bos: number; eos: number; startOfImage: number; endOfImage: number; endOfText: number; decodeStart: number };
+  /** [bos] is NOT included: ids of 'Reconstruct the 3D scene.' in this checkpoint's vocabulary. */
+  reconPromptIds: number[];
+  graphs: Partial<Record<GraphId, { file: string }>>;
+  weightsFile: string;
+  weightsBytes: number;
+  sourceHashes: Record<string, string>;
+  sourceDir: string;
+  created: string;
+}
+
+export function readModelManifest(modelDir: string): ModelManifest {
+  const path = join(modelDir, MODEL_MANIFEST_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch {
+    throw new StudioError(
+      'model-missing',
+      `No converted model in ${modelDir} (manifest.json is missing).`,
+      'Convert the checkpoint first: g2studio model convert <checkpoint> <output folder>.',
+    );
+  }
+  let manifest: ModelManifest;
+  try {
+    manifest = JSON.parse(text) as ModelManifest;
+  } catch {
+    throw new StudioError('model-corrupt', `${path} is not valid JSON.`, 'Convert the checkpoint again.');
+  }
+  if (manifest.format_version !== MODEL_FORMAT_VERSION || !manifest.graphs || !manifest.configs) {
+    throw new StudioError(
+      'model-corrupt',
+      `${path} has format version ${String(manifest.format_version)}; this build reads version ${MODEL_FORMAT_VERSION}.`,
+      'Convert the checkpoint again with this version of G2 Studio.',
+    );
+  }
+  return manifest;
+}
+
+export function graphPath(modelDir: string, manifest: ModelManifest, id: GraphId): string {
+  const entry = manifest.graphs[id];
+  if (!entry) {
+    throw new StudioError('model-corrupt', `The converted model has no ${id} graph.`, 'Convert the checkpoint again.');
+  }
+  return join(modelDir, entry.file);
+}
