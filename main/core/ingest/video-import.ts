@@ -108,7 +108,12 @@ export async function importVideo(
   opts: ImportVideoOptions,
 ): Promise<{ source: SourceInfo; frames: IngestedFrame[] }> {
   const what = 'Video import';
-  const report = opts.onProgress ?? (() => undefined);
+  // Progress never goes backwards, whatever rounding the stage arithmetic does.
+  let lastProgress = 0;
+  const report: IngestProgress = (progress, stage) => {
+    lastProgress = Math.min(1, Math.max(lastProgress, progress));
+    opts.onProgress?.(lastProgress, stage);
+  };
   const wanted = opts.frameCount;
   if (!Number.isInteger(wanted) || wanted < 1)
     throw new StudioError(
@@ -123,7 +128,7 @@ export async function importVideo(
   if (probe.frameCount < wanted) throw tooFewFrames(probe.frameCount, wanted);
   report(0.05, 'probe');
 
-  const { frames, timestamps } = await decodeCandidates(path, probe, wanted, opts);
+  const { frames, timestamps } = await decodeCandidates(path, probe, wanted, { ...opts, onProgress: report });
   if (frames.length < wanted) throw tooFewFrames(frames.length, wanted);
 
   report(0.95, 'score');
@@ -286,5 +291,15 @@ async function decodeCandidates(
       CORRUPT_FIX,
     );
   }
+  // A cut-off file (interrupted copy) often decodes without an error: its
+  // pictures just stop. Containers that declare a duration let us notice.
+  const lastTimeS = (timestamps.at(-1) ?? probe.startTimeS) - probe.startTimeS;
+  const slotS = durationS / candidateCount;
+  if (frames.length < 0.9 * candidateCount && lastTimeS < durationS - 2 * Math.max(slotS, frameIntervalS))
+    throw new StudioError(
+      'corrupt-media',
+      `"${probe.fileName}" has pictures only up to about ${lastTimeS.toFixed(1)} s of its ${durationS.toFixed(1)} s: the file is probably truncated.`,
+      CORRUPT_FIX,
+    );
   return { frames, timestamps };
 }
