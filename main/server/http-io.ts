@@ -1,0 +1,102 @@
+// Small HTTP helpers for the web-mode bridge: JSON replies, error replies in the
+// API's { ok:false, error } shape, bounded body reading, and the HTTP status a
+// StudioError code maps to.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
+import { StudioError, type StudioErrorCode, type StudioErrorInfo } from '../common/errors';
+
+export function statusForError(code: StudioErrorCode): number {
+  switch (code) {
+    case 'not-found':
+      return 404;
+    case 'unauthorized':
+      return 401;
+    case 'busy':
+    case 'cancelled':
+      return 409;
+    case 'internal':
+      return 500;
+    case 'ffmpeg-missing':
+    case 'model-missing':
+    case 'insufficient-memory':
+      // The request was fine; the studio lacks something the user must install or free.
+      return 503;
+    default:
+      // invalid-input and every "this file is not usable" code: the request's fault.
+      return 400;
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(text);
+}
+
+export function sendError(
+  res: ServerResponse,
+  info: StudioErrorInfo,
+  status = statusForError(info.code),
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status, { ok: false, error: info });
+}
+
+export const unauthorizedInfo: StudioErrorInfo = {
+  code: 'unauthorized',
+  message: 'This G2 Studio session needs its access token.',
+  fix: 'Open the full URL that `g2studio serve` printed (it ends in ?token=…).',
+};
+
+export function tooLarge(what: string, limitBytes: number): StudioError {
+  return new StudioError(
+    'invalid-input',
+    `${what} is larger than the limit of ${formatBytes(limitBytes)}.`,
+    'Send a smaller request; large data goes through uploads and blobs, not the JSON API.',
+  );
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(0)} GiB`;
+  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(0)} MiB`;
+  return `${bytes} bytes`;
+}
+
+/** Read a request body up to limitBytes; a larger body is refused without buffering it. */
+export async function readBody(req: IncomingMessage, limitBytes: number, what: string): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(what, limitBytes);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limitBytes) throw tooLarge(what, limitBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Passes bytes through and fails the stream once more than limitBytes went by. */
+export class ByteLimit extends Transform {
+  private seen = 0;
+
+  constructor(
+    private readonly limitBytes: number,
+    private readonly what: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limitBytes) callback(tooLarge(this.what, this.limitBytes));
+    else callback(null, chunk);
+  }
+}

@@ -1,0 +1,99 @@
+import { useCallback, useEffect, useState, type DragEvent } from 'react';
+import { ErrorBanner } from './common/ErrorBanner';
+import { useStudio } from './common/studio-context';
+import { JobsPanel } from './jobs/JobsPanel';
+import { importFiles } from './library/import-files';
+import { LibraryView } from './library/LibraryView';
+import { SceneView } from './scene/SceneView';
+
+/** #/scene/<id> opens a scene; anything else is the library. */
+function sceneIdFromHash(hash: string): string | null {
+  const match = /^#\/scene\/([A-Za-z0-9_-]+)$/.exec(hash);
+  return match ? match[1] : null;
+}
+
+function hasFiles(event: DragEvent): boolean {
+  return Array.from(event.dataTransfer.types).includes('Files');
+}
+
+export function App() {
+  const { client, showError } = useStudio();
+  const [sceneId, setSceneId] = useState(() => sceneIdFromHash(window.location.hash));
+  const [dragging, setDragging] = useState(false);
+  const [uploading, setUploading] = useState(0);
+
+  useEffect(() => {
+    const onHash = () => setSceneId(sceneIdFromHash(window.location.hash));
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
+  const openScene = useCallback((id: string | null) => {
+    window.location.hash = id ? `#/scene/${id}` : '#/';
+  }, []);
+
+  const startImport = useCallback(
+    async (files: File[]) => {
+      if (files.length === 0) return;
+      setUploading((count) => count + files.length);
+      try {
+        await importFiles(client, files);
+      } catch (error) {
+        showError(error);
+      } finally {
+        setUploading((count) => count - files.length);
+      }
+    },
+    [client, showError],
+  );
+
+  return (
+    <div
+      className="app"
+      onDragOver={(event) => {
+        if (!hasFiles(event)) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = 'copy';
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (event.currentTarget === event.target) setDragging(false);
+      }}
+      onDrop={(event) => {
+        event.preventDefault();
+        setDragging(false);
+        void startImport(Array.from(event.dataTransfer.files));
+      }}
+    >
+      <header className="topbar">
+        <button className="brand" onClick={() => openScene(null)} data-testid="nav-library">
+          <span className="brand-mark">G2</span> Studio
+        </button>
+        <span className="topbar-mode" title="How this window talks to the studio core">
+          {client.mode === 'web' ? 'Web mode · this machine only' : 'Desktop'}
+        </span>
+        {uploading > 0 && (
+          <span className="topbar-status" data-testid="upload-status">
+            Uploading {uploading} file{uploading === 1 ? '' : 's'}…
+          </span>
+        )}
+      </header>
+      <ErrorBanner />
+      <div className="workspace">
+        <main className="main-view">
+          {sceneId ? (
+            <SceneView key={sceneId} sceneId={sceneId} onBack={() => openScene(null)} />
+          ) : (
+            <LibraryView onOpen={openScene} onImport={startImport} />
+          )}
+        </main>
+        <JobsPanel />
+      </div>
+      {dragging && (
+        <div className="drop-overlay" data-testid="drop-overlay">
+          <div>Drop a video, photos, or a PLY/GLB point cloud to import</div>
+        </div>
+      )}
+    </div>
+  );
+}

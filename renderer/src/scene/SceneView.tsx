@@ -1,0 +1,169 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { ModelInfo, SceneDetail } from '../../../main/common/domain';
+import { asStudioError } from '../api/client';
+import { useStudio, useStudioEvents } from '../common/studio-context';
+import { ExportMenu } from './ExportMenu';
+import { FrameStrip } from './FrameStrip';
+import { usePointCloud } from './use-point-cloud';
+import { Viewport } from './Viewport';
+
+interface SceneViewProps {
+  sceneId: string;
+  onBack(): void;
+}
+
+function ReconstructButton({ scene, models }: { scene: SceneDetail; models: ModelInfo[] | null }) {
+  const { client, showError } = useStudio();
+  const [starting, setStarting] = useState(false);
+  if (scene.kind === 'pointcloud') return null;
+  const model =
+    models?.find((item) => item.active && item.capabilities.reconstruct) ??
+    models?.find((item) => item.capabilities.reconstruct);
+  const reason = !models
+    ? 'Checking installed models…'
+    : !model
+      ? 'No model is registered. Convert the G2VLM checkpoint with `g2studio model convert`, then register it.'
+      : scene.frames.filter((frame) => frame.selected).length < 2
+        ? 'At least two selected frames are needed.'
+        : null;
+  return (
+    <button
+      className="primary"
+      disabled={reason !== null || starting}
+      title={reason ?? `Reconstruct with ${model?.name}`}
+      data-testid="reconstruct-button"
+      onClick={async () => {
+        setStarting(true);
+        try {
+          await client.call('scenes.reconstruct', {
+            sceneId: scene.id,
+            ...(model ? { modelId: model.id } : {}),
+          });
+        } catch (error) {
+          showError(error);
+        } finally {
+          setStarting(false);
+        }
+      }}
+    >
+      {scene.reconstruction ? 'Reconstruct again' : 'Reconstruct'}
+    </button>
+  );
+}
+
+export function SceneView({ sceneId, onBack }: SceneViewProps) {
+  const { client, showError } = useStudio();
+  const [scene, setScene] = useState<SceneDetail | null>(null);
+  const [missing, setMissing] = useState<string | null>(null);
+  const [models, setModels] = useState<ModelInfo[] | null>(null);
+  const [pointSizePx, setPointSizePx] = useState(3);
+  const [showCameras, setShowCameras] = useState(true);
+  const [fitRequest, setFitRequest] = useState(0);
+  const [activeFrameId, setActiveFrameId] = useState<string | null>(null);
+
+  const refresh = useCallback(() => {
+    client.call('scenes.get', { sceneId }).then(setScene, (error: unknown) => {
+      const studioError = asStudioError(error);
+      if (studioError.code === 'not-found') setMissing(studioError.message);
+      else showError(studioError);
+    });
+  }, [client, sceneId, showError]);
+  useEffect(refresh, [refresh]);
+  useEffect(() => {
+    client.call('models.list', {}).then(setModels, () => setModels([]));
+  }, [client]);
+  useStudioEvents((event) => {
+    if (event.type === 'scenes-changed') refresh();
+    if (event.type === 'job' && event.job.sceneId === sceneId && event.job.status === 'succeeded') refresh();
+  });
+
+  const cloud = usePointCloud(client, sceneId, scene?.pointCount ?? 0, scene?.updatedAt ?? '');
+  useEffect(() => {
+    if (cloud.status === 'failed') showError(cloud.error);
+  }, [cloud, showError]);
+
+  if (missing) {
+    return (
+      <section className="scene-view">
+        <div className="empty-state" data-testid="scene-missing">
+          <h2>Scene not found</h2>
+          <p>{missing}</p>
+          <button onClick={onBack}>Back to the library</button>
+        </div>
+      </section>
+    );
+  }
+  if (!scene) return <section className="scene-view loading">Loading scene…</section>;
+
+  const geometry = cloud.status === 'ready' ? cloud.geometry : null;
+  return (
+    <section className="scene-view" data-testid="scene-view" data-scene-id={scene.id}>
+      <div className="view-header">
+        <button className="icon-button" onClick={onBack} title="Back to the library" data-testid="scene-back">
+          ←
+        </button>
+        <h1 data-testid="scene-title">{scene.name}</h1>
+        <span className="muted">
+          {scene.pointCount.toLocaleString()} points · {scene.cameras.length} cameras · {scene.frames.length}{' '}
+          frames
+        </span>
+        <div className="spacer" />
+        <ReconstructButton scene={scene} models={models} />
+        <ExportMenu sceneId={scene.id} disabled={scene.pointCount === 0} />
+      </div>
+      <div className="viewport-wrap">
+        <Viewport
+          scene={scene}
+          geometry={geometry}
+          pointSizePx={pointSizePx}
+          fitRequest={fitRequest}
+          showCameras={showCameras}
+          activeFrameId={activeFrameId}
+        />
+        <div className="viewport-toolbar">
+          <button
+            onClick={() => setFitRequest((n) => n + 1)}
+            data-testid="fit-button"
+            title="Frame the whole scene"
+          >
+            Fit to scene
+          </button>
+          <label className="slider" title="Point size in screen pixels">
+            Point size
+            <input
+              type="range"
+              min={1}
+              max={12}
+              step={1}
+              value={pointSizePx}
+              data-testid="point-size"
+              onChange={(event) => setPointSizePx(Number(event.target.value))}
+            />
+            <span>{pointSizePx}px</span>
+          </label>
+          {scene.cameras.length > 0 && (
+            <label className="toggle">
+              <input
+                type="checkbox"
+                checked={showCameras}
+                onChange={(event) => setShowCameras(event.target.checked)}
+              />
+              Cameras
+            </label>
+          )}
+        </div>
+        <div className="viewport-status" data-testid="cloud-status" data-status={cloud.status}>
+          {cloud.status === 'loading' && 'Loading points…'}
+          {cloud.status === 'empty' &&
+            (scene.kind === 'pointcloud'
+              ? 'This point cloud is empty.'
+              : 'No 3D yet: reconstruct this scene to see it here.')}
+          {cloud.status === 'ready' && `${cloud.pointCount.toLocaleString()} points`}
+        </div>
+      </div>
+      {scene.frames.length > 0 && (
+        <FrameStrip frames={scene.frames} activeFrameId={activeFrameId} onActivate={setActiveFrameId} />
+      )}
+    </section>
+  );
+}

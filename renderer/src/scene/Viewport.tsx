@@ -1,0 +1,120 @@
+// The 3D view of a scene: point cloud and camera frustums inside one group that
+// converts OpenCV axes to three.js axes, orbit/pan/zoom controls, and framing
+// the whole scene on request. Rendering is on demand: a still scene costs no GPU.
+
+import { OrbitControls } from '@react-three/drei';
+import { Canvas, useThree } from '@react-three/fiber';
+import { useEffect, useMemo } from 'react';
+import { Box3, PerspectiveCamera, Vector3, type BufferGeometry } from 'three';
+import type { SceneDetail } from '../../../main/common/domain';
+import { CameraFrustums } from './CameraFrustums';
+import { THREE_FROM_OPENCV_EULER, matrixFromRowMajor, threeFromOpenCvPoint } from './opencv-axes';
+
+/** The scene's extent in three.js coordinates: the cloud's bounds and every camera centre. */
+export function sceneBoxThree(scene: SceneDetail, geometry: BufferGeometry | null): Box3 | null {
+  const box = new Box3();
+  if (scene.bounds) {
+    box.expandByPoint(threeFromOpenCvPoint(scene.bounds.min));
+    box.expandByPoint(threeFromOpenCvPoint(scene.bounds.max));
+  } else if (geometry) {
+    geometry.computeBoundingBox();
+    const local = geometry.boundingBox;
+    if (local) {
+      box.expandByPoint(threeFromOpenCvPoint(local.min.toArray()));
+      box.expandByPoint(threeFromOpenCvPoint(local.max.toArray()));
+    }
+  }
+  for (const camera of scene.cameras) {
+    const centre = new Vector3().setFromMatrixPosition(matrixFromRowMajor(camera.worldFromCamera));
+    box.expandByPoint(threeFromOpenCvPoint(centre.toArray()));
+  }
+  return box.isEmpty() ? null : box;
+}
+
+interface OrbitLike {
+  target: Vector3;
+  update(): void;
+}
+
+/** Frames the box whenever `request` changes: looks along the first camera's direction (-z), slightly from above. */
+function FitToScene({ box, request }: { box: Box3 | null; request: number }) {
+  // Read the store inside the effect: the camera is three.js state we move, not React state.
+  const getState = useThree((state) => state.get);
+  useEffect(() => {
+    const { camera, invalidate } = getState();
+    const controls = getState().controls as unknown as OrbitLike | null;
+    if (!box || !(camera instanceof PerspectiveCamera)) return;
+    const centre = box.getCenter(new Vector3());
+    const radius = Math.max(box.getSize(new Vector3()).length() / 2, 1e-3);
+    const halfFov = (camera.fov * Math.PI) / 360;
+    const distance = (radius / Math.sin(Math.min(halfFov, halfFov * camera.aspect))) * 1.05;
+    const direction = new Vector3(0, 0.35, 1).normalize();
+    camera.position.copy(centre).addScaledVector(direction, distance);
+    camera.near = Math.max(radius * 1e-3, 1e-4);
+    camera.far = distance + radius * 20;
+    camera.lookAt(centre);
+    camera.updateProjectionMatrix();
+    if (controls) {
+      controls.target.copy(centre);
+      controls.update();
+    }
+    invalidate();
+  }, [box, request, getState]);
+  return null;
+}
+
+interface ViewportProps {
+  scene: SceneDetail;
+  geometry: BufferGeometry | null;
+  pointSizePx: number;
+  fitRequest: number;
+  showCameras: boolean;
+  activeFrameId: string | null;
+}
+
+export function Viewport({
+  scene,
+  geometry,
+  pointSizePx,
+  fitRequest,
+  showCameras,
+  activeFrameId,
+}: ViewportProps) {
+  const box = useMemo(() => sceneBoxThree(scene, geometry), [scene, geometry]);
+  const frustumDepth = box ? Math.max(box.getSize(new Vector3()).length() * 0.04, 1e-3) : 0.1;
+  return (
+    <Canvas
+      className="viewport-canvas"
+      data-testid="viewport"
+      frameloop="demand"
+      dpr={[1, 2]}
+      // Colours are stored as sRGB bytes and thumbnails are sRGB images: with a
+      // linear output and no tone mapping they reach the screen unchanged.
+      linear
+      flat
+      camera={{ fov: 50, near: 0.01, far: 1000, position: [0, 0, 5] }}
+    >
+      <group name="opencv-to-three" rotation={THREE_FROM_OPENCV_EULER}>
+        {geometry && (
+          <points geometry={geometry}>
+            <pointsMaterial
+              size={pointSizePx}
+              sizeAttenuation={false}
+              vertexColors={!!geometry.getAttribute('color')}
+            />
+          </points>
+        )}
+        {showCameras && scene.cameras.length > 0 && (
+          <CameraFrustums
+            cameras={scene.cameras}
+            frames={scene.frames}
+            depth={frustumDepth}
+            activeFrameId={activeFrameId}
+          />
+        )}
+      </group>
+      <OrbitControls makeDefault enableDamping={false} screenSpacePanning />
+      <FitToScene box={box} request={fitRequest} />
+    </Canvas>
+  );
+}
