@@ -1,0 +1,135 @@
+// The engine worker thread: runs the model pipelines (ONNX Runtime) off the
+// main thread so the UI and the API stay responsive during a reconstruction.
+// Bundled as out/main/engine-worker.js; EngineClient starts it.
+//
+// Cancellation: the client posts {type:'cancel'}; the request's AbortSignal fires
+// and the pipeline stops between ONNX Runtime runs (a run in flight cannot be
+// interrupted). If it does not stop in time, the client terminates this thread.
+
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { StudioError, cancelledError, toStudioErrorInfo } from '../../common/errors';
+import {
+  transferablesOf,
+  type ChatRunner,
+  type ClientToWorker,
+  type EngineWorkerData,
+  type ReconstructionRunner,
+  type WorkerToClient,
+} from './engine-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('engine-worker.ts must run in a worker thread (EngineClient starts it).');
+
+const data = (workerData ?? {}) as EngineWorkerData;
+const running = new Map<number, AbortController>();
+
+function post(message: WorkerToClient, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+function pipelineUnavailable(what: string, specifier: string, error: unknown): StudioError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new StudioError(
+    'internal',
+    `The ${what} pipeline of the model engine is not available (${specifier}: ${detail}).`,
+    'This build of G2 Studio is incomplete; reinstall it or rebuild with `npm run build`.',
+  );
+}
+
+// The pipelines are loaded on first use: a worker that only ever chats never
+// loads the reconstruction code, and a missing module becomes a clear error.
+// Modules are loaded with require: the bundle is CommonJS, and in development
+// (TypeScript sources run through tsx's require hook) import() would bypass tsx.
+const loadCommonJs = createRequire(__filename);
+
+async function importPipeline<T>(what: string, specifier: string, exportName: string): Promise<T> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await Promise.resolve().then(() => loadCommonJs(specifier))) as Record<string, unknown>;
+  } catch (error) {
+    throw pipelineUnavailable(what, specifier, error);
+  }
+  const run = module[exportName];
+  if (typeof run !== 'function') {
+    throw pipelineUnavailable(what, specifier, new Error(`it does not export ${exportName}()`));
+  }
+  return run as T;
+}
+
+let reconRunner: Promise<ReconstructionRunner> | undefined;
+let chatRunner: Promise<ChatRunner> | undefined;
+
+function loadReconstruction(): Promise<ReconstructionRunner> {
+  reconRunner ??= importPipeline<ReconstructionRunner>(
+    'reconstruction',
+    data.pipelines?.recon ?? join(__dirname, '../../model/runtime/recon-pipeline'),
+    'runReconstruction',
+  );
+  reconRunner.catch(() => (reconRunner = undefined));
+  return reconRunner;
+}
+
+function loadChat(): Promise<ChatRunner> {
+  chatRunner ??= importPipeline<ChatRunner>(
+    'chat',
+    data.pipelines?.chat ?? join(__dirname, '../../model/chat/chat-pipeline'),
+    'runChat',
+  );
+  chatRunner.catch(() => (chatRunner = undefined));
+  return chatRunner;
+}
+
+async function handle(message: Exclude<ClientToWorker, { type: 'cancel' }>): Promise<void> {
+  const controller = new AbortController();
+  running.set(message.id, controller);
+  const { signal } = controller;
+  const onProgress = (progress: { progress: number; stage: string }): void => {
+    if (!signal.aborted) post({ type: 'progress', id: message.id, progress });
+  };
+  try {
+    if (message.type === 'reconstruct') {
+      const run = await loadReconstruction();
+      const output = await run(message.request, { signal, onProgress });
+      if (signal.aborted) throw cancelledError('The reconstruction');
+      // Point maps are tens to hundreds of MB: move them, do not copy them.
+      const transfer = transferablesOf([
+        output.worldFromCamera,
+        output.localPoints,
+        output.worldPoints,
+        output.globalPoints,
+        output.colors,
+      ]);
+      post({ type: 'reconstruct-result', id: message.id, output }, transfer);
+    } else {
+      const run = await loadChat();
+      const output = await run(message.request, {
+        signal,
+        onProgress,
+        onToken: (text) => {
+          if (!signal.aborted) post({ type: 'token', id: message.id, text });
+        },
+      });
+      if (signal.aborted) throw cancelledError('The question');
+      post({ type: 'chat-result', id: message.id, output });
+    }
+  } catch (error) {
+    const info = signal.aborted
+      ? cancelledError(message.type === 'reconstruct' ? 'The reconstruction' : 'The question').toInfo()
+      : toStudioErrorInfo(error);
+    post({ type: 'error', id: message.id, error: info });
+  } finally {
+    running.delete(message.id);
+  }
+}
+
+port.on('message', (message: ClientToWorker) => {
+  if (message.type === 'cancel') {
+    running.get(message.id)?.abort(cancelledError('The request'));
+    return;
+  }
+  void handle(message);
+});
+
+post({ type: 'ready' });

@@ -1,0 +1,253 @@
+// How much memory a reconstruction needs, decided before it starts: running out
+// of memory half-way through a 2-minute run (or being killed by the OOM killer,
+// which the user sees as a crash) is worse than a clear refusal up front.
+//
+// The figure is a model, not a measurement: weights + the largest stage's
+// activations + the outputs, per stage from the dataflow of model doc §8 and the
+// ONNX Runtime behaviour in onnx-runtime-notes §6-7 (Attention materialises the
+// Hq·Lq·Lk score matrix; sessions prepack MatMul weights into anonymous memory).
+
+import { promises as fs } from 'node:fs';
+import { freemem } from 'node:os';
+import { join } from 'node:path';
+import { StudioError } from '../../common/errors';
+import { readG2vlmConfig, type G2vlmConfig } from '../../model/checkpoint/config';
+import type { MemoryEstimate } from './engine-types';
+
+const F32 = 4;
+/** Node + ONNX Runtime + thread pools before any model is loaded. */
+const RUNTIME_BASELINE_BYTES = 350 * 2 ** 20;
+/** "Reconstruct the 3D scene." with its BOS (model doc §3.1). */
+const RECON_TEXT_TOKENS = 9;
+const FRAME_LIMIT = 4096;
+
+/** The model input size for a source frame (model doc §2.1: width 518, height rounded half-to-even to 14). */
+export function modelInputSize(
+  width: number,
+  height: number,
+  targetWidth = 518,
+): { width: number; height: number } {
+  if (!(width > 0 && height > 0)) {
+    throw new StudioError(
+      'invalid-input',
+      `The frame size ${width}x${height} is not valid.`,
+      'Re-import the frames.',
+    );
+  }
+  const rows = (height * targetWidth) / width / 14;
+  const floor = Math.floor(rows);
+  const diff = rows - floor;
+  // Python's round(): ties go to the even integer.
+  const rounded = diff > 0.5 || (diff === 0.5 && floor % 2 === 1) ? floor + 1 : floor;
+  return { width: targetWidth, height: Math.max(14, rounded * 14) };
+}
+
+export interface MemoryBreakdown {
+  weightsBytes: number;
+  /** ORT's prepacked copies of MatMul weights (anonymous memory, onnx-runtime-notes §7). */
+  prepackedBytes: number;
+  dinoBytes: number;
+  llmBytes: number;
+  decoderBytes: number;
+  outputBytes: number;
+  baselineBytes: number;
+  peakBytes: number;
+}
+
+export interface ModelFootprint {
+  config: G2vlmConfig;
+  /** Bytes of the model's weight files as stored (external data). */
+  weightsBytes: number;
+  /** Whether the runtime lets ORT prepack weights (default true). */
+  prepacking: boolean;
+}
+
+/** Peak bytes of a reconstruction of `frameCount` frames at model input size `width`×`height`. */
+export function reconstructionMemory(
+  model: ModelFootprint,
+  frameCount: number,
+  width: number,
+  height: number,
+): MemoryBreakdown {
+  const { text, dino, decoders } = model.config;
+  const N = frameCount;
+  const h = Math.floor(height / 14);
+  const w = Math.floor(width / 14);
+  const P = h * w;
+  const pixels = N * width * height;
+
+  // DINO: the packed (N·(1+R+P), Dd) stream, ~8 live copies (residual, LN, q, k, v, attention
+  // output, MLP input), the 4·Dd MLP hidden, and the per-window P×P scores of every head.
+  const dinoRows = N * (1 + dino.numRegisters + P);
+  const dinoBytes =
+    F32 * (dinoRows * dino.hiddenSize * 8 + dinoRows * dino.mlpHiddenSize * 2 + N * dino.numHeads * P * P) +
+    F32 * pixels * 3 * 2; // the normalised input images and their resized copy
+
+  // LLM geometry prefill: Lq = N·(P+2) new rows over Lk = text + Lq keys.
+  const Lq = N * (P + 2);
+  const Lk = RECON_TEXT_TOKENS + Lq;
+  const kvCache = Lk * text.numLayers * 2 * text.numKvHeads * text.headDim * F32;
+  const scores = text.numHeads * Lq * Lk * F32; // one layer's materialised attention scores
+  const hidden = Lk * text.hiddenSize * F32 * 8; // residual, norms, q/k/v, attention output, both experts' rows
+  const mlp = Lq * text.intermediateSize * F32 * 3; // gate, up, their product
+  const llmBytes = kvCache + scores + hidden + mlp;
+
+  // Decoders: frames as the batch, width D, 16 heads of P×P scores, 4·D MLP; the
+  // LLM output (N,P,D) stays alive for all three decoders.
+  const D = decoders.width;
+  const tokens = N * P;
+  const decoderBytes =
+    F32 * (tokens * D * 8 + tokens * decoders.mlpRatio * D * 2 + N * decoders.numHeads * P * P * 2) +
+    F32 * tokens * (decoders.pointOutDim + decoders.pointHeadChannels) * 2;
+
+  // Outputs: local, world, global points (+1 staging copy) and colours.
+  const outputBytes = pixels * 3 * F32 * 4 + pixels * 3 + N * 16 * F32;
+
+  const weightsBytes = model.weightsBytes;
+  // The token embedding is a Gather table, not a MatMul weight: it is not prepacked.
+  const embedBytes = text.vocabSize * text.hiddenSize * F32;
+  const prepackedBytes = model.prepacking ? Math.max(0, weightsBytes - embedBytes) : 0;
+  const peakBytes =
+    weightsBytes +
+    prepackedBytes +
+    RUNTIME_BASELINE_BYTES +
+    outputBytes +
+    Math.max(dinoBytes, llmBytes, decoderBytes);
+  return {
+    weightsBytes,
+    prepackedBytes,
+    dinoBytes,
+    llmBytes,
+    decoderBytes,
+    outputBytes,
+    baselineBytes: RUNTIME_BASELINE_BYTES,
+    peakBytes,
+  };
+}
+
+async function readNumber(path: string): Promise<number | undefined> {
+  try {
+    const text = (await fs.readFile(path, 'utf8')).trim();
+    if (text === 'max') return undefined;
+    const value = Number(text);
+    return Number.isFinite(value) && value > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes this process can still use: free memory, bounded by a cgroup (container) limit if any. */
+export async function availableMemoryBytes(): Promise<number> {
+  let available = freemem();
+  // cgroup v2, then v1. A limit above physical memory means "no limit".
+  const v2Max = await readNumber('/sys/fs/cgroup/memory.max');
+  if (v2Max !== undefined) {
+    const current = (await readNumber('/sys/fs/cgroup/memory.current')) ?? 0;
+    available = Math.min(available, Math.max(0, v2Max - current));
+  } else {
+    const v1Max = await readNumber('/sys/fs/cgroup/memory/memory.limit_in_bytes');
+    if (v1Max !== undefined && v1Max < 2 ** 60) {
+      const usage = (await readNumber('/sys/fs/cgroup/memory/memory.usage_in_bytes')) ?? 0;
+      available = Math.min(available, Math.max(0, v1Max - usage));
+    }
+  }
+  return available;
+}
+
+async function folderBytes(dir: string, pattern: RegExp): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await folderBytes(path, pattern);
+    else if (entry.isFile() && pattern.test(entry.name)) total += (await fs.stat(path)).size;
+  }
+  return total;
+}
+
+/**
+ * What a model folder weighs and how it is configured. Reads a converted model
+ * (manifest.json with `config` = the G2vlmConfig, plus graphs and external weights)
+ * or, failing that, a checkpoint folder (the three *_config.json files + safetensors).
+ */
+export async function modelFootprint(modelDir: string): Promise<ModelFootprint> {
+  let manifest: Record<string, unknown> | undefined;
+  try {
+    manifest = JSON.parse(await fs.readFile(join(modelDir, 'manifest.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new StudioError(
+        'model-corrupt',
+        `The manifest.json of ${modelDir} cannot be read.`,
+        'Convert the checkpoint again with `g2studio model convert`.',
+      );
+    }
+  }
+  const declared = manifest?.config as G2vlmConfig | undefined;
+  if (declared && typeof declared === 'object' && declared.text && declared.dino && declared.decoders) {
+    const runtime = manifest?.runtime as { prepacking?: unknown } | undefined;
+    return {
+      config: declared,
+      weightsBytes: await folderBytes(modelDir, /\.(onnx|data|bin|weights|onnx_data)$/i),
+      prepacking: runtime?.prepacking !== false,
+    };
+  }
+  const config = await readG2vlmConfig(modelDir);
+  return { config, weightsBytes: await folderBytes(modelDir, /\.safetensors$/i), prepacking: true };
+}
+
+/** The estimate the engine returns, with the largest frame count that fits. */
+export async function estimateReconstructionMemory(
+  modelDir: string,
+  frameCount: number,
+  sourceWidth: number,
+  sourceHeight: number,
+  options: { availableBytes?: number } = {},
+): Promise<MemoryEstimate & { breakdown: MemoryBreakdown; inputWidth: number; inputHeight: number }> {
+  if (!Number.isSafeInteger(frameCount) || frameCount < 1) {
+    throw new StudioError(
+      'invalid-input',
+      `The frame count ${frameCount} is not valid.`,
+      'Select at least one frame.',
+    );
+  }
+  const footprint = await modelFootprint(modelDir);
+  const input = modelInputSize(sourceWidth, sourceHeight);
+  const availableBytes = options.availableBytes ?? (await availableMemoryBytes());
+  const breakdown = reconstructionMemory(footprint, frameCount, input.width, input.height);
+  // The estimate grows with N, so binary-search the largest N that fits.
+  let low = 0;
+  let high = FRAME_LIMIT;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (reconstructionMemory(footprint, mid, input.width, input.height).peakBytes <= availableBytes)
+      low = mid;
+    else high = mid - 1;
+  }
+  return {
+    peakBytes: breakdown.peakBytes,
+    availableBytes,
+    fits: breakdown.peakBytes <= availableBytes,
+    maxFrames: low,
+    breakdown,
+    inputWidth: input.width,
+    inputHeight: input.height,
+  };
+}
+
+const gib = (bytes: number): string => (bytes / 2 ** 30).toFixed(1);
+
+export function insufficientMemoryError(frameCount: number, estimate: MemoryEstimate): StudioError {
+  return new StudioError(
+    'insufficient-memory',
+    `Reconstructing ${frameCount} frames needs about ${gib(estimate.peakBytes)} GB, ${gib(estimate.availableBytes)} GB available; ` +
+      (estimate.maxFrames > 0
+        ? `the largest number of frames that fits is ${estimate.maxFrames}.`
+        : 'not even one frame fits.'),
+    estimate.maxFrames > 0
+      ? `Select at most ${estimate.maxFrames} frames, or close other programs and try again.`
+      : 'Close other programs, or use a smaller model or a machine with more memory.',
+  );
+}

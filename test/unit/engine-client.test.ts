@@ -1,0 +1,178 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { StudioError } from '../../main/common/errors';
+import { EngineClient, defaultWorkerPath } from '../../main/core/engine/engine-client';
+import type { EngineProgress, FrameInput } from '../../main/core/engine/engine-types';
+import { MATMUL_SIZE, TEST_MAP_HEIGHT, TEST_MAP_WIDTH, testMatrices } from './engine-test-pipeline';
+
+// The real engine worker (engine-worker.ts run through tsx in a worker thread),
+// running test pipelines that do real ONNX Runtime work.
+const PIPELINES = {
+  recon: resolve(__dirname, 'engine-test-pipeline.ts'),
+  chat: resolve(__dirname, 'engine-test-pipeline.ts'),
+};
+const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const MODEL_DIR = join(GOLDEN, 'checkpoint');
+
+let frameBytes: Uint8Array;
+const clients: EngineClient[] = [];
+function client(options: ConstructorParameters<typeof EngineClient>[0] = {}): EngineClient {
+  const c = new EngineClient({ pipelines: PIPELINES, ...options });
+  clients.push(c);
+  return c;
+}
+const frames = (...names: string[]): FrameInput[] => names.map((name) => ({ name, bytes: frameBytes }));
+
+beforeAll(async () => {
+  frameBytes = new Uint8Array(await fs.readFile(join(GOLDEN, 'inputs/images/frame_00019.png')));
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+async function rejection(promise: Promise<unknown>): Promise<StudioError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StudioError);
+  return error as StudioError;
+}
+
+describe('EngineClient with a real worker thread', () => {
+  it('finds the worker source in development', () => {
+    expect(defaultWorkerPath()).toMatch(/engine-worker\.(ts|js)$/);
+  });
+
+  it('reconstructs: progress in order, result arrays transferred intact', async () => {
+    const engine = client();
+    const progress: EngineProgress[] = [];
+    const output = await engine.reconstruct(
+      { modelDir: MODEL_DIR, frames: frames('a', 'b', 'c') },
+      { signal: new AbortController().signal, onProgress: (p) => progress.push(p) },
+    );
+    expect(progress[0]).toEqual({ progress: 0, stage: 'memory check' });
+    const runs = progress.filter((p) => p.stage === 'matmul').map((p) => p.progress);
+    expect(runs).toEqual([1 / 3, 2 / 3, 1]);
+    expect(output.frameCount).toBe(3);
+    const pixels = TEST_MAP_WIDTH * TEST_MAP_HEIGHT;
+    expect(output.localPoints).toBeInstanceOf(Float32Array);
+    expect(output.localPoints.length).toBe(3 * pixels * 3);
+    expect(output.colors).toBeInstanceOf(Uint8Array);
+    expect(output.worldFromCamera[5]).toBe(1);
+    // Row 0 of the ORT MatMul, checked against a JS product.
+    const { a, b } = testMatrices(MATMUL_SIZE);
+    for (const col of [0, 1, 77, 255]) {
+      let sum = 0;
+      for (let k = 0; k < MATMUL_SIZE; k++) sum += a[k] * b[k * MATMUL_SIZE + col];
+      expect(output.localPoints[2 * pixels * 3 + col]).toBe(sum);
+    }
+  });
+
+  it('streams chat tokens in order', async () => {
+    const engine = client();
+    const tokens: string[] = [];
+    const output = await engine.chat(
+      { modelDir: MODEL_DIR, frames: frames('a'), question: 'how far is the door' },
+      { signal: new AbortController().signal, onProgress: () => undefined, onToken: (t) => tokens.push(t) },
+    );
+    expect(tokens.join('')).toBe('HOW FAR IS THE DOOR');
+    expect(output.answer).toBe('HOW FAR IS THE DOOR');
+    expect(output.tokenIds).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('cancels between ONNX Runtime runs, then serves the next request', async () => {
+    const engine = client();
+    const controller = new AbortController();
+    let runsSeen = 0;
+    const started = Date.now();
+    const error = await rejection(
+      engine.reconstruct(
+        { modelDir: MODEL_DIR, frames: frames(...Array.from({ length: 40 }, (_, i) => `f${i}`)) },
+        {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.stage === 'matmul' && ++runsSeen === 2) controller.abort();
+          },
+        },
+      ),
+    );
+    expect(error.code).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(4000);
+    const output = await engine.reconstruct(
+      { modelDir: MODEL_DIR, frames: frames('x', 'y') },
+      { signal: new AbortController().signal, onProgress: () => undefined },
+    );
+    expect(output.frameCount).toBe(2);
+  });
+
+  it('terminates a worker that does not stop, and starts a fresh one next time', async () => {
+    const engine = client({ cancelGraceMs: 300 });
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = engine.reconstruct(
+      { modelDir: MODEL_DIR, frames: frames('ok', 'hang', 'ok') },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.stage === 'matmul') controller.abort();
+        },
+      },
+    );
+    const error = await rejection(pending);
+    expect(error.code).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(5000); // far below the 20 s hang
+    const output = await engine.reconstruct(
+      { modelDir: MODEL_DIR, frames: frames('again', 'again') },
+      { signal: new AbortController().signal, onProgress: () => undefined },
+    );
+    expect(output.frameCount).toBe(2);
+  });
+
+  it('carries a pipeline StudioError across the thread boundary', async () => {
+    const error = await rejection(
+      client().reconstruct(
+        { modelDir: MODEL_DIR, frames: frames('ok', 'fail') },
+        { signal: new AbortController().signal, onProgress: () => undefined },
+      ),
+    );
+    expect(error.code).toBe('model-corrupt');
+    expect(error.message).toBe('Test failure on frame 1.');
+    expect(error.fix).toBe('Nothing to fix: this is a test.');
+  });
+
+  it('says clearly when a pipeline module is not there', async () => {
+    const engine = client({ pipelines: { recon: resolve(__dirname, 'no-such-pipeline.ts') } });
+    const error = await rejection(
+      engine.reconstruct(
+        { modelDir: MODEL_DIR, frames: frames('a', 'b') },
+        { signal: new AbortController().signal, onProgress: () => undefined },
+      ),
+    );
+    expect(error.code).toBe('internal');
+    expect(error.message).toContain('reconstruction pipeline');
+    expect(error.message).toContain('no-such-pipeline');
+  });
+
+  it('refuses before starting when the frames do not fit in memory, naming the largest count that does', async () => {
+    const engine = client({ memoryBudgetBytes: 600 * 2 ** 20 });
+    const progress: EngineProgress[] = [];
+    const error = await rejection(
+      engine.reconstruct(
+        { modelDir: MODEL_DIR, frames: frames(...Array.from({ length: 64 }, (_, i) => `f${i}`)) },
+        { signal: new AbortController().signal, onProgress: (p) => progress.push(p) },
+      ),
+    );
+    expect(error.code).toBe('insufficient-memory');
+    const largest = Number(/the largest number of frames that fits is (\d+)/.exec(error.message)?.[1]);
+    expect(largest).toBeGreaterThan(0);
+    expect(largest).toBeLessThan(64);
+    expect(error.message).toMatch(/needs about [\d.]+ GB, 0\.6 GB available/);
+    expect(progress.map((p) => p.stage)).toEqual(['memory check']);
+    // And that many frames is accepted.
+    const estimate = await engine.estimateReconstruction(MODEL_DIR, largest, 960, 540);
+    expect(estimate.fits).toBe(true);
+    expect(estimate.maxFrames).toBe(largest);
+  });
+});
