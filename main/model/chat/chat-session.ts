@@ -1,0 +1,294 @@
+// The chat forward passes on a loaded ChatModel (model doc §3.2): the prefix
+// (system text, geometry block, ViT blocks) filled into a KV cache once, then
+// per question the question block and a token-by-token decode that only ever
+// feeds the newest token (no prefix recomputation) and runs the LM head on one
+// row per step. A prefix can be reused by any number of questions: the cache is
+// copied by reference (the runner never mutates a cached tensor, it replaces
+// the per-layer entries), so reuse costs nothing.
+import { cancelledError } from '../../common/errors';
+import { PositionCounter, concatPositions } from '../g2vlm/mrope';
+import type { KvCache } from '../runtime/llm-runner';
+import type { RgbImage } from '../preprocess/qwen-image';
+import { qwenImageInput } from '../preprocess/qwen-image';
+import { StreamingTextDecoder, type TextDecoderLike } from '../tokenizer/streaming-decoder';
+import { buildChatLayout, imageBlockTokenIds, type ImageBlockLayout } from './chat-layout';
+import type { ChatModel, VisionTowerOutput } from './chat-model';
+import { dinoInput } from './dino-input';
+import { TokenSampler } from './sampling';
+
+export interface ChatControl {
+  signal?: AbortSignal;
+  /** Progress within this call, 0..1, with a stage name. */
+  onProgress?: (progress: number, stage: string) => void;
+}
+
+export interface ChatPrefix {
+  cache: KvCache;
+  /** Position counter after the prefix (the question starts here). */
+  nextPosition: number;
+  rows: number;
+  /** Vision tower outputs per image (kept for parity checks). */
+  vision: VisionTowerOutput[];
+  /** Geometry block positions, 3×L (for parity checks). */
+  geometryPositions: Int32Array;
+  /** All prefix positions, 3×L. */
+  positions: Int32Array;
+  timingsMs: Record<string, number>;
+}
+
+export interface PrefixRequest {
+  systemIds: number[];
+  images: RgbImage[];
+  /** Side of the Qwen2-VL transform (768 in inference_chat.py). */
+  visionImageSize: number;
+}
+
+function throwIfCancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw cancelledError('The question');
+}
+
+/** A shallow copy that later appends cannot disturb (appends replace the per-layer tensors). */
+export function forkCache(cache: KvCache): KvCache {
+  return { keys: [...cache.keys], values: [...cache.values], length: cache.length };
+}
+
+/** Embeddings of an image block: special tokens from the table, image rows from `imageRows`. */
+async function imageBlockEmbeddings(
+  model: ChatModel,
+  block: ImageBlockLayout,
+  imageRows: Float32Array[],
+): Promise<Float32Array> {
+  const D = model.hiddenSize;
+  const ids = imageBlockTokenIds(block, model.special.startOfImage, model.special.endOfImage);
+  const [startEmbed, endEmbed] = [
+    await model.llm.embedTokens([model.special.startOfImage]),
+    await model.llm.embedTokens([model.special.endOfImage]),
+  ];
+  const out = new Float32Array(block.rows * D);
+  ids.forEach((id, row) => {
+    if (id === model.special.startOfImage) out.set(startEmbed, row * D);
+    else if (id === model.special.endOfImage) out.set(endEmbed, row * D);
+  });
+  block.images.forEach((image, k) => out.set(imageRows[k].subarray(0, image.tokens * D), image.firstRow * D));
+  return out;
+}
+
+/** System text, geometry block of all images, one ViT block per image. */
+export async function prefillPrefix(
+  model: ChatModel,
+  request: PrefixRequest,
+  control: ChatControl = {},
+): Promise<ChatPrefix> {
+  const { signal } = control;
+  const report = control.onProgress ?? (() => {});
+  const timingsMs: Record<string, number> = {};
+  const D = model.hiddenSize;
+  const vitConfig = model.manifest.configs.vit;
+  let t0 = performance.now();
+
+  report(0, 'preprocess');
+  const geometryInput = dinoInput(request.images);
+  const visionInputs = request.images.map((image) => qwenImageInput(image, request.visionImageSize));
+  const layout = buildChatLayout({
+    systemIds: request.systemIds,
+    geometryGrids: request.images.map(() => geometryInput.grid),
+    visionGrids: visionInputs.map((v) => [v.gridThw[1], v.gridThw[2]]),
+    mergeSize: vitConfig.spatialMergeSize,
+    questionIds: [],
+    startOfImage: model.special.startOfImage,
+    endOfImage: model.special.endOfImage,
+  });
+  timingsMs.preprocess = performance.now() - t0;
+  throwIfCancelled(signal);
+
+  const cache = model.llm.newCache();
+  t0 = performance.now();
+  report(0.05, 'prefill');
+  if (request.systemIds.length > 0) {
+    await model.llm.run(
+      cache,
+      {
+        embeds: await model.llm.embedTokens(request.systemIds),
+        positions: layout.system.positions,
+        causal: true,
+      },
+      { signal },
+    );
+  }
+  timingsMs.systemPrefill = performance.now() - t0;
+  throwIfCancelled(signal);
+
+  // Geometry: DINO of all images → one non-causal block; DINO rows use the geo expert.
+  t0 = performance.now();
+  report(0.1, 'dino');
+  const dinoRows = await model.encodeGeometry(geometryInput);
+  const perImage = geometryInput.grid[0] * geometryInput.grid[1];
+  const geometryRows = request.images.map((_, k) =>
+    dinoRows.subarray(k * perImage * D, (k + 1) * perImage * D),
+  );
+  timingsMs.dino = performance.now() - t0;
+  throwIfCancelled(signal);
+  t0 = performance.now();
+  report(0.3, 'geometry-prefill');
+  const geoRows: number[] = [];
+  for (const image of layout.geometry.images)
+    for (let r = 0; r < image.tokens; r++) geoRows.push(image.firstRow + r);
+  await model.llm.run(
+    cache,
+    {
+      embeds: await imageBlockEmbeddings(model, layout.geometry, geometryRows),
+      positions: layout.geometry.positions,
+      geoRows: Int32Array.from(geoRows),
+      causal: false,
+    },
+    { signal },
+  );
+  timingsMs.geometryPrefill = performance.now() - t0;
+
+  // Understanding: per image the vision tower, then its non-causal und block.
+  const vision: VisionTowerOutput[] = [];
+  timingsMs.visionTower = 0;
+  timingsMs.visionPrefill = 0;
+  for (const [k, input] of visionInputs.entries()) {
+    throwIfCancelled(signal);
+    report(0.5 + (0.45 * k) / visionInputs.length, 'vision');
+    t0 = performance.now();
+    const out = await model.encodeVision(input.pixelValues, input.gridThw[1], input.gridThw[2]);
+    vision.push(out);
+    timingsMs.visionTower += performance.now() - t0;
+    t0 = performance.now();
+    const block = layout.vision[k];
+    await model.llm.run(
+      cache,
+      {
+        embeds: await imageBlockEmbeddings(model, block, [out.vitOut]),
+        positions: block.positions,
+        causal: false,
+      },
+      { signal },
+    );
+    timingsMs.visionPrefill += performance.now() - t0;
+  }
+  report(1, 'prefill');
+  return {
+    cache,
+    nextPosition: layout.decodeStart,
+    rows: layout.prefixRows,
+    vision,
+    geometryPositions: layout.geometry.positions,
+    positions: concatPositions([
+      layout.system.positions,
+      layout.geometry.positions,
+      ...layout.vision.map((v) => v.positions),
+    ]),
+    timingsMs,
+  };
+}
+
+export interface AnswerOptions extends ChatControl {
+  maxNewTokens: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  /** Teacher forcing: feed these tokens instead of the chosen ones (parity checks). */
+  forcedInputs?: number[];
+  /** Keep every decode step's logits (parity checks). */
+  keepLogits?: boolean;
+  /** Streams decoded text (multi-byte characters are never split). */
+  onToken?: (text: string) => void;
+  tokenizer?: TextDecoderLike;
+}
+
+export interface AnswerResult {
+  /** Generated ids, without the start token and without <|im_end|>. */
+  tokenIds: number[];
+  /** The id chosen at every decode step (including a final <|im_end|>). */
+  stepChoices: number[];
+  /** Inputs fed at every decode step (the start token first). */
+  stepInputs: number[];
+  stepPositions: number[];
+  /** logits of the last question token ("assistant"), unused by the official decode. */
+  prefillLastLogits: Float32Array;
+  stepLogits: Float32Array[];
+  questionPositions: Int32Array;
+  stoppedAtEos: boolean;
+  timingsMs: Record<string, number>;
+}
+
+/** Question block on a fork of the prefix cache, then decode from "\n". */
+export async function answerQuestion(
+  model: ChatModel,
+  prefix: ChatPrefix,
+  questionIds: number[],
+  options: AnswerOptions,
+): Promise<AnswerResult> {
+  const { signal } = options;
+  const report = options.onProgress ?? (() => {});
+  const timingsMs: Record<string, number> = {};
+  const cache = forkCache(prefix.cache);
+  const counter = new PositionCounter(prefix.nextPosition);
+  const D = model.hiddenSize;
+  const vocab = model.llm.vocabSize;
+
+  let t0 = performance.now();
+  report(0, 'prefill');
+  const questionPositions = counter.text(questionIds.length);
+  let prefillLastLogits = new Float32Array(0);
+  if (questionIds.length > 0) {
+    const { hidden } = await model.llm.run(
+      cache,
+      { embeds: await model.llm.embedTokens(questionIds), positions: questionPositions, causal: true },
+      { signal },
+    );
+    // The LM head only where logits are needed: the last row.
+    prefillLastLogits = await model.llm.logits(hidden.slice((questionIds.length - 1) * D), 1);
+  }
+  timingsMs.questionPrefill = performance.now() - t0;
+
+  const sampler = new TokenSampler(options);
+  const stream = options.tokenizer ? new StreamingTextDecoder(options.tokenizer) : undefined;
+  const result: AnswerResult = {
+    tokenIds: [],
+    stepChoices: [],
+    stepInputs: [],
+    stepPositions: [],
+    prefillLastLogits,
+    stepLogits: [],
+    questionPositions,
+    stoppedAtEos: false,
+    timingsMs,
+  };
+  t0 = performance.now();
+  let input = model.special.decodeStart;
+  for (let step = 0; step < options.maxNewTokens; step++) {
+    throwIfCancelled(signal);
+    const position = counter.next;
+    result.stepInputs.push(input);
+    result.stepPositions.push(position);
+    const { hidden } = await model.llm.run(
+      cache,
+      { embeds: await model.llm.embedTokens([input]), positions: counter.text(1), causal: true },
+      { signal },
+    );
+    const logits = await model.llm.logits(hidden, 1);
+    if (options.keepLogits) result.stepLogits.push(logits.slice(0, vocab));
+    const choice = sampler.next(logits.subarray(0, vocab));
+    result.stepChoices.push(choice);
+    if (step === 0) timingsMs.firstTokenAfterQuestion = performance.now() - t0 + timingsMs.questionPrefill;
+    if (choice === model.special.eos) {
+      result.stoppedAtEos = true;
+      break;
+    }
+    result.tokenIds.push(choice);
+    const piece = stream?.push(choice);
+    if (piece) options.onToken?.(piece);
+    report((step + 1) / options.maxNewTokens, 'decode');
+    input = options.forcedInputs?.[step + 1] ?? choice;
+  }
+  const rest = stream?.flush();
+  if (rest) options.onToken?.(rest);
+  timingsMs.decode = performance.now() - t0;
+  timingsMs.decodeSteps = result.stepChoices.length;
+  return result;
+}
