@@ -1,0 +1,120 @@
+// Converts an official G2VLM checkpoint folder into the runtime's model folder:
+// one ONNX graph per network (model modules in main/model/g2vlm), all weights
+// in ONE external-data file (page-aligned, streamed tensor by tensor — never
+// the whole checkpoint in memory) and manifest.json. Written into a temporary
+// sibling folder and renamed into place, so a cancelled or failed conversion
+// leaves nothing half-written.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { StudioError, cancelledError } from '../../common/errors';
+import { openCheckpoint } from '../checkpoint/checkpoint';
+import type { G2vlmConfig } from '../checkpoint/config';
+import { buildDecoderGraph } from '../g2vlm/decoders';
+import { buildDinoGraph } from '../g2vlm/dino';
+import { buildEmbedTokensGraph, buildLlmGraph, buildLmHeadGraph } from '../g2vlm/llm';
+import { buildVisionTowerGraph } from '../g2vlm/vision-tower';
+import { ExternalWeightsWriter } from '../graph/external-weights';
+import type { GraphBuilder } from '../graph/graph-builder';
+import { tokenIdMapFor } from '../tokenizer/token-id-map';
+import { MODEL_FORMAT_VERSION, MODEL_MANIFEST_FILE, type GraphId, type ModelManifest } from '../runtime/model-manifest';
+import { writeGraph } from './graph-writer';
+
+/** Real Qwen2 ids of 'Reconstruct the 3D scene.' (official tokenizer; golden manifest). */
+export const RECON_PROMPT_REAL_IDS = [693, 7596, 279, 220, 18, 35, 6109, 13];
+export const WEIGHTS_FILE_NAME = 'weights.bin';
+
+export interface ConvertOptions {
+  dtype?: 'fp32' | 'fp16';
+  signal?: AbortSignal;
+  onProgress?: (progress: number, stage: string) => void;
+}
+
+export function modelGraphs(config: G2vlmConfig, weightType: 'float32' | 'float16'): Array<[GraphId, GraphBuilder]> {
+  return [
+    ['dino', buildDinoGraph(config, weightType)],
+    ['embed_tokens', buildEmbedTokensGraph(config, weightType)],
+    ['llm_causal', buildLlmGraph(config, { causal: true, weightType })],
+    ['llm_block', buildLlmGraph(config, { causal: false, weightType })],
+    ['lm_head', buildLmHeadGraph(config, weightType)],
+    ['point_decoder', buildDecoderGraph(config, 'point', weightType)],
+    ['camera_decoder', buildDecoderGraph(config, 'camera', weightType)],
+    ['global_decoder', buildDecoderGraph(config, 'global', weightType)],
+    ['vision_tower', buildVisionTowerGraph(config, weightType)],
+  ];
+}
+
+export async function convertCheckpoint(checkpointDir: string, outDir: string, opts: ConvertOptions = {}): Promise<ModelManifest> {
+  const dtype = opts.dtype ?? 'fp32';
+  const weightType = dtype === 'fp16' ? 'float16' : 'float32';
+  const report = opts.onProgress ?? (() => undefined);
+  const target = resolve(outDir);
+  const checkpoint = await openCheckpoint(checkpointDir);
+  const temp = join(dirname(target), `.${basename(target)}.converting-${randomBytes(4).toString('hex')}`);
+  let weights: ExternalWeightsWriter | undefined;
+  try {
+    fs.mkdirSync(dirname(target), { recursive: true });
+    fs.mkdirSync(temp);
+    report(0, 'hashing');
+    const sourceHashes = await checkpoint.sourceHashes();
+    opts.signal?.throwIfAborted();
+    const config = checkpoint.config;
+    const graphs = modelGraphs(config, weightType);
+    weights = new ExternalWeightsWriter(join(temp, WEIGHTS_FILE_NAME), WEIGHTS_FILE_NAME);
+    const totalWeights = new Set(graphs.flatMap(([, g]) => g.weights.map((w) => w.name))).size;
+    const manifestGraphs: ModelManifest['graphs'] = {};
+    let done = 0;
+    for (const [id, graph] of graphs) {
+      report(done / totalWeights, `graph ${id}`);
+      const before = graph.weights.filter((w) => !weights!.has(w.name)).length;
+      await writeGraph(graph, join(temp, `${id}.onnx`), weights, checkpoint, opts.signal);
+      done += before;
+      manifestGraphs[id] = { file: `${id}.onnx` };
+    }
+    weights.close();
+    const bytes = weights.byteLength;
+    weights = undefined;
+    const idMap = tokenIdMapFor(config.text.vocabSize, config.specialTokens.endOfText);
+    const { source: _source, ...specialTokens } = config.specialTokens;
+    const manifest: ModelManifest = {
+      format_version: MODEL_FORMAT_VERSION,
+      id: `g2vlm-${(sourceHashes['model.safetensors'] ?? Object.values(sourceHashes).join('')).slice(0, 12)}-${dtype}`,
+      name: basename(resolve(checkpointDir)),
+      dtype,
+      configs: config,
+      specialTokens,
+      reconPromptIds: RECON_PROMPT_REAL_IDS.map((id) => idMap.toModel(id)),
+      graphs: manifestGraphs,
+      weightsFile: WEIGHTS_FILE_NAME,
+      weightsBytes: bytes,
+      sourceHashes,
+      sourceDir: resolve(checkpointDir),
+      created: new Date().toISOString(),
+    };
+    fs.writeFileSync(join(temp, MODEL_MANIFEST_FILE), JSON.stringify(manifest, null, 1));
+    opts.signal?.throwIfAborted();
+    // Swap into place: the old folder (if any) is moved aside first and removed last.
+    const old = fs.existsSync(target) ? `${temp}.old` : undefined;
+    if (old) fs.renameSync(target, old);
+    fs.renameSync(temp, target);
+    if (old) fs.rmSync(old, { recursive: true, force: true });
+    report(1, 'done');
+    return manifest;
+  } catch (error) {
+    try {
+      weights?.close();
+    } catch {
+      // already closed
+    }
+    fs.rmSync(temp, { recursive: true, force: true });
+    if (opts.signal?.aborted) throw cancelledError('The model conversion');
+    if (error instanceof StudioError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC') {
+      throw new StudioError('internal', `Not enough disk space to convert the model into ${target}.`, 'Free some disk space and convert again.');
+    }
+    throw error;
+  } finally {
+    await checkpoint.close();
+  }
+}

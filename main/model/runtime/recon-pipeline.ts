@@ -1,0 +1,324 @@
+// 3-D reconstruction (the official `G2VLM.recon`, model doc §3.1):
+// preprocess -> DINO -> LLM (text phase, then one non-causal geometry block
+// with MoT routing) -> point / camera / global decoders -> poses and world
+// points. The official `prompt` argument is ignored by `recon` (pitfall 15),
+// so there is none here; the frames are used in the order given (frame 0
+// fixes the resize target and is the global head's reference).
+import type * as ort from 'onnxruntime-node';
+import { cancelledError } from '../../common/errors';
+import type { EngineProgress, ReconstructRequest, ReconstructionOutput } from '../../core/engine/engine-types';
+import { dinoPositionInputs } from '../g2vlm/dino-position';
+import { concatPositions, PositionCounter } from '../g2vlm/mrope';
+import { rope2dTables } from '../g2vlm/rope2d';
+import { decodeRgb, prepareDinoBatch, type DinoBatch, type RgbImage } from '../preprocess/dino-image';
+import { LlmRunner } from './llm-runner';
+import { graphPath, readModelManifest, type ModelManifest } from './model-manifest';
+import { posesFromHead, worldPointsFromLocal } from './rotation';
+import { createSession, floatTensor, int64Tensor, type ExecutionProviderChoice } from './session';
+
+/** Receives intermediate tensors by their golden names (verify-golden, stage tests). */
+export type TensorCapture = (name: string, data: ArrayLike<number>, shape: number[]) => void;
+
+export interface ReconRunOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: EngineProgress) => void;
+  capture?: TensorCapture;
+}
+
+/** The loaded sessions of one converted model (kept between reconstructions). */
+export class ReconModel {
+  private constructor(
+    readonly modelDir: string,
+    readonly manifest: ModelManifest,
+    readonly llm: LlmRunner,
+    private readonly dino: ort.InferenceSession,
+    private readonly decoders: Record<'point' | 'camera' | 'global', ort.InferenceSession>,
+    readonly executionProvider: string,
+  ) {}
+
+  static async load(modelDir: string, ep: ExecutionProviderChoice = 'cpu'): Promise<ReconModel> {
+    const manifest = readModelManifest(modelDir);
+    const dino = await createSession(graphPath(modelDir, manifest, 'dino'), ep);
+    const llm = await LlmRunner.load(modelDir, manifest, ep);
+    const point = await createSession(graphPath(modelDir, manifest, 'point_decoder'), ep);
+    const camera = await createSession(graphPath(modelDir, manifest, 'camera_decoder'), ep);
+    const global = await createSession(graphPath(modelDir, manifest, 'global_decoder'), ep);
+    return new ReconModel(
+      modelDir,
+      manifest,
+      llm,
+      dino.session,
+      { point: point.session, camera: camera.session, global: global.session },
+      dino.executionProvider,
+    );
+  }
+
+  async release(): Promise<void> {
+    await this.dino.release();
+    await this.llm.release();
+    for (const s of Object.values(this.decoders)) await s.release();
+  }
+
+  /** Runs the whole reconstruction on decoded frames. */
+  async reconstruct(images: RgbImage[], opts: ReconRunOptions = {}): Promise<ReconstructionOutput> {
+    const timings: Record<string, number> = {};
+    const capture = opts.capture;
+    const progress = (value: number, stage: string): void => opts.onProgress?.({ progress: value, stage });
+    const checkpoint = (): void => {
+      if (opts.signal?.aborted) throw cancelledError('The reconstruction');
+    };
+    let clock = performance.now();
+    const lap = (stage: string): void => {
+      const now = performance.now();
+      timings[stage] = (timings[stage] ?? 0) + (now - clock);
+      clock = now;
+    };
+
+    progress(0, 'preprocess');
+    const batch = prepareDinoBatch(images, opts.signal);
+    const { frames: N, width: W, height: H } = batch;
+    if (capture) captureImages(batch, capture);
+    lap('preprocess');
+    checkpoint();
+
+    progress(0.05, 'dino');
+    const dino2llm = await this.runDino(batch, capture);
+    lap('dino');
+    checkpoint();
+
+    progress(0.15, 'geometry-prefill');
+    const geometryHidden = await this.geometryPrefill(dino2llm, batch, opts.signal, capture);
+    lap('geometry-prefill');
+    checkpoint();
+
+    progress(0.55, 'decoders');
+    const heads = await this.runDecoders(geometryHidden, batch, opts.signal, capture, (p) => progress(0.55 + 0.4 * p, 'decoders'));
+    lap('decoders');
+    checkpoint();
+
+    progress(0.95, 'heads');
+    const poses = posesFromHead(heads.rot9, heads.t, N);
+    const worldPoints = worldPointsFromLocal(heads.localPoints, poses, N);
+    lap('heads');
+    if (capture) {
+      capture('recon.camera_poses', poses, [1, N, 4, 4]);
+      capture('recon.local_points', heads.localPoints, [1, N, H, W, 3]);
+      capture('recon.points', worldPoints, [1, N, H, W, 3]);
+      capture('recon.global_points', heads.globalPoints, [1, N, H, W, 3]);
+    }
+    progress(1, 'heads');
+    return {
+      frameCount: N,
+      width: W,
+      height: H,
+      worldFromCamera: poses,
+      localPoints: heads.localPoints,
+      worldPoints,
+      globalPoints: heads.globalPoints,
+      colors: batch.resizedRgb,
+      executionProvider: this.executionProvider,
+      precision: this.manifest.dtype,
+      timingsMs: timings,
+    };
+  }
+
+  private async runDino(batch: DinoBatch, capture?: TensorCapture): Promise<Float32Array> {
+    const d = this.manifest.configs.dino;
+    const gh = batch.height / d.patchSize;
+    const gw = batch.width / d.patchSize;
+    const pos = dinoPositionInputs(d.positionGridSide, gh, gw);
+    const fetches = capture ? ['dino2llm_out', 'dino_out', 'dino_embeddings', 'dino_pos_embed'] : ['dino2llm_out'];
+    const out = await this.dino.run(
+      {
+        pixel_values: floatTensor(batch.pixelValues, [batch.frames, 3, batch.height, batch.width]),
+        pos_rows: floatTensor(pos.rows, [gh, d.positionGridSide]),
+        pos_cols_t: floatTensor(pos.colsT, [d.positionGridSide, gw]),
+      },
+      fetches,
+    );
+    if (capture) {
+      for (const name of ['dino_pos_embed', 'dino_embeddings', 'dino_out', 'dino2llm_out']) {
+        capture(`recon.${name}`, out[name].data as Float32Array, out[name].dims.slice());
+      }
+    }
+    return out.dino2llm_out.data as Float32Array;
+  }
+
+  /** Text phase + geometry block; returns the final-normed DINO rows as (N·P, D). */
+  private async geometryPrefill(
+    dino2llm: Float32Array,
+    batch: DinoBatch,
+    signal: AbortSignal | undefined,
+    capture?: TensorCapture,
+  ): Promise<Float32Array> {
+    const m = this.manifest;
+    const D = m.configs.text.hiddenSize;
+    const patch = m.configs.dino.patchSize;
+    const gh = batch.height / patch;
+    const gw = batch.width / patch;
+    const P = gh * gw;
+    const N = batch.frames;
+    const llm = this.llm;
+    const cache = llm.newCache();
+    const counter = new PositionCounter();
+
+    // Phase 1: [bos] + 'Reconstruct the 3D scene.' (causal, und).
+    const textIds = [m.specialTokens.bos, ...m.reconPromptIds];
+    const textPositions = counter.text(textIds.length);
+    await llm.run(cache, { embeds: await llm.embedTokens(textIds), positions: textPositions, causal: true }, { signal });
+    if (signal?.aborted) throw cancelledError('The reconstruction');
+
+    // Phase 2: per frame [<|vision_start|>, P DINO rows, <|vision_end|>], one non-causal block.
+    const rowsPerFrame = P + 2;
+    const L = N * rowsPerFrame;
+    const [startEmbed, endEmbed] = splitRows(await llm.embedTokens([m.specialTokens.startOfImage, m.specialTokens.endOfImage]), D);
+    const embeds = new Float32Array(L * D);
+    const geoRows = new Int32Array(N * P);
+    const positionBlocks: Int32Array[] = [];
+    const textRowIndexes: number[] = [];
+    const textRowIds: number[] = [];
+    for (let n = 0; n < N; n++) {
+      const base = n * rowsPerFrame;
+      embeds.set(startEmbed, base * D);
+      embeds.set(dino2llm.subarray(n * P * D, (n + 1) * P * D), (base + 1) * D);
+      embeds.set(endEmbed, (base + 1 + P) * D);
+      for (let i = 0; i < P; i++) geoRows[n * P + i] = base + 1 + i;
+      textRowIndexes.push(base, base + 1 + P);
+      textRowIds.push(m.specialTokens.startOfImage, m.specialTokens.endOfImage);
+      positionBlocks.push(counter.text(1), counter.grid(gh, gw), counter.text(1));
+    }
+    const geoPositions = concatPositions(positionBlocks);
+    const { hidden } = await llm.run(cache, { embeds, positions: geoPositions, geoRows, causal: false }, { signal });
+
+    if (capture) {
+      capture('recon.text_ids', textIds, [textIds.length]);
+      capture('recon.text_position_ids', textPositions, [3, textIds.length]);
+      capture('recon.geo_position_ids', geoPositions, [3, L]);
+      capture('recon.position_ids_full', concatPositions([textPositions, geoPositions]), [3, textIds.length + L]);
+      capture('recon.geo_dino_indexes', geoRows, [geoRows.length]);
+      capture('recon.geo_text_indexes', textRowIndexes, [textRowIndexes.length]);
+      capture('recon.geo_text_ids', textRowIds, [textRowIds.length]);
+      const tokenType = new Int32Array(textIds.length + L).fill(1);
+      tokenType.fill(0, 0, textIds.length);
+      for (const r of geoRows) tokenType[textIds.length + r] = 2;
+      capture('recon.token_type_full', tokenType, [tokenType.length]);
+      const Hk = m.configs.text.numKvHeads;
+      const hd = m.configs.text.headDim;
+      capture('recon.kv_layer0_k', llm.cacheRows(cache, 0, 'keys'), [cache.length, Hk, hd]);
+      capture('recon.kv_layer0_v', llm.cacheRows(cache, 0, 'values'), [cache.length, Hk, hd]);
+      capture('recon.geo_prefill_last_hidden', hidden, [L, D]);
+    }
+    const dinoRows = new Float32Array(N * P * D);
+    for (let n = 0; n < N; n++) {
+      const from = (n * rowsPerFrame + 1) * D;
+      dinoRows.set(hidden.subarray(from, from + P * D), n * P * D);
+    }
+    return dinoRows;
+  }
+
+  private async runDecoders(
+    hidden: Float32Array,
+    batch: DinoBatch,
+    signal: AbortSignal | undefined,
+    capture: TensorCapture | undefined,
+    onStep: (fraction: number) => void,
+  ): Promise<{ localPoints: Float32Array; globalPoints: Float32Array; rot9: Float32Array; t: Float32Array }> {
+    const cfg = this.manifest.configs.decoders;
+    const patch = this.manifest.configs.dino.patchSize;
+    const gh = batch.height / patch;
+    const gw = batch.width / patch;
+    const P = gh * gw;
+    const N = batch.frames;
+    const D = cfg.width;
+    const { cos, sin } = rope2dTables(gh, gw, cfg.headDim, cfg.ropeFrequency);
+    const common = {
+      hidden: floatTensor(hidden, [N, P, D]),
+      rope_cos: floatTensor(cos, [P, cfg.headDim]),
+      rope_sin: floatTensor(sin, [P, cfg.headDim]),
+    };
+    const grid = int64Tensor([gh, gw]);
+    const withHidden = (name: string, rest: string[]): string[] => (capture ? [name, ...rest] : rest);
+
+    const point = await this.decoders.point.run({ ...common, patch_grid: grid }, withHidden('point_decoder_hidden', ['local_points']));
+    onStep(0.4);
+    if (signal?.aborted) throw cancelledError('The reconstruction');
+    const camera = await this.decoders.camera.run(common, withHidden('camera_decoder_hidden', ['camera_rot9', 'camera_t']));
+    onStep(0.6);
+    if (signal?.aborted) throw cancelledError('The reconstruction');
+    // The global head cross-attends to frame 0's hidden (doc §7.2).
+    const global = await this.decoders.global.run(
+      { ...common, patch_grid: grid, context: floatTensor(hidden.subarray(0, P * D), [1, P, D]) },
+      withHidden('global_points_decoder_hidden', ['global_points']),
+    );
+    onStep(1);
+    if (capture) {
+      capture('recon.point_decoder_hidden', point.point_decoder_hidden.data as Float32Array, [N, P, D]);
+      capture('recon.camera_decoder_hidden', camera.camera_decoder_hidden.data as Float32Array, [N, P, D]);
+      capture('recon.global_points_decoder_hidden', global.global_points_decoder_hidden.data as Float32Array, [N, P, D]);
+      capture('recon.camera_head_rot9', camera.camera_rot9.data as Float32Array, [N, 9]);
+      capture('recon.camera_head_t', camera.camera_t.data as Float32Array, [N, 3]);
+    }
+    return {
+      localPoints: point.local_points.data as Float32Array,
+      globalPoints: global.global_points.data as Float32Array,
+      rot9: camera.camera_rot9.data as Float32Array,
+      t: camera.camera_t.data as Float32Array,
+    };
+  }
+}
+
+function splitRows(data: Float32Array, width: number): Float32Array[] {
+  const rows: Float32Array[] = [];
+  for (let i = 0; i < data.length / width; i++) rows.push(data.subarray(i * width, (i + 1) * width));
+  return rows;
+}
+
+function captureImages(batch: DinoBatch, capture: TensorCapture): void {
+  const { frames: N, width: W, height: H } = batch;
+  const plane = W * H;
+  const nchw = new Uint8Array(N * 3 * plane);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < 3; c++) {
+      for (let i = 0; i < plane; i++) nchw[(n * 3 + c) * plane + i] = batch.resizedRgb[(n * plane + i) * 3 + c];
+    }
+  }
+  capture('recon.dino_image_resized_u8', nchw, [N, 3, H, W]);
+  capture('recon.dino_image_normalized', batch.pixelValues, [N, 3, H, W]);
+}
+
+let cached: { key: string; model: Promise<ReconModel> } | undefined;
+
+/** The loaded model for a folder (one kept at a time; loading takes seconds for large models). */
+export async function reconModelFor(modelDir: string, ep: ExecutionProviderChoice = 'cpu'): Promise<ReconModel> {
+  const key = `${modelDir}\u0000${ep}`;
+  if (cached?.key !== key) {
+    const previous = cached;
+    cached = { key, model: ReconModel.load(modelDir, ep) };
+    if (previous) await (await previous.model.catch(() => undefined))?.release();
+    cached.model.catch(() => {
+      if (cached?.key === key) cached = undefined;
+    });
+  }
+  return cached.model;
+}
+
+export async function releaseReconModels(): Promise<void> {
+  const previous = cached;
+  cached = undefined;
+  if (previous) await (await previous.model.catch(() => undefined))?.release();
+}
+
+export async function runReconstruction(
+  req: ReconstructRequest,
+  opts: { signal?: AbortSignal; onProgress?: (p: EngineProgress) => void } = {},
+): Promise<ReconstructionOutput> {
+  if (opts.signal?.aborted) throw cancelledError('The reconstruction');
+  opts.onProgress?.({ progress: 0, stage: 'preprocess' });
+  const images: RgbImage[] = [];
+  for (const frame of req.frames) {
+    if (opts.signal?.aborted) throw cancelledError('The reconstruction');
+    images.push(await decodeRgb(frame.bytes, frame.name));
+  }
+  const model = await reconModelFor(req.modelDir, req.executionProvider ?? 'cpu');
+  return model.reconstruct(images, opts);
+}
