@@ -234,7 +234,7 @@ export async function answerQuestion(
   let t0 = performance.now();
   report(0, 'prefill');
   const questionPositions = counter.text(questionIds.length);
-  let prefillLastLogits = new Float32Array(0);
+  let prefillLastLogits: Float32Array = new Float32Array(0);
   if (questionIds.length > 0) {
     const { hidden } = await model.llm.run(
       cache,
