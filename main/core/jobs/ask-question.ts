@@ -1,0 +1,123 @@
+// qa.ask: a spatial question over a saved scene, answered offline by G2VLM's
+// chat path. Tokens stream out as qa-token events; the finished answer is kept
+// in the scene's history with the model, precision and time, together with
+// any values the reconstruction gives for the marked points.
+
+import type { GeometricEvidence, Marker, QaEntry } from '../../common/domain';
+import { StudioError } from '../../common/errors';
+import { markerEvidence } from '../geometry/marker-evidence';
+import { newId, nowIso } from '../library/ids';
+import { drawMarkers } from './draw-markers';
+import type { JobContext } from './job-queue';
+import { chooseModel } from './model-choice';
+import { sceneNotFound } from './reconstruct-scene';
+import type { StudioContext } from './studio-context';
+
+export interface AskRequest {
+  sceneId: string;
+  question: string;
+  markers?: Marker[];
+  modelId?: string;
+}
+
+export async function askQuestion(
+  studio: StudioContext,
+  input: AskRequest,
+  ctx: JobContext,
+): Promise<{ qaId: string; answer: string; sceneId: string }> {
+  const { library } = studio;
+  const scene = library.scenes.get(input.sceneId);
+  if (!scene) throw sceneNotFound(input.sceneId);
+  const model = chooseModel(library, input.modelId, 'chat');
+  const markers = input.markers ?? [];
+  const framesByIndex = new Map(scene.frames.map((f) => [f.index, f]));
+  for (const marker of markers) {
+    const frame = framesByIndex.get(marker.frameIndex);
+    if (!frame) {
+      throw new StudioError(
+        'invalid-input',
+        `The ${marker.color} marker is on frame ${marker.frameIndex}, which "${scene.name}" does not have.`,
+        `Place markers on frames 0..${Math.max(0, scene.frames.length - 1)}.`,
+      );
+    }
+    if (marker.x < 0 || marker.y < 0 || marker.x > frame.width || marker.y > frame.height) {
+      throw new StudioError(
+        'invalid-input',
+        `The ${marker.color} marker (${marker.x}, ${marker.y}) is outside frame ${marker.frameIndex} (${frame.width}x${frame.height}).`,
+        'Place markers inside the frame, in displayed-frame pixels.',
+      );
+    }
+  }
+  // The model sees the selected frames plus any frame a marker is on.
+  const markedIndices = new Set(markers.map((m) => m.frameIndex));
+  const frames = library.scenes
+    .frameImages(scene.id, { selectedOnly: false })
+    .filter((f) => markedIndices.has(f.index) || framesByIndex.get(f.index)?.selected);
+  if (frames.length === 0) {
+    throw new StudioError(
+      'too-few-frames',
+      `"${scene.name}" has no frames to ask about (it is a ${scene.kind} scene).`,
+      'Ask about a scene imported from a video or photos.',
+    );
+  }
+  ctx.progress(0, 'prepare');
+  const frameInputs = [];
+  for (const f of frames) {
+    const info = framesByIndex.get(f.index);
+    const own = markers.filter((m) => m.frameIndex === f.index);
+    const bytes = info && own.length ? await drawMarkers(f.bytes, info, own) : f.bytes;
+    frameInputs.push({ bytes, name: f.fileName ?? `frame ${f.index}` });
+  }
+  ctx.throwIfCancelled();
+  const reconstruction = library.scenes.reconstruction(scene.id);
+  const engine = await studio.engine();
+  ctx.log(`Asking ${model.name} about "${scene.name}"`);
+  const output = await engine.chat(
+    {
+      modelDir: model.path,
+      frames: frameInputs,
+      question: input.question,
+      executionProvider: studio.executionProvider,
+      // Markers change the pixels, so only unmarked questions share a cached prefill.
+      prefixCacheKey: markers.length ? undefined : `${scene.id}:${frames.map((f) => f.frameId).join(',')}`,
+    },
+    {
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress(0.98 * p.progress, p.stage),
+      onToken: (text) => studio.emit({ type: 'qa-token', jobId: ctx.jobId, sceneId: scene.id, text }),
+    },
+  );
+  ctx.throwIfCancelled();
+  let evidence: GeometricEvidence[] = [];
+  if (reconstruction && markers.length) {
+    const frameIndices = scene.cameras.map((c) => c.frameIndex);
+    evidence = markerEvidence(
+      {
+        frameIndices,
+        frameSizes: frameIndices.map((i) => framesByIndex.get(i) ?? { width: 1, height: 1 }),
+        mapWidth: reconstruction.info.mapWidth,
+        mapHeight: reconstruction.info.mapHeight,
+        worldFromCamera: reconstruction.worldFromCamera,
+        localPointMaps: reconstruction.localPointMaps,
+      },
+      markers,
+      scene.metresPerUnit,
+    );
+  }
+  const entry: QaEntry = {
+    id: newId('qa'),
+    sceneId: scene.id,
+    question: input.question,
+    answer: output.answer,
+    markers,
+    evidence,
+    modelId: model.id,
+    precision: output.precision,
+    executionProvider: output.executionProvider,
+    timingsMs: output.timingsMs,
+    createdAt: nowIso(),
+  };
+  if (!library.scenes.summary(scene.id)) throw sceneNotFound(scene.id);
+  library.qa.add(entry);
+  return { qaId: entry.id, answer: entry.answer, sceneId: scene.id };
+}

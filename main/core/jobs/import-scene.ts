@@ -1,0 +1,229 @@
+// scenes.import: a video becomes frames (ingest), a folder or list of photos
+// becomes frames, a PLY/GLB/glTF becomes a point-cloud scene. What a file is
+// is judged by its content (media-kind.ts), never by its extension. The scene
+// is written in one transaction at the very end, so a cancel or a crash
+// leaves no half scene behind.
+
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { SourceInfo } from '../../common/domain';
+import { StudioError } from '../../common/errors';
+import { detectMediaKind, unreadablePathError } from '../ingest/media-kind';
+import { importPhotos } from '../ingest/photo-import';
+import type { IngestedFrame } from '../ingest/types';
+import { importVideo, probeVideo } from '../ingest/video-import';
+import { sha256File } from '../library/file-hash';
+import type { NewFrame, NewScene } from '../library/scene-store';
+import type { JobContext } from './job-queue';
+import type { StudioContext } from './studio-context';
+
+export interface ImportRequest {
+  /** Local paths (uploads already resolved). */
+  paths: string[];
+  /** Display names of the paths (an upload's original file name). */
+  displayNames: string[];
+  frames?: number;
+  name?: string;
+}
+
+export type ImportPlan =
+  | { kind: 'video'; path: string }
+  | { kind: 'photos'; paths: string[]; folder: string | null }
+  | { kind: 'pointcloud'; path: string };
+
+const unsupported = (what: string): StudioError =>
+  new StudioError(
+    'unsupported-file',
+    `${what} is not a video, photo or point cloud G2 Studio can read.`,
+    'Import an MP4/MOV video, a folder of JPEG/PNG photos, or a PLY/GLB/glTF point cloud.',
+  );
+
+/** Decide what kind of import the paths call for (reads only the first bytes of each file). */
+export async function planImport(paths: string[], displayNames: string[]): Promise<ImportPlan> {
+  const kinds = await Promise.all(paths.map((path) => detectMediaKind(path)));
+  if (paths.length === 1) {
+    const [path] = paths;
+    switch (kinds[0]) {
+      case 'video':
+        return { kind: 'video', path };
+      case 'pointcloud':
+        return { kind: 'pointcloud', path };
+      case 'image':
+        return { kind: 'photos', paths: [path], folder: null };
+      case 'folder':
+        return { kind: 'photos', paths: await photosInFolder(path), folder: path };
+      default:
+        throw unsupported(`"${displayNames[0]}"`);
+    }
+  }
+  const photos: string[] = [];
+  for (let i = 0; i < paths.length; i++) {
+    if (kinds[i] === 'image') photos.push(paths[i]);
+    else if (kinds[i] === 'folder') photos.push(...(await photosInFolder(paths[i])));
+    else if (kinds[i] === 'video' || kinds[i] === 'pointcloud') {
+      throw new StudioError(
+        'unsupported-file',
+        `"${displayNames[i]}" is a ${kinds[i]}; only photos can be imported together.`,
+        'Import videos and point clouds one at a time.',
+      );
+    } else throw unsupported(`"${displayNames[i]}"`);
+  }
+  return { kind: 'photos', paths: photos, folder: null };
+}
+
+async function photosInFolder(folder: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (error) {
+    throw unreadablePathError(folder, error);
+  }
+  const photos: string[] = [];
+  for (const name of names.sort()) {
+    if (name.startsWith('.')) continue;
+    const path = join(folder, name);
+    try {
+      if ((await stat(path)).isFile() && (await detectMediaKind(path)) === 'image') photos.push(path);
+    } catch {
+      // An unreadable or empty file among the photos is skipped, not fatal.
+    }
+  }
+  if (photos.length === 0) {
+    throw new StudioError(
+      'unsupported-file',
+      `The folder "${basename(folder)}" holds no photos G2 Studio can read.`,
+      'Choose a folder with JPEG or PNG photos.',
+    );
+  }
+  return photos;
+}
+
+function toNewFrame(frame: IngestedFrame): NewFrame {
+  return {
+    index: frame.index,
+    timestampS: frame.timestampS,
+    width: frame.width,
+    height: frame.height,
+    image: frame.image,
+    imageMime: frame.imageMime,
+    thumbnail: frame.thumbnail,
+    blurScore: frame.blurScore,
+    selected: frame.selected,
+    fileName: frame.fileName,
+  };
+}
+
+/** A source record for inputs that are not one video (photos, point clouds). */
+async function stillSource(paths: string[], fileName: string, signal: AbortSignal): Promise<SourceInfo> {
+  let bytes = 0;
+  const hashes: string[] = [];
+  for (const path of paths) {
+    bytes += (await stat(path)).size;
+    hashes.push(await sha256File(path, signal));
+  }
+  // Several files: hash of the (name-ordered) file hashes, stable for the same set.
+  const sha256 =
+    hashes.length === 1
+      ? hashes[0]
+      : (await import('node:crypto')).createHash('sha256').update(hashes.join('\n')).digest('hex');
+  return {
+    fileName,
+    sha256,
+    bytes,
+    container: null,
+    codec: null,
+    codedWidth: null,
+    codedHeight: null,
+    width: null,
+    height: null,
+    rotation: 0,
+    fps: null,
+    durationS: null,
+    variableFrameRate: false,
+    hasAudio: false,
+  };
+}
+
+const stripExt = (name: string): string => basename(name, extname(name)) || name;
+
+/** Runs the import; returns the new scene's summary fields for JobInfo.result. */
+export async function importScene(
+  studio: StudioContext,
+  request: ImportRequest,
+  ctx: JobContext,
+): Promise<{ sceneId: string; name: string; frameCount: number; pointCount: number }> {
+  ctx.progress(0, 'inspect');
+  const plan = await planImport(request.paths, request.displayNames);
+  ctx.throwIfCancelled();
+  // Ingest takes 0..0.9 of the bar; writing the scene the rest.
+  const onProgress = (progress: number, stage: string): void => ctx.progress(0.9 * progress, stage);
+  let scene: NewScene;
+  if (plan.kind === 'video') {
+    const displayName = request.displayNames[0];
+    ctx.log(`Reading ${displayName}`);
+    const ffmpeg = await studio.ffmpeg();
+    // Without an explicit count, a short clip gives all it has rather than failing.
+    const frameCount =
+      request.frames ??
+      Math.max(
+        2,
+        Math.min(studio.defaultFrameCount, (await probeVideo(plan.path, ffmpeg, ctx.signal)).frameCount),
+      );
+    const { source, frames } = await importVideo(plan.path, {
+      frameCount,
+      ffmpeg,
+      signal: ctx.signal,
+      onProgress,
+    });
+    scene = {
+      name: request.name ?? stripExt(displayName),
+      kind: 'video',
+      source: { ...source, fileName: displayName },
+      frames: frames.map(toNewFrame),
+    };
+  } else if (plan.kind === 'photos') {
+    const label = plan.folder
+      ? basename(plan.folder)
+      : request.paths.length === 1
+        ? request.displayNames[0]
+        : `${plan.paths.length} photos`;
+    ctx.log(`Reading ${plan.paths.length} photo${plan.paths.length === 1 ? '' : 's'}`);
+    const { frames } = await importPhotos(plan.paths, { signal: ctx.signal, onProgress });
+    ctx.progress(0.9, 'hash');
+    const source = await stillSource(plan.paths, label, ctx.signal);
+    scene = {
+      name: request.name ?? stripExt(label),
+      kind: 'photos',
+      source,
+      frames: frames.map(toNewFrame),
+    };
+  } else {
+    const displayName = request.displayNames[0];
+    ctx.log(`Reading ${displayName}`);
+    ctx.progress(0.05, 'read');
+    // Loaded on demand: the glTF/PLY readers are not needed by most imports.
+    const { importPointCloud } = await import('../pointcloud/import-point-cloud');
+    const cloud = await importPointCloud(plan.path);
+    ctx.throwIfCancelled();
+    ctx.progress(0.8, 'hash');
+    const source = await stillSource([plan.path], displayName, ctx.signal);
+    scene = {
+      name: request.name ?? stripExt(displayName),
+      kind: 'pointcloud',
+      source,
+      frames: [],
+      points: { positions: cloud.positions, colors: cloud.colors, count: cloud.count },
+    };
+  }
+  ctx.throwIfCancelled();
+  ctx.progress(0.92, 'store');
+  const summary = studio.library.scenes.create(scene);
+  ctx.setScene(summary.id);
+  studio.emit({ type: 'scenes-changed' });
+  return {
+    sceneId: summary.id,
+    name: summary.name,
+    frameCount: summary.frameCount,
+    pointCount: summary.pointCount,
+  };
+}

@@ -1,0 +1,68 @@
+// scenes.reconstruct: the scene's selected frames go to the engine (worker
+// thread); the output is stored in one transaction that replaces the scene's
+// cameras, point cloud and previous reconstruction.
+
+import { StudioError } from '../../common/errors';
+import { reconstructionRecord } from '../library/reconstruction-record';
+import type { JobContext } from './job-queue';
+import { chooseModel } from './model-choice';
+import type { StudioContext } from './studio-context';
+
+export async function reconstructScene(
+  studio: StudioContext,
+  input: { sceneId: string; modelId?: string },
+  ctx: JobContext,
+): Promise<{ sceneId: string; reconstructionId: string; pointCount: number; frameCount: number }> {
+  const { library } = studio;
+  const scene = library.scenes.get(input.sceneId);
+  if (!scene) throw sceneNotFound(input.sceneId);
+  const model = chooseModel(library, input.modelId, 'reconstruct');
+  const frames = library.scenes.frameImages(scene.id, { selectedOnly: true });
+  if (frames.length < 2) {
+    throw new StudioError(
+      'too-few-frames',
+      scene.frames.length === 0
+        ? `"${scene.name}" has no frames to reconstruct from (it is a ${scene.kind} scene).`
+        : `"${scene.name}" has ${frames.length} selected frame${frames.length === 1 ? '' : 's'}; reconstruction needs at least 2.`,
+      'Import a video or several photos of the place, or select more frames.',
+    );
+  }
+  // The engine checks memory itself (it knows the model's resolution) and
+  // refuses with 'insufficient-memory' before loading anything.
+  const engine = await studio.engine();
+  ctx.throwIfCancelled();
+  ctx.log(`Reconstructing ${frames.length} frames of "${scene.name}" with ${model.name}`);
+  const output = await engine.reconstruct(
+    {
+      modelDir: model.path,
+      frames: frames.map((f) => ({ bytes: f.bytes, name: f.fileName ?? `frame ${f.index}` })),
+      executionProvider: studio.executionProvider,
+    },
+    { signal: ctx.signal, onProgress: (p) => ctx.progress(0.95 * p.progress, p.stage) },
+  );
+  ctx.throwIfCancelled();
+  ctx.progress(0.96, 'store');
+  const record = reconstructionRecord(
+    output,
+    frames.map((f) => ({ frameId: f.frameId, index: f.index })),
+    { modelId: model.id },
+  );
+  // The scene may have been deleted while the engine ran: store nothing then.
+  if (!library.scenes.summary(scene.id)) throw sceneNotFound(scene.id);
+  const info = library.scenes.saveReconstruction(scene.id, record);
+  studio.emit({ type: 'scenes-changed' });
+  return {
+    sceneId: scene.id,
+    reconstructionId: info.id,
+    pointCount: record.points.count,
+    frameCount: frames.length,
+  };
+}
+
+export function sceneNotFound(sceneId: string): StudioError {
+  return new StudioError(
+    'not-found',
+    `There is no scene ${sceneId}.`,
+    'List scenes (g2studio list) to see their ids.',
+  );
+}
