@@ -1,9 +1,12 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StudioError } from '../../main/common/errors';
 import { EngineClient, defaultWorkerPath } from '../../main/core/engine/engine-client';
 import type { EngineProgress, FrameInput } from '../../main/core/engine/engine-types';
+import { SafetensorsFile } from '../../main/model/checkpoint/safetensors';
+import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { MATMUL_SIZE, TEST_MAP_HEIGHT, TEST_MAP_WIDTH, testMatrices } from './engine-test-pipeline';
 
 // The real engine worker (engine-worker.ts run through tsx in a worker thread),
@@ -174,5 +177,43 @@ describe('EngineClient with a real worker thread', () => {
     const estimate = await engine.estimateReconstruction(MODEL_DIR, largest, 960, 540);
     expect(estimate.fits).toBe(true);
     expect(estimate.maxFrames).toBe(largest);
+  });
+});
+
+describe('EngineClient with the real G2VLM reconstruction pipeline', () => {
+  it('reconstructs the golden tiny-a frames in the worker and matches the official camera poses', async () => {
+    const work = await fs.mkdtemp(join(tmpdir(), 'g2-engine-e2e-'));
+    try {
+      const modelDir = join(work, 'model');
+      await convertCheckpoint(MODEL_DIR, modelDir, { dtype: 'fp32' });
+      const names = ['frame_00019.png', 'frame_00040.png', 'frame_00060.png'];
+      const goldenFrames: FrameInput[] = [];
+      for (const name of names) {
+        goldenFrames.push({
+          name,
+          bytes: new Uint8Array(await fs.readFile(join(GOLDEN, 'inputs/images', name))),
+        });
+      }
+      const engine = new EngineClient();
+      clients.push(engine);
+      const stages: string[] = [];
+      const output = await engine.reconstruct(
+        { modelDir, frames: goldenFrames, executionProvider: 'cpu' },
+        { signal: new AbortController().signal, onProgress: (p) => stages.push(p.stage) },
+      );
+      expect(output.frameCount).toBe(3);
+      expect([output.width, output.height]).toEqual([518, 294]);
+      expect(output.worldPoints.length).toBe(3 * 294 * 518 * 3);
+      expect(new Set(stages).size).toBeGreaterThan(3);
+      const outputs = await SafetensorsFile.open(join(GOLDEN, 'outputs/outputs.safetensors'));
+      const poses = await outputs.readFloat32('recon.camera_poses');
+      await outputs.close();
+      let maxDiff = 0;
+      for (let i = 0; i < poses.length; i++)
+        maxDiff = Math.max(maxDiff, Math.abs(poses[i] - output.worldFromCamera[i]));
+      expect(maxDiff).toBeLessThan(2e-4 + 2e-4 * 1.61); // manifest tolerance for recon.camera_poses
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
   });
 });

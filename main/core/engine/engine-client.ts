@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import sharp from 'sharp';
 import { StudioError, cancelledError } from '../../common/errors';
 import type {
   EngineWorkerData,
@@ -279,7 +280,6 @@ export class EngineClient {
 
 /** Width and height of an encoded frame, from its header (sharp reads no pixels for this). */
 async function frameSize(bytes: Uint8Array, name: string): Promise<{ width: number; height: number }> {
-  const { default: sharp } = await import('sharp');
   try {
     const meta = await sharp(bytes).metadata();
     if (!meta.width || !meta.height) throw new Error('no size');

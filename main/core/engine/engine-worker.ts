@@ -44,10 +44,15 @@ function pipelineUnavailable(what: string, specifier: string, error: unknown): S
 // (TypeScript sources run through tsx's require hook) import() would bypass tsx.
 const loadCommonJs = createRequire(__filename);
 
-async function importPipeline<T>(what: string, specifier: string, exportName: string): Promise<T> {
+async function pipelineExport<T>(
+  what: string,
+  specifier: string,
+  exportName: string,
+  load: () => Promise<unknown>,
+): Promise<T> {
   let module: Record<string, unknown>;
   try {
-    module = (await Promise.resolve().then(() => loadCommonJs(specifier))) as Record<string, unknown>;
+    module = (await load()) as Record<string, unknown>;
   } catch (error) {
     throw pipelineUnavailable(what, specifier, error);
   }
@@ -58,21 +63,45 @@ async function importPipeline<T>(what: string, specifier: string, exportName: st
   return run as T;
 }
 
+/** A pipeline module by path (overrides, and the TypeScript sources in development). */
+function requirePipeline<T>(what: string, specifier: string, exportName: string): Promise<T> {
+  return pipelineExport<T>(what, specifier, exportName, () =>
+    Promise.resolve().then(() => loadCommonJs(specifier)),
+  );
+}
+
+// Running from the TypeScript sources (tests, development) rather than the bundle.
+const fromSources = __filename.endsWith('.ts');
+
 let reconRunner: Promise<ReconstructionRunner> | undefined;
 let chatRunner: Promise<ChatRunner> | undefined;
 
 function loadReconstruction(): Promise<ReconstructionRunner> {
-  reconRunner ??= importPipeline<ReconstructionRunner>(
-    'reconstruction',
-    data.pipelines?.recon ?? join(__dirname, '../../model/runtime/recon-pipeline'),
-    'runReconstruction',
-  );
+  const what = 'reconstruction';
+  const override = data.pipelines?.recon;
+  reconRunner ??= override
+    ? requirePipeline<ReconstructionRunner>(what, override, 'runReconstruction')
+    : fromSources
+      ? requirePipeline<ReconstructionRunner>(
+          what,
+          join(__dirname, '../../model/runtime/recon-pipeline'),
+          'runReconstruction',
+        )
+      : // A literal import, so the bundler puts the pipeline into the build.
+        pipelineExport<ReconstructionRunner>(
+          what,
+          'model/runtime/recon-pipeline',
+          'runReconstruction',
+          () => import('../../model/runtime/recon-pipeline'),
+        );
   reconRunner.catch(() => (reconRunner = undefined));
   return reconRunner;
 }
 
 function loadChat(): Promise<ChatRunner> {
-  chatRunner ??= importPipeline<ChatRunner>(
+  // TODO(chat helper): once main/model/chat/chat-pipeline.ts exists, load it with a
+  // literal import() as above so the bundle includes it.
+  chatRunner ??= requirePipeline<ChatRunner>(
     'chat',
     data.pipelines?.chat ?? join(__dirname, '../../model/chat/chat-pipeline'),
     'runChat',

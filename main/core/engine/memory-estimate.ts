@@ -166,7 +166,7 @@ async function folderBytes(dir: string, pattern: RegExp): Promise<number> {
 
 /**
  * What a model folder weighs and how it is configured. Reads a converted model
- * (manifest.json with `config` = the G2vlmConfig, plus graphs and external weights)
+ * (manifest.json with `configs` = the G2vlmConfig, plus graphs and external weights)
  * or, failing that, a checkpoint folder (the three *_config.json files + safetensors).
  */
 export async function modelFootprint(modelDir: string): Promise<ModelFootprint> {
@@ -185,7 +185,8 @@ export async function modelFootprint(modelDir: string): Promise<ModelFootprint> 
       );
     }
   }
-  const declared = manifest?.config as G2vlmConfig | undefined;
+  // The converter's manifest stores the parsed configuration as `configs`.
+  const declared = (manifest?.configs ?? manifest?.config) as G2vlmConfig | undefined;
   if (declared && typeof declared === 'object' && declared.text && declared.dino && declared.decoders) {
     const runtime = manifest?.runtime as { prepacking?: unknown } | undefined;
     return {
