@@ -6,7 +6,8 @@
 
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { basename, dirname, extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -115,19 +116,36 @@ async function removeOlderThan(dir: string, maxAgeMs: number): Promise<void> {
 
 let executionProvidersCache: Promise<string[]> | null = null;
 
-/** Execution providers ONNX Runtime reports for this machine, CUDA first when present. */
+/** Whether a non-bundled provider's shared library (e.g. libonnxruntime_providers_cuda.so) is installed. */
+async function providerLibraryInstalled(name: string): Promise<boolean> {
+  try {
+    const root = dirname(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')));
+    const files = await readdir(join(root, 'bin'), { recursive: true });
+    return files.some((file) => basename(String(file)).includes(`onnxruntime_providers_${name}`));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Execution providers the studio can run on this machine, preferred first:
+ * CUDA when ONNX Runtime reports it and its provider library is installed
+ * (npm run install-cuda), CPU always. ORT's list alone names providers the
+ * binary merely knows about, which would mislead a user without a GPU.
+ */
 function listExecutionProviders(): Promise<string[]> {
   executionProvidersCache ??= (async () => {
     try {
       const ort = (await import('onnxruntime-node')) as {
-        listSupportedBackends?: () => Array<{ name: string }>;
+        listSupportedBackends?: () => Array<{ name: string; bundled: boolean }>;
       };
-      const names = ort.listSupportedBackends?.().map((b) => b.name.toLowerCase()) ?? [];
-      const unique = [...new Set(names.length ? names : ['cpu'])];
-      return unique.sort((a, b) => (a === 'cpu' ? 1 : b === 'cpu' ? -1 : 0));
+      const backends = ort.listSupportedBackends?.() ?? [];
+      const cuda = backends.find((b) => b.name.toLowerCase() === 'cuda');
+      if (cuda && (cuda.bundled || (await providerLibraryInstalled('cuda')))) return ['cuda', 'cpu'];
     } catch {
-      return ['cpu'];
+      // No ONNX Runtime binding for this platform: the CPU is all we can name.
     }
+    return ['cpu'];
   })();
   return executionProvidersCache;
 }
