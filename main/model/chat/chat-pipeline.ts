@@ -1,0 +1,173 @@
+// Spatial Q&A entry point of the engine worker: `runChat(request, …)` answers a
+// question about a scene's images with G2VLM.chat_with_recon's dataflow
+// (model doc §3.2), streaming the answer token by token. The loaded model and
+// the per-scene prefixes stay in memory between questions.
+import type { ChatOutput, ChatRequest, EngineProgress } from '../../core/engine/engine-types';
+import { StudioError, cancelledError } from '../../common/errors';
+import { decodeRgbImage, DEFAULT_VIT_IMAGE_SIZE } from '../preprocess/qwen-image';
+import type { ExecutionProviderChoice } from '../runtime/session';
+import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from './chat-layout';
+import { ChatModel } from './chat-model';
+import { answerQuestion, prefillPrefix, type ChatPrefix } from './chat-session';
+import { PrefixCache, prefixKey } from './prefix-cache';
+
+export interface ChatRunOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: EngineProgress) => void;
+  onToken?: (text: string) => void;
+}
+
+export interface ChatTuning {
+  /** Side of the Qwen2-VL transform; 768 as inference_chat.py (the golden set and bench use 240). */
+  visionImageSize?: number;
+}
+
+export const DEFAULT_MAX_NEW_TOKENS = 128;
+const MAX_NEW_TOKENS_LIMIT = 4096;
+
+let loadedModel: { key: string; model: Promise<ChatModel> } | undefined;
+const prefixes = new PrefixCache(4);
+
+/** The chat model of `modelDir`, loaded once and kept (a different folder replaces it). */
+export async function getChatModel(
+  modelDir: string,
+  ep: ExecutionProviderChoice = 'cpu',
+): Promise<ChatModel> {
+  const key = `${modelDir}\u0000${ep}`;
+  if (loadedModel?.key !== key) {
+    const previous = loadedModel;
+    loadedModel = { key, model: ChatModel.load(modelDir, ep) };
+    prefixes.clear();
+    loadedModel.model.catch(() => {
+      if (loadedModel?.key === key) loadedModel = undefined;
+    });
+    if (previous) void previous.model.then((m) => m.release()).catch(() => undefined);
+  }
+  return loadedModel.model;
+}
+
+/** Drops the loaded model and every cached prefix (frees their memory). */
+export async function releaseChatModel(): Promise<void> {
+  const previous = loadedModel;
+  loadedModel = undefined;
+  prefixes.clear();
+  if (previous) await (await previous.model).release();
+}
+
+function validate(request: ChatRequest): number {
+  if (!request.frames || request.frames.length === 0) {
+    throw new StudioError(
+      'invalid-input',
+      'A question needs at least one image of the scene.',
+      'Select one or more frames.',
+    );
+  }
+  const maxNewTokens = request.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1 || maxNewTokens > MAX_NEW_TOKENS_LIMIT) {
+    throw new StudioError(
+      'invalid-input',
+      `maxNewTokens must be an integer from 1 to ${MAX_NEW_TOKENS_LIMIT} (got ${String(request.maxNewTokens)}).`,
+      'Ask for a shorter or longer answer within that range.',
+    );
+  }
+  if (request.temperature !== undefined && !(request.temperature >= 0)) {
+    throw new StudioError(
+      'invalid-input',
+      'The temperature cannot be negative.',
+      'Use 0 for the official greedy answer.',
+    );
+  }
+  return maxNewTokens;
+}
+
+/** Answers with an already loaded model (tests and the benchmark call this directly). */
+export async function runChatOn(
+  model: ChatModel,
+  request: ChatRequest,
+  options: ChatRunOptions = {},
+  tuning: ChatTuning = {},
+): Promise<ChatOutput> {
+  const started = performance.now();
+  const maxNewTokens = validate(request);
+  const tokenizer = model.tokenizer;
+  if (!tokenizer) {
+    throw new StudioError(
+      'model-corrupt',
+      'The converted model has no tokenizer, so it cannot read a question.',
+      'Put tokenizer.json (or vocab.json + merges.txt) beside the checkpoint and convert it again.',
+    );
+  }
+  const { signal } = options;
+  const progress = (value: number, stage: string): void => options.onProgress?.({ progress: value, stage });
+  const visionImageSize = tuning.visionImageSize ?? DEFAULT_VIT_IMAGE_SIZE;
+  const timingsMs: Record<string, number> = {};
+
+  // Phase 1-3 (reusable per scene).
+  const key = request.prefixCacheKey
+    ? prefixKey({
+        modelDir: model.modelDir,
+        executionProvider: model.executionProvider,
+        sceneKey: request.prefixCacheKey,
+        visionImageSize,
+        frames: request.frames,
+      })
+    : undefined;
+  let prefix: ChatPrefix | undefined = key ? prefixes.get(key) : undefined;
+  const prefixReused = prefix !== undefined;
+  if (!prefix) {
+    let t0 = performance.now();
+    progress(0, 'preprocess');
+    const images = [];
+    for (const frame of request.frames) {
+      if (signal?.aborted) throw cancelledError('The question');
+      images.push(await decodeRgbImage(frame.bytes, frame.name));
+    }
+    timingsMs.decodeImages = performance.now() - t0;
+    t0 = performance.now();
+    prefix = await prefillPrefix(
+      model,
+      { systemIds: tokenizer.encode(CHAT_SYSTEM_PROMPT), images, visionImageSize },
+      { signal, onProgress: (p, stage) => progress(0.7 * p, stage) },
+    );
+    Object.assign(timingsMs, prefix.timingsMs);
+    timingsMs.prefixPrefill = performance.now() - t0;
+    if (key) prefixes.set(key, prefix);
+  }
+
+  // Phase 4-5: the question and the streamed answer.
+  const answer = await answerQuestion(
+    model,
+    prefix,
+    tokenizer.encode(request.question + CHAT_QUESTION_SUFFIX),
+    {
+      maxNewTokens,
+      temperature: request.temperature,
+      topP: request.topP,
+      topK: request.topK,
+      seed: request.seed,
+      signal,
+      tokenizer,
+      onToken: options.onToken,
+      onProgress: (p, stage) => progress(0.7 + 0.3 * p, stage),
+    },
+  );
+  Object.assign(timingsMs, answer.timingsMs);
+  timingsMs.timeToFirstToken =
+    (timingsMs.prefixPrefill ?? 0) + (answer.timingsMs.firstTokenAfterQuestion ?? 0);
+  timingsMs.total = performance.now() - started;
+  progress(1, 'decode');
+  return {
+    answer: tokenizer.decode(answer.tokenIds),
+    tokenIds: answer.tokenIds,
+    executionProvider: model.executionProvider,
+    precision: model.manifest.dtype,
+    timingsMs,
+    prefixReused,
+  };
+}
+
+/** The engine worker's chat entry point (main/core/engine/engine-worker.ts). */
+export async function runChat(request: ChatRequest, options: ChatRunOptions = {}): Promise<ChatOutput> {
+  const model = await getChatModel(request.modelDir, request.executionProvider ?? 'cpu');
+  return runChatOn(model, request, options);
+}
