@@ -1,0 +1,68 @@
+// `npm run bench`: runs every benchmark section, prints the figures and writes
+// them to bench-results/latest.json and BENCHMARKS.md (figures from this run,
+// each against a baseline measured in the same run where one exists).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { BenchSection } from './bench-types';
+import { benchSections } from './sections';
+
+function formatValue(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  return value.toPrecision(3);
+}
+
+function toMarkdown(sections: BenchSection[], header: string): string {
+  const lines = ['# Benchmarks', '', header, ''];
+  for (const section of sections) {
+    lines.push(`## ${section.name}`, '', '| figure | value | baseline (same run) | ratio |', '|---|---|---|---|');
+    for (const f of section.figures) {
+      const baseline = f.baseline ? `${f.baseline.label}: ${formatValue(f.baseline.value)} ${f.unit}` : '';
+      const ratio = f.ratio !== undefined ? `${formatValue(f.ratio)}×` : '';
+      lines.push(`| ${f.label} | ${formatValue(f.value)} ${f.unit} | ${baseline} | ${ratio} |`);
+    }
+    for (const note of section.notes ?? []) lines.push('', `- ${note}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const outDir = join(process.cwd(), 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  const sections: BenchSection[] = [];
+  for (const [name, run] of Object.entries(benchSections)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    process.stdout.write(`[bench] ${name}…\n`);
+    const started = performance.now();
+    try {
+      const section = await run();
+      sections.push(section);
+      for (const f of section.figures) {
+        const ratio = f.ratio !== undefined ? `  (${formatValue(f.ratio)}× vs ${f.baseline?.label ?? 'baseline'})` : '';
+        process.stdout.write(`  ${f.label}: ${formatValue(f.value)} ${f.unit}${ratio}\n`);
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      sections.push({ name, figures: [], notes: [`FAILED: ${message}`] });
+      process.stdout.write(`  FAILED: ${message}\n`);
+    }
+    process.stdout.write(`  (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  }
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const header =
+    `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpu}, ` +
+    `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Regenerate with \`npm run bench\`.`;
+  writeFileSync(join(outDir, 'latest.json'), JSON.stringify({ header, sections }, null, 2));
+  writeFileSync(join(process.cwd(), 'BENCHMARKS.md'), toMarkdown(sections, header));
+  process.stdout.write(`[bench] wrote bench-results/latest.json and BENCHMARKS.md\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
