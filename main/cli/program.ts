@@ -42,7 +42,7 @@ interface GlobalOptions {
 }
 
 /** Extra commands contributed by other areas (model conversion) register through this. */
-export type CommandContributor = (program: Command, ctx: { libraryPath: () => string }) => void;
+export type CommandContributor = (program: Command, ctx: { libraryPath: () => string; io: CliIo }) => void;
 
 export interface CliOptions {
   io?: CliIo;
@@ -453,7 +453,7 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
       }
     });
 
-  for (const contribute of contributors) contribute(program, { libraryPath: () => libraryPath(program) });
+  for (const contribute of contributors) contribute(program, { libraryPath: () => libraryPath(program), io });
   return program;
 }
 
