@@ -1,10 +1,12 @@
-import { useCallback, useEffect, useState, type DragEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState, type DragEvent } from 'react';
 import { ErrorBanner } from './common/ErrorBanner';
 import { useStudio } from './common/studio-context';
 import { JobsPanel } from './jobs/JobsPanel';
 import { importFiles } from './library/import-files';
 import { LibraryView } from './library/LibraryView';
-import { SceneView } from './scene/SceneView';
+
+// three.js and the viewer load only when a scene is opened: the library opens fast.
+const SceneView = lazy(() => import('./scene/SceneView').then((module) => ({ default: module.SceneView })));
 
 /** #/scene/<id> opens a scene; anything else is the library. */
 function sceneIdFromHash(hash: string): string | null {
@@ -82,7 +84,9 @@ export function App() {
       <div className="workspace">
         <main className="main-view">
           {sceneId ? (
-            <SceneView key={sceneId} sceneId={sceneId} onBack={() => openScene(null)} />
+            <Suspense fallback={<div className="scene-view loading">Loading viewer…</div>}>
+              <SceneView key={sceneId} sceneId={sceneId} onBack={() => openScene(null)} />
+            </Suspense>
           ) : (
             <LibraryView onOpen={openScene} onImport={startImport} />
           )}

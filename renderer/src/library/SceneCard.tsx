@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { blobPaths } from '../../../main/common/api';
 import type { SceneSummary } from '../../../main/common/domain';
+import { PencilIcon, PointCloudIcon, TrashIcon } from '../common/icons';
 import { useStudio } from '../common/studio-context';
 
 interface SceneCardProps {
@@ -46,7 +47,9 @@ export function SceneCard({ scene, onOpen, onRename, onDelete }: SceneCardProps)
             data-testid="scene-thumb"
           />
         ) : (
-          <span className="thumb-placeholder">{scene.kind === 'pointcloud' ? '⁘' : '▢'}</span>
+          <span className="thumb-placeholder">
+            <PointCloudIcon />
+          </span>
         )}
       </button>
       <div className="scene-meta">
@@ -95,10 +98,10 @@ export function SceneCard({ scene, onOpen, onRename, onDelete }: SceneCardProps)
               setEditing(true);
             }}
           >
-            ✎
+            <PencilIcon />
           </button>
           <button className="icon-button danger" title="Delete" data-testid="scene-delete" onClick={onDelete}>
-            🗑
+            <TrashIcon />
           </button>
         </div>
       </div>

@@ -47,7 +47,9 @@ function FitToScene({ box, request }: { box: Box3 | null; request: number }) {
     const centre = box.getCenter(new Vector3());
     const radius = Math.max(box.getSize(new Vector3()).length() / 2, 1e-3);
     const halfFov = (camera.fov * Math.PI) / 360;
-    const distance = (radius / Math.sin(Math.min(halfFov, halfFov * camera.aspect))) * 1.05;
+    // The box's bounding sphere overestimates its extent; tan rather than sin keeps the fit snug.
+    const halfFovTight = Math.atan(Math.tan(halfFov) * Math.min(1, camera.aspect));
+    const distance = (radius / Math.tan(halfFovTight)) * 1.05;
     const direction = new Vector3(0, 0.35, 1).normalize();
     camera.position.copy(centre).addScaledVector(direction, distance);
     camera.near = Math.max(radius * 1e-3, 1e-4);
