@@ -1,0 +1,86 @@
+// PointCloud -> PLY (binary little endian or ASCII), x/y/z as float and
+// red/green/blue as uchar when the cloud has colours. Streams through one
+// 1 MB buffer: a 10M-point cloud is never copied whole. Atomic (atomic-file.ts).
+//
+// ASCII numbers are the shortest decimals that read back as the same float32,
+// so binary and ASCII exports re-import identically.
+
+import { ChunkedFileWriter, writeFileAtomic } from './atomic-file';
+import type { PointCloud } from './point-cloud';
+
+export type PlyEncoding = 'binary' | 'ascii';
+
+const POINTS_PER_CHUNK = 1 << 16;
+
+export function plyHeaderText(cloud: PointCloud, encoding: PlyEncoding, comments: string[] = []): string {
+  const lines = [
+    'ply',
+    `format ${encoding === 'ascii' ? 'ascii' : 'binary_little_endian'} 1.0`,
+    'comment written by G2 Studio (OpenCV axes: x right, y down, z forward)',
+    ...comments.map((c) => `comment ${c.replace(/[\r\n]/g, ' ')}`),
+    `element vertex ${cloud.count}`,
+    'property float x',
+    'property float y',
+    'property float z',
+  ];
+  if (cloud.colors) lines.push('property uchar red', 'property uchar green', 'property uchar blue');
+  lines.push('end_header');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Shortest decimal text that parses back to exactly this float32 value. */
+export function formatFloat32(value: number): string {
+  if (Object.is(value, -0)) return '-0';
+  if (Number.isInteger(value) || !Number.isFinite(value)) return String(value);
+  for (let digits = 6; digits < 9; digits++) {
+    const text = value.toPrecision(digits);
+    if (Math.fround(Number(text)) === value) return String(Number(text));
+  }
+  return String(Number(value.toPrecision(9)));
+}
+
+export async function writePly(
+  path: string,
+  cloud: PointCloud,
+  encoding: PlyEncoding = 'binary',
+): Promise<{ bytes: number }> {
+  if (cloud.positions.length < cloud.count * 3 || (cloud.colors && cloud.colors.length < cloud.count * 3))
+    throw new RangeError('point cloud arrays are shorter than its count');
+  return writeFileAtomic(path, async (file) => {
+    const out = new ChunkedFileWriter(file);
+    await out.writeBytes(Buffer.from(plyHeaderText(cloud, encoding), 'latin1'));
+    const { positions, colors, count } = cloud;
+    if (encoding === 'binary') {
+      const stride = colors ? 15 : 12;
+      for (let first = 0; first < count; first += POINTS_PER_CHUNK) {
+        const n = Math.min(POINTS_PER_CHUNK, count - first);
+        const { buffer, offset } = await out.reserve(n * stride);
+        const view = new DataView(buffer.buffer, buffer.byteOffset + offset, n * stride);
+        for (let i = 0; i < n; i++) {
+          const p = (first + i) * 3;
+          const at = i * stride;
+          view.setFloat32(at, positions[p], true);
+          view.setFloat32(at + 4, positions[p + 1], true);
+          view.setFloat32(at + 8, positions[p + 2], true);
+          if (colors) {
+            view.setUint8(at + 12, colors[p]);
+            view.setUint8(at + 13, colors[p + 1]);
+            view.setUint8(at + 14, colors[p + 2]);
+          }
+        }
+      }
+    } else {
+      for (let first = 0; first < count; first += POINTS_PER_CHUNK) {
+        const n = Math.min(POINTS_PER_CHUNK, count - first);
+        const lines = new Array<string>(n);
+        for (let i = 0; i < n; i++) {
+          const p = (first + i) * 3;
+          const xyz = `${formatFloat32(positions[p])} ${formatFloat32(positions[p + 1])} ${formatFloat32(positions[p + 2])}`;
+          lines[i] = colors ? `${xyz} ${colors[p]} ${colors[p + 1]} ${colors[p + 2]}\n` : `${xyz}\n`;
+        }
+        await out.writeBytes(Buffer.from(lines.join(''), 'latin1'));
+      }
+    }
+    await out.flush();
+  });
+}

@@ -1,0 +1,28 @@
+// A point cloud in scene units and OpenCV world axes (x right, y down, z
+// forward), the way the engine produces it. File formats with other axes
+// convert at their reader/writer (see axes.ts).
+
+export interface PointCloud {
+  /** xyz triples, float32, `count * 3` values. */
+  positions: Float32Array;
+  /** rgb triples, 0..255, `count * 3` values; null when the cloud has no colours. */
+  colors: Uint8Array | null;
+  count: number;
+}
+
+/** Axis-aligned bounds, or null for an empty cloud. NaN coordinates are ignored. */
+export function pointCloudBounds(
+  cloud: PointCloud,
+): { min: [number, number, number]; max: [number, number, number] } | null {
+  const min: [number, number, number] = [Infinity, Infinity, Infinity];
+  const max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
+  const { positions } = cloud;
+  for (let i = 0; i < cloud.count * 3; i += 3) {
+    for (let axis = 0; axis < 3; axis++) {
+      const value = positions[i + axis];
+      if (value < min[axis]) min[axis] = value;
+      if (value > max[axis]) max[axis] = value;
+    }
+  }
+  return min[0] === Infinity ? null : { min, max };
+}
