@@ -92,7 +92,7 @@ export class ReconModel {
     checkpoint();
 
     progress(0.55, 'decoders');
-    const heads = await this.runDecoders(geometryHidden, batch, opts.signal, capture, (p) => progress(0.55 + 0.4 * p, 'decoders'));
+    const heads = await this.runDecoders(geometryHidden, batch, opts.signal, capture, (p) => progress(Math.min(0.95, 0.55 + 0.4 * p), 'decoders'));
     lap('decoders');
     checkpoint();
 

@@ -1,0 +1,81 @@
+// runReconstruction as the engine worker calls it: encoded frames in, poses and
+// point maps out; progress stages in order; cancellable; frame order matters.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineProgress, FrameInput } from '../../main/core/engine/engine-types';
+import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
+import { GoldenTensorReader, compareAllclose } from '../../main/model/golden/golden-tensors';
+import { releaseReconModels, runReconstruction } from '../../main/model/runtime/recon-pipeline';
+
+const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const work = fs.mkdtempSync(join(os.tmpdir(), 'model-recon-'));
+const modelDir = join(work, 'model');
+const golden = new GoldenTensorReader(GOLDEN);
+const names = ['frame_00019.png', 'frame_00040.png', 'frame_00060.png'];
+const frames: FrameInput[] = names.map((name) => ({ name, bytes: fs.readFileSync(join(GOLDEN, 'inputs/images', name)) }));
+
+beforeAll(async () => {
+  await convertCheckpoint(join(GOLDEN, 'checkpoint'), modelDir);
+});
+afterAll(async () => {
+  await releaseReconModels();
+  await golden.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe('runReconstruction', () => {
+  it('reconstructs the golden frames: poses and world points match the official outputs', async () => {
+    const progress: EngineProgress[] = [];
+    const out = await runReconstruction({ modelDir, frames }, { onProgress: (p) => progress.push(p) });
+    expect([out.frameCount, out.width, out.height]).toEqual([3, 518, 294]);
+    expect(out.executionProvider).toBe('cpu');
+    expect(out.precision).toBe('fp32');
+    const poses = (await golden.readFloat32('outputs/outputs.safetensors', 'recon.camera_poses')).data;
+    expect(compareAllclose(out.worldFromCamera, poses, 2e-4, 1e-4).pass).toBe(true);
+    const points = (await golden.readFloat32('outputs/outputs.safetensors', 'recon.points')).data;
+    expect(compareAllclose(out.worldPoints, points, 2.2e-3, 2e-4).pass).toBe(true);
+    const local = (await golden.readFloat32('outputs/outputs.safetensors', 'recon.local_points')).data;
+    expect(compareAllclose(out.localPoints, local, 2.3e-3, 2e-4).pass).toBe(true);
+    expect(out.colors.length).toBe(3 * 518 * 294 * 3);
+    // Stages in the documented order, progress monotone up to 1.
+    const stages = [...new Set(progress.map((p) => p.stage))];
+    expect(stages).toEqual(['preprocess', 'dino', 'geometry-prefill', 'decoders', 'heads']);
+    for (let i = 1; i < progress.length; i++) expect(progress[i].progress).toBeGreaterThanOrEqual(progress[i - 1].progress);
+    expect(progress.at(-1)!.progress).toBe(1);
+    for (const stage of ['preprocess', 'dino', 'geometry-prefill', 'decoders', 'heads']) expect(out.timingsMs[stage]).toBeGreaterThan(0);
+  });
+
+  it('uses the frames in the order given: frame 0 is the global reference (pitfall 15)', async () => {
+    const forward = await runReconstruction({ modelDir, frames });
+    const reversed = await runReconstruction({ modelDir, frames: [...frames].reverse() });
+    // Frame 0 of the reversed run is the last frame of the forward run: its
+    // global points differ because the global head's reference changed.
+    const plane = 518 * 294 * 3;
+    const lastForward = forward.globalPoints.subarray(2 * plane, 3 * plane);
+    const firstReversed = reversed.globalPoints.subarray(0, plane);
+    expect(compareAllclose(firstReversed, lastForward, 1e-3, 0).pass).toBe(false);
+  });
+
+  it('stops between model runs when cancelled', async () => {
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const run = runReconstruction(
+      { modelDir, frames },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          seen.push(p.stage);
+          if (p.stage === 'geometry-prefill') controller.abort();
+        },
+      },
+    );
+    await expect(run).rejects.toMatchObject({ code: 'cancelled' });
+    expect(seen).not.toContain('decoders');
+  });
+
+  it('reports a missing model folder as a typed error', async () => {
+    await expect(runReconstruction({ modelDir: join(work, 'nope'), frames })).rejects.toMatchObject({ code: 'model-missing' });
+  });
+});
