@@ -1,0 +1,349 @@
+// `g2studio model …`: the model-side commands (convert a checkpoint, verify
+// against the golden set, generate random checkpoints, inspect a checkpoint).
+// Registered by main/cli/index.ts as a command contributor. Output follows the
+// CLI's conventions (main/cli/output.ts): lines or one JSON document on stdout,
+// progress on stderr (a bar on a terminal), errors as message + fix.
+
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { resolve } from 'node:path';
+import { StudioError, cancelledError } from '../../common/errors';
+import { formatBytes, printJson, printLine, processIo, table, type CliIo } from '../../cli/output';
+import { openCheckpoint, parameterCount } from '../checkpoint/checkpoint';
+import {
+  generateRandomCheckpoint,
+  RANDOM_CHECKPOINT_PRESETS,
+  type RandomCheckpointPreset,
+} from '../checkpoint/random-checkpoint';
+import { modelCatalog } from '../checkpoint/catalog';
+
+export interface ModelCommandsContext {
+  libraryPath: () => string;
+  /** Where to write (tests pass their own); defaults to the process streams. */
+  io?: CliIo;
+}
+
+interface StageProgress {
+  update(progress: number, stage: string): void;
+  stop(): void;
+}
+
+/** A bar on a terminal; otherwise one line per stage and 10 % step on stderr (stdout stays clean). */
+function stageProgress(io: CliIo, title: string, quiet: boolean): StageProgress {
+  if (quiet) return { update: () => undefined, stop: () => undefined };
+  if (io.stderr.isTTY) {
+    const bar = new SingleBar({
+      format: `${title} [{bar}] {percentage}% {stage}`,
+      stream: io.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+      barsize: 30,
+    });
+    bar.start(100, 0, { stage: 'starting' });
+    return { update: (p, stage) => bar.update(Math.round(p * 100), { stage }), stop: () => bar.stop() };
+  }
+  let lastStage = '';
+  let lastStep = -1;
+  return {
+    update: (p, stage) => {
+      const step = Math.floor(p * 10);
+      if (stage === lastStage && step === lastStep) return;
+      lastStage = stage;
+      lastStep = step;
+      io.stderr.write(`${title}: ${stage} ${Math.round(p * 100)}%\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+/** An AbortSignal that fires on Ctrl+C / SIGTERM for the duration of `run`. */
+async function interruptible<T>(
+  io: CliIo,
+  what: string,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) return;
+    io.stderr.write(`\nCancelling ${what}…\n`);
+    controller.abort(cancelledError(what));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await run(controller.signal);
+  } catch (error) {
+    if (controller.signal.aborted && !(error instanceof StudioError && error.code === 'cancelled')) {
+      throw cancelledError(what);
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError('--seed must be a non-negative whole number.');
+  return n;
+}
+
+const fmt = (value: number): string =>
+  Number.isNaN(value)
+    ? '–'
+    : value === 0
+      ? '0'
+      : Math.abs(value) < 1e-3 || Math.abs(value) >= 1e4
+        ? value.toExponential(2)
+        : value.toPrecision(3);
+
+export function registerModelCommands(program: Command, ctx: ModelCommandsContext): void {
+  const io = ctx.io ?? processIo;
+  const json = (cmd: Command): boolean => cmd.optsWithGlobals<{ json?: boolean }>().json === true;
+
+  const model = program.command('model').description('model checkpoints: convert, verify, inspect, generate');
+
+  model
+    .command('convert')
+    .description(
+      'convert an official G2VLM checkpoint folder into the runtime format (ONNX graphs + weights)',
+    )
+    .argument('<checkpoint-dir>', 'folder with model.safetensors and text/vit/dino_config.json')
+    .requiredOption('--out <model-dir>', 'output folder for the converted model (must not exist)')
+    .addOption(new Option('--dtype <dtype>', 'weight precision').choices(['fp32', 'fp16']).default('fp32'))
+    .action(async (checkpointDir: string, opts: { out: string; dtype: 'fp32' | 'fp16' }, cmd: Command) => {
+      const asJson = json(cmd);
+      const { convertCheckpoint } = await import('../convert/convert-checkpoint');
+      const view = stageProgress(io, 'convert', false);
+      const started = performance.now();
+      try {
+        const manifest = await interruptible(io, 'The conversion', (signal) =>
+          convertCheckpoint(resolve(checkpointDir), resolve(opts.out), {
+            dtype: opts.dtype,
+            signal,
+            onProgress: (p, stage) => view.update(p, stage),
+          }),
+        );
+        view.stop();
+        const seconds = (performance.now() - started) / 1000;
+        if (asJson) return printJson(io, { modelDir: resolve(opts.out), seconds, manifest });
+        printLine(
+          io,
+          `Converted ${checkpointDir} -> ${resolve(opts.out)} (${opts.dtype}, ${seconds.toFixed(1)} s)`,
+        );
+        printLine(io, `model id:  ${manifest.id}`);
+        printLine(io, `graphs:    ${Object.keys(manifest.graphs).join(', ')}`);
+        printLine(io, `weights:   ${formatBytes(manifest.weightsBytes)}`);
+        printLine(io, `Use it: g2studio reconstruct <scene> --model ${resolve(opts.out)}`);
+      } finally {
+        view.stop();
+      }
+    });
+
+  model
+    .command('verify-golden')
+    .description('convert a golden checkpoint, run it, and compare every tensor with the official outputs')
+    .argument('<golden-dir>', 'a golden folder with manifest.json (e.g. shared/golden/g2vlm-tiny-a)')
+    .addOption(new Option('--dtype <dtype>', 'precision to verify').choices(['fp32', 'fp16']).default('fp32'))
+    .option('--all', 'list every tensor, not only failures and a summary', false)
+    .action(async (goldenDir: string, opts: { dtype: 'fp32' | 'fp16'; all: boolean }, cmd: Command) => {
+      const asJson = json(cmd);
+      const { verifyGolden } = await import('../golden/verify-golden');
+      const view = stageProgress(io, 'verify', false);
+      let report;
+      try {
+        report = await interruptible(io, 'The golden verification', (signal) =>
+          verifyGolden(resolve(goldenDir), {
+            dtype: opts.dtype,
+            signal,
+            onProgress: (p, stage) => view.update(p, stage),
+          }),
+        );
+      } finally {
+        view.stop();
+      }
+      const compared = report.entries.filter((e) => !e.skipped);
+      const failed = compared.filter((e) => !e.pass);
+      if (asJson) {
+        printJson(io, {
+          pass: report.pass && failed.length === 0,
+          compared: compared.length,
+          failed: failed.length,
+          entries: report.entries,
+        });
+      } else {
+        const shown = opts.all ? report.entries : report.entries.filter((e) => !e.skipped);
+        printLine(
+          io,
+          table([
+            ['TENSOR', 'MAX ABS', 'MAX REL', 'ATOL', 'RTOL', 'RESULT'],
+            ...shown.map((e) => [
+              e.name,
+              fmt(e.maxAbs),
+              fmt(e.maxRel),
+              fmt(e.atol),
+              fmt(e.rtol),
+              e.skipped ? `skipped (${e.skipped})` : e.pass ? 'PASS' : `FAIL${e.note ? ` (${e.note})` : ''}`,
+            ]),
+          ]),
+        );
+        const skipped = report.entries.length - compared.length;
+        printLine(io, '');
+        printLine(
+          io,
+          `${compared.length - failed.length}/${compared.length} tensors within tolerance` +
+            (skipped > 0 ? `, ${skipped} not produced by this runtime (use --all to list them)` : '') +
+            '.',
+        );
+      }
+      if (failed.length > 0 || !report.pass) {
+        throw new StudioError(
+          'model-corrupt',
+          `${failed.length} of ${compared.length} golden tensors are outside their tolerance: ${failed
+            .slice(0, 5)
+            .map((e) => e.name)
+            .join(', ')}${failed.length > 5 ? ', …' : ''}.`,
+          'The runtime does not reproduce the official model; see the table above for the stage that diverges first.',
+        );
+      }
+    });
+
+  model
+    .command('generate-random')
+    .description('write a random-weight G2VLM checkpoint in the official layout (benchmarks, tests)')
+    .argument('<out-dir>', 'output folder (must not exist or be empty)')
+    .addOption(
+      new Option('--preset <preset>', 'configuration')
+        .choices(Object.keys(RANDOM_CHECKPOINT_PRESETS))
+        .makeOptionMandatory(),
+    )
+    .addOption(new Option('--dtype <dtype>', 'storage dtype').choices(['f32', 'bf16']).default('bf16'))
+    .option('--seed <n>', 'random seed', parseSeed, 0)
+    .action(
+      async (
+        outDir: string,
+        opts: { preset: RandomCheckpointPreset; dtype: 'f32' | 'bf16'; seed: number },
+        cmd: Command,
+      ) => {
+        const asJson = json(cmd);
+        const view = stageProgress(io, 'generate', false);
+        const started = performance.now();
+        try {
+          const result = await interruptible(io, 'Generating the checkpoint', (signal) =>
+            generateRandomCheckpoint(resolve(outDir), opts.preset, {
+              seed: opts.seed,
+              dtype: opts.dtype === 'f32' ? 'F32' : 'BF16',
+              signal,
+              onProgress: (p) => view.update(p.progress, p.stage),
+            }),
+          );
+          view.stop();
+          const seconds = (performance.now() - started) / 1000;
+          if (asJson)
+            return printJson(io, {
+              ...result,
+              preset: opts.preset,
+              dtype: opts.dtype,
+              seed: opts.seed,
+              seconds,
+            });
+          printLine(
+            io,
+            `Wrote a random ${opts.preset} checkpoint to ${result.dir}: ${result.parameterCount.toLocaleString('en-US')} parameters, ` +
+              `${formatBytes(result.weightBytes)} (${opts.dtype}, seed ${opts.seed}, ${seconds.toFixed(1)} s).`,
+          );
+        } finally {
+          view.stop();
+        }
+      },
+    );
+
+  model
+    .command('inspect')
+    .description('validate a checkpoint folder and summarise its configuration')
+    .argument('<checkpoint-dir>', 'folder with model.safetensors and text/vit/dino_config.json')
+    .action(async (checkpointDir: string, _opts: unknown, cmd: Command) => {
+      const asJson = json(cmd);
+      const checkpoint = await openCheckpoint(resolve(checkpointDir));
+      try {
+        const { config } = checkpoint;
+        const params = parameterCount(config);
+        const weightBytes = checkpoint
+          .tensorNames()
+          .reduce((sum, name) => sum + checkpoint.info(name).byteLength, 0);
+        const catalogMatch = modelCatalog().models.find((entry) => entry.matches(config));
+        const summary = {
+          dir: resolve(checkpointDir),
+          valid: true,
+          storageDtype: checkpoint.storageDtype,
+          parameterCount: params,
+          weightBytes,
+          tensorCount: checkpoint.tensorNames().length,
+          catalogMatch: catalogMatch?.id ?? null,
+          config,
+        };
+        if (asJson) return printJson(io, summary);
+        const { text, vit, dino, decoders, specialTokens } = config;
+        printLine(
+          io,
+          `${summary.dir}: valid G2VLM checkpoint${catalogMatch ? ` (${catalogMatch.name} configuration)` : ''}`,
+        );
+        printLine(
+          io,
+          `parameters: ${params.toLocaleString('en-US')} in ${summary.tensorCount} tensors, ${checkpoint.storageDtype}, ${formatBytes(weightBytes)}`,
+        );
+        printLine(
+          io,
+          table([
+            ['PART', 'CONFIGURATION'],
+            [
+              'LLM (MoT)',
+              `hidden ${text.hiddenSize}, ${text.numLayers} layers x 2 experts, heads ${text.numHeads}/${text.numKvHeads} kv (dim ${text.headDim}), MLP ${text.intermediateSize}, vocab ${text.vocabSize}`,
+            ],
+            [
+              'DINOv2-reg',
+              `hidden ${dino.hiddenSize}, ${dino.numLayers} layers, ${dino.numHeads} heads, ${dino.numRegisters} registers, patch ${dino.patchSize}, ${dino.positionGridSide}x${dino.positionGridSide} position grid`,
+            ],
+            [
+              'vision tower',
+              `width ${vit.embedDim}, ${vit.depth} blocks, ${vit.numHeads} heads, merge ${vit.spatialMergeSize}, out ${vit.outHiddenSize}`,
+            ],
+            [
+              'decoders',
+              `width ${decoders.width}, ${decoders.depth} blocks, ${decoders.numHeads} heads; point/global out ${decoders.pointOutDim}, camera out ${decoders.cameraOutDim}`,
+            ],
+            [
+              'special ids',
+              `bos ${specialTokens.bos}, eos ${specialTokens.eos}, image ${specialTokens.startOfImage}..${specialTokens.endOfImage}, eot ${specialTokens.endOfText} (${specialTokens.source})`,
+            ],
+          ]),
+        );
+      } finally {
+        await checkpoint.close();
+      }
+    });
+
+  model
+    .command('catalog')
+    .description('list the known G2VLM checkpoints')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const catalog = modelCatalog();
+      if (json(cmd)) return printJson(io, catalog.raw);
+      printLine(
+        io,
+        table([
+          ['ID', 'HUB', 'REVISION', 'LICENCE', 'PARAMETERS', 'WEIGHTS'],
+          ...catalog.models.map((m) => [
+            m.id,
+            m.hubId,
+            m.revision,
+            m.licence,
+            m.parameterCount.toLocaleString('en-US'),
+            formatBytes(m.weightsBytes),
+          ]),
+        ]),
+      );
+    });
+}

@@ -1,0 +1,132 @@
+// `g2studio model …` run through the real CLI entry (runCli + commander) with
+// the model commands contributed, on real checkpoint folders.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { runCli } from '../../main/cli/program';
+import type { CliIo } from '../../main/cli/output';
+import { registerModelCommands } from '../../main/model/cli/model-commands';
+
+const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN_CHECKPOINT = join(GOLDEN, 'checkpoint');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function g2studio(...args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const sink = (append: (s: string) => void): Writable =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        append(chunk.toString());
+        done();
+      },
+    });
+  const io: CliIo = { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) };
+  const code = await runCli(['node', 'g2studio', ...args], {
+    io,
+    contributors: [(program, ctx) => registerModelCommands(program, { ...ctx, io })],
+  });
+  return { code, stdout, stderr };
+}
+
+function expectCleanFailure(run: Run, message: RegExp): void {
+  expect(run.code).not.toBe(0);
+  expect(run.stderr).toMatch(/^Error: /m);
+  expect(run.stderr).toMatch(message);
+  expect(run.stderr).not.toMatch(/\n\s+at .+[:(]/);
+}
+
+let work: string;
+beforeAll(async () => {
+  work = await fs.mkdtemp(join(tmpdir(), 'g2-model-cli-'));
+});
+afterAll(async () => {
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+describe('g2studio model', () => {
+  it('inspect: validates the golden checkpoint and summarises it', async () => {
+    const run = await g2studio('model', 'inspect', GOLDEN_CHECKPOINT);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('valid G2VLM checkpoint');
+    expect(run.stdout).toContain('8,060,580 in 410 tensors, BF16');
+    expect(run.stdout).toMatch(/LLM \(MoT\)\s+hidden 128, 2 layers x 2 experts/);
+    const asJson = await g2studio('model', 'inspect', GOLDEN_CHECKPOINT, '--json');
+    const summary = JSON.parse(asJson.stdout) as {
+      valid: boolean;
+      parameterCount: number;
+      catalogMatch: string | null;
+    };
+    expect(summary).toMatchObject({ valid: true, parameterCount: 8_060_580, catalogMatch: null });
+  });
+
+  it('inspect: a damaged checkpoint fails with the file and tensor named, no stack trace', async () => {
+    const dir = join(work, 'damaged');
+    await fs.mkdir(dir);
+    for (const file of await fs.readdir(GOLDEN_CHECKPOINT))
+      await fs.copyFile(join(GOLDEN_CHECKPOINT, file), join(dir, file));
+    await fs.chmod(join(dir, 'model.safetensors'), 0o644);
+    await fs.truncate(join(dir, 'model.safetensors'), 1_000_000);
+    const run = await g2studio('model', 'inspect', dir);
+    expectCleanFailure(run, /model\.safetensors: the file is truncated/);
+    expect(run.stderr).toMatch(/^Fix: /m);
+  });
+
+  it('generate-random: writes a checkpoint that inspect accepts; refuses a bad preset', async () => {
+    const out = join(work, 'random-tiny');
+    const run = await g2studio('model', 'generate-random', out, '--preset', 'tiny', '--seed', '5', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { parameterCount: number; dir: string; dtype: string };
+    expect(result).toMatchObject({ parameterCount: 8_060_612, dir: out, dtype: 'bf16' });
+    expect((await g2studio('model', 'inspect', out)).stdout).toContain('valid G2VLM checkpoint');
+    const bad = await g2studio('model', 'generate-random', join(work, 'x'), '--preset', 'huge');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/huge/);
+    expect(existsSync(join(work, 'x'))).toBe(false);
+  });
+
+  it('convert: writes a runtime model folder with a manifest', async () => {
+    const out = join(work, 'converted');
+    const run = await g2studio('model', 'convert', GOLDEN_CHECKPOINT, '--out', out, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      modelDir: string;
+      manifest: { graphs: Record<string, unknown> };
+    };
+    expect(result.modelDir).toBe(out);
+    expect(Object.keys(result.manifest.graphs)).toEqual(
+      expect.arrayContaining(['dino', 'llm_block', 'point_decoder']),
+    );
+    expect(existsSync(join(out, 'manifest.json'))).toBe(true);
+    // Progress went to stderr, not into the JSON on stdout.
+    expect(run.stderr).toMatch(/convert: /);
+  });
+
+  it('verify-golden: every compared tensor within tolerance, exit 0, PASS table', async () => {
+    const run = await g2studio('model', 'verify-golden', GOLDEN);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/^TENSOR\s+MAX ABS\s+MAX REL\s+ATOL\s+RTOL\s+RESULT/m);
+    expect(run.stdout).toMatch(/^recon\.camera_poses\s+\S+\s+\S+\s+\S+\s+\S+\s+PASS$/m);
+    expect(run.stdout).not.toMatch(/FAIL/);
+    const summary = /(\d+)\/(\d+) tensors within tolerance/.exec(run.stdout);
+    expect(summary).not.toBeNull();
+    expect(Number(summary![1])).toBe(Number(summary![2]));
+    expect(Number(summary![2])).toBeGreaterThan(10);
+  });
+
+  it('catalog: lists the official checkpoint with its hub id and licence', async () => {
+    const run = await g2studio('model', 'catalog');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /g2vlm-2b-mot\s+InternRobotics\/G2VLM-2B-MoT\s+main\s+Apache-2\.0\s+4,538,215,076/,
+    );
+  });
+});
