@@ -39,21 +39,15 @@ export function buildPointCloudDocument(
 ): Document {
   const doc = new Document();
   doc.getRoot().getAsset().generator = 'G2 Studio';
-  const buffer = doc.createBuffer('points');
   const scene = doc.createScene('G2 Studio scene');
 
-  if (cloud.count > 0) addPointsMesh(doc, buffer, scene, cloud, positions);
+  if (cloud.count > 0) addPointsMesh(doc, scene, cloud, positions);
   for (const info of cameras) scene.addChild(cameraNode(doc, info));
   return doc;
 }
 
-function addPointsMesh(
-  doc: Document,
-  buffer: Buffer,
-  scene: Scene,
-  cloud: PointCloud,
-  positions: Float32Array,
-): void {
+function addPointsMesh(doc: Document, scene: Scene, cloud: PointCloud, positions: Float32Array): void {
+  const buffer = doc.createBuffer('points');
   const position = doc
     .createAccessor('POSITION')
     .setType(Accessor.Type.VEC3)
