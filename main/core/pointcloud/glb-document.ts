@@ -11,7 +11,6 @@ import {
   Accessor,
   Document,
   Primitive,
-  type Buffer,
   type mat4,
   type Node,
   type Scene,
