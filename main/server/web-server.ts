@@ -10,6 +10,7 @@
 // Every request needs the per-session token (see session-auth.ts), and a Host
 // header naming a loopback address.
 
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
@@ -55,9 +56,14 @@ const DEFAULT_MAX_CALL_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 * 1024 * 1024;
 const HEARTBEAT_MS = 30_000;
 
-/** The server code is bundled into out/main/cli.js; the renderer build sits in out/renderer. */
+/**
+ * The renderer build sits in out/renderer. The server code is bundled under
+ * out/main, either into an entry (out/main/cli.js) or into a shared chunk
+ * (out/main/chunks/…), depending on how the bundler splits it.
+ */
 function defaultRendererDir(): string {
-  return join(__dirname, '..', 'renderer');
+  const candidates = [join(__dirname, '..', 'renderer'), join(__dirname, '..', '..', 'renderer')];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0];
 }
 
 function setCommonHeaders(res: ServerResponse): void {

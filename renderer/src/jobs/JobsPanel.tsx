@@ -5,9 +5,29 @@ import { useStudio, useStudioEvents } from '../common/studio-context';
 const ACTIVE = new Set(['queued', 'running']);
 const MAX_SHOWN = 30;
 
-function upsert(jobs: JobInfo[], job: JobInfo): JobInfo[] {
-  const rest = jobs.filter((item) => item.id !== job.id);
-  return [job, ...rest].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, MAX_SHOWN);
+const byNewest = (a: JobInfo, b: JobInfo) => b.createdAt.localeCompare(a.createdAt);
+
+/**
+ * Of two snapshots of one job, the later one. A jobs.list answer can be older
+ * than an event that arrived while it was in flight, so: a finished job stays
+ * finished, and progress never goes backwards.
+ */
+function later(a: JobInfo, b: JobInfo): JobInfo {
+  const aDone = !ACTIVE.has(a.status);
+  const bDone = !ACTIVE.has(b.status);
+  if (aDone !== bDone) return aDone ? a : b;
+  if (aDone) return a.finishedAt && b.finishedAt && a.finishedAt > b.finishedAt ? a : b;
+  if (a.status !== b.status) return a.status === 'running' ? a : b;
+  return a.progress > b.progress ? a : b;
+}
+
+function merge(current: JobInfo[], incoming: JobInfo[]): JobInfo[] {
+  const merged = new Map(current.map((job) => [job.id, job]));
+  for (const job of incoming) {
+    const known = merged.get(job.id);
+    merged.set(job.id, known ? later(known, job) : job);
+  }
+  return [...merged.values()].sort(byNewest).slice(0, MAX_SHOWN);
 }
 
 /** Every long operation with live progress (stage, %, message), Cancel, and errors with their fix. */
@@ -27,7 +47,7 @@ export function JobsPanel() {
   useEffect(refresh, [refresh]);
 
   useStudioEvents((event) => {
-    if (event.type === 'job') setJobs((list) => upsert(list, event.job));
+    if (event.type === 'job') setJobs((list) => merge(list, [event.job]));
     // Sent after the events socket reconnects, when job events may have been missed.
     if (event.type === 'scenes-changed') refresh();
   });
@@ -35,7 +55,7 @@ export function JobsPanel() {
   const cancel = async (job: JobInfo) => {
     try {
       const updated = await client.call('jobs.cancel', { jobId: job.id });
-      setJobs((list) => upsert(list, updated));
+      setJobs((list) => merge(list, [updated]));
     } catch (error) {
       showError(error);
     }
