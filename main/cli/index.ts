@@ -5,12 +5,10 @@
 import { formatError } from './output';
 import { runCli, type CommandContributor } from './program';
 import { toStudioErrorInfo } from '../common/errors';
+import { registerModelCommands } from '../model/cli/model-commands';
 
 // Model commands (`g2studio model convert|verify-golden|…`) live with the model code.
-// LEAD: once main/model/cli/model-commands.ts exists, replace the empty list with:
-//   import { registerModelCommands } from '../model/cli/model-commands';
-//   const contributors: CommandContributor[] = [registerModelCommands];
-const contributors: CommandContributor[] = [];
+const contributors: CommandContributor[] = [registerModelCommands];
 
 function fatal(error: unknown): void {
   process.stderr.write(formatError(toStudioErrorInfo(error)));

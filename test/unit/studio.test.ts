@@ -228,16 +228,28 @@ describe('studio', () => {
 
     const modelDir = join(dir, 'g2vlm-tiny');
     mkdirSync(modelDir, { recursive: true });
-    writeFileSync(join(modelDir, 'dino.onnx'), 'x');
-    writeFileSync(
-      join(modelDir, 'manifest.json'),
-      JSON.stringify({
-        id: 'g2vlm-tiny',
-        name: 'G2VLM tiny',
-        precision: 'fp32',
-        graphs: [{ name: 'dino', file: 'dino.onnx' }, { name: 'geometry-decoders' }],
-      }),
-    );
+    // A reconstruction-only model folder in the converter's manifest format (main/model/runtime/model-manifest.ts).
+    const graphs: Record<string, { file: string }> = {};
+    for (const id of ['dino', 'embed_tokens', 'llm_causal', 'llm_block', 'camera_decoder', 'point_decoder']) {
+      graphs[id] = { file: `${id}.onnx` };
+      writeFileSync(join(modelDir, `${id}.onnx`), 'x');
+    }
+    writeFileSync(join(modelDir, 'weights.bin'), 'x');
+    const manifest = {
+      format_version: 1,
+      id: 'g2vlm-tiny',
+      name: 'G2VLM tiny',
+      dtype: 'fp32',
+      configs: {},
+      graphs,
+      weightsFile: 'weights.bin',
+    };
+    writeFileSync(join(modelDir, 'manifest.json'), JSON.stringify(manifest));
+    // A graph file gone missing is a corrupt model, not a crash later.
+    const incomplete = join(dir, 'incomplete-model');
+    mkdirSync(incomplete, { recursive: true });
+    writeFileSync(join(incomplete, 'manifest.json'), JSON.stringify(manifest));
+    await expectStudioError(studio.call('models.register', { path: incomplete }), 'model-corrupt');
     const model = (await studio.call('models.register', { path: modelDir })) as ModelInfo;
     expect(model).toMatchObject({
       id: 'g2vlm-tiny',

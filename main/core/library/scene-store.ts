@@ -183,16 +183,17 @@ export function boundsOf(positions: Float32Array, count: number): SceneDetail['b
     maxX = -Infinity,
     maxY = -Infinity,
     maxZ = -Infinity;
-  for (let i = 0; i < count; i++) {
-    const x = positions[3 * i],
-      y = positions[3 * i + 1],
-      z = positions[3 * i + 2];
-    if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) continue;
+  for (let i = 0; i < 3 * count; i += 3) {
+    const x = positions[i],
+      y = positions[i + 1],
+      z = positions[i + 2];
+    // x - x is 0 for finite x and NaN for NaN/±Infinity: one cheap test per point.
+    if (x - x + (y - y) + (z - z) !== 0) continue;
     if (x < minX) minX = x;
-    if (y < minY) minY = y;
-    if (z < minZ) minZ = z;
     if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
     if (y > maxY) maxY = y;
+    if (z < minZ) minZ = z;
     if (z > maxZ) maxZ = z;
   }
   if (minX === Infinity) return null;
