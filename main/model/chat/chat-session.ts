@@ -195,6 +195,8 @@ export interface AnswerOptions extends ChatControl {
   forcedInputs?: number[];
   /** Keep every decode step's logits (parity checks). */
   keepLogits?: boolean;
+  /** Keep decoding past <|im_end|> (benchmarks that need a fixed step count). */
+  ignoreEos?: boolean;
   /** Streams decoded text (multi-byte characters are never split). */
   onToken?: (text: string) => void;
   tokenizer?: TextDecoderLike;
@@ -275,8 +277,11 @@ export async function answerQuestion(
     if (options.keepLogits) result.stepLogits.push(logits.slice(0, vocab));
     const choice = sampler.next(logits.subarray(0, vocab));
     result.stepChoices.push(choice);
-    if (step === 0) timingsMs.firstTokenAfterQuestion = performance.now() - t0 + timingsMs.questionPrefill;
-    if (choice === model.special.eos) {
+    if (step === 0) {
+      timingsMs.firstStep = performance.now() - t0;
+      timingsMs.firstTokenAfterQuestion = timingsMs.firstStep + timingsMs.questionPrefill;
+    }
+    if (choice === model.special.eos && !options.ignoreEos) {
       result.stoppedAtEos = true;
       break;
     }

