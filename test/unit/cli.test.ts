@@ -1,7 +1,7 @@
 // The g2studio CLI end to end, as a user runs it: a child process on a real
 // library folder, real ffmpeg, real files.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -157,5 +157,52 @@ describe('g2studio CLI', () => {
     expect(info.libraryPath).toBe(library);
     expect(info.ffmpeg?.version).toBeTruthy();
     expect(info.executionProviders).toContain('cpu');
+  });
+
+  it('serve prints a tokenised loopback URL, answers API calls with the token, and stops on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, '--library', library, 'serve', '--port', '0', '--json'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    const started = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        try {
+          resolve(JSON.parse(stdout) as { url: string; token: string });
+        } catch {
+          // not the whole document yet
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL`)));
+    });
+    try {
+      const url = new URL(started.url);
+      expect(url.hostname).toBe('127.0.0.1');
+      expect(url.searchParams.get('token')).toBe(started.token);
+      const call = (token: string | null) =>
+        fetch(new URL('/api/call', url.origin), {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify({ name: 'scenes.list', input: {} }),
+        });
+      const ok = await call(started.token);
+      expect(ok.status).toBe(200);
+      const listed = (await ok.json()) as { ok: boolean; result: SceneSummary[] };
+      expect(listed.ok).toBe(true);
+      expect(listed.result.map((s) => s.name)).toContain('Cloud');
+      expect((await call(null)).status).toBe(401);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
   });
 });
