@@ -43,22 +43,32 @@ export function signatureDifference(a: Uint8Array, b: Uint8Array): number {
   return total / a.length;
 }
 
-/** Score an image given as a sharp pipeline input (raw pixels or an encoded file). */
+/** Mean grey level of each cell of a SIGNATURE_SIZE x SIGNATURE_SIZE grid over the image. */
+export function greySignature(grey: Uint8Array, width: number, height: number): Uint8Array {
+  const sums = new Float64Array(SIGNATURE_SIZE * SIGNATURE_SIZE);
+  const counts = new Uint32Array(SIGNATURE_SIZE * SIGNATURE_SIZE);
+  for (let y = 0; y < height; y++) {
+    const cellRow = Math.floor((y * SIGNATURE_SIZE) / height) * SIGNATURE_SIZE;
+    for (let x = 0; x < width; x++) {
+      const cell = cellRow + Math.floor((x * SIGNATURE_SIZE) / width);
+      sums[cell] += grey[y * width + x];
+      counts[cell]++;
+    }
+  }
+  return Uint8Array.from(sums, (sum, i) => Math.round(sum / Math.max(1, counts[i])));
+}
+
+/** Score an image given as a sharp pipeline input (raw pixels or an encoded file): one small grey decode. */
 export async function measureFrameQuality(image: Sharp): Promise<FrameQuality> {
-  const grey = await image
+  const { data, info } = await image
     .clone()
     .resize(ANALYSIS_LONG_SIDE, ANALYSIS_LONG_SIDE, { fit: 'inside', withoutEnlargement: true })
     .greyscale()
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const signature = await image
-    .clone()
-    .resize(SIGNATURE_SIZE, SIGNATURE_SIZE, { fit: 'fill' })
-    .greyscale()
-    .raw()
-    .toBuffer();
+  const grey = new Uint8Array(data.buffer, data.byteOffset, data.length);
   return {
-    blurScore: laplacianVariance(grey.data, grey.info.width, grey.info.height),
-    signature: new Uint8Array(signature.buffer, signature.byteOffset, signature.length),
+    blurScore: laplacianVariance(grey, info.width, info.height),
+    signature: greySignature(grey, info.width, info.height),
   };
 }

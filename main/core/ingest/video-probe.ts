@@ -209,6 +209,9 @@ export async function probeVideo(
   if (container.format === 'mp4' && !(await isoBoxesComplete(path, info.size)))
     throw corrupt(path, 'the file is truncated');
 
+  // Hash the file while ffprobe works; a read error here resurfaces where it is awaited.
+  const checksum = sha256File(path);
+  checksum.catch(() => undefined);
   const probe = await runFfprobe(
     ffmpeg,
     ['-print_format', 'json', '-show_format', '-show_streams', path],
@@ -269,7 +272,7 @@ export async function probeVideo(
 
   return {
     fileName: basename(path),
-    sha256: await sha256File(path),
+    sha256: await checksum,
     bytes: info.size,
     container: containerName(parsed.format?.format_name ?? '', parsed.format?.tags),
     codec: video.codec_name ?? null,

@@ -7,14 +7,7 @@
 // Everything is converted from OpenCV world axes to glTF axes here. An empty
 // cloud gets no mesh (glTF accessors need at least one element).
 
-import {
-  Accessor,
-  Document,
-  Primitive,
-  type mat4,
-  type Node,
-  type Scene,
-} from '@gltf-transform/core';
+import { Accessor, Document, Primitive, type mat4, type Node, type Scene } from '@gltf-transform/core';
 import type { CameraInfo } from '../../common/domain';
 import { gltfCameraMatrix, rotateX180InPlace } from './axes';
 import type { PointCloud } from './point-cloud';

@@ -32,7 +32,9 @@ export function plyHeaderText(cloud: PointCloud, encoding: PlyEncoding, comments
 export function formatFloat32(value: number): string {
   if (Object.is(value, -0)) return '-0';
   if (Number.isInteger(value) || !Number.isFinite(value)) return String(value);
-  for (let digits = 6; digits < 9; digits++) {
+  // 7 significant digits already round-trip most float32 values (String(Number(...))
+  // then drops trailing zeros); 9 always do.
+  for (let digits = 7; digits < 9; digits++) {
     const text = value.toPrecision(digits);
     if (Math.fround(Number(text)) === value) return String(Number(text));
   }
