@@ -28,7 +28,9 @@ export function openDatabase(dbFile: string, options: { migrateTo?: number } = {
     // can lose the last commits), and much faster for the large blobs.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    // Another process (the app and the CLI on one library) may hold the write
+    // lock for a few seconds while it stores a big scene.
+    db.pragma('busy_timeout = 30000');
   } catch (error) {
     throw new StudioError(
       'unreadable-path',

@@ -53,11 +53,6 @@ export class Library {
     return this.ensureDir('exports');
   }
 
-  /** Scratch space on the same file system as the library (so renames are atomic). */
-  get tempDir(): string {
-    return this.ensureDir('tmp');
-  }
-
   integrityCheck(): string {
     return this.db.pragma('integrity_check', { simple: true }) as string;
   }
