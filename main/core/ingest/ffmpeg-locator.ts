@@ -49,7 +49,8 @@ function runVersion(binary: string): Promise<string> {
 
 function optionalModulePath(moduleName: string): string | null {
   try {
-    const require = createRequire(import.meta.url);
+    // CommonJS bundle (electron-vite output) has __filename; plain ESM (vitest, tsx) has import.meta.url.
+    const require = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
     // ffmpeg-static exports the path string; the installer packages export { path }.
     const exported = require(moduleName) as string | { path?: string } | null;
     const path = typeof exported === 'string' ? exported : exported?.path;
