@@ -1,7 +1,7 @@
 // Runs the MoT LLM over blocks of rows with a KV cache (used by recon and by
 // chat). Each `run` appends the block's K (after k-norm + RoPE) and V to the
 // cache; the cache is the ORT `present_*` tensors of the previous run.
-import * as ort from 'onnxruntime-node';
+import { ort } from './ort';
 import { cancelledError } from '../../common/errors';
 import { llmInputNames, llmOutputNames } from '../g2vlm/llm';
 import { mropeCosSin } from '../g2vlm/mrope';

@@ -4,7 +4,7 @@
 // points. The official `prompt` argument is ignored by `recon` (pitfall 15),
 // so there is none here; the frames are used in the order given (frame 0
 // fixes the resize target and is the global head's reference).
-import type * as ort from 'onnxruntime-node';
+import type { ort } from './ort';
 import { cancelledError } from '../../common/errors';
 import type { EngineProgress, ReconstructRequest, ReconstructionOutput } from '../../core/engine/engine-types';
 import { dinoPositionInputs } from '../g2vlm/dino-position';

@@ -5,7 +5,7 @@
 // API allows). Threads: one per physical core (hyper-threads slow GEMMs down).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as ort from 'onnxruntime-node';
+import { ort } from './ort';
 import { StudioError } from '../../common/errors';
 
 export type ExecutionProviderChoice = 'cpu' | 'cuda' | 'auto';
@@ -47,6 +47,14 @@ export function sessionOptions(ep: 'cpu' | 'cuda'): ort.InferenceSession.Session
     interOpNumThreads: 1,
     executionMode: 'sequential',
     logSeverityLevel: 3,
+    extra: {
+      session: {
+        // Busy-waiting worker threads stall whole parallel sections when the
+        // machine is shared (2 cores, other processes): yield instead.
+        intra_op: { allow_spinning: process.env.G2_ORT_SPIN ?? '0' },
+        set_denormal_as_zero: '1',
+      },
+    },
   };
 }
 
