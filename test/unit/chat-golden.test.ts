@@ -4,11 +4,15 @@
 // the greedy answer must be the official one token for token. Also the studio
 // behaviour around it: streaming, prefix reuse per scene, cancellation, errors.
 
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatModel } from '../../main/model/chat/chat-model';
+import { DECODE_GRAPH_FILE } from '../../main/model/chat/chat-decoder';
+import { CHAT_SYSTEM_PROMPT } from '../../main/model/chat/chat-layout';
+import { answerQuestion, prefillPrefix } from '../../main/model/chat/chat-session';
+import { decodeRgbImage } from '../../main/model/preprocess/qwen-image';
 import { runChatOn } from '../../main/model/chat/chat-pipeline';
 import { verifyChatGolden } from '../../main/model/chat/verify-chat';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
@@ -144,6 +148,35 @@ describe('chat on the golden tiny model', () => {
         request({ frames: [{ bytes: new Uint8Array([0xff, 0xd8, 0xff, 0x00]), name: 'cut.jpg' }] }),
       ),
     ).rejects.toMatchObject({ code: 'corrupt-media' });
+  });
+
+  it('decodes with the one-step graph and with the general LLM graph to the same logits', async () => {
+    expect(model.decoder).toBeDefined();
+    expect(existsSync(join(modelDir, DECODE_GRAPH_FILE))).toBe(true);
+    const image = await decodeRgbImage(imageBytes);
+    const prefix = await prefillPrefix(model, {
+      systemIds: model.tokenizer!.encode(CHAT_SYSTEM_PROMPT),
+      images: [image],
+      visionImageSize: 240,
+    });
+    const questionIds = model.tokenizer!.encode('How far is the table?<|im_end|>\n<|im_start|>assistant');
+    const fast = await answerQuestion(model, prefix, questionIds, {
+      maxNewTokens: 6,
+      keepLogits: true,
+      ignoreEos: true,
+    });
+    const general = await answerQuestion(model, prefix, questionIds, {
+      maxNewTokens: 6,
+      keepLogits: true,
+      ignoreEos: true,
+      useDecodeGraph: false,
+    });
+    expect(fast.stepChoices).toEqual(general.stepChoices);
+    fast.stepLogits.forEach((row, k) => {
+      let maxAbs = 0;
+      row.forEach((v, i) => (maxAbs = Math.max(maxAbs, Math.abs(v - general.stepLogits[k][i]))));
+      expect(maxAbs).toBeLessThan(1e-4);
+    });
   });
 
   it('refuses a model folder without a vision tower graph', async () => {

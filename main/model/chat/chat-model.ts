@@ -12,6 +12,7 @@ import { graphPath, readModelManifest, type ModelManifest } from '../runtime/mod
 import { createSession, floatTensor, type ExecutionProviderChoice } from '../runtime/session';
 import { loadQwen2Tokenizer, type Qwen2Tokenizer } from '../tokenizer/qwen2-tokenizer';
 import { tokenIdMapFor } from '../tokenizer/token-id-map';
+import { ChatDecoder } from './chat-decoder';
 import type { DinoInput } from './dino-input';
 
 export interface VisionTowerOutput {
@@ -31,6 +32,8 @@ export class ChatModel {
     /** Undefined when the model folder carries no tokenizer (ids must then be given directly). */
     readonly tokenizer: Qwen2Tokenizer | undefined,
     readonly executionProvider: string,
+    /** The one-step decode graph; undefined when it could not be built (read-only folder). */
+    readonly decoder: ChatDecoder | undefined,
   ) {}
 
   static async load(
@@ -50,6 +53,7 @@ export class ChatModel {
     const llm = await LlmRunner.load(modelDir, manifest, ep);
     const dino = await createSession(graphPath(modelDir, manifest, 'dino'), ep);
     const vision = await createSession(graphPath(modelDir, manifest, 'vision_tower'), ep);
+    const decoder = await ChatDecoder.load(modelDir, manifest, ep);
     return new ChatModel(
       modelDir,
       manifest,
@@ -58,6 +62,7 @@ export class ChatModel {
       vision.session,
       tokenizer,
       llm.executionProvider,
+      decoder,
     );
   }
 
@@ -134,5 +139,6 @@ export class ChatModel {
     await this.llm.release();
     await this.dinoSession.release();
     await this.visionSession.release();
+    await this.decoder?.release();
   }
 }

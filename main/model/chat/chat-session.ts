@@ -197,6 +197,8 @@ export interface AnswerOptions extends ChatControl {
   keepLogits?: boolean;
   /** Keep decoding past <|im_end|> (benchmarks that need a fixed step count). */
   ignoreEos?: boolean;
+  /** Use the one-step decode graph when the model has one (default); false = the general LLM graph. */
+  useDecodeGraph?: boolean;
   /** Streams decoded text (multi-byte characters are never split). */
   onToken?: (text: string) => void;
   tokenizer?: TextDecoderLike;
@@ -263,21 +265,32 @@ export async function answerQuestion(
   };
   t0 = performance.now();
   let input = model.special.decodeStart;
-  for (let step = 0; step < options.maxNewTokens; step++) {
+  const decoder = options.useDecodeGraph === false ? undefined : model.decoder;
+  const decodeCache = decoder?.fromRunnerCache(cache, options.maxNewTokens);
+  const step = async (token: number, position: number): Promise<Float32Array> => {
+    if (decoder && decodeCache) return decoder.step(decodeCache, token, position);
+    const { hidden } = await model.llm.run(
+      cache,
+      {
+        embeds: await model.llm.embedTokens([token]),
+        positions: Int32Array.of(position, position, position),
+        causal: true,
+      },
+      { signal },
+    );
+    return model.llm.logits(hidden, 1);
+  };
+  for (let k = 0; k < options.maxNewTokens; k++) {
     throwIfCancelled(signal);
     const position = counter.next;
     result.stepInputs.push(input);
     result.stepPositions.push(position);
-    const { hidden } = await model.llm.run(
-      cache,
-      { embeds: await model.llm.embedTokens([input]), positions: counter.text(1), causal: true },
-      { signal },
-    );
-    const logits = await model.llm.logits(hidden, 1);
+    counter.next += 1;
+    const logits = await step(input, position);
     if (options.keepLogits) result.stepLogits.push(logits.slice(0, vocab));
     const choice = sampler.next(logits.subarray(0, vocab));
     result.stepChoices.push(choice);
-    if (step === 0) {
+    if (k === 0) {
       timingsMs.firstStep = performance.now() - t0;
       timingsMs.firstTokenAfterQuestion = timingsMs.firstStep + timingsMs.questionPrefill;
     }
@@ -288,8 +301,8 @@ export async function answerQuestion(
     result.tokenIds.push(choice);
     const piece = stream?.push(choice);
     if (piece) options.onToken?.(piece);
-    report((step + 1) / options.maxNewTokens, 'decode');
-    input = options.forcedInputs?.[step + 1] ?? choice;
+    report((k + 1) / options.maxNewTokens, 'decode');
+    input = options.forcedInputs?.[k + 1] ?? choice;
   }
   const rest = stream?.flush();
   if (rest) options.onToken?.(rest);

@@ -1,0 +1,137 @@
+// Runs the single-step decode graph (decode-graph.ts) over a KV cache held in
+// fixed-capacity buffers: per step one session run (embedding → layers → LM
+// head), the cache read in place, and only the new token's K/V rows written
+// back. The graph shares the converted model's weights file: when the model
+// folder has no decode graph yet, it is built once from the model's config and
+// the weight locations recorded in the folder's other graphs, and saved beside
+// them (`chat_decode.v1.onnx`).
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import type { ExternalLocation } from '../graph/graph-builder';
+import { mropeCosSin } from '../g2vlm/mrope';
+import type { KvCache } from '../runtime/llm-runner';
+import type { ModelManifest } from '../runtime/model-manifest';
+import { createSession, floatTensor, int64Tensor, type ExecutionProviderChoice } from '../runtime/session';
+import { buildChatDecodeGraph, decodeInputNames, decodeOutputNames } from './decode-graph';
+
+export const DECODE_GRAPH_FILE = 'chat_decode.v1.onnx';
+
+/** Where every external initializer of the folder's graphs lives in the weights file. */
+function externalLocations(modelDir: string, manifest: ModelManifest): Map<string, ExternalLocation> {
+  const out = new Map<string, ExternalLocation>();
+  for (const entry of Object.values(manifest.graphs)) {
+    if (!entry) continue;
+    const model = onnx.ModelProto.decode(fs.readFileSync(join(modelDir, entry.file)));
+    for (const init of model.graph?.initializer ?? []) {
+      if (!init.name || !init.externalData?.length) continue;
+      const kv = new Map(init.externalData.map((e) => [e.key ?? '', e.value ?? '']));
+      out.set(init.name, {
+        location: kv.get('location') ?? '',
+        offset: Number(kv.get('offset') ?? 0),
+        length: Number(kv.get('length') ?? 0),
+      });
+    }
+  }
+  return out;
+}
+
+/** The decode graph file of a model folder, written on first use; undefined if it cannot be made. */
+export function ensureDecodeGraph(modelDir: string, manifest: ModelManifest): string | undefined {
+  const path = join(modelDir, DECODE_GRAPH_FILE);
+  if (fs.existsSync(path)) return path;
+  try {
+    const graph = buildChatDecodeGraph(manifest.configs, manifest.dtype === 'fp16' ? 'float16' : 'float32');
+    const locations = externalLocations(modelDir, manifest);
+    for (const spec of graph.weights) if (!locations.has(spec.name)) return undefined;
+    const bytes = graph.toModelBytes((spec) => locations.get(spec.name) as ExternalLocation);
+    const temp = `${path}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, bytes);
+    fs.renameSync(temp, path);
+    return path;
+  } catch {
+    // A read-only model folder: the caller falls back to the general LLM graph.
+    return undefined;
+  }
+}
+
+/** The KV cache in (1, Hk, capacity, hd) buffers per layer, filled up to `length`. */
+export interface DecodeCache {
+  keys: Float32Array[];
+  values: Float32Array[];
+  length: number;
+  capacity: number;
+  /** 0 for filled slots, −∞ for empty ones (additive attention mask). */
+  mask: Float32Array;
+}
+
+export class ChatDecoder {
+  private constructor(
+    private readonly manifest: ModelManifest,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  static async load(
+    modelDir: string,
+    manifest: ModelManifest,
+    ep: ExecutionProviderChoice,
+  ): Promise<ChatDecoder | undefined> {
+    const path = ensureDecodeGraph(modelDir, manifest);
+    if (!path) return undefined;
+    const { session } = await createSession(path, ep);
+    return new ChatDecoder(manifest, session);
+  }
+
+  /** Copies a runner cache into buffers with room for `extraRows` more tokens. */
+  fromRunnerCache(cache: KvCache, extraRows: number): DecodeCache {
+    const t = this.manifest.configs.text;
+    const { numKvHeads: Hk, headDim: hd } = t;
+    const T = cache.length;
+    const capacity = T + extraRows;
+    const copy = (tensor: ort.Tensor): Float32Array => {
+      const src = tensor.data as Float32Array;
+      const out = new Float32Array(Hk * capacity * hd);
+      for (let h = 0; h < Hk; h++) out.set(src.subarray(h * T * hd, (h + 1) * T * hd), h * capacity * hd);
+      return out;
+    };
+    const mask = new Float32Array(capacity).fill(-Infinity);
+    mask.fill(0, 0, T);
+    return { keys: cache.keys.map(copy), values: cache.values.map(copy), length: T, capacity, mask };
+  }
+
+  /** One token at `position` (all three M-RoPE rows): returns its logits and appends its K/V. */
+  async step(cache: DecodeCache, tokenId: number, position: number): Promise<Float32Array> {
+    const t = this.manifest.configs.text;
+    const { numKvHeads: Hk, headDim: hd, numLayers } = t;
+    if (cache.length >= cache.capacity) throw new Error('decode cache is full');
+    const { cos, sin } = mropeCosSin(Int32Array.of(position, position, position), 1, hd, t.ropeTheta);
+    const feeds: Record<string, ort.Tensor> = {
+      [decodeInputNames.ids]: int64Tensor([tokenId]),
+      [decodeInputNames.cos]: floatTensor(cos, [1, 1, hd / 2]),
+      [decodeInputNames.sin]: floatTensor(sin, [1, 1, hd / 2]),
+      [decodeInputNames.mask]: floatTensor(cache.mask, [1, 1, 1, cache.capacity]),
+    };
+    for (let i = 0; i < numLayers; i++) {
+      feeds[decodeInputNames.cacheKey(i)] = floatTensor(cache.keys[i], [1, Hk, cache.capacity, hd]);
+      feeds[decodeInputNames.cacheValue(i)] = floatTensor(cache.values[i], [1, Hk, cache.capacity, hd]);
+    }
+    const out = await this.session.run(feeds);
+    const slot = cache.length;
+    for (let i = 0; i < numLayers; i++) {
+      const k = out[decodeOutputNames.newKey(i)].data as Float32Array;
+      const v = out[decodeOutputNames.newValue(i)].data as Float32Array;
+      for (let h = 0; h < Hk; h++) {
+        cache.keys[i].set(k.subarray(h * hd, (h + 1) * hd), (h * cache.capacity + slot) * hd);
+        cache.values[i].set(v.subarray(h * hd, (h + 1) * hd), (h * cache.capacity + slot) * hd);
+      }
+    }
+    cache.mask[slot] = 0;
+    cache.length = slot + 1;
+    return out[decodeOutputNames.logits].data as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
