@@ -95,6 +95,20 @@ describe('GLB export', () => {
     expect((await importPointCloud(empty)).count).toBe(0);
   });
 
+  it('leaves out points with NaN or infinite coordinates (glTF forbids them)', async () => {
+    const path = join(work, 'nan.glb');
+    const cloud: PointCloud = {
+      positions: new Float32Array([1, 2, 3, NaN, 0, 0, 4, 5, 6, 0, Infinity, 0]),
+      colors: new Uint8Array([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]),
+      count: 4,
+    };
+    await exportPointCloud(path, cloud, { format: 'glb' });
+    await validate(path);
+    const back = await importPointCloud(path);
+    expect([...back.positions]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect([...back.colors!]).toEqual([1, 1, 1, 3, 3, 3]);
+  });
+
   it('stores points y-up (R_x 180°) with POINTS mode, normalized uint8 COLOR_0 and min/max', async () => {
     const path = join(work, 'axes.glb');
     const cloud: PointCloud = {

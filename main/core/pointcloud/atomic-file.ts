@@ -103,6 +103,10 @@ export class ChunkedFileWriter {
     this.used += bytes;
     return { buffer: this.buffer, offset };
   }
+  /** Return the unused tail of the last reservation (it must not have been flushed since). */
+  giveBack(bytes: number): void {
+    this.used -= bytes;
+  }
   async writeBytes(bytes: Uint8Array): Promise<void> {
     if (bytes.length > this.buffer.length / 2) {
       await this.flush();

@@ -45,8 +45,8 @@ function layoutError(detail: string): StudioError {
   );
 }
 
-/** Scale the one-point JSON to `cloud.count` points; returns where each attribute sits in a vertex record. */
-function scaleJsonToCloud(json: GLTF.IGLTF, cloud: PointCloud): VertexLayout {
+/** Scale the one-point JSON to the finite points of the cloud; returns where each attribute sits in a vertex record. */
+function scaleJsonToCloud(json: GLTF.IGLTF, cloud: PointCloud, bounds: GltfBounds): VertexLayout {
   const attributes = json.meshes?.[0]?.primitives[0]?.attributes;
   const accessors = json.accessors ?? [];
   const position = attributes?.POSITION === undefined ? undefined : accessors[attributes.POSITION];
@@ -60,12 +60,11 @@ function scaleJsonToCloud(json: GLTF.IGLTF, cloud: PointCloud): VertexLayout {
   if (stride < 12 || stride % 4 !== 0 || (view.byteOffset ?? 0) !== 0)
     throw layoutError(`byteStride ${stride}`);
 
-  const { min, max } = glTFBounds(cloud.positions, cloud.count);
-  position.count = cloud.count;
-  position.min = min;
-  position.max = max;
-  if (color) color.count = cloud.count;
-  view.byteLength = stride * cloud.count;
+  position.count = bounds.finiteCount;
+  position.min = bounds.min;
+  position.max = bounds.max;
+  if (color) color.count = bounds.finiteCount;
+  view.byteLength = stride * bounds.finiteCount;
   json.buffers[0].byteLength = view.byteLength;
   return {
     stride,
@@ -74,11 +73,24 @@ function scaleJsonToCloud(json: GLTF.IGLTF, cloud: PointCloud): VertexLayout {
   };
 }
 
-/** Bounds of the points in glTF axes (y and z negated), for POSITION min/max. */
-function glTFBounds(positions: Float32Array, count: number): { min: number[]; max: number[] } {
+interface GltfBounds {
+  min: number[];
+  max: number[];
+  /** Points whose three coordinates are finite: glTF forbids NaN/Infinity in accessors, so only these are written. */
+  finiteCount: number;
+}
+
+const isFinitePoint = (positions: Float32Array, p: number): boolean =>
+  Number.isFinite(positions[p]) && Number.isFinite(positions[p + 1]) && Number.isFinite(positions[p + 2]);
+
+/** Bounds of the finite points in glTF axes (y and z negated), for POSITION min/max. */
+function glTFBounds(positions: Float32Array, count: number): GltfBounds {
   const min = [Infinity, Infinity, Infinity];
   const max = [-Infinity, -Infinity, -Infinity];
+  let finiteCount = 0;
   for (let i = 0; i < count * 3; i += 3) {
+    if (!isFinitePoint(positions, i)) continue;
+    finiteCount++;
     const x = positions[i];
     const y = -positions[i + 1];
     const z = -positions[i + 2];
@@ -89,7 +101,7 @@ function glTFBounds(positions: Float32Array, count: number): { min: number[]; ma
     if (z < min[2]) min[2] = z;
     if (z > max[2]) max[2] = z;
   }
-  return { min, max };
+  return { min, max, finiteCount };
 }
 
 export async function writeGlb(
@@ -99,10 +111,11 @@ export async function writeGlb(
 ): Promise<{ bytes: number }> {
   if (cloud.positions.length < cloud.count * 3 || (cloud.colors && cloud.colors.length < cloud.count * 3))
     throw new RangeError('point cloud arrays are shorter than its count');
+  const bounds = glTFBounds(cloud.positions, cloud.count);
   const standIn: PointCloud = {
     positions: new Float32Array(3),
     colors: cloud.colors ? new Uint8Array(3) : null,
-    count: Math.min(cloud.count, 1),
+    count: Math.min(bounds.finiteCount, 1),
   };
   const { json } = await new NodeIO().writeJSON(buildPointCloudDocument(standIn, cameras), {
     format: Format.GLB,
@@ -110,8 +123,8 @@ export async function writeGlb(
   // gltf-transform writes zfar 100 by default; without zfar a glTF camera is an
   // infinite projection, which suits scenes of any size.
   for (const camera of json.cameras ?? []) if (camera.perspective) delete camera.perspective.zfar;
-  const layout = cloud.count > 0 ? scaleJsonToCloud(json, cloud) : null;
-  const binLength = layout ? layout.stride * cloud.count : 0;
+  const layout = bounds.finiteCount > 0 ? scaleJsonToCloud(json, cloud, bounds) : null;
+  const binLength = layout ? layout.stride * bounds.finiteCount : 0;
 
   const jsonBytes = Buffer.from(JSON.stringify(json), 'utf8');
   const jsonChunkLength = pad4(jsonBytes.length);
@@ -147,9 +160,11 @@ async function writeVertices(out: ChunkedFileWriter, cloud: PointCloud, layout: 
     const { buffer, offset } = await out.reserve(n * stride);
     buffer.fill(0, offset, offset + n * stride); // padding bytes are zero, not stale memory
     const view = new DataView(buffer.buffer, buffer.byteOffset + offset, n * stride);
+    let written = 0;
     for (let i = 0; i < n; i++) {
       const p = (first + i) * 3;
-      const at = i * stride;
+      if (!isFinitePoint(positions, p)) continue;
+      const at = written++ * stride;
       // R_x(180°): OpenCV world -> glTF world (axes.ts). -0 stays -0, so it round-trips.
       view.setFloat32(at + positionOffset, positions[p], true);
       view.setFloat32(at + positionOffset + 4, -positions[p + 1], true);
@@ -160,5 +175,6 @@ async function writeVertices(out: ChunkedFileWriter, cloud: PointCloud, layout: 
         view.setUint8(at + colorOffset + 2, colors[p + 2]);
       }
     }
+    out.giveBack((n - written) * stride);
   }
 }
