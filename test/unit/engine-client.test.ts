@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -180,40 +180,56 @@ describe('EngineClient with a real worker thread', () => {
   });
 });
 
-describe('EngineClient with the real G2VLM reconstruction pipeline', () => {
+describe('EngineClient with the real G2VLM pipelines', () => {
+  let work: string;
+  let modelDir: string;
+  beforeAll(async () => {
+    work = await fs.mkdtemp(join(tmpdir(), 'g2-engine-e2e-'));
+    modelDir = join(work, 'model');
+    await convertCheckpoint(MODEL_DIR, modelDir, { dtype: 'fp32' });
+  });
+  afterAll(async () => {
+    await fs.rm(work, { recursive: true, force: true });
+  });
+
   it('reconstructs the golden tiny-a frames in the worker and matches the official camera poses', async () => {
-    const work = await fs.mkdtemp(join(tmpdir(), 'g2-engine-e2e-'));
-    try {
-      const modelDir = join(work, 'model');
-      await convertCheckpoint(MODEL_DIR, modelDir, { dtype: 'fp32' });
-      const names = ['frame_00019.png', 'frame_00040.png', 'frame_00060.png'];
-      const goldenFrames: FrameInput[] = [];
-      for (const name of names) {
-        goldenFrames.push({
-          name,
-          bytes: new Uint8Array(await fs.readFile(join(GOLDEN, 'inputs/images', name))),
-        });
-      }
-      const engine = new EngineClient();
-      clients.push(engine);
-      const stages: string[] = [];
-      const output = await engine.reconstruct(
-        { modelDir, frames: goldenFrames, executionProvider: 'cpu' },
-        { signal: new AbortController().signal, onProgress: (p) => stages.push(p.stage) },
-      );
-      expect(output.frameCount).toBe(3);
-      expect([output.width, output.height]).toEqual([518, 294]);
-      expect(output.worldPoints.length).toBe(3 * 294 * 518 * 3);
-      expect(new Set(stages).size).toBeGreaterThan(3);
-      const outputs = await SafetensorsFile.open(join(GOLDEN, 'outputs/outputs.safetensors'));
-      const poses = await outputs.readFloat32('recon.camera_poses');
-      await outputs.close();
-      let maxDiff = 0;
-      for (let i = 0; i < poses.length; i++)
-        maxDiff = Math.max(maxDiff, Math.abs(poses[i] - output.worldFromCamera[i]));
-      expect(maxDiff).toBeLessThan(2e-4 + 2e-4 * 1.61); // manifest tolerance for recon.camera_poses
-    } finally {
-      await fs.rm(work, { recursive: true, force: true });
+    const names = ['frame_00019.png', 'frame_00040.png', 'frame_00060.png'];
+    const goldenFrames: FrameInput[] = [];
+    for (const name of names) {
+      goldenFrames.push({
+        name,
+        bytes: new Uint8Array(await fs.readFile(join(GOLDEN, 'inputs/images', name))),
+      });
     }
+    const engine = client({ pipelines: undefined });
+    const stages: string[] = [];
+    const output = await engine.reconstruct(
+      { modelDir, frames: goldenFrames, executionProvider: 'cpu' },
+      { signal: new AbortController().signal, onProgress: (p) => stages.push(p.stage) },
+    );
+    expect(output.frameCount).toBe(3);
+    expect([output.width, output.height]).toEqual([518, 294]);
+    expect(output.worldPoints.length).toBe(3 * 294 * 518 * 3);
+    expect(new Set(stages).size).toBeGreaterThan(3);
+    const outputs = await SafetensorsFile.open(join(GOLDEN, 'outputs/outputs.safetensors'));
+    const poses = await outputs.readFloat32('recon.camera_poses');
+    await outputs.close();
+    let maxDiff = 0;
+    for (let i = 0; i < poses.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(poses[i] - output.worldFromCamera[i]));
+    expect(maxDiff).toBeLessThan(2e-4 + 2e-4 * 1.61); // manifest tolerance for recon.camera_poses
+  });
+
+  it('loads the real chat pipeline in the worker; its typed error (no tokenizer in this folder) reaches the caller', async () => {
+    const engine = client({ pipelines: undefined });
+    const error = await rejection(
+      engine.chat(
+        { modelDir, frames: frames('25_0.jpg'), question: 'How far is the table?' },
+        { signal: new AbortController().signal, onProgress: () => undefined, onToken: () => undefined },
+      ),
+    );
+    expect(error.code).toBe('model-missing');
+    expect(error.message).toContain('No tokenizer');
+    expect(error.fix.length).toBeGreaterThan(10);
   });
 });

@@ -99,13 +99,18 @@ function loadReconstruction(): Promise<ReconstructionRunner> {
 }
 
 function loadChat(): Promise<ChatRunner> {
-  // TODO(chat helper): once main/model/chat/chat-pipeline.ts exists, load it with a
-  // literal import() as above so the bundle includes it.
-  chatRunner ??= requirePipeline<ChatRunner>(
-    'chat',
-    data.pipelines?.chat ?? join(__dirname, '../../model/chat/chat-pipeline'),
-    'runChat',
-  );
+  const what = 'chat';
+  const override = data.pipelines?.chat;
+  chatRunner ??= override
+    ? requirePipeline<ChatRunner>(what, override, 'runChat')
+    : fromSources
+      ? requirePipeline<ChatRunner>(what, join(__dirname, '../../model/chat/chat-pipeline'), 'runChat')
+      : pipelineExport<ChatRunner>(
+          what,
+          'model/chat/chat-pipeline',
+          'runChat',
+          () => import('../../model/chat/chat-pipeline'),
+        );
   chatRunner.catch(() => (chatRunner = undefined));
   return chatRunner;
 }
