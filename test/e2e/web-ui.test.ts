@@ -1,14 +1,14 @@
 // The studio in a real browser (Chromium, WebGL on SwiftShader) against the real
 // built server and core: import through the UI, see the result, export.
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeRgbCubesPly } from './fixtures';
+import { plyBytes, rgbCubes, writeRgbCubesPly } from './fixtures';
 import {
   collectPageProblems,
   launchChromium,
@@ -72,7 +72,7 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     }));
     expect(size.w).toBeLessThan(size.h);
     await expect
-      .poll(() => page.locator('[data-testid=job][data-status=succeeded]').count())
+      .poll(() => page.locator('[data-testid=job][data-status=succeeded]').count(), { timeout: 60_000 })
       .toBeGreaterThan(0);
     await screenshot(page, '02-library-with-video');
 
@@ -130,7 +130,7 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     await card.waitFor({ timeout: 60_000 });
     // The Jobs panel ends with the import finished, not stuck at its last progress update.
     const importJob = page.locator('[data-testid=job][data-kind=import]', { hasText: 'rgb-cubes' });
-    await expect.poll(() => importJob.getAttribute('data-status')).toBe('succeeded');
+    await expect.poll(() => importJob.getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
     await card.getByTestId('scene-open').click();
     await expect
       .poll(() => page.getByTestId('cloud-status').getAttribute('data-status'), { timeout: 30_000 })
@@ -206,6 +206,58 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     expect(text.startsWith('ply\nformat ascii 1.0')).toBe(true);
     expect(text).toContain(`element vertex ${3 * 12 ** 3}`);
     expect(text).toMatch(/property uchar red/);
+  });
+
+  it('imports a file dropped onto the window', async () => {
+    await page.getByTestId('nav-library').click();
+    await page.getByTestId('library').waitFor();
+    const before = await page.locator('[data-testid=scene-card][data-kind=pointcloud]').count();
+    const bytes = Array.from(plyBytes(rgbCubes(4)));
+    // A real drag from the desktop cannot be scripted; the browser's own DragEvent with a DataTransfer holding the file is what the page sees.
+    await page.evaluate(
+      ({ name, content }) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(content)], name));
+        const app = document.querySelector('.app') as HTMLElement;
+        app.dispatchEvent(
+          new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }),
+        );
+      },
+      { name: 'dropped.ply', content: bytes },
+    );
+    await page.getByTestId('drop-overlay').waitFor();
+    await screenshot(page, '06-drop-overlay');
+    await page.evaluate(
+      ({ name, content }) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(content)], name));
+        const app = document.querySelector('.app') as HTMLElement;
+        app.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      },
+      { name: 'dropped.ply', content: bytes },
+    );
+    await expect
+      .poll(() => page.locator('[data-testid=scene-card][data-kind=pointcloud]').count(), { timeout: 30_000 })
+      .toBe(before + 1);
+    expect(await page.getByTestId('drop-overlay').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('scene-name').allTextContents()).toContain('dropped');
+  });
+
+  it('shows a failed import with its message and a fix', async () => {
+    const brokenPath = join(scratch, 'broken.mov');
+    await writeFile(
+      brokenPath,
+      Buffer.from('this is not a video, just text pretending to be one\n'.repeat(50)),
+    );
+    await page.getByTestId('import-input').setInputFiles(brokenPath);
+    const failed = page.locator('[data-testid=job][data-status=failed]', { hasText: 'broken.mov' });
+    await failed.waitFor({ timeout: 60_000 });
+    const message = await failed.locator('[data-testid=job-error] strong').textContent();
+    const fix = await failed.locator('[data-testid=job-error] span').textContent();
+    expect(message).toMatch(/broken\.mov/);
+    expect(fix?.length).toBeGreaterThan(10);
+    expect(`${message} ${fix}`).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
+    await screenshot(page, '07-failed-import');
   });
 
   it('ran without console errors or CSP violations', () => {

@@ -36,13 +36,7 @@ export function JobsPanel() {
   const [jobs, setJobs] = useState<JobInfo[]>([]);
 
   const refresh = useCallback(() => {
-    client
-      .call('jobs.list', {})
-      .then(
-        (list) =>
-          setJobs([...list].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, MAX_SHOWN)),
-        showError,
-      );
+    client.call('jobs.list', {}).then((list) => setJobs((current) => merge(current, list)), showError);
   }, [client, showError]);
   useEffect(refresh, [refresh]);
 
@@ -99,7 +93,9 @@ export function JobsPanel() {
                 </div>
               </>
             )}
-            {job.message && <div className="job-message">{job.message}</div>}
+            {job.message && !(job.status === 'failed' && job.error) && (
+              <div className="job-message">{job.message}</div>
+            )}
             {job.error && job.status === 'failed' && (
               <div className="job-error" data-testid="job-error">
                 <strong>{job.error.message}</strong>
