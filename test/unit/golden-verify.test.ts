@@ -30,11 +30,15 @@ describe('verifyGolden on g2vlm-tiny-a', () => {
   it('works with a manifest listing fewer tensors and reports a tensor that does not match', async () => {
     const manifest = readGoldenManifest(GOLDEN);
     const partial = fs.mkdtempSync(join(work, 'partial-'));
-    for (const entry of ['checkpoint', 'inputs', 'outputs']) fs.symlinkSync(join(GOLDEN, entry), join(partial, entry));
+    for (const entry of ['checkpoint', 'inputs', 'outputs'])
+      fs.symlinkSync(join(GOLDEN, entry), join(partial, entry));
     const keep = ['recon.camera_poses', 'recon.text_ids'];
     const tensors = Object.fromEntries(keep.map((n) => [n, manifest.tensors[n]]));
     // A deliberately impossible tolerance on the poses must be reported as a failure.
-    tensors['recon.camera_poses'] = { ...tensors['recon.camera_poses'], tolerance: { compare: 'allclose', atol: 0, rtol: 0 } };
+    tensors['recon.camera_poses'] = {
+      ...tensors['recon.camera_poses'],
+      tolerance: { compare: 'allclose', atol: 0, rtol: 0 },
+    };
     const { chat: _chat, ...rest } = manifest;
     fs.writeFileSync(join(partial, 'manifest.json'), JSON.stringify({ ...rest, tensors }));
     const report = await verifyGolden(partial, { workDir: join(work, 'partial-model') });

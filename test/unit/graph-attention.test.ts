@@ -12,18 +12,32 @@ const FILE = 'varlen_attention.safetensors';
 const reader = new GoldenTensorReader('/work/shared/golden/primitives');
 
 /** Rows [start, end) of a (total, H, D) tensor as (1, H, L, D). */
-function headsFirst(data: Float32Array, heads: number, dim: number, start: number, end: number): Float32Array {
+function headsFirst(
+  data: Float32Array,
+  heads: number,
+  dim: number,
+  start: number,
+  end: number,
+): Float32Array {
   const len = end - start;
   const out = new Float32Array(heads * len * dim);
   for (let t = 0; t < len; t++) {
     for (let h = 0; h < heads; h++) {
-      out.set(data.subarray(((start + t) * heads + h) * dim, ((start + t) * heads + h + 1) * dim), (h * len + t) * dim);
+      out.set(
+        data.subarray(((start + t) * heads + h) * dim, ((start + t) * heads + h + 1) * dim),
+        (h * len + t) * dim,
+      );
     }
   }
   return out;
 }
 
-async function attentionSession(causal: boolean, hq: number, hk: number, d: number): Promise<ort.InferenceSession> {
+async function attentionSession(
+  causal: boolean,
+  hq: number,
+  hk: number,
+  d: number,
+): Promise<ort.InferenceSession> {
   const g = new GraphBuilder('attention');
   const q = g.input('q', 'float32', [1, hq, 'S', d]);
   const k = g.input('k', 'float32', [1, hk, 'S', d]);
@@ -87,7 +101,8 @@ describe('attention primitive vs flash-attn varlen golden', () => {
       const { out, golden } = await runCase(name);
       const cmp = compareAllclose(out, golden, 1e-5, 1e-5);
       expect(cmp.maxAbs).toBeLessThan(1e-5);
-      if (name === 'uncovered_rows') expect(Array.from(out.subarray(8 * 2 * 8)).every((x) => x === 0)).toBe(true);
+      if (name === 'uncovered_rows')
+        expect(Array.from(out.subarray(8 * 2 * 8)).every((x) => x === 0)).toBe(true);
     });
   }
 });

@@ -22,13 +22,25 @@ describe('convertCheckpoint', () => {
     const manifest = await convertCheckpoint(CHECKPOINT, out, { onProgress: (_p, s) => stages.push(s) });
     expect(readModelManifest(out)).toEqual(manifest);
     expect(Object.keys(manifest.graphs).sort()).toEqual(
-      ['camera_decoder', 'dino', 'embed_tokens', 'global_decoder', 'llm_block', 'llm_causal', 'lm_head', 'point_decoder', 'vision_tower'].sort(),
+      [
+        'camera_decoder',
+        'dino',
+        'embed_tokens',
+        'global_decoder',
+        'llm_block',
+        'llm_causal',
+        'lm_head',
+        'point_decoder',
+        'vision_tower',
+      ].sort(),
     );
     // Tiny vocabulary (1024): the golden id mapping (ordinary id % 1000).
     expect(manifest.reconPromptIds).toEqual([693, 596, 279, 220, 18, 35, 109, 13]);
     expect(RECON_PROMPT_REAL_IDS).toEqual([693, 7596, 279, 220, 18, 35, 6109, 13]);
     expect(manifest.specialTokens.bos).toBe(1001);
-    expect(manifest.sourceHashes['model.safetensors']).toBe('81119bda875ad8c8256db1ffced3bc4b439688715acb50c2897ac19c3dcfdfac');
+    expect(manifest.sourceHashes['model.safetensors']).toBe(
+      '81119bda875ad8c8256db1ffced3bc4b439688715acb50c2897ac19c3dcfdfac',
+    );
     expect(stages.at(-1)).toBe('done');
     // Only the final folder exists: no temporary siblings left behind.
     expect(fs.readdirSync(work).filter((n) => n.includes('converting'))).toEqual([]);
@@ -57,7 +69,8 @@ describe('convertCheckpoint', () => {
   it('refuses a checkpoint with a missing tensor and leaves no output folder', async () => {
     const broken = join(work, 'broken-checkpoint');
     fs.mkdirSync(broken);
-    for (const f of fs.readdirSync(CHECKPOINT)) if (f.endsWith('.json')) fs.copyFileSync(join(CHECKPOINT, f), join(broken, f));
+    for (const f of fs.readdirSync(CHECKPOINT))
+      if (f.endsWith('.json')) fs.copyFileSync(join(CHECKPOINT, f), join(broken, f));
     const source = await SafetensorsFile.open(join(CHECKPOINT, 'model.safetensors'));
     const names = [...source.tensors.keys()].filter((n) => n !== 'camera_head.fc_t.bias');
     const tensors = [];
@@ -88,7 +101,10 @@ describe('convertCheckpoint', () => {
   });
 
   it('fp16 storage halves the weights and still matches the golden outputs', async () => {
-    const report = await verifyGolden('/work/shared/golden/g2vlm-tiny-a', { dtype: 'fp16', workDir: join(work, 'fp16') });
+    const report = await verifyGolden('/work/shared/golden/g2vlm-tiny-a', {
+      dtype: 'fp16',
+      workDir: join(work, 'fp16'),
+    });
     const compared = report.entries.filter((e) => !e.skipped);
     expect(compared.filter((e) => !e.pass).map((e) => `${e.name} ${e.maxAbs}`)).toEqual([]);
     const fp16Weights = fs.statSync(join(work, 'fp16', 'model-fp16', 'weights.bin')).size;

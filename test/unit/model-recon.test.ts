@@ -14,7 +14,10 @@ const work = fs.mkdtempSync(join(os.tmpdir(), 'model-recon-'));
 const modelDir = join(work, 'model');
 const golden = new GoldenTensorReader(GOLDEN);
 const names = ['frame_00019.png', 'frame_00040.png', 'frame_00060.png'];
-const frames: FrameInput[] = names.map((name) => ({ name, bytes: fs.readFileSync(join(GOLDEN, 'inputs/images', name)) }));
+const frames: FrameInput[] = names.map((name) => ({
+  name,
+  bytes: fs.readFileSync(join(GOLDEN, 'inputs/images', name)),
+}));
 
 beforeAll(async () => {
   await convertCheckpoint(join(GOLDEN, 'checkpoint'), modelDir);
@@ -42,9 +45,11 @@ describe('runReconstruction', () => {
     // Stages in the documented order, progress monotone up to 1.
     const stages = [...new Set(progress.map((p) => p.stage))];
     expect(stages).toEqual(['preprocess', 'dino', 'geometry-prefill', 'decoders', 'heads']);
-    for (let i = 1; i < progress.length; i++) expect(progress[i].progress).toBeGreaterThanOrEqual(progress[i - 1].progress);
+    for (let i = 1; i < progress.length; i++)
+      expect(progress[i].progress).toBeGreaterThanOrEqual(progress[i - 1].progress);
     expect(progress.at(-1)!.progress).toBe(1);
-    for (const stage of ['preprocess', 'dino', 'geometry-prefill', 'decoders', 'heads']) expect(out.timingsMs[stage]).toBeGreaterThan(0);
+    for (const stage of ['preprocess', 'dino', 'geometry-prefill', 'decoders', 'heads'])
+      expect(out.timingsMs[stage]).toBeGreaterThan(0);
   });
 
   it('uses the frames in the order given: frame 0 is the global reference (pitfall 15)', async () => {
@@ -76,6 +81,8 @@ describe('runReconstruction', () => {
   });
 
   it('reports a missing model folder as a typed error', async () => {
-    await expect(runReconstruction({ modelDir: join(work, 'nope'), frames })).rejects.toMatchObject({ code: 'model-missing' });
+    await expect(runReconstruction({ modelDir: join(work, 'nope'), frames })).rejects.toMatchObject({
+      code: 'model-missing',
+    });
   });
 });

@@ -2,19 +2,27 @@
 // (pitfall 12), and world points = R·local + t.
 import { afterAll, describe, expect, it } from 'vitest';
 import { GoldenTensorReader, compareAllclose } from '../../main/model/golden/golden-tensors';
-import { posesFromHead, rotationFromRaw9, svd3, worldPointsFromLocal } from '../../main/model/runtime/rotation';
+import {
+  posesFromHead,
+  rotationFromRaw9,
+  svd3,
+  worldPointsFromLocal,
+} from '../../main/model/runtime/rotation';
 
 const golden = new GoldenTensorReader('/work/shared/golden/g2vlm-tiny-a');
 afterAll(() => golden.close());
 
 function mul(A: ArrayLike<number>, B: ArrayLike<number>): number[] {
   const out: number[] = [];
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) out.push(A[i * 3] * B[j] + A[i * 3 + 1] * B[3 + j] + A[i * 3 + 2] * B[6 + j]);
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++) out.push(A[i * 3] * B[j] + A[i * 3 + 1] * B[3 + j] + A[i * 3 + 2] * B[6 + j]);
   return out;
 }
 const T = (A: ArrayLike<number>): number[] => [0, 3, 6, 1, 4, 7, 2, 5, 8].map((k) => A[k]);
 const det = (M: ArrayLike<number>): number =>
-  M[0] * (M[4] * M[8] - M[5] * M[7]) - M[1] * (M[3] * M[8] - M[5] * M[6]) + M[2] * (M[3] * M[7] - M[4] * M[6]);
+  M[0] * (M[4] * M[8] - M[5] * M[7]) -
+  M[1] * (M[3] * M[8] - M[5] * M[6]) +
+  M[2] * (M[3] * M[7] - M[4] * M[6]);
 
 describe('rotation from the camera head', () => {
   it('svd3 reconstructs random matrices with orthonormal factors and sorted singular values', () => {
@@ -41,7 +49,11 @@ describe('rotation from the camera head', () => {
     const c = Math.cos(0.3);
     const s = Math.sin(0.3);
     const rot = [c, -s, 0, s, c, 0, 0, 0, 1];
-    const scaled = [...rot.slice(0, 3).map((v) => v * 5), ...rot.slice(3, 6).map((v) => v * 0.1), ...rot.slice(6)];
+    const scaled = [
+      ...rot.slice(0, 3).map((v) => v * 5),
+      ...rot.slice(3, 6).map((v) => v * 0.1),
+      ...rot.slice(6),
+    ];
     rotationFromRaw9(scaled).forEach((v, i) => expect(v).toBeCloseTo(rot[i], 12));
   });
 

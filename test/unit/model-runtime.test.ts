@@ -16,9 +16,22 @@ function runWithHome(script: string): { home: string; status: number | null; std
   const env = { ...process.env, HOME: home };
   delete env.XDG_CACHE_HOME;
   delete env.ORT_DISABLE_TELEMETRY;
-  const res = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+  const res = spawnSync(process.execPath, ['--import', 'tsx', file], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   // Only the first line of stderr: tsx stacks carry inline source maps vitest would try to parse.
-  return { home, status: res.status, stderr: (res.stderr ?? '').split('\n').filter((l) => l.includes('Error') || l.includes('Cannot')).slice(0, 3).join(' | ') };
+  return {
+    home,
+    status: res.status,
+    stderr: (res.stderr ?? '')
+      .split('\n')
+      .filter((l) => l.includes('Error') || l.includes('Cannot'))
+      .slice(0, 3)
+      .join(' | '),
+  };
 }
 
 const graphScript = (importLine: string, create: string): string => `
@@ -48,7 +61,10 @@ describe('ONNX Runtime sessions', () => {
     expect(fs.existsSync(join(ours.home, '.cache'))).toBe(false);
 
     const raw = runWithHome(
-      graphScript(`import * as ort from '${ROOT}/node_modules/onnxruntime-node/dist/index.js';`, `const session = await ort.InferenceSession.create(bytes); const provider = 'cpu';`),
+      graphScript(
+        `import * as ort from '${ROOT}/node_modules/onnxruntime-node/dist/index.js';`,
+        `const session = await ort.InferenceSession.create(bytes); const provider = 'cpu';`,
+      ),
     );
     expect(raw.status, raw.stderr).toBe(0);
     // The control: without the switch ORT 1.30 persists its telemetry state there.

@@ -23,8 +23,10 @@ const modelDir = join(work, 'model');
 const golden = new GoldenTensorReader(GOLDEN);
 let manifest: ModelManifest;
 
-const ids = async (name: string): Promise<number[]> => Array.from((await golden.read(IN, name)).data as BigInt64Array, Number);
-const floats = async (file: string, name: string): Promise<Float32Array> => (await golden.readFloat32(file, name)).data;
+const ids = async (name: string): Promise<number[]> =>
+  Array.from((await golden.read(IN, name)).data as BigInt64Array, Number);
+const floats = async (file: string, name: string): Promise<Float32Array> =>
+  (await golden.readFloat32(file, name)).data;
 const within = (actual: ArrayLike<number>, ref: ArrayLike<number>, atol = 2e-4, rtol = 1e-4): number => {
   const cmp = compareAllclose(actual, ref, atol, rtol);
   expect(cmp.pass, `max abs ${cmp.maxAbs} at ${cmp.worstIndex}`).toBe(true);
@@ -73,7 +75,8 @@ describe('DINO stage (recon.dino_image_normalized -> dino_out)', () => {
 
   it('resamples the position table with antialiased Keys(a=-0.5) bicubic, identity when the size is unchanged (pitfall 7)', () => {
     const identity = antialiasedBicubicMatrix(37, 37);
-    for (let i = 0; i < 37; i++) for (let j = 0; j < 37; j++) expect(identity[i * 37 + j]).toBe(i === j ? 1 : 0);
+    for (let i = 0; i < 37; i++)
+      for (let j = 0; j < 37; j++) expect(identity[i * 37 + j]).toBe(i === j ? 1 : 0);
     const down = antialiasedBicubicMatrix(37, 21);
     // Antialiasing widens the support beyond the 4 taps of plain bicubic, and rows sum to 1.
     const middle = Array.from(down.subarray(10 * 37, 11 * 37));
@@ -90,7 +93,11 @@ describe('LLM stage (golden dino2llm_out -> geometry prefill)', () => {
     const llm = await LlmRunner.load(modelDir, manifest);
     const cache = llm.newCache();
     const textPositions = Int32Array.from(await ids('recon.text_position_ids'));
-    await llm.run(cache, { embeds: await llm.embedTokens(await ids('recon.text_ids')), positions: textPositions, causal: true });
+    await llm.run(cache, {
+      embeds: await llm.embedTokens(await ids('recon.text_ids')),
+      positions: textPositions,
+      causal: true,
+    });
     const geoPositions = Int32Array.from(await ids('recon.geo_position_ids'));
     const dinoIdx = await ids('recon.geo_dino_indexes');
     const textIdx = await ids('recon.geo_text_indexes');
@@ -110,14 +117,22 @@ describe('LLM stage (golden dino2llm_out -> geometry prefill)', () => {
 
     // Pitfall 6 (MoT routing): the same block with every row on the und expert is far off.
     const undCache = llm.newCache();
-    await llm.run(undCache, { embeds: await llm.embedTokens(await ids('recon.text_ids')), positions: textPositions, causal: true });
+    await llm.run(undCache, {
+      embeds: await llm.embedTokens(await ids('recon.text_ids')),
+      positions: textPositions,
+      causal: true,
+    });
     const { hidden: allUnd } = await llm.run(undCache, { ...block, geoRows: new Int32Array(0) });
     expect(compareAllclose(allUnd, hidden, 1e-2, 0).pass).toBe(false);
 
     // Pitfall 5 (non-causal geometry block): the causal variant changes the
     // <|vision_start|> row of frame 0, which must see the whole image.
     const causalCache = llm.newCache();
-    await llm.run(causalCache, { embeds: await llm.embedTokens(await ids('recon.text_ids')), positions: textPositions, causal: true });
+    await llm.run(causalCache, {
+      embeds: await llm.embedTokens(await ids('recon.text_ids')),
+      positions: textPositions,
+      causal: true,
+    });
     const { hidden: causalHidden } = await llm.run(causalCache, { ...block, causal: true });
     expect(compareAllclose(causalHidden.subarray(0, D), hidden.subarray(0, D), 1e-3, 0).pass).toBe(false);
     await llm.release();
@@ -138,7 +153,8 @@ describe('LLM stage (golden dino2llm_out -> geometry prefill)', () => {
     const { cos } = mropeCosSin(Int32Array.from([1, 1000, 5000]), 1, 128, 1e6);
     const inv0 = 1;
     expect(cos[0]).toBeCloseTo(Math.cos(inv0 * 1), 6);
-    const inv = (j: number): number => Math.fround(1 / Math.fround(Math.pow(1e6, Math.fround((2 * j) / 128))));
+    const inv = (j: number): number =>
+      Math.fround(1 / Math.fround(Math.pow(1e6, Math.fround((2 * j) / 128))));
     expect(cos[20]).toBeCloseTo(Math.cos(Math.fround(1000 * inv(20))), 6);
     expect(cos[50]).toBeCloseTo(Math.cos(Math.fround(5000 * inv(50))), 6);
     expect(() => mropeCosSin(Int32Array.from([0, 0, 0]), 1, 64, 1e6)).toThrow(/head dim 128/);
@@ -155,7 +171,11 @@ describe('decoder + head stage (golden geo_prefill_last_hidden DINO rows -> poin
     const hidden = new Float32Array(N * P * D);
     dinoIdx.forEach((r, i) => hidden.set(gh.subarray(r * D, (r + 1) * D), i * D));
     const { cos, sin } = rope2dTables(h, w, D / 16);
-    const common = { hidden: floatTensor(hidden, [N, P, D]), rope_cos: floatTensor(cos, [P, D / 16]), rope_sin: floatTensor(sin, [P, D / 16]) };
+    const common = {
+      hidden: floatTensor(hidden, [N, P, D]),
+      rope_cos: floatTensor(cos, [P, D / 16]),
+      rope_sin: floatTensor(sin, [P, D / 16]),
+    };
     const grid = int64Tensor([h, w]);
 
     const point = await (await session('point_decoder')).run({ ...common, patch_grid: grid });
@@ -167,12 +187,20 @@ describe('decoder + head stage (golden geo_prefill_last_hidden DINO rows -> poin
     for (let i = 2; i < local.length; i += 3 * 997) expect(local[i]).toBeGreaterThan(0);
 
     const camera = await (await session('camera_decoder')).run(common);
-    within(camera.camera_decoder_hidden.data as Float32Array, await floats(OUT, 'recon.camera_decoder_hidden'));
+    within(
+      camera.camera_decoder_hidden.data as Float32Array,
+      await floats(OUT, 'recon.camera_decoder_hidden'),
+    );
     within(camera.camera_rot9.data as Float32Array, await floats(OUT, 'recon.camera_head_rot9'));
     within(camera.camera_t.data as Float32Array, await floats(OUT, 'recon.camera_head_t'));
 
-    const global = await (await session('global_decoder')).run({ ...common, patch_grid: grid, context: floatTensor(hidden.slice(0, P * D), [1, P, D]) });
-    within(global.global_points_decoder_hidden.data as Float32Array, await floats(OUT, 'recon.global_points_decoder_hidden'));
+    const global = await (
+      await session('global_decoder')
+    ).run({ ...common, patch_grid: grid, context: floatTensor(hidden.slice(0, P * D), [1, P, D]) });
+    within(
+      global.global_points_decoder_hidden.data as Float32Array,
+      await floats(OUT, 'recon.global_points_decoder_hidden'),
+    );
     within(global.global_points.data as Float32Array, await floats(OUT, 'recon.global_points'), 1.8e-4, 2e-4);
   });
 });

@@ -17,7 +17,12 @@ import { buildVisionTowerGraph } from '../g2vlm/vision-tower';
 import { ExternalWeightsWriter } from '../graph/external-weights';
 import type { GraphBuilder } from '../graph/graph-builder';
 import { tokenIdMapFor } from '../tokenizer/token-id-map';
-import { MODEL_FORMAT_VERSION, MODEL_MANIFEST_FILE, type GraphId, type ModelManifest } from '../runtime/model-manifest';
+import {
+  MODEL_FORMAT_VERSION,
+  MODEL_MANIFEST_FILE,
+  type GraphId,
+  type ModelManifest,
+} from '../runtime/model-manifest';
 import { writeGraph } from './graph-writer';
 
 /** Real Qwen2 ids of 'Reconstruct the 3D scene.' (official tokenizer; golden manifest). */
@@ -30,7 +35,10 @@ export interface ConvertOptions {
   onProgress?: (progress: number, stage: string) => void;
 }
 
-export function modelGraphs(config: G2vlmConfig, weightType: 'float32' | 'float16'): Array<[GraphId, GraphBuilder]> {
+export function modelGraphs(
+  config: G2vlmConfig,
+  weightType: 'float32' | 'float16',
+): Array<[GraphId, GraphBuilder]> {
   return [
     ['dino', buildDinoGraph(config, weightType)],
     ['embed_tokens', buildEmbedTokensGraph(config, weightType)],
@@ -44,7 +52,11 @@ export function modelGraphs(config: G2vlmConfig, weightType: 'float32' | 'float1
   ];
 }
 
-export async function convertCheckpoint(checkpointDir: string, outDir: string, opts: ConvertOptions = {}): Promise<ModelManifest> {
+export async function convertCheckpoint(
+  checkpointDir: string,
+  outDir: string,
+  opts: ConvertOptions = {},
+): Promise<ModelManifest> {
   const dtype = opts.dtype ?? 'fp32';
   const weightType = dtype === 'fp16' ? 'float16' : 'float32';
   const report = opts.onProgress ?? (() => undefined);
@@ -111,7 +123,11 @@ export async function convertCheckpoint(checkpointDir: string, outDir: string, o
     if (error instanceof StudioError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC') {
-      throw new StudioError('internal', `Not enough disk space to convert the model into ${target}.`, 'Free some disk space and convert again.');
+      throw new StudioError(
+        'internal',
+        `Not enough disk space to convert the model into ${target}.`,
+        'Free some disk space and convert again.',
+      );
     }
     throw error;
   } finally {

@@ -54,5 +54,8 @@ export async function writeGraph(
     signal?.throwIfAborted();
     weights.write(spec.name, await weightBytes(spec, checkpoint));
   }
-  fs.writeFileSync(modelPath, graph.toModelBytes((spec) => weights.locate(spec.name)));
+  fs.writeFileSync(
+    modelPath,
+    graph.toModelBytes((spec) => weights.locate(spec.name)),
+  );
 }

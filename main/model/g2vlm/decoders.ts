@@ -23,7 +23,11 @@ function rope2d(g: GraphBuilder, x: string, cos: string, sin: string): string {
   return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
 }
 
-export function buildDecoderGraph(config: G2vlmConfig, kind: DecoderKind, weightType: 'float32' | 'float16' = 'float32'): GraphBuilder {
+export function buildDecoderGraph(
+  config: G2vlmConfig,
+  kind: DecoderKind,
+  weightType: 'float32' | 'float16' = 'float32',
+): GraphBuilder {
   const cfg = config.decoders;
   const D = cfg.width;
   const H = cfg.numHeads;
@@ -42,8 +46,16 @@ export function buildDecoderGraph(config: G2vlmConfig, kind: DecoderKind, weight
   for (let i = 0; i < cfg.depth; i++) {
     const p = `${prefix}.blocks.${i}`;
     const a = layerNorm(g, x, `${p}.norm1`, D, eps);
-    const [q, k, v] = g.node('Split', [linear(g, a, `${p}.attn.qkv`, D, 3 * D)], { outputs: 3, attrs: { axis: -1, num_outputs: 3 } });
-    const [y] = attention(g, rope2d(g, splitHeads(g, q, H, c), cos, sin), rope2d(g, splitHeads(g, k, H, c), cos, sin), splitHeads(g, v, H, c));
+    const [q, k, v] = g.node('Split', [linear(g, a, `${p}.attn.qkv`, D, 3 * D)], {
+      outputs: 3,
+      attrs: { axis: -1, num_outputs: 3 },
+    });
+    const [y] = attention(
+      g,
+      rope2d(g, splitHeads(g, q, H, c), cos, sin),
+      rope2d(g, splitHeads(g, k, H, c), cos, sin),
+      splitHeads(g, v, H, c),
+    );
     x = g.op('Add', [x, linear(g, mergeHeads(g, y, H, c), `${p}.attn.proj`, D, D)]);
     if (kind === 'global') {
       // Cross attention to frame 0 (computed once, broadcast to every frame).
@@ -52,14 +64,43 @@ export function buildDecoderGraph(config: G2vlmConfig, kind: DecoderKind, weight
       const cq = rope2d(g, splitHeads(g, linear(g, xq, `${p}.cross_attn.q_proj`, D, D), H, c), cos, sin);
       const batch = g.op('Shape', [cq]);
       const expand = (t: string): string =>
-        g.op('Expand', [t, g.op('Concat', [g.op('Slice', [batch, g.constInt64([0]), g.constInt64([1])]), g.constInt64([1, 1, 1])], { axis: 0 })]);
-      const ck = expand(rope2d(g, splitHeads(g, linear(g, yCtx, `${p}.cross_attn.k_proj`, D, D), H, c), cos, sin));
+        g.op('Expand', [
+          t,
+          g.op(
+            'Concat',
+            [g.op('Slice', [batch, g.constInt64([0]), g.constInt64([1])]), g.constInt64([1, 1, 1])],
+            { axis: 0 },
+          ),
+        ]);
+      const ck = expand(
+        rope2d(g, splitHeads(g, linear(g, yCtx, `${p}.cross_attn.k_proj`, D, D), H, c), cos, sin),
+      );
       const cv = expand(splitHeads(g, linear(g, yCtx, `${p}.cross_attn.v_proj`, D, D), H, c));
       const [cy] = attention(g, cq, ck, cv);
       x = g.op('Add', [x, linear(g, mergeHeads(g, cy, H, c), `${p}.cross_attn.proj`, D, D)]);
-      x = g.op('Add', [x, mlp(g, layerNorm(g, x, `${p}.norm3`, D, eps), { fc1: `${p}.mlp.fc1`, fc2: `${p}.mlp.fc2` }, D, cfg.mlpRatio * D, gelu)]);
+      x = g.op('Add', [
+        x,
+        mlp(
+          g,
+          layerNorm(g, x, `${p}.norm3`, D, eps),
+          { fc1: `${p}.mlp.fc1`, fc2: `${p}.mlp.fc2` },
+          D,
+          cfg.mlpRatio * D,
+          gelu,
+        ),
+      ]);
     } else {
-      x = g.op('Add', [x, mlp(g, layerNorm(g, x, `${p}.norm2`, D, eps), { fc1: `${p}.mlp.fc1`, fc2: `${p}.mlp.fc2` }, D, cfg.mlpRatio * D, gelu)]);
+      x = g.op('Add', [
+        x,
+        mlp(
+          g,
+          layerNorm(g, x, `${p}.norm2`, D, eps),
+          { fc1: `${p}.mlp.fc1`, fc2: `${p}.mlp.fc2` },
+          D,
+          cfg.mlpRatio * D,
+          gelu,
+        ),
+      ]);
     }
   }
   g.output(x, `${prefix}_hidden`);

@@ -50,6 +50,7 @@ export function dinoPositionInputs(gridSide: number, gridH: number, gridW: numbe
   const rows = Float32Array.from(antialiasedBicubicMatrix(gridSide, gridH));
   const cols = antialiasedBicubicMatrix(gridSide, gridW);
   const colsT = new Float32Array(gridSide * gridW);
-  for (let i = 0; i < gridW; i++) for (let j = 0; j < gridSide; j++) colsT[j * gridW + i] = cols[i * gridSide + j];
+  for (let i = 0; i < gridW; i++)
+    for (let j = 0; j < gridSide; j++) colsT[j * gridW + i] = cols[i * gridSide + j];
   return { rows, colsT };
 }

@@ -6,11 +6,25 @@
 // dino2llm_out (N·P, D), and for checks dino_embeddings / dino_pos_embed.
 import type { G2vlmConfig } from '../checkpoint/config';
 import { GraphBuilder } from '../graph/graph-builder';
-import { attention, gelu, layerNorm, linear, mergeHeads, mlp, reshape, scaleBy, splitHeads, transpose } from '../graph/ops';
+import {
+  attention,
+  gelu,
+  layerNorm,
+  linear,
+  mergeHeads,
+  mlp,
+  reshape,
+  scaleBy,
+  splitHeads,
+  transpose,
+} from '../graph/ops';
 
 const P = 'dino_model.';
 
-export function buildDinoGraph(config: G2vlmConfig, weightType: 'float32' | 'float16' = 'float32'): GraphBuilder {
+export function buildDinoGraph(
+  config: G2vlmConfig,
+  weightType: 'float32' | 'float16' = 'float32',
+): GraphBuilder {
   const d = config.dino;
   const D = config.text.hiddenSize;
   const Dd = d.hiddenSize;
@@ -24,15 +38,27 @@ export function buildDinoGraph(config: G2vlmConfig, weightType: 'float32' | 'flo
   const posColsT = g.input('pos_cols_t', 'float32', [G, 'grid_w']);
 
   // Patch embedding: conv 14/14 -> (N, Dd, h, w) -> (N, P, Dd), row-major over the grid.
-  const convW = g.weightAsFloat32(`${P}embeddings.patch_embeddings.projection.weight`, [Dd, d.numChannels, d.patchSize, d.patchSize]);
+  const convW = g.weightAsFloat32(`${P}embeddings.patch_embeddings.projection.weight`, [
+    Dd,
+    d.numChannels,
+    d.patchSize,
+    d.patchSize,
+  ]);
   const convB = g.weightAsFloat32(`${P}embeddings.patch_embeddings.projection.bias`, [Dd]);
-  const conv = g.op('Conv', [pixels, convW, convB], { kernel_shape: [d.patchSize, d.patchSize], strides: [d.patchSize, d.patchSize] });
+  const conv = g.op('Conv', [pixels, convW, convB], {
+    kernel_shape: [d.patchSize, d.patchSize],
+    strides: [d.patchSize, d.patchSize],
+  });
   const patches = transpose(g, reshape(g, conv, [0, Dd, -1]), [0, 2, 1]);
 
   // Position table: row 0 for CLS, the G×G grid resampled to (h, w) (doc §4.2).
   const table = g.weightAsFloat32(`${P}embeddings.position_embeddings`, [1, 1 + G * G, Dd]);
   const clsPos = g.op('Slice', [table, g.constInt64([0]), g.constInt64([1]), g.constInt64([1])]);
-  const grid = reshape(g, g.op('Slice', [table, g.constInt64([1]), g.constInt64([1 + G * G]), g.constInt64([1])]), [G, G * Dd]);
+  const grid = reshape(
+    g,
+    g.op('Slice', [table, g.constInt64([1]), g.constInt64([1 + G * G]), g.constInt64([1])]),
+    [G, G * Dd],
+  );
   const byRows = reshape(g, g.op('MatMul', [posRows, grid]), [-1, G, Dd]); // (h, G, Dd)
   const byCols = g.op('MatMul', [transpose(g, byRows, [0, 2, 1]), posColsT]); // (h, Dd, w)
   const patchPos = reshape(g, transpose(g, byCols, [0, 2, 1]), [1, -1, Dd]); // (1, P, Dd)
@@ -57,7 +83,11 @@ export function buildDinoGraph(config: G2vlmConfig, weightType: 'float32' | 'flo
   const nPatches = g.op('Slice', [patchShape, g.constInt64([1]), g.constInt64([2])]);
   const windowRows = g.op('Mul', [nFrames, nPatches]);
   const uncoveredRows = g.op('Mul', [nFrames, g.constInt64([1 + R])]);
-  const zeros = g.op('ConstantOfShape', [g.op('Concat', [uncoveredRows, g.constInt64([Dd])], { axis: 0 })], {});
+  const zeros = g.op(
+    'ConstantOfShape',
+    [g.op('Concat', [uncoveredRows, g.constInt64([Dd])], { axis: 0 })],
+    {},
+  );
   const windowShape = g.op('Concat', [nFrames, nPatches, g.constInt64([Dd])], { axis: 0 });
   const windows = (rows: string): string =>
     g.op('Reshape', [g.op('Slice', [rows, g.constInt64([0]), windowRows, g.constInt64([0])]), windowShape]);
@@ -75,12 +105,24 @@ export function buildDinoGraph(config: G2vlmConfig, weightType: 'float32' | 'flo
     const attended = g.op('Concat', [reshape(g, mergeHeads(g, y, heads, hd), [-1, Dd]), zeros], { axis: 0 });
     const o = linear(g, attended, `${p}attention.output.dense`, Dd, Dd);
     x = g.op('Add', [x, scaleBy(g, o, `${p}layer_scale1.lambda1`, Dd)]);
-    const m = mlp(g, layerNorm(g, x, `${p}norm2`, Dd, d.layerNormEps), { fc1: `${p}mlp.fc1`, fc2: `${p}mlp.fc2` }, Dd, d.mlpHiddenSize, gelu);
+    const m = mlp(
+      g,
+      layerNorm(g, x, `${p}norm2`, Dd, d.layerNormEps),
+      { fc1: `${p}mlp.fc1`, fc2: `${p}mlp.fc2` },
+      Dd,
+      d.mlpHiddenSize,
+      gelu,
+    );
     x = g.op('Add', [x, scaleBy(g, m, `${p}layer_scale2.lambda1`, Dd)]);
   }
   const normed = layerNorm(g, x, `${P}layernorm`, Dd, d.layerNormEps);
   const perFrame = g.op('Reshape', [normed, g.op('Shape', [embeddings])]);
-  const dinoOut = g.op('Slice', [perFrame, g.constInt64([1 + R]), g.constInt64([1_000_000_000]), g.constInt64([1])]);
+  const dinoOut = g.op('Slice', [
+    perFrame,
+    g.constInt64([1 + R]),
+    g.constInt64([1_000_000_000]),
+    g.constInt64([1]),
+  ]);
   g.output(dinoOut, 'dino_out');
   g.output(reshape(g, linear(g, dinoOut, 'dino2llm', Dd, D), [-1, D]), 'dino2llm_out');
   return g;

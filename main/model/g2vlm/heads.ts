@@ -8,13 +8,25 @@ import { linear } from '../graph/ops';
  * k·196 + i·14 + j of patch (r, c) lands at pixel (14r + i, 14c + j), channel k.
  * `patchGrid` is an int64 [h, w] graph input. Returns (N, H, W, 3).
  */
-export function pointHead(g: GraphBuilder, x: string, prefix: string, cfg: DecoderConfig, patchGrid: string): string {
+export function pointHead(
+  g: GraphBuilder,
+  x: string,
+  prefix: string,
+  cfg: DecoderConfig,
+  patchGrid: string,
+): string {
   const s = cfg.headPatchSize;
   const feat = linear(g, x, `${prefix}.proj`, cfg.pointOutDim, cfg.pointHeadChannels);
-  const blocks = g.op('Reshape', [feat, g.op('Concat', [g.constInt64([-1]), patchGrid, g.constInt64([3, s, s])], { axis: 0 })]);
+  const blocks = g.op('Reshape', [
+    feat,
+    g.op('Concat', [g.constInt64([-1]), patchGrid, g.constInt64([3, s, s])], { axis: 0 }),
+  ]);
   const shuffled = g.op('Transpose', [blocks], { perm: [0, 1, 4, 2, 5, 3] }); // (N, h, 14, w, 14, 3)
   const pixels = g.op('Mul', [patchGrid, g.constInt64([s])]);
-  return g.op('Reshape', [shuffled, g.op('Concat', [g.constInt64([-1]), pixels, g.constInt64([3])], { axis: 0 })]);
+  return g.op('Reshape', [
+    shuffled,
+    g.op('Concat', [g.constInt64([-1]), pixels, g.constInt64([3])], { axis: 0 }),
+  ]);
 }
 
 /** Local points: (x·e^z, y·e^z, e^z) — only depth is exponentiated (pitfall 11). */

@@ -62,7 +62,12 @@ export function buildLlmGraph(
 
   // Per-expert residual streams (routing is fixed for the whole block).
   const experts: Expert[] = [
-    { suffix: '_moe_geo', rows: geoRows, scatterIndex: g.op('Unsqueeze', [geoRows, g.constInt64([1])]), x: '' },
+    {
+      suffix: '_moe_geo',
+      rows: geoRows,
+      scatterIndex: g.op('Unsqueeze', [geoRows, g.constInt64([1])]),
+      x: '',
+    },
     { suffix: '', rows: undRows, scatterIndex: g.op('Unsqueeze', [undRows, g.constInt64([1])]), x: '' },
   ];
   for (const e of experts) e.x = g.op('Gather', [embeds, e.rows], { axis: 0 });
@@ -71,7 +76,8 @@ export function buildLlmGraph(
   const scatter = (base: string, parts: string[]): string =>
     experts.reduce((acc, e, i) => g.op('ScatterND', [acc, e.scatterIndex, parts[i]]), base);
   // (rows, H, hd) -> (1, H, rows, hd)
-  const headsFirst = (x: string): string => transpose(g, g.op('Unsqueeze', [x, g.constInt64([0])]), [0, 2, 1, 3]);
+  const headsFirst = (x: string): string =>
+    transpose(g, g.op('Unsqueeze', [x, g.constInt64([0])]), [0, 2, 1, 3]);
 
   for (let i = 0; i < t.numLayers; i++) {
     const p = `${LM}model.layers.${i}.`;
@@ -104,12 +110,25 @@ export function buildLlmGraph(
     for (const e of experts) {
       const s = e.suffix;
       const geo = s === '_moe_geo';
-      let o = linear(g, g.op('Gather', [attended, e.rows], { axis: 0 }), `${p}self_attn.o_proj${s}`, Hq * hd, D, {
-        bias: false,
-      });
+      let o = linear(
+        g,
+        g.op('Gather', [attended, e.rows], { axis: 0 }),
+        `${p}self_attn.o_proj${s}`,
+        Hq * hd,
+        D,
+        {
+          bias: false,
+        },
+      );
       if (geo) o = scaleBy(g, o, `${p}ls1.gamma`, D); // layer scale: DINO rows only
       e.x = g.op('Add', [e.x, o]);
-      let m = gatedMlp(g, rmsNorm(g, e.x, `${p}post_attention_layernorm${s}.weight`, D, eps), `${p}mlp${s}`, D, t.intermediateSize);
+      let m = gatedMlp(
+        g,
+        rmsNorm(g, e.x, `${p}post_attention_layernorm${s}.weight`, D, eps),
+        `${p}mlp${s}`,
+        D,
+        t.intermediateSize,
+      );
       if (geo) m = scaleBy(g, m, `${p}ls2.gamma`, D);
       e.x = g.op('Add', [e.x, m]);
     }
@@ -119,16 +138,25 @@ export function buildLlmGraph(
   return g;
 }
 
-export function buildEmbedTokensGraph(config: G2vlmConfig, weightType: 'float32' | 'float16' = 'float32'): GraphBuilder {
+export function buildEmbedTokensGraph(
+  config: G2vlmConfig,
+  weightType: 'float32' | 'float16' = 'float32',
+): GraphBuilder {
   const g = new GraphBuilder('embed_tokens');
   g.weightType = weightType;
   const ids = g.input('input_ids', 'int64', ['rows']);
-  const table = g.weightAsFloat32(`${LM}model.embed_tokens.weight`, [config.text.vocabSize, config.text.hiddenSize]);
+  const table = g.weightAsFloat32(`${LM}model.embed_tokens.weight`, [
+    config.text.vocabSize,
+    config.text.hiddenSize,
+  ]);
   g.output(g.op('Gather', [table, ids], { axis: 0 }), 'inputs_embeds');
   return g;
 }
 
-export function buildLmHeadGraph(config: G2vlmConfig, weightType: 'float32' | 'float16' = 'float32'): GraphBuilder {
+export function buildLmHeadGraph(
+  config: G2vlmConfig,
+  weightType: 'float32' | 'float16' = 'float32',
+): GraphBuilder {
   const g = new GraphBuilder('lm_head');
   g.weightType = weightType;
   const hidden = g.input('hidden', 'float32', ['rows', config.text.hiddenSize]);

@@ -31,7 +31,8 @@ export function mropeCosSin(
   const half = headDim / 2;
   const inv = mropeInvFreq(headDim, theta);
   const rowOf = new Uint8Array(half);
-  for (let j = 0; j < half; j++) rowOf[j] = j < MROPE_SECTION[0] ? 0 : j < MROPE_SECTION[0] + MROPE_SECTION[1] ? 1 : 2;
+  for (let j = 0; j < half; j++)
+    rowOf[j] = j < MROPE_SECTION[0] ? 0 : j < MROPE_SECTION[0] + MROPE_SECTION[1] ? 1 : 2;
   const cos = new Float32Array(length * half);
   const sin = new Float32Array(length * half);
   for (let l = 0; l < length; l++) {

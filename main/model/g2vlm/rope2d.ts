@@ -3,11 +3,17 @@
 // with the column; inside each half the usual rotate_half layout. Tables are
 // full width (P, c) so the graph applies them with one multiply-add.
 
-export function rope2dTables(gridH: number, gridW: number, headDim: number, base = 100): { cos: Float32Array; sin: Float32Array } {
+export function rope2dTables(
+  gridH: number,
+  gridW: number,
+  headDim: number,
+  base = 100,
+): { cos: Float32Array; sin: Float32Array } {
   const d = headDim / 2;
   const quarter = d / 2;
   const inv = new Float32Array(quarter);
-  for (let k = 0; k < quarter; k++) inv[k] = Math.fround(1 / Math.fround(Math.pow(base, Math.fround((2 * k) / d))));
+  for (let k = 0; k < quarter; k++)
+    inv[k] = Math.fround(1 / Math.fround(Math.pow(base, Math.fround((2 * k) / d))));
   const P = gridH * gridW;
   const cos = new Float32Array(P * headDim);
   const sin = new Float32Array(P * headDim);

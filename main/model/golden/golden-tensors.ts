@@ -54,7 +54,8 @@ export function compareAllclose(
   atol: number,
   rtol: number,
 ): { maxAbs: number; maxRel: number; pass: boolean; worstIndex: number } {
-  if (actual.length !== golden.length) return { maxAbs: Infinity, maxRel: Infinity, pass: false, worstIndex: -1 };
+  if (actual.length !== golden.length)
+    return { maxAbs: Infinity, maxRel: Infinity, pass: false, worstIndex: -1 };
   let maxAbs = 0;
   let maxRel = 0;
   let pass = true;

@@ -14,7 +14,13 @@ import { convertCheckpoint } from '../convert/convert-checkpoint';
 import { decodeRgb } from '../preprocess/dino-image';
 import { ReconModel } from '../runtime/recon-pipeline';
 import { GoldenTensorReader, compareAllclose } from './golden-tensors';
-import type { GoldenManifest, GoldenReport, GoldenReportEntry, GoldenTensorSpec, VerifyChatGolden } from './golden-types';
+import type {
+  GoldenManifest,
+  GoldenReport,
+  GoldenReportEntry,
+  GoldenTensorSpec,
+  VerifyChatGolden,
+} from './golden-types';
 
 export type { GoldenManifest, GoldenReport, GoldenReportEntry } from './golden-types';
 
@@ -31,9 +37,14 @@ export function readGoldenManifest(goldenDir: string): GoldenManifest {
   try {
     return JSON.parse(fs.readFileSync(path, 'utf8')) as GoldenManifest;
   } catch (error) {
-    throw new StudioError('not-found', `${path} is missing or not valid JSON.`, 'Choose a golden folder (it holds manifest.json).', {
-      cause: error,
-    });
+    throw new StudioError(
+      'not-found',
+      `${path} is missing or not valid JSON.`,
+      'Choose a golden folder (it holds manifest.json).',
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -46,7 +57,8 @@ export function compareTensor(
   golden: ArrayLike<number> | BigInt64Array,
   dtype: 'fp32' | 'fp16',
 ): GoldenReportEntry {
-  const goldenNumbers: ArrayLike<number> = golden instanceof BigInt64Array ? Array.from(golden, Number) : golden;
+  const goldenNumbers: ArrayLike<number> =
+    golden instanceof BigInt64Array ? Array.from(golden, Number) : golden;
   const shapeOk = actualShape.join(',') === spec.shape.join(',');
   if (spec.tolerance.compare === 'exact') {
     let pass = shapeOk && actual.length === goldenNumbers.length;
@@ -56,7 +68,15 @@ export function compareTensor(
       if (d !== 0) pass = false;
       maxAbs = Math.max(maxAbs, d);
     }
-    return { name, maxAbs: shapeOk ? maxAbs : Infinity, maxRel: 0, atol: 0, rtol: 0, pass, ...(shapeOk ? {} : { note: `shape [${actualShape}] vs [${spec.shape}]` }) };
+    return {
+      name,
+      maxAbs: shapeOk ? maxAbs : Infinity,
+      maxRel: 0,
+      atol: 0,
+      rtol: 0,
+      pass,
+      ...(shapeOk ? {} : { note: `shape [${actualShape}] vs [${spec.shape}]` }),
+    };
   }
   let atol = spec.tolerance.atol ?? 0;
   let rtol = spec.tolerance.rtol ?? 0;
@@ -97,7 +117,8 @@ export async function verifyGolden(goldenDir: string, opts: VerifyGoldenOptions 
     if (manifest.recon) {
       model = await ReconModel.load(modelDir, 'cpu');
       const images = [];
-      for (const image of manifest.recon.images) images.push(await decodeRgb(fs.readFileSync(join(goldenDir, image)), image));
+      for (const image of manifest.recon.images)
+        images.push(await decodeRgb(fs.readFileSync(join(goldenDir, image)), image));
       await model.reconstruct(images, {
         signal: opts.signal,
         onProgress: (p) => report(0.3 + 0.6 * p.progress, `recon: ${p.stage}`),
@@ -113,18 +134,36 @@ export async function verifyGolden(goldenDir: string, opts: VerifyGoldenOptions 
       }
       const produced = captured.get(name);
       if (!produced) {
-        entries.push({ name, maxAbs: NaN, maxRel: NaN, atol: 0, rtol: 0, pass: true, skipped: 'not produced by the recon runtime' });
+        entries.push({
+          name,
+          maxAbs: NaN,
+          maxRel: NaN,
+          atol: 0,
+          rtol: 0,
+          pass: true,
+          skipped: 'not produced by the recon runtime',
+        });
         continue;
       }
       const golden = await reader.read(spec.file, name);
       entries.push(compareTensor(name, spec, produced.data, produced.shape, golden.data, dtype));
     }
     if (chatNames.length > 0) {
-      const chatEntries = manifest.chat ? await runChatChecks(goldenDir, manifest, modelDir, dtype, opts.signal) : undefined;
+      const chatEntries = manifest.chat
+        ? await runChatChecks(goldenDir, manifest, modelDir, dtype, opts.signal)
+        : undefined;
       for (const name of chatNames) {
         const found = chatEntries?.find((e) => e.name === name);
         entries.push(
-          found ?? { name, maxAbs: NaN, maxRel: NaN, atol: 0, rtol: 0, pass: true, skipped: chatEntries ? 'not produced by the chat runtime' : 'chat verifier not available' },
+          found ?? {
+            name,
+            maxAbs: NaN,
+            maxRel: NaN,
+            atol: 0,
+            rtol: 0,
+            pass: true,
+            skipped: chatEntries ? 'not produced by the chat runtime' : 'chat verifier not available',
+          },
         );
       }
     }
@@ -149,7 +188,9 @@ async function runChatChecks(
   const modulePath = '../chat/verify-chat';
   let verifyChatGolden: VerifyChatGolden | undefined;
   try {
-    verifyChatGolden = ((await import(/* @vite-ignore */ modulePath)) as { verifyChatGolden?: VerifyChatGolden }).verifyChatGolden;
+    verifyChatGolden = (
+      (await import(/* @vite-ignore */ modulePath)) as { verifyChatGolden?: VerifyChatGolden }
+    ).verifyChatGolden;
   } catch {
     return undefined;
   }

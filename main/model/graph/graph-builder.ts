@@ -95,7 +95,11 @@ export class GraphBuilder {
   node(
     opType: string,
     inputs: string[],
-    opts: { outputs?: number | string[]; attrs?: Record<string, AttrValue | undefined>; domain?: string } = {},
+    opts: {
+      outputs?: number | string[];
+      attrs?: Record<string, AttrValue | undefined>;
+      domain?: string;
+    } = {},
   ): string[] {
     const outCount = opts.outputs ?? 1;
     const outNames =
@@ -120,7 +124,12 @@ export class GraphBuilder {
   }
 
   /** Single-output node. */
-  op(opType: string, inputs: string[], attrs?: Record<string, AttrValue | undefined>, domain?: string): string {
+  op(
+    opType: string,
+    inputs: string[],
+    attrs?: Record<string, AttrValue | undefined>,
+    domain?: string,
+  ): string {
     return this.node(opType, inputs, { attrs, domain })[0];
   }
 

@@ -83,7 +83,13 @@ export interface AttentionOptions {
  * Scaled dot-product attention, Q (B,Hq,S,d), K/V (B,Hk,T,d); GQA when Hk < Hq.
  * Returns [output (B,Hq,S,d), presentKey?, presentValue?].
  */
-export function attention(g: GraphBuilder, q: string, k: string, v: string, opts: AttentionOptions = {}): string[] {
+export function attention(
+  g: GraphBuilder,
+  q: string,
+  k: string,
+  v: string,
+  opts: AttentionOptions = {},
+): string[] {
   const inputs = [q, k, v, opts.mask ?? ''];
   if (opts.pastKey) inputs.push(opts.pastKey, opts.pastValue ?? '');
   while (inputs.length && inputs[inputs.length - 1] === '') inputs.pop();

@@ -20,7 +20,11 @@ export function roundHalfEven(x: number): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
-export function dinoTargetSize(width0: number, height0: number, targetWidth = DINO_TARGET_WIDTH): { width: number; height: number } {
+export function dinoTargetSize(
+  width0: number,
+  height0: number,
+  targetWidth = DINO_TARGET_WIDTH,
+): { width: number; height: number } {
   const height = roundHalfEven((height0 * (targetWidth / width0)) / 14) * 14;
   if (height < 14) {
     throw new StudioError(
@@ -41,8 +45,16 @@ export interface RgbImage {
 /** Decodes JPEG/PNG/… bytes to interleaved 8-bit RGB (alpha dropped, grey expanded). */
 export async function decodeRgb(bytes: Uint8Array, name: string): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'error' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    if (info.channels === 3) return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    const { data, info } = await sharp(bytes, { failOn: 'error' })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels === 3)
+      return {
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        width: info.width,
+        height: info.height,
+      };
     const rgb = new Uint8Array(info.width * info.height * 3);
     for (let i = 0; i < info.width * info.height; i++) {
       const v = data[i * info.channels];
@@ -50,9 +62,14 @@ export async function decodeRgb(bytes: Uint8Array, name: string): Promise<RgbIma
     }
     return { data: rgb, width: info.width, height: info.height };
   } catch (error) {
-    throw new StudioError('corrupt-media', `The frame ${name} could not be decoded as an image.`, 'Re-extract the frames or choose other images.', {
-      cause: error,
-    });
+    throw new StudioError(
+      'corrupt-media',
+      `The frame ${name} could not be decoded as an image.`,
+      'Re-extract the frames or choose other images.',
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -68,7 +85,8 @@ export interface DinoBatch {
 
 /** Resizes (LANCZOS) and normalises decoded frames; frame 0 fixes the size. */
 export function prepareDinoBatch(images: RgbImage[], signal?: AbortSignal): DinoBatch {
-  if (images.length === 0) throw new StudioError('invalid-input', 'No frames to reconstruct.', 'Choose at least one frame.');
+  if (images.length === 0)
+    throw new StudioError('invalid-input', 'No frames to reconstruct.', 'Choose at least one frame.');
   const { width, height } = dinoTargetSize(images[0].width, images[0].height);
   const N = images.length;
   const plane = width * height;

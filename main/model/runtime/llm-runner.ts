@@ -35,12 +35,23 @@ export class LlmRunner {
     readonly executionProvider: string,
   ) {}
 
-  static async load(modelDir: string, manifest: ModelManifest, ep: ExecutionProviderChoice = 'cpu'): Promise<LlmRunner> {
+  static async load(
+    modelDir: string,
+    manifest: ModelManifest,
+    ep: ExecutionProviderChoice = 'cpu',
+  ): Promise<LlmRunner> {
     const embed = await createSession(graphPath(modelDir, manifest, 'embed_tokens'), ep);
     const causal = await createSession(graphPath(modelDir, manifest, 'llm_causal'), ep);
     const block = await createSession(graphPath(modelDir, manifest, 'llm_block'), ep);
     const lmHead = await createSession(graphPath(modelDir, manifest, 'lm_head'), ep);
-    return new LlmRunner(manifest, embed.session, causal.session, block.session, lmHead.session, causal.executionProvider);
+    return new LlmRunner(
+      manifest,
+      embed.session,
+      causal.session,
+      block.session,
+      lmHead.session,
+      causal.executionProvider,
+    );
   }
 
   get hiddenSize(): number {
@@ -80,7 +91,9 @@ export class LlmRunner {
     const D = t.hiddenSize;
     const L = block.embeds.length / D;
     if (!Number.isInteger(L) || block.positions.length !== 3 * L) {
-      throw new Error(`LLM block: ${block.embeds.length} embedding values and ${block.positions.length} positions do not describe L×${D} rows`);
+      throw new Error(
+        `LLM block: ${block.embeds.length} embedding values and ${block.positions.length} positions do not describe L×${D} rows`,
+      );
     }
     const isGeo = new Uint8Array(L);
     for (const r of block.geoRows ?? []) isGeo[r] = 1;
@@ -124,7 +137,8 @@ export class LlmRunner {
     const hd = t.headDim;
     const out = new Float32Array(T * Hk * hd);
     for (let h = 0; h < Hk; h++) {
-      for (let r = 0; r < T; r++) out.set(data.subarray((h * T + r) * hd, (h * T + r + 1) * hd), (r * Hk + h) * hd);
+      for (let r = 0; r < T; r++)
+        out.set(data.subarray((h * T + r) * hd, (h * T + r + 1) * hd), (r * Hk + h) * hd);
     }
     return out;
   }

@@ -26,7 +26,14 @@ export interface ModelManifest {
   /** Storage precision of the weights. */
   dtype: 'fp32' | 'fp16';
   configs: G2vlmConfig;
-  specialTokens: { bos: number; eos: number; startOfImage: number; endOfImage: number; endOfText: number; decodeStart: number };
+  specialTokens: {
+    bos: number;
+    eos: number;
+    startOfImage: number;
+    endOfImage: number;
+    endOfText: number;
+    decodeStart: number;
+  };
   /** [bos] is NOT included: ids of 'Reconstruct the 3D scene.' in this checkpoint's vocabulary. */
   reconPromptIds: number[];
   graphs: Partial<Record<GraphId, { file: string }>>;
@@ -68,7 +75,11 @@ export function readModelManifest(modelDir: string): ModelManifest {
 export function graphPath(modelDir: string, manifest: ModelManifest, id: GraphId): string {
   const entry = manifest.graphs[id];
   if (!entry) {
-    throw new StudioError('model-corrupt', `The converted model has no ${id} graph.`, 'Convert the checkpoint again.');
+    throw new StudioError(
+      'model-corrupt',
+      `The converted model has no ${id} graph.`,
+      'Convert the checkpoint again.',
+    );
   }
   return join(modelDir, entry.file);
 }

@@ -6,7 +6,11 @@
 // fixes the resize target and is the global head's reference).
 import type { ort } from './ort';
 import { cancelledError } from '../../common/errors';
-import type { EngineProgress, ReconstructRequest, ReconstructionOutput } from '../../core/engine/engine-types';
+import type {
+  EngineProgress,
+  ReconstructRequest,
+  ReconstructionOutput,
+} from '../../core/engine/engine-types';
 import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { concatPositions, PositionCounter } from '../g2vlm/mrope';
 import { rope2dTables } from '../g2vlm/rope2d';
@@ -92,7 +96,9 @@ export class ReconModel {
     checkpoint();
 
     progress(0.55, 'decoders');
-    const heads = await this.runDecoders(geometryHidden, batch, opts.signal, capture, (p) => progress(Math.min(0.95, 0.55 + 0.4 * p), 'decoders'));
+    const heads = await this.runDecoders(geometryHidden, batch, opts.signal, capture, (p) =>
+      progress(Math.min(0.95, 0.55 + 0.4 * p), 'decoders'),
+    );
     lap('decoders');
     checkpoint();
 
@@ -127,7 +133,9 @@ export class ReconModel {
     const gh = batch.height / d.patchSize;
     const gw = batch.width / d.patchSize;
     const pos = dinoPositionInputs(d.positionGridSide, gh, gw);
-    const fetches = capture ? ['dino2llm_out', 'dino_out', 'dino_embeddings', 'dino_pos_embed'] : ['dino2llm_out'];
+    const fetches = capture
+      ? ['dino2llm_out', 'dino_out', 'dino_embeddings', 'dino_pos_embed']
+      : ['dino2llm_out'];
     const out = await this.dino.run(
       {
         pixel_values: floatTensor(batch.pixelValues, [batch.frames, 3, batch.height, batch.width]),
@@ -165,13 +173,20 @@ export class ReconModel {
     // Phase 1: [bos] + 'Reconstruct the 3D scene.' (causal, und).
     const textIds = [m.specialTokens.bos, ...m.reconPromptIds];
     const textPositions = counter.text(textIds.length);
-    await llm.run(cache, { embeds: await llm.embedTokens(textIds), positions: textPositions, causal: true }, { signal });
+    await llm.run(
+      cache,
+      { embeds: await llm.embedTokens(textIds), positions: textPositions, causal: true },
+      { signal },
+    );
     if (signal?.aborted) throw cancelledError('The reconstruction');
 
     // Phase 2: per frame [<|vision_start|>, P DINO rows, <|vision_end|>], one non-causal block.
     const rowsPerFrame = P + 2;
     const L = N * rowsPerFrame;
-    const [startEmbed, endEmbed] = splitRows(await llm.embedTokens([m.specialTokens.startOfImage, m.specialTokens.endOfImage]), D);
+    const [startEmbed, endEmbed] = splitRows(
+      await llm.embedTokens([m.specialTokens.startOfImage, m.specialTokens.endOfImage]),
+      D,
+    );
     const embeds = new Float32Array(L * D);
     const geoRows = new Int32Array(N * P);
     const positionBlocks: Int32Array[] = [];
@@ -188,13 +203,20 @@ export class ReconModel {
       positionBlocks.push(counter.text(1), counter.grid(gh, gw), counter.text(1));
     }
     const geoPositions = concatPositions(positionBlocks);
-    const { hidden } = await llm.run(cache, { embeds, positions: geoPositions, geoRows, causal: false }, { signal });
+    const { hidden } = await llm.run(
+      cache,
+      { embeds, positions: geoPositions, geoRows, causal: false },
+      { signal },
+    );
 
     if (capture) {
       capture('recon.text_ids', textIds, [textIds.length]);
       capture('recon.text_position_ids', textPositions, [3, textIds.length]);
       capture('recon.geo_position_ids', geoPositions, [3, L]);
-      capture('recon.position_ids_full', concatPositions([textPositions, geoPositions]), [3, textIds.length + L]);
+      capture('recon.position_ids_full', concatPositions([textPositions, geoPositions]), [
+        3,
+        textIds.length + L,
+      ]);
       capture('recon.geo_dino_indexes', geoRows, [geoRows.length]);
       capture('recon.geo_text_indexes', textRowIndexes, [textRowIndexes.length]);
       capture('recon.geo_text_ids', textRowIds, [textRowIds.length]);
@@ -239,10 +261,16 @@ export class ReconModel {
     const grid = int64Tensor([gh, gw]);
     const withHidden = (name: string, rest: string[]): string[] => (capture ? [name, ...rest] : rest);
 
-    const point = await this.decoders.point.run({ ...common, patch_grid: grid }, withHidden('point_decoder_hidden', ['local_points']));
+    const point = await this.decoders.point.run(
+      { ...common, patch_grid: grid },
+      withHidden('point_decoder_hidden', ['local_points']),
+    );
     onStep(0.4);
     if (signal?.aborted) throw cancelledError('The reconstruction');
-    const camera = await this.decoders.camera.run(common, withHidden('camera_decoder_hidden', ['camera_rot9', 'camera_t']));
+    const camera = await this.decoders.camera.run(
+      common,
+      withHidden('camera_decoder_hidden', ['camera_rot9', 'camera_t']),
+    );
     onStep(0.6);
     if (signal?.aborted) throw cancelledError('The reconstruction');
     // The global head cross-attends to frame 0's hidden (doc §7.2).
@@ -254,7 +282,11 @@ export class ReconModel {
     if (capture) {
       capture('recon.point_decoder_hidden', point.point_decoder_hidden.data as Float32Array, [N, P, D]);
       capture('recon.camera_decoder_hidden', camera.camera_decoder_hidden.data as Float32Array, [N, P, D]);
-      capture('recon.global_points_decoder_hidden', global.global_points_decoder_hidden.data as Float32Array, [N, P, D]);
+      capture(
+        'recon.global_points_decoder_hidden',
+        global.global_points_decoder_hidden.data as Float32Array,
+        [N, P, D],
+      );
       capture('recon.camera_head_rot9', camera.camera_rot9.data as Float32Array, [N, 9]);
       capture('recon.camera_head_t', camera.camera_t.data as Float32Array, [N, 3]);
     }
@@ -279,7 +311,8 @@ function captureImages(batch: DinoBatch, capture: TensorCapture): void {
   const nchw = new Uint8Array(N * 3 * plane);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < 3; c++) {
-      for (let i = 0; i < plane; i++) nchw[(n * 3 + c) * plane + i] = batch.resizedRgb[(n * plane + i) * 3 + c];
+      for (let i = 0; i < plane; i++)
+        nchw[(n * 3 + c) * plane + i] = batch.resizedRgb[(n * plane + i) * 3 + c];
     }
   }
   capture('recon.dino_image_resized_u8', nchw, [N, 3, H, W]);
@@ -289,7 +322,10 @@ function captureImages(batch: DinoBatch, capture: TensorCapture): void {
 let cached: { key: string; model: Promise<ReconModel> } | undefined;
 
 /** The loaded model for a folder (one kept at a time; loading takes seconds for large models). */
-export async function reconModelFor(modelDir: string, ep: ExecutionProviderChoice = 'cpu'): Promise<ReconModel> {
+export async function reconModelFor(
+  modelDir: string,
+  ep: ExecutionProviderChoice = 'cpu',
+): Promise<ReconModel> {
   const key = `${modelDir}\u0000${ep}`;
   if (cached?.key !== key) {
     const previous = cached;

@@ -65,7 +65,9 @@ export function svd3(A: ArrayLike<number>): { U: Float64Array; s: Float64Array; 
 
 function det3(M: ArrayLike<number>): number {
   return (
-    M[0] * (M[4] * M[8] - M[5] * M[7]) - M[1] * (M[3] * M[8] - M[5] * M[6]) + M[2] * (M[3] * M[7] - M[4] * M[6])
+    M[0] * (M[4] * M[8] - M[5] * M[7]) -
+    M[1] * (M[3] * M[8] - M[5] * M[6]) +
+    M[2] * (M[3] * M[7] - M[4] * M[6])
   );
 }
 

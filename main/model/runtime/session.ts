@@ -15,7 +15,7 @@ let physicalCoresCache: number | undefined;
 /** Physical core count (Linux: distinct (physical id, core id) pairs), falling back to logical CPUs. */
 export function physicalCores(): number {
   if (physicalCoresCache !== undefined) return physicalCoresCache;
-  let count = 0;
+  let count: number;
   try {
     const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
     const cores = new Set<string>();
