@@ -11,8 +11,6 @@ export const APP_VERSION: string = packageJson.version;
 
 /** Environment variable that points at a library folder (or its .sqlite file). */
 export const LIBRARY_ENV = 'G2STUDIO_LIBRARY';
-/** Environment variable that points at an ffmpeg binary (ingest reads it too). */
-export const FFMPEG_ENV = 'G2STUDIO_FFMPEG';
 
 export const LIBRARY_DB_FILE = 'library.sqlite';
 

@@ -30,7 +30,7 @@ import type { Engine, StudioContext } from './jobs/studio-context';
 import { newId } from './library/ids';
 import { Library } from './library/library';
 import { readModelFolder } from './library/model-manifest';
-import { APP_VERSION, FFMPEG_ENV } from './settings';
+import { APP_VERSION } from './settings';
 import type { BlobResponse, StudioService } from './studio-service';
 
 export type { Engine } from './jobs/studio-context';
@@ -185,9 +185,8 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   };
   let ffmpegPromise: Promise<FfmpegInfo> | null = null;
   const ffmpeg = (): Promise<FfmpegInfo> => {
-    const located = (ffmpegPromise ??= locateFfmpeg({
-      ffmpegPath: options.ffmpegPath ?? process.env[FFMPEG_ENV],
-    }));
+    // The locator itself reads G2STUDIO_FFMPEG (and reports it as the source).
+    const located = (ffmpegPromise ??= locateFfmpeg({ ffmpegPath: options.ffmpegPath }));
     // A failed lookup is retried next time (the user may install ffmpeg meanwhile).
     located.catch(() => (ffmpegPromise = null));
     return located;
