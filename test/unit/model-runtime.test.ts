@@ -13,7 +13,7 @@ function runWithHome(script: string): { home: string; status: number | null; std
   const home = fs.mkdtempSync(join(os.tmpdir(), 'ort-home-'));
   const file = join(home, 'probe.ts');
   fs.writeFileSync(file, script);
-  const env = { ...process.env, HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   delete env.XDG_CACHE_HOME;
   delete env.ORT_DISABLE_TELEMETRY;
   const res = spawnSync(process.execPath, ['--import', 'tsx', file], {
