@@ -17,6 +17,7 @@ import type { FfmpegInfo } from '../../main/common/domain';
 import { StudioError } from '../../main/common/errors';
 import { locateFfmpeg } from '../../main/core/ingest/ffmpeg-locator';
 import { importVideo, probeVideo } from '../../main/core/ingest/video-import';
+import { clockwiseRotation } from '../../main/core/ingest/video-probe';
 
 const SAMPLES = '/work/shared/samples/video';
 const walk = join(SAMPLES, 'dl3dv-walk.mp4');
@@ -112,6 +113,90 @@ describe('probeVideo', () => {
   it('reads a video nobody here encoded (no audio)', async () => {
     const info = await probeVideo(house, ffmpeg);
     expect(info).toMatchObject({ width: 672, height: 384, frameCount: 8, hasAudio: false, rotation: 0 });
+  });
+});
+
+describe('rotation', () => {
+  it('reads the display matrix (counter-clockwise) and the legacy rotate tag (clockwise) as clockwise degrees', () => {
+    expect(clockwiseRotation({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: 90 }] })).toBe(
+      270,
+    );
+    expect(clockwiseRotation({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: -90 }] })).toBe(
+      90,
+    );
+    expect(clockwiseRotation({ side_data_list: [{ rotation: 180 }] })).toBe(180);
+    expect(clockwiseRotation({ tags: { rotate: '90' } })).toBe(90);
+    expect(clockwiseRotation({ tags: { rotate: '270' } })).toBe(270);
+    expect(clockwiseRotation({})).toBe(0);
+  });
+
+  it('a rotated video comes out the way ffmpeg itself shows it, for the other quarter turn too', async () => {
+    const plain = join(work, 'landscape.mp4');
+    const tagged = join(work, 'landscape-rotated.mp4');
+    execFileSync(ffmpeg.ffmpegPath, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10:duration=1',
+      '-c:v', 'libx264', '-qp', '0', '-pix_fmt', 'yuv444p', plain]); // prettier-ignore
+    // Same pixels, only a display rotation added (stream copy). ffmpeg versions disagree on
+    // which way this muxer tag turns, so the expectation below comes from the file itself.
+    execFileSync(ffmpeg.ffmpegPath, [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      plain,
+      '-c',
+      'copy',
+      '-metadata:s:v:0',
+      'rotate=270',
+      tagged,
+    ]);
+    const info = await probeVideo(tagged, ffmpeg);
+    expect([90, 270]).toContain(info.rotation);
+    expect([info.width, info.height, info.codedWidth, info.codedHeight]).toEqual([240, 320, 320, 240]);
+    // ffmpeg's own autorotation (the way players show it) of the first frame.
+    const shownByFfmpeg = execFileSync(
+      ffmpeg.ffmpegPath,
+      ['-v', 'error', '-i', tagged, '-frames:v', '1', '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'],
+      {
+        maxBuffer: 1 << 24,
+      },
+    );
+    const [upright, reference] = await Promise.all([
+      importVideo(tagged, { frameCount: 2, ffmpeg }),
+      importVideo(plain, { frameCount: 2, ffmpeg }),
+    ]);
+    const ours = await sharp(upright.frames[0].image).raw().toBuffer({ resolveWithObject: true });
+    expect([ours.info.width, ours.info.height]).toEqual([240, 320]);
+    const turnedByRotation = await sharp(reference.frames[0].image).rotate(info.rotation).raw().toBuffer();
+    const meanDiff = (a: Uint8Array, b: Uint8Array): number => {
+      let total = 0;
+      for (let i = 0; i < a.length; i++) total += Math.abs(a[i] - b[i]);
+      return total / a.length;
+    };
+    expect(meanDiff(ours.data, shownByFfmpeg)).toBeLessThan(4); // JPEG noise only
+    expect(meanDiff(ours.data, turnedByRotation)).toBeLessThan(4); // "rotation" is clockwise degrees
+  });
+});
+
+describe('variable frame rate', () => {
+  it('notices uneven frame timing and still spreads the picks over time', async () => {
+    // 30 frames: the first 20 at 30 fps, the last 10 at 5 fps (a phone slowing down in low light).
+    const vfr = join(work, 'vfr.mp4');
+    const passthrough = execFileSync(ffmpeg.ffmpegPath, ['-hide_banner', '-h', 'full'])
+      .toString()
+      .includes('-fps_mode')
+      ? ['-fps_mode', 'passthrough']
+      : ['-vsync', 'passthrough'];
+    execFileSync(ffmpeg.ffmpegPath, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30:duration=1',
+      '-vf', "setpts='if(lt(N,20),N/30,20/30+(N-20)/5)/TB'", ...passthrough, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', vfr]); // prettier-ignore
+    const info = await probeVideo(vfr, ffmpeg);
+    expect(info.variableFrameRate).toBe(true);
+    expect(info.frameCount).toBe(30);
+    const { frames } = await importVideo(vfr, { frameCount: 4, ffmpeg });
+    const times = frames.map((f) => f.timestampS!);
+    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThan(times[i - 1]);
+    // Time-spread, not frame-spread: the slow second part (0.67 s .. 2.67 s) holds most candidates.
+    expect(times.filter((t) => t > 0.7).length).toBeGreaterThan(times.length / 2);
+    expect(times.at(-1)!).toBeGreaterThan(2);
   });
 });
 
