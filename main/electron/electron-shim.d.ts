@@ -17,6 +17,7 @@ declare module 'electron' {
 
   interface WebFrameMain {
     readonly url: string;
+    readonly parent: WebFrameMain | null;
   }
 
   interface WebContents extends EventEmitter {
@@ -62,6 +63,7 @@ declare module 'electron' {
   class BrowserWindow extends EventEmitter {
     constructor(options?: BrowserWindowConstructorOptions);
     static getAllWindows(): BrowserWindow[];
+    static fromWebContents(webContents: WebContents): BrowserWindow | null;
     readonly webContents: WebContents;
     loadURL(url: string): Promise<void>;
     show(): void;

@@ -12,7 +12,9 @@ export function registerStudioIpc(studio: StudioService, isTrustedUrl: (url: str
     IPC_CALL,
     async (event: IpcMainInvokeEvent, name: unknown, input: unknown): Promise<CallEnvelope> => {
       const frame = event.senderFrame;
-      if (!frame || frame !== event.sender.mainFrame || !isTrustedUrl(frame.url)) {
+      // Our window, its top-level frame (no iframe), showing our renderer's URL.
+      const fromOurWindow = BrowserWindow.fromWebContents(event.sender) !== null;
+      if (!frame || !fromOurWindow || frame.parent !== null || !isTrustedUrl(frame.url)) {
         return {
           ok: false,
           error: {
