@@ -359,6 +359,15 @@ describe('importVideo bad input', () => {
     }
   });
 
+  it('an ffmpeg that has gone missing since it was located', async () => {
+    const gone = {
+      ...ffmpeg,
+      ffmpegPath: join(work, 'deleted-ffmpeg'),
+      ffprobePath: join(work, 'deleted-ffprobe'),
+    };
+    await expectStudioError(importVideo(walk, { frameCount: 4, ffmpeg: gone }), 'ffmpeg-missing');
+  });
+
   it('a missing path', async () => {
     await expectStudioError(
       importVideo(join(work, 'nope.mp4'), { frameCount: 4, ffmpeg }),

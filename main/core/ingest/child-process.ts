@@ -1,9 +1,11 @@
 // Runs ffmpeg/ffprobe as child processes that die with the job: an AbortSignal
 // kills the process (SIGKILL, no half-written output to flush) and the promise
-// only settles once the process has exited, so nothing is left running.
+// only settles once the process has exited, so nothing is left running. A binary
+// that cannot be started (deleted since it was located) is StudioError('ffmpeg-missing').
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { cancelledError } from '../../common/errors';
+import { basename } from 'node:path';
+import { StudioError, cancelledError } from '../../common/errors';
 
 export interface ProcessResult {
   exitCode: number | null;
@@ -69,7 +71,17 @@ export function runProcess(
     child.on('close', (exitCode, signal) => {
       opts.signal?.removeEventListener('abort', onAbort);
       if (aborted) return reject(cancelledError(opts.what));
-      if (spawnError) return reject(spawnError);
+      if (spawnError)
+        return reject(
+          new StudioError(
+            'ffmpeg-missing',
+            `${basename(command)} could not be started (${spawnError.message}).`,
+            'Reinstall ffmpeg or point G2STUDIO_FFMPEG at a working ffmpeg binary.',
+            {
+              cause: spawnError,
+            },
+          ),
+        );
       resolve({ exitCode, signal, stdout: Buffer.concat(stdoutChunks), stderr: stderr.toString() });
     });
   });
