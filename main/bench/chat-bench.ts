@@ -39,6 +39,8 @@ function median(values: number[]): number {
 interface ChatTimings {
   prefillMs: number;
   decodeMsPerToken: number;
+  /** The same decode through the general LLM block graph (past/present KV copies). */
+  generalDecodeMsPerToken: number;
   firstTokenColdMs: number;
   firstTokenReusedMs: number;
 }
@@ -63,12 +65,18 @@ async function measure(
       prefillMs + (cold.timingsMs.firstTokenAfterQuestion - cold.timingsMs.questionPrefill);
     const warm = await answerQuestion(model, prefix, questionIds, { maxNewTokens: 1, ignoreEos: true });
     // The first decode step is part of time-to-first-token, not of the per-token rate.
-    const decodeMsPerToken =
-      (cold.timingsMs.decode - cold.timingsMs.firstStep) / Math.max(1, cold.stepChoices.length - 1);
+    const perToken = (a: typeof cold): number =>
+      (a.timingsMs.decode - a.timingsMs.firstStep) / Math.max(1, a.stepChoices.length - 1);
+    const general = await answerQuestion(model, prefix, questionIds, {
+      maxNewTokens: steps,
+      ignoreEos: true,
+      useDecodeGraph: false,
+    });
     if (r > 0)
       runs.push({
         prefillMs,
-        decodeMsPerToken,
+        decodeMsPerToken: perToken(cold),
+        generalDecodeMsPerToken: perToken(general),
         firstTokenColdMs,
         firstTokenReusedMs: warm.timingsMs.firstTokenAfterQuestion,
       });
@@ -76,6 +84,7 @@ async function measure(
   return {
     prefillMs: median(runs.map((x) => x.prefillMs)),
     decodeMsPerToken: median(runs.map((x) => x.decodeMsPerToken)),
+    generalDecodeMsPerToken: median(runs.map((x) => x.generalDecodeMsPerToken)),
     firstTokenColdMs: median(runs.map((x) => x.firstTokenColdMs)),
     firstTokenReusedMs: median(runs.map((x) => x.firstTokenReusedMs)),
   };
@@ -107,6 +116,13 @@ function figures(prefix: string, t: ChatTimings, official?: typeof OFFICIAL_MEDI
             ratio: official.decodeMsPerToken / t.decodeMsPerToken,
           }
         : {}),
+    },
+    {
+      label: `${prefix}: decode, one-step graph vs general LLM graph`,
+      value: t.decodeMsPerToken,
+      unit: 'ms/token',
+      baseline: { label: 'general LLM block graph (same run)', value: t.generalDecodeMsPerToken },
+      ratio: t.generalDecodeMsPerToken / t.decodeMsPerToken,
     },
     { label: `${prefix}: decode rate`, value: 1000 / t.decodeMsPerToken, unit: 'tokens/s' },
     { label: `${prefix}: time to first token, cold scene`, value: t.firstTokenColdMs, unit: 'ms' },
