@@ -1,5 +1,8 @@
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JobInfo } from '../../main/common/domain';
+import type { JobOwner } from '../../main/core/library/job-store';
 import { Library } from '../../main/core/library/library';
 import { LATEST_SCHEMA_VERSION, migrate } from '../../main/core/library/migrations';
 import { libraryLocation } from '../../main/core/settings';
@@ -172,13 +175,13 @@ describe('library', () => {
     expect(() => Library.open(dir)).toThrow(/newer G2 Studio/);
   });
 
-  it('marks jobs left running by a killed process as failed on the next open', () => {
+  it('marks jobs left running by a killed process as failed on the next open, and only those', () => {
     const dir = freshLibraryDir();
-    const library = Library.open(dir);
-    library.jobs.save({
-      id: 'job_crashed',
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const job = (id: string, title: string): JobInfo => ({
+      id,
       kind: 'reconstruct',
-      title: 'Reconstruct Kitchen',
+      title,
       sceneId: null,
       status: 'running',
       progress: 0.4,
@@ -189,14 +192,28 @@ describe('library', () => {
       finishedAt: null,
       result: null,
     });
-    library.close();
+    // Three other processes wrote running jobs: one was killed, one is still
+    // running (our parent stands in for the app), one is an earlier run that
+    // had this very pid (a restarted container).
+    const asOwner = (owner: JobOwner, info: JobInfo): void => {
+      const lib = Library.open(dir, { jobOwner: owner });
+      lib.jobs.save(info);
+      lib.close();
+    };
+    // (Written in this order so no writer's own open already fails another's job.)
+    asOwner({ pid: process.pid, instance: 'previous-run' }, job('job_previous', 'Reconstruct Hall'));
+    asOwner({ pid: process.ppid, instance: 'app' }, job('job_alive', 'Reconstruct Garden'));
+    asOwner({ pid: deadPid, instance: 'killed' }, job('job_killed', 'Reconstruct Kitchen'));
+
     const reopened = Library.open(dir);
     try {
-      expect(reopened.interruptedJobs).toBe(1);
-      const job = reopened.jobs.get('job_crashed');
-      expect(job?.status).toBe('failed');
-      expect(job?.error?.message).toMatch(/stopped while this job was running/);
-      expect(job?.finishedAt).not.toBeNull();
+      expect(reopened.interruptedJobs).toBe(2);
+      const killed = reopened.jobs.get('job_killed');
+      expect(killed?.status).toBe('failed');
+      expect(killed?.error?.message).toMatch(/stopped while this job was running/);
+      expect(killed?.finishedAt).not.toBeNull();
+      expect(reopened.jobs.get('job_previous')?.status).toBe('failed');
+      expect(reopened.jobs.get('job_alive')?.status).toBe('running');
     } finally {
       reopened.close();
     }

@@ -2,6 +2,7 @@
 // the UI can show history across restarts.
 
 import type Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import type { JobInfo, JobKind, JobStatus } from '../../common/domain';
 import type { StudioErrorInfo } from '../../common/errors';
 import { nowIso } from './ids';
@@ -44,17 +45,44 @@ export const INTERRUPTED_ERROR: StudioErrorInfo = {
   fix: 'Run the job again.',
 };
 
+/** Whether a process with this id is running on this machine. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The process that runs the jobs a store saves: its pid, and an id unique to this run of it. */
+export interface JobOwner {
+  pid: number;
+  instance: string;
+}
+
+/** This process. The instance id tells a restarted process from its previous run that had the same pid (containers). */
+export const THIS_PROCESS: JobOwner = { pid: process.pid, instance: randomBytes(8).toString('hex') };
+
 export class JobStore {
-  constructor(private readonly db: Database.Database) {}
+  /**
+   * The app and the CLI can share one library: each owns only the jobs it
+   * runs, and only fails unfinished jobs whose owner is gone.
+   */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly owner: JobOwner = THIS_PROCESS,
+  ) {}
 
   /** Insert or update the whole row (jobs are small; one statement either way). */
   save(job: JobInfo): void {
     this.db
       .prepare(
         `INSERT INTO jobs (id, kind, title, scene_id, status, progress, stage, message, error_json, result_json,
-           created_at, finished_at)
+           created_at, finished_at, owner_pid, owner_instance)
          VALUES (@id, @kind, @title, @sceneId, @status, @progress, @stage, @message, @error, @result, @createdAt,
-           @finishedAt)
+           @finishedAt, @ownerPid, @ownerInstance)
          ON CONFLICT(id) DO UPDATE SET
            scene_id = excluded.scene_id, status = excluded.status, progress = excluded.progress,
            stage = excluded.stage, message = excluded.message, error_json = excluded.error_json,
@@ -73,6 +101,8 @@ export class JobStore {
         result: job.result ? JSON.stringify(job.result) : null,
         createdAt: job.createdAt,
         finishedAt: job.finishedAt,
+        ownerPid: this.owner.pid,
+        ownerInstance: this.owner.instance,
       });
   }
 
@@ -94,16 +124,32 @@ export class JobStore {
   }
 
   /**
-   * Jobs still queued or running when the library is opened were interrupted
-   * by a crash or a kill: mark them failed so nobody waits for them.
+   * Jobs still queued or running whose process is gone were interrupted by a
+   * crash or a kill: mark them failed so nobody waits for them. Jobs of a
+   * process still running (the app, while the CLI opens the same library) are
+   * left alone.
    */
   failInterrupted(): number {
-    return this.db
-      .prepare(
-        `UPDATE jobs SET status = 'failed', error_json = ?, finished_at = ?,
-           message = CASE WHEN message = '' THEN ? ELSE message || ' — interrupted' END
-         WHERE status IN ('queued', 'running')`,
-      )
-      .run(JSON.stringify(INTERRUPTED_ERROR), nowIso(), INTERRUPTED_ERROR.message).changes;
+    const unfinished = this.db
+      .prepare(`SELECT id, owner_pid, owner_instance FROM jobs WHERE status IN ('queued', 'running')`)
+      .all() as Array<{ id: string; owner_pid: number | null; owner_instance: string | null }>;
+    const orphaned = unfinished.filter((job) => {
+      if (job.owner_pid === null || job.owner_instance === null) return true;
+      if (job.owner_instance === this.owner.instance) return false;
+      // Our pid but another instance: an earlier run of this process that died.
+      if (job.owner_pid === this.owner.pid) return true;
+      return !processAlive(job.owner_pid);
+    });
+    const fail = this.db.prepare(
+      `UPDATE jobs SET status = 'failed', error_json = ?, finished_at = ?,
+         message = CASE WHEN message = '' THEN ? ELSE message || ' (interrupted)' END
+       WHERE id = ? AND status IN ('queued', 'running')`,
+    );
+    const now = nowIso();
+    this.db.transaction(() => {
+      for (const job of orphaned)
+        fail.run(JSON.stringify(INTERRUPTED_ERROR), now, INTERRUPTED_ERROR.message, job.id);
+    })();
+    return orphaned.length;
   }
 }

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { libraryLocation, type LibraryLocation } from '../settings';
 import { openDatabase } from './database';
-import { JobStore } from './job-store';
+import { JobStore, THIS_PROCESS, type JobOwner } from './job-store';
 import { currentSchemaVersion } from './migrations';
 import { ModelStore } from './model-store';
 import { QaStore } from './qa-store';
@@ -24,19 +24,23 @@ export class Library {
   private constructor(
     readonly location: LibraryLocation,
     readonly db: Database.Database,
+    jobOwner: JobOwner,
   ) {
     this.scenes = new SceneStore(db);
-    this.jobs = new JobStore(db);
+    this.jobs = new JobStore(db, jobOwner);
     this.qa = new QaStore(db);
     this.models = new ModelStore(db);
     this.interruptedJobs = this.jobs.failInterrupted();
   }
 
-  /** Open (creating and migrating as needed) the library at a folder or .sqlite path. */
-  static open(libraryPath: string): Library {
+  /**
+   * Open (creating and migrating as needed) the library at a folder or .sqlite
+   * path. `jobOwner` is for tests that play another process.
+   */
+  static open(libraryPath: string, options: { jobOwner?: JobOwner } = {}): Library {
     const location = libraryLocation(libraryPath);
     const db = openDatabase(location.dbFile);
-    return new Library(location, db);
+    return new Library(location, db, options.jobOwner ?? THIS_PROCESS);
   }
 
   get schemaVersion(): number {

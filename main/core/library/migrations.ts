@@ -177,6 +177,16 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'owner process of each job, so one process does not fail the running jobs of another',
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE jobs ADD COLUMN owner_pid INTEGER;
+        ALTER TABLE jobs ADD COLUMN owner_instance TEXT;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version;
