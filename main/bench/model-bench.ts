@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import type { BenchFigure, BenchSection } from './bench-types';
 import type { FrameInput, ReconstructionOutput } from '../core/engine/engine-types';
+import { estimateReconstructionMemory } from '../core/engine/memory-estimate';
 import { locateFfmpeg } from '../core/ingest/ffmpeg-locator';
 import type { G2vlmConfig } from '../model/checkpoint/config';
 import { generateRandomCheckpoint, RANDOM_CHECKPOINT_PRESETS } from '../model/checkpoint/random-checkpoint';
@@ -391,6 +392,20 @@ export async function runModelBench(): Promise<BenchSection> {
         ratio: medium.peakRssBytes / GiB / OFFICIAL.mediumPeakRssGiB,
       });
     }
+    const estimate = await estimateReconstructionMemory(mediumModel, 8, 960, 540, {
+      availableBytes: Number.MAX_SAFE_INTEGER,
+    });
+    figures.push({
+      label: 'medium recon: engine memory estimate (ratio = estimate / measured peak RSS)',
+      value: estimate.peakBytes / GiB,
+      unit: 'GiB',
+      ...(medium.peakRssBytes !== undefined
+        ? {
+            baseline: { label: 'measured peak RSS, this run', value: medium.peakRssBytes / GiB },
+            ratio: estimate.peakBytes / medium.peakRssBytes,
+          }
+        : {}),
+    });
     await fs.rm(mediumCheckpoint, { recursive: true, force: true });
     await fs.rm(mediumModel, { recursive: true, force: true });
 
