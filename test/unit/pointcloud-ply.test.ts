@@ -124,6 +124,45 @@ describe('PLY export -> import', () => {
     expect(readdirSync(folder)).toEqual(['scene.ply']);
   });
 
+  it('reports progress and can be cancelled half way, leaving no file (PLY and GLB export, PLY import)', async () => {
+    const folder = join(work, 'cancel');
+    mkdirSync(folder);
+    const cloud = testCloud(400_000);
+    for (const format of ['ply', 'glb'] as const) {
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const promise = exportPointCloud(join(folder, `big.${format}`), cloud, {
+        format,
+        signal: controller.signal,
+        onProgress: (p, stage) => {
+          expect(stage).toBe('write');
+          seen.push(p);
+          if (p > 0.4) controller.abort();
+        },
+      });
+      await expect(promise).rejects.toMatchObject({ code: 'cancelled' });
+      expect(seen.some((p) => p > 0 && p < 1)).toBe(true);
+      expect(readdirSync(folder)).toEqual([]);
+    }
+    const path = join(folder, 'done.ply');
+    const progress: number[] = [];
+    await exportPointCloud(path, cloud, { format: 'ply', onProgress: (p) => progress.push(p) });
+    expect(progress.at(-1)).toBe(1);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1]);
+
+    const controller = new AbortController();
+    const reading = importPointCloud(path, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p > 0) controller.abort();
+      },
+    });
+    await expect(reading).rejects.toMatchObject({ code: 'cancelled' });
+    const read: number[] = [];
+    expect((await importPointCloud(path, { onProgress: (p) => read.push(p) })).count).toBe(400_000);
+    expect(read.at(-1)).toBe(1);
+  });
+
   it('says plainly when the target folder does not exist', async () => {
     const error = await exportPointCloud(join(work, 'no-such-folder', 'x.ply'), testCloud(3), {
       format: 'ply',

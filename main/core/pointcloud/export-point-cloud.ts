@@ -3,10 +3,10 @@
 
 import type { CameraInfo } from '../../common/domain';
 import { writeGlb } from './glb-writer';
-import type { PointCloud } from './point-cloud';
+import type { PointCloud, PointCloudTaskOptions } from './point-cloud';
 import { writePly } from './ply-writer';
 
-export interface ExportPointCloudOptions {
+export interface ExportPointCloudOptions extends PointCloudTaskOptions {
   format: 'ply' | 'glb';
   /** PLY only; binary unless asked otherwise. */
   encoding?: 'binary' | 'ascii';
@@ -20,6 +20,6 @@ export async function exportPointCloud(
   opts: ExportPointCloudOptions,
 ): Promise<{ bytes: number }> {
   return opts.format === 'ply'
-    ? writePly(path, cloud, opts.encoding ?? 'binary')
-    : writeGlb(path, cloud, opts.cameras ?? []);
+    ? writePly(path, cloud, opts.encoding ?? 'binary', opts)
+    : writeGlb(path, cloud, opts.cameras ?? [], opts);
 }

@@ -21,7 +21,7 @@ import type { CameraInfo } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { ChunkedFileWriter, writeFileAtomic } from './atomic-file';
 import { buildPointCloudDocument } from './glb-document';
-import type { PointCloud } from './point-cloud';
+import { taskCheckpoint, type PointCloud, type PointCloudTaskOptions } from './point-cloud';
 
 const GLB_MAGIC = 0x46546c67; // "glTF"
 const GLB_VERSION = 2;
@@ -108,7 +108,10 @@ export async function writeGlb(
   path: string,
   cloud: PointCloud,
   cameras: CameraInfo[] = [],
+  opts: PointCloudTaskOptions = {},
 ): Promise<{ bytes: number }> {
+  const checkpoint = taskCheckpoint(opts, 'write', 'Export');
+  checkpoint(0);
   if (cloud.positions.length < cloud.count * 3 || (cloud.colors && cloud.colors.length < cloud.count * 3))
     throw new RangeError('point cloud arrays are shorter than its count');
   const bounds = glTFBounds(cloud.positions, cloud.count);
@@ -146,16 +149,23 @@ export async function writeGlb(
       binHead.writeUInt32LE(binLength, 0); // stride is a multiple of 4: no padding needed
       binHead.writeUInt32LE(CHUNK_BIN, 4);
       await out.writeBytes(binHead);
-      await writeVertices(out, cloud, layout);
+      await writeVertices(out, cloud, layout, checkpoint);
     }
     await out.flush();
+    checkpoint(1);
   });
 }
 
-async function writeVertices(out: ChunkedFileWriter, cloud: PointCloud, layout: VertexLayout): Promise<void> {
+async function writeVertices(
+  out: ChunkedFileWriter,
+  cloud: PointCloud,
+  layout: VertexLayout,
+  checkpoint: (progress: number) => void,
+): Promise<void> {
   const { positions, colors, count } = cloud;
   const { stride, positionOffset, colorOffset } = layout;
   for (let first = 0; first < count; first += POINTS_PER_CHUNK) {
+    checkpoint(first / count);
     const n = Math.min(POINTS_PER_CHUNK, count - first);
     const { buffer, offset } = await out.reserve(n * stride);
     buffer.fill(0, offset, offset + n * stride); // padding bytes are zero, not stale memory

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { StudioError } from '../../common/errors';
 import { rotateX180InPlace } from './axes';
-import type { PointCloud } from './point-cloud';
+import { taskCheckpoint, type PointCloud, type PointCloudTaskOptions } from './point-cloud';
 
 interface Part {
   positions: Accessor;
@@ -58,7 +58,10 @@ function colorBytes(accessor: Accessor, out: Uint8Array, at: number): void {
       out[(at + i) * 3 + c] = Math.round(Math.min(255, Math.max(0, array[i * size + c] * scale)));
 }
 
-export async function readGltf(path: string): Promise<PointCloud> {
+export async function readGltf(path: string, opts: PointCloudTaskOptions = {}): Promise<PointCloud> {
+  // NodeIO parses in one go: progress is coarse (start, parsed, done).
+  const checkpoint = taskCheckpoint(opts, 'read', 'Point cloud import');
+  checkpoint(0);
   const io = new NodeIO();
   let doc: Document;
   try {
@@ -77,6 +80,7 @@ export async function readGltf(path: string): Promise<PointCloud> {
       { cause: error },
     );
   }
+  checkpoint(0.5);
   const { points, vertices } = collectParts(doc);
   const parts = points.length > 0 ? points : vertices;
   const count = parts.reduce((sum, part) => sum + part.positions.getCount(), 0);
@@ -112,5 +116,6 @@ export async function readGltf(path: string): Promise<PointCloud> {
     at += n;
   }
   rotateX180InPlace(positions); // glTF world -> OpenCV world (axes.ts)
+  checkpoint(1);
   return { positions, colors, count };
 }

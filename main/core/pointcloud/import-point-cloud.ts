@@ -5,10 +5,10 @@ import { basename } from 'node:path';
 import { StudioError } from '../../common/errors';
 import { sniffFile } from '../ingest/media-kind';
 import { readGltf } from './gltf-reader';
-import type { PointCloud } from './point-cloud';
+import type { PointCloud, PointCloudTaskOptions } from './point-cloud';
 import { readPly } from './ply-reader';
 
-export async function importPointCloud(path: string): Promise<PointCloud> {
+export async function importPointCloud(path: string, opts: PointCloudTaskOptions = {}): Promise<PointCloud> {
   const container = await sniffFile(path); // unreadable-path / empty-file
   if (container.kind !== 'pointcloud')
     throw new StudioError(
@@ -16,5 +16,5 @@ export async function importPointCloud(path: string): Promise<PointCloud> {
       `"${basename(path)}" is not a point cloud we can read.`,
       'Choose a PLY, GLB or glTF file.',
     );
-  return container.format === 'ply' ? readPly(path) : readGltf(path);
+  return container.format === 'ply' ? readPly(path, opts) : readGltf(path, opts);
 }

@@ -8,7 +8,7 @@
 // PLY is OpenCV-axes in this studio).
 
 import { open, type FileHandle } from 'node:fs/promises';
-import type { PointCloud } from './point-cloud';
+import { taskCheckpoint, type PointCloud, type PointCloudTaskOptions } from './point-cloud';
 import {
   corruptPly,
   findHeaderEnd,
@@ -68,6 +68,8 @@ class ChunkReader {
   constructor(
     private readonly file: FileHandle,
     position: number,
+    /** Called before each read with the file position: reports progress, throws when cancelled. */
+    private readonly onRead: (filePosition: number) => void = () => undefined,
   ) {
     this.filePosition = position;
   }
@@ -77,6 +79,7 @@ class ChunkReader {
   /** Keep unread bytes, read more after them. Returns false at end of file with nothing new. */
   async fill(): Promise<boolean> {
     if (this.eof) return false;
+    this.onRead(this.filePosition);
     if (this.start > 0) {
       this.buffer.copy(this.buffer, 0, this.start, this.end);
       this.end -= this.start;
@@ -129,7 +132,9 @@ async function readHeader(file: FileHandle): Promise<PlyHeader> {
   return parsePlyHeader(head);
 }
 
-export async function readPly(path: string): Promise<PointCloud> {
+export async function readPly(path: string, opts: PointCloudTaskOptions = {}): Promise<PointCloud> {
+  const checkpoint = taskCheckpoint(opts, 'read', 'Point cloud import');
+  checkpoint(0);
   const file = await open(path, 'r');
   try {
     const header = await readHeader(file);
@@ -138,13 +143,15 @@ export async function readPly(path: string): Promise<PointCloud> {
     const vertex = header.elements[vertexIndex];
     const layout = vertexLayout(vertex);
     const fileBytes = (await file.stat()).size;
-    const reader = new ChunkReader(file, header.headerBytes);
+    const reader = new ChunkReader(file, header.headerBytes, (position) => checkpoint(position / fileBytes));
     if (header.format === 'ascii') {
       // Each ASCII vertex takes at least two bytes per value ("0 "): a header
       // claiming more than fits is damaged; do not allocate for it.
       if (vertex.count * vertex.properties.length * 2 > fileBytes - header.headerBytes)
         throw corruptPly(`the header promises ${vertex.count} points but the file is too short for them`);
-      return await readAscii(reader, header.elements.slice(0, vertexIndex), vertex, layout);
+      const cloud = await readAscii(reader, header.elements.slice(0, vertexIndex), vertex, layout);
+      checkpoint(1);
+      return cloud;
     }
     const littleEndian = header.format === 'binary_little_endian';
     const fixedStride = vertex.properties.every((p) => p.listCountType === null)
@@ -160,7 +167,9 @@ export async function readPly(path: string): Promise<PointCloud> {
       );
     for (const element of header.elements.slice(0, vertexIndex))
       await skipBinaryElement(reader, element, littleEndian);
-    return await readBinaryVertices(reader, vertex, layout, littleEndian);
+    const cloud = await readBinaryVertices(reader, vertex, layout, littleEndian);
+    checkpoint(1);
+    return cloud;
   } finally {
     await file.close();
   }

@@ -6,7 +6,7 @@
 // so binary and ASCII exports re-import identically.
 
 import { ChunkedFileWriter, writeFileAtomic } from './atomic-file';
-import type { PointCloud } from './point-cloud';
+import { taskCheckpoint, type PointCloud, type PointCloudTaskOptions } from './point-cloud';
 
 export type PlyEncoding = 'binary' | 'ascii';
 
@@ -45,7 +45,9 @@ export async function writePly(
   path: string,
   cloud: PointCloud,
   encoding: PlyEncoding = 'binary',
+  opts: PointCloudTaskOptions = {},
 ): Promise<{ bytes: number }> {
+  const checkpoint = taskCheckpoint(opts, 'write', 'Export');
   if (cloud.positions.length < cloud.count * 3 || (cloud.colors && cloud.colors.length < cloud.count * 3))
     throw new RangeError('point cloud arrays are shorter than its count');
   return writeFileAtomic(path, async (file) => {
@@ -55,6 +57,7 @@ export async function writePly(
     if (encoding === 'binary') {
       const stride = colors ? 15 : 12;
       for (let first = 0; first < count; first += POINTS_PER_CHUNK) {
+        checkpoint(first / Math.max(1, count));
         const n = Math.min(POINTS_PER_CHUNK, count - first);
         const { buffer, offset } = await out.reserve(n * stride);
         const view = new DataView(buffer.buffer, buffer.byteOffset + offset, n * stride);
@@ -73,6 +76,7 @@ export async function writePly(
       }
     } else {
       for (let first = 0; first < count; first += POINTS_PER_CHUNK) {
+        checkpoint(first / Math.max(1, count));
         const n = Math.min(POINTS_PER_CHUNK, count - first);
         const lines = new Array<string>(n);
         for (let i = 0; i < n; i++) {
@@ -84,5 +88,6 @@ export async function writePly(
       }
     }
     await out.flush();
+    checkpoint(1);
   });
 }
