@@ -4,7 +4,7 @@
 // back. The graph shares the converted model's weights file: when the model
 // folder has no decode graph yet, it is built once from the model's config and
 // the weight locations recorded in the folder's other graphs, and saved beside
-// them (`chat_decode.v1.onnx`).
+// them (`chat_decode.v2.onnx`).
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -16,7 +16,7 @@ import type { ModelManifest } from '../runtime/model-manifest';
 import { createSession, floatTensor, int64Tensor, type ExecutionProviderChoice } from '../runtime/session';
 import { buildChatDecodeGraph, decodeInputNames, decodeOutputNames } from './decode-graph';
 
-export const DECODE_GRAPH_FILE = 'chat_decode.v1.onnx';
+export const DECODE_GRAPH_FILE = 'chat_decode.v2.onnx';
 
 /** Where every external initializer of the folder's graphs lives in the weights file. */
 function externalLocations(modelDir: string, manifest: ModelManifest): Map<string, ExternalLocation> {
@@ -100,17 +100,32 @@ export class ChatDecoder {
     return { keys: cache.keys.map(copy), values: cache.values.map(copy), length: T, capacity, mask };
   }
 
-  /** One token at `position` (all three M-RoPE rows): returns its logits and appends its K/V. */
-  async step(cache: DecodeCache, tokenId: number, position: number): Promise<Float32Array> {
+  /**
+   * Appends a block of text tokens at positions first, first + 1, … (all three
+   * M-RoPE rows equal, doc §5.2) — causal within the block, seeing the whole
+   * cache — and returns the logits of its last token.
+   */
+  async run(cache: DecodeCache, tokenIds: readonly number[], firstPosition: number): Promise<Float32Array> {
     const t = this.manifest.configs.text;
-    const { numKvHeads: Hk, headDim: hd, numLayers } = t;
-    if (cache.length >= cache.capacity) throw new Error('decode cache is full');
-    const { cos, sin } = mropeCosSin(Int32Array.of(position, position, position), 1, hd, t.ropeTheta);
+    const { numKvHeads: Hk, numHeads: Hq, headDim: hd, numLayers } = t;
+    const L = tokenIds.length;
+    if (L === 0) throw new Error('decode block without tokens');
+    if (cache.length + L > cache.capacity) throw new Error('decode cache is full');
+    const positions = new Int32Array(3 * L);
+    for (let r = 0; r < 3; r++) for (let i = 0; i < L; i++) positions[r * L + i] = firstPosition + i;
+    const { cos, sin } = mropeCosSin(positions, L, hd, t.ropeTheta);
+    // Causal mask of the block for each of the G query heads sharing a KV head.
+    const G = Hq / Hk;
+    const blockMask = new Float32Array(G * L * L);
+    for (let gi = 0; gi < G; gi++) {
+      for (let i = 0; i < L; i++) blockMask.fill(-Infinity, (gi * L + i) * L + i + 1, (gi * L + i + 1) * L);
+    }
     const feeds: Record<string, ort.Tensor> = {
-      [decodeInputNames.ids]: int64Tensor([tokenId]),
-      [decodeInputNames.cos]: floatTensor(cos, [1, 1, hd / 2]),
-      [decodeInputNames.sin]: floatTensor(sin, [1, 1, hd / 2]),
-      [decodeInputNames.mask]: floatTensor(cache.mask, [1, 1, 1, cache.capacity]),
+      [decodeInputNames.ids]: int64Tensor(tokenIds),
+      [decodeInputNames.cos]: floatTensor(cos, [1, L, hd / 2]),
+      [decodeInputNames.sin]: floatTensor(sin, [1, L, hd / 2]),
+      [decodeInputNames.cacheMask]: floatTensor(cache.mask, [1, 1, 1, cache.capacity]),
+      [decodeInputNames.blockMask]: floatTensor(blockMask, [1, 1, G * L, L]),
     };
     for (let i = 0; i < numLayers; i++) {
       feeds[decodeInputNames.cacheKey(i)] = floatTensor(cache.keys[i], [1, Hk, cache.capacity, hd]);
@@ -122,12 +137,13 @@ export class ChatDecoder {
       const k = out[decodeOutputNames.newKey(i)].data as Float32Array;
       const v = out[decodeOutputNames.newValue(i)].data as Float32Array;
       for (let h = 0; h < Hk; h++) {
-        cache.keys[i].set(k.subarray(h * hd, (h + 1) * hd), (h * cache.capacity + slot) * hd);
-        cache.values[i].set(v.subarray(h * hd, (h + 1) * hd), (h * cache.capacity + slot) * hd);
+        const at = (h * cache.capacity + slot) * hd;
+        cache.keys[i].set(k.subarray(h * L * hd, (h + 1) * L * hd), at);
+        cache.values[i].set(v.subarray(h * L * hd, (h + 1) * L * hd), at);
       }
     }
-    cache.mask[slot] = 0;
-    cache.length = slot + 1;
+    cache.mask.fill(0, slot, slot + L);
+    cache.length = slot + L;
     return out[decodeOutputNames.logits].data as Float32Array;
   }
 

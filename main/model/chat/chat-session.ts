@@ -237,9 +237,13 @@ export async function answerQuestion(
 
   let t0 = performance.now();
   report(0, 'prefill');
+  const decoder = options.useDecodeGraph === false ? undefined : model.decoder;
+  const decodeCache = decoder?.fromRunnerCache(prefix.cache, questionIds.length + options.maxNewTokens);
   const questionPositions = counter.text(questionIds.length);
   let prefillLastLogits: Float32Array = new Float32Array(0);
-  if (questionIds.length > 0) {
+  if (questionIds.length > 0 && decoder && decodeCache) {
+    prefillLastLogits = await decoder.run(decodeCache, questionIds, questionPositions[0]);
+  } else if (questionIds.length > 0) {
     const { hidden } = await model.llm.run(
       cache,
       { embeds: await model.llm.embedTokens(questionIds), positions: questionPositions, causal: true },
@@ -265,10 +269,8 @@ export async function answerQuestion(
   };
   t0 = performance.now();
   let input = model.special.decodeStart;
-  const decoder = options.useDecodeGraph === false ? undefined : model.decoder;
-  const decodeCache = decoder?.fromRunnerCache(cache, options.maxNewTokens);
   const step = async (token: number, position: number): Promise<Float32Array> => {
-    if (decoder && decodeCache) return decoder.step(decodeCache, token, position);
+    if (decoder && decodeCache) return decoder.run(decodeCache, [token], position);
     const { hidden } = await model.llm.run(
       cache,
       {
