@@ -1,6 +1,6 @@
 // GLB export checked by the Khronos glTF validator, and read back with our reader.
 import { Accessor, Document, NodeIO, Primitive } from '@gltf-transform/core';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,11 +179,31 @@ describe('GLB export', () => {
     expect([...cloud.colors!]).toEqual([255, 0, 0, 0, 255, 0, 0, 0, 128]);
   });
 
+  it('says a compressed (Draco) GLB is unsupported rather than damaged', async () => {
+    // Our own export with "KHR_draco_mesh_compression" declared as required, re-packed as a GLB.
+    const source = readFileSync(join(work, 'scene.glb'));
+    const jsonLength = source.readUInt32LE(12);
+    const json = JSON.parse(source.toString('utf8', 20, 20 + jsonLength)) as Record<string, unknown>;
+    json.extensionsUsed = ['KHR_draco_mesh_compression'];
+    json.extensionsRequired = ['KHR_draco_mesh_compression'];
+    let text = JSON.stringify(json);
+    text += ' '.repeat((4 - (text.length % 4)) % 4);
+    const jsonChunk = Buffer.alloc(8 + text.length);
+    jsonChunk.writeUInt32LE(text.length, 0);
+    jsonChunk.writeUInt32LE(0x4e4f534a, 4);
+    jsonChunk.write(text, 8, 'utf8');
+    const rest = source.subarray(20 + jsonLength);
+    const head = Buffer.from(source.subarray(0, 12));
+    head.writeUInt32LE(12 + jsonChunk.length + rest.length, 8);
+    const path = join(work, 'draco.glb');
+    writeFileSync(path, Buffer.concat([head, jsonChunk, rest]));
+    await expect(importPointCloud(path)).rejects.toMatchObject({ code: 'unsupported-file' });
+  });
+
   it('rejects a damaged GLB with a typed error', async () => {
     const path = join(work, 'scene.glb');
     const cut = join(work, 'cut.glb');
     const bytes = readFileSync(path);
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(cut, bytes.subarray(0, bytes.length >> 1));
     await expect(importPointCloud(cut)).rejects.toMatchObject({ code: 'corrupt-media' });
   });

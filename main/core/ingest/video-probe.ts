@@ -226,7 +226,12 @@ export async function probeVideo(
         ?.replace(/^.*?:\s*/, '') || 'ffprobe could not read it';
     throw corrupt(path, reason.toLowerCase());
   }
-  const parsed = JSON.parse(probe.stdout) as FfprobeOutput;
+  let parsed: FfprobeOutput;
+  try {
+    parsed = JSON.parse(probe.stdout) as FfprobeOutput;
+  } catch {
+    throw corrupt(path, 'ffprobe gave no readable description of it');
+  }
   const streams = parsed.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (!video)
