@@ -220,6 +220,72 @@ describe('EngineClient with the real G2VLM pipelines', () => {
     expect(maxDiff).toBeLessThan(2e-4 + 2e-4 * 1.61); // manifest tolerance for recon.camera_poses
   });
 
+  it('cancel during a long ONNX Runtime run: the caller is released at once, the worker stops after its run, the next request works', async () => {
+    const goldenFrames: FrameInput[] = [];
+    for (const name of ['frame_00019.png', 'frame_00040.png']) {
+      goldenFrames.push({
+        name,
+        bytes: new Uint8Array(await fs.readFile(join(GOLDEN, 'inputs/images', name))),
+      });
+    }
+    const engine = client({ pipelines: undefined, cancelGraceMs: 200 });
+    const controller = new AbortController();
+    const started = Date.now();
+    let abortedAt = 0;
+    const error = await rejection(
+      engine.reconstruct(
+        { modelDir, frames: goldenFrames, executionProvider: 'cpu' },
+        {
+          signal: controller.signal,
+          onProgress: (p) => {
+            // The tiny model's decoders are one ~2 s ORT run: cancel as it starts.
+            if (p.stage === 'decoders' && !abortedAt) {
+              abortedAt = Date.now();
+              controller.abort();
+            }
+          },
+        },
+      ),
+    );
+    expect(error.code).toBe('cancelled');
+    expect(abortedAt).toBeGreaterThan(0);
+    expect(Date.now() - abortedAt).toBeLessThan(1500);
+    const output = await engine.reconstruct(
+      { modelDir, frames: goldenFrames, executionProvider: 'cpu' },
+      { signal: new AbortController().signal, onProgress: () => undefined },
+    );
+    expect(output.frameCount).toBe(2);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    // The retired worker stopped once its run ended; only the fresh one is left.
+    expect(engine.workerCount).toBe(1);
+  });
+
+  it('close() during a long ONNX Runtime run cancels the request and stops the worker without taking the process down', async () => {
+    const goldenFrames: FrameInput[] = [];
+    for (const name of ['frame_00019.png', 'frame_00040.png']) {
+      goldenFrames.push({
+        name,
+        bytes: new Uint8Array(await fs.readFile(join(GOLDEN, 'inputs/images', name))),
+      });
+    }
+    const engine = new EngineClient();
+    let closing: Promise<void> | undefined;
+    const error = await rejection(
+      engine.reconstruct(
+        { modelDir, frames: goldenFrames, executionProvider: 'cpu' },
+        {
+          signal: new AbortController().signal,
+          onProgress: (p) => {
+            if (p.stage === 'decoders' && !closing) closing = engine.close();
+          },
+        },
+      ),
+    );
+    expect(error.code).toBe('cancelled');
+    await closing;
+    expect(engine.workerCount).toBe(0);
+  });
+
   it('loads the real chat pipeline in the worker; its typed error (no tokenizer in this folder) reaches the caller', async () => {
     const engine = client({ pipelines: undefined });
     const error = await rejection(

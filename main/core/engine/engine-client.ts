@@ -3,8 +3,13 @@
 // back into typed results or StudioErrors.
 //
 // Cancel: the client posts a cancel; the worker stops between ONNX Runtime runs.
-// A worker that has not answered `cancelGraceMs` later (a single long run, or a
-// hang) is terminated, and the next request starts a fresh one.
+// A request that has not stopped `cancelGraceMs` later is reported as cancelled
+// at once and its worker is retired (the next request starts a fresh one). A
+// retired worker is terminated only when that is safe: as soon as it is idle,
+// or at once if its thread is stuck in JavaScript (it does not answer a ping).
+// Terminating a worker while ONNX Runtime is running for it aborts the whole
+// process (onnxruntime-node throws from its completion callback), so a worker
+// that is merely busy inside a long run is left to finish and then stopped.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -45,13 +50,28 @@ export interface EngineClientOptions {
 
 interface Pending {
   kind: 'reconstruct' | 'chat';
+  slot: WorkerSlot;
   resolve: (value: ReconstructionOutput | ChatOutput) => void;
   reject: (error: StudioError) => void;
   onProgress: (p: EngineProgress) => void;
   onToken?: (text: string) => void;
-  /** The worker running it (a terminated worker fails only its own requests). */
-  worker: Worker;
 }
+
+/** One worker thread and the requests it is still working on. */
+interface WorkerSlot {
+  worker: Worker;
+  /** Requests in the worker that a caller still waits for. */
+  active: Set<number>;
+  /** Requests the caller gave up on (cancelled past the grace period) that the worker has not finished. */
+  abandoned: Set<number>;
+  /** No new requests; terminate once idle. */
+  retired: boolean;
+  exited: boolean;
+  pongs: Map<number, () => void>;
+}
+
+/** How long a worker may take to answer a ping before its thread counts as stuck (ms). */
+const PING_TIMEOUT_MS = 1000;
 
 /** The default worker: engine-worker.js beside the running bundle, or the TS source in development. */
 export function defaultWorkerPath(): string {
@@ -73,13 +93,20 @@ function startWorker(path: string, workerData: EngineWorkerData): Worker {
 
 export class EngineClient {
   private readonly options: EngineClientOptions;
-  private worker: Worker | undefined;
+  private current: WorkerSlot | undefined;
+  private readonly slots = new Set<WorkerSlot>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private nextNonce = 1;
   private closed = false;
 
   constructor(options: EngineClientOptions = {}) {
     this.options = options;
+  }
+
+  /** Whether a worker thread is running (it keeps the loaded model between requests). */
+  get workerCount(): number {
+    return [...this.slots].filter((slot) => !slot.exited).length;
   }
 
   /** Reconstructs a scene; refuses up front with 'insufficient-memory' when it cannot fit. */
@@ -135,20 +162,34 @@ export class EngineClient {
     };
   }
 
-  /** Stops the worker; pending requests fail as cancelled. */
-  async close(): Promise<void> {
+  /**
+   * Cancels what is running and stops the worker threads. Waits for a run inside
+   * ONNX Runtime to reach its next stop point (terminating it mid-run would abort
+   * the process), at most `maxWaitMs`.
+   */
+  async close(maxWaitMs = 60_000): Promise<void> {
     this.closed = true;
-    const worker = this.worker;
-    this.worker = undefined;
-    this.failAll(cancelledError('The model engine request'));
-    if (worker) await worker.terminate();
+    this.current = undefined;
+    for (const [id, pending] of [...this.pending]) {
+      this.abandon(id, pending, cancelledError('The model engine request'));
+    }
+    const deadline = Date.now() + maxWaitMs;
+    await Promise.all(
+      [...this.slots].map(async (slot) => {
+        slot.retired = true;
+        while (!slot.exited && slot.abandoned.size > 0 && Date.now() < deadline) {
+          if (!(await this.answersPing(slot))) break; // stuck in JavaScript: safe to terminate
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await this.terminate(slot);
+      }),
+    );
   }
 
-  private ensureWorker(): Worker {
+  private startSlot(): WorkerSlot {
     if (this.closed) {
       throw new StudioError('internal', 'The model engine was closed.', 'Restart G2 Studio.');
     }
-    if (this.worker) return this.worker;
     const path = resolve(this.options.workerPath ?? defaultWorkerPath());
     if (!existsSync(path)) {
       throw new StudioError(
@@ -157,34 +198,49 @@ export class EngineClient {
         'Rebuild G2 Studio (`npm run build`) or reinstall it.',
       );
     }
-    const worker = startWorker(path, { pipelines: this.options.pipelines });
-    worker.on('message', (message: WorkerToClient) => this.onMessage(message));
-    worker.on('error', (error) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      this.failAll(
+    const slot: WorkerSlot = {
+      worker: startWorker(path, { pipelines: this.options.pipelines }),
+      active: new Set(),
+      abandoned: new Set(),
+      retired: false,
+      exited: false,
+      pongs: new Map(),
+    };
+    slot.worker.on('message', (message: WorkerToClient) => this.onMessage(slot, message));
+    const failed = (error: StudioError): void => {
+      slot.exited = true;
+      this.slots.delete(slot);
+      if (this.current === slot) this.current = undefined;
+      for (const id of slot.active) {
+        const pending = this.pending.get(id);
+        this.pending.delete(id);
+        pending?.reject(error);
+      }
+      slot.active.clear();
+      slot.abandoned.clear();
+    };
+    slot.worker.on('error', (error) =>
+      failed(
         new StudioError(
           'internal',
           `The model engine failed: ${error.message}`,
           'Try again; if it keeps happening, report it with the log.',
         ),
-      );
-    });
-    worker.on('exit', (code) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      this.failAll(
+      ),
+    );
+    slot.worker.on('exit', (code) =>
+      failed(
         new StudioError(
           'internal',
           `The model engine stopped unexpectedly (exit code ${code}); it may have run out of memory.`,
           'Try again with fewer frames, or close other programs.',
         ),
-      );
-    });
+      ),
+    );
     // An idle worker must not keep a CLI process alive.
-    worker.unref();
-    this.worker = worker;
-    return worker;
+    slot.worker.unref();
+    this.slots.add(slot);
+    return slot;
   }
 
   private send(
@@ -194,39 +250,25 @@ export class EngineClient {
     kind: Pending['kind'],
     opts: { signal: AbortSignal; onProgress: (p: EngineProgress) => void; onToken?: (text: string) => void },
   ): Promise<ReconstructionOutput | ChatOutput> {
-    const worker = this.ensureWorker();
+    const slot = (this.current ??= this.startSlot());
     const id = this.nextId++;
+    const what = kind === 'reconstruct' ? 'The reconstruction' : 'The question';
     return new Promise<ReconstructionOutput | ChatOutput>((resolvePromise, rejectPromise) => {
       let graceTimer: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
-        worker.postMessage({ type: 'cancel', id } satisfies ClientToWorker);
+        slot.worker.postMessage({ type: 'cancel', id } satisfies ClientToWorker);
         graceTimer = setTimeout(() => {
-          // The worker did not stop in time: drop it; the next request starts a fresh one.
-          if (!this.pending.has(id)) return;
-          if (this.worker === worker) this.worker = undefined;
-          this.pending
-            .get(id)
-            ?.reject(cancelledError(kind === 'reconstruct' ? 'The reconstruction' : 'The question'));
-          this.pending.delete(id);
-          void worker.terminate();
-          this.failAll(
-            new StudioError(
-              'internal',
-              'The model engine was restarted because a cancelled request did not stop.',
-              'Run the request again.',
-            ),
-            worker,
-          );
+          const pending = this.pending.get(id);
+          if (pending) this.abandon(id, pending, cancelledError(what));
         }, this.options.cancelGraceMs ?? 5000);
       };
       const settle = (): void => {
         opts.signal.removeEventListener('abort', onAbort);
         if (graceTimer) clearTimeout(graceTimer);
-        if (this.pending.size === 0) worker.unref();
       };
       this.pending.set(id, {
         kind,
-        worker,
+        slot,
         onProgress: opts.onProgress,
         onToken: opts.onToken,
         resolve: (value) => {
@@ -238,15 +280,91 @@ export class EngineClient {
           rejectPromise(error);
         },
       });
+      slot.active.add(id);
       opts.signal.addEventListener('abort', onAbort, { once: true });
       // Keep the process alive while a request is running.
-      worker.ref();
-      worker.postMessage({ ...message, id } as ClientToWorker);
+      slot.worker.ref();
+      slot.worker.postMessage({ ...message, id } as ClientToWorker);
     });
   }
 
-  private onMessage(message: WorkerToClient): void {
+  /**
+   * Gives up on a request that did not stop in time: the caller gets `error` now;
+   * the worker is retired and stopped as soon as that is safe.
+   */
+  private abandon(id: number, pending: Pending, error: StudioError): void {
+    const { slot } = pending;
+    this.pending.delete(id);
+    slot.active.delete(id);
+    slot.abandoned.add(id);
+    slot.worker.postMessage({ type: 'cancel', id } satisfies ClientToWorker);
+    slot.retired = true;
+    if (this.current === slot) this.current = undefined;
+    pending.reject(error);
+    void this.answersPing(slot).then((free) => {
+      // Not answering: the thread is stuck in JavaScript, not inside ONNX Runtime.
+      if (!free && !slot.exited) {
+        for (const other of [...slot.active]) {
+          const waiting = this.pending.get(other);
+          this.pending.delete(other);
+          waiting?.reject(
+            new StudioError(
+              'internal',
+              'The model engine was restarted because a cancelled request did not stop.',
+              'Run the request again.',
+            ),
+          );
+        }
+        slot.active.clear();
+        slot.abandoned.clear();
+        void this.terminate(slot);
+      }
+    });
+  }
+
+  private answersPing(slot: WorkerSlot): Promise<boolean> {
+    if (slot.exited) return Promise.resolve(false);
+    const nonce = this.nextNonce++;
+    return new Promise<boolean>((resolvePing) => {
+      const timer = setTimeout(() => {
+        slot.pongs.delete(nonce);
+        resolvePing(false);
+      }, PING_TIMEOUT_MS);
+      slot.pongs.set(nonce, () => {
+        clearTimeout(timer);
+        resolvePing(true);
+      });
+      slot.worker.postMessage({ type: 'ping', nonce } satisfies ClientToWorker);
+    });
+  }
+
+  private async terminate(slot: WorkerSlot): Promise<void> {
+    if (slot.exited) return;
+    slot.exited = true;
+    this.slots.delete(slot);
+    if (this.current === slot) this.current = undefined;
+    await slot.worker.terminate();
+  }
+
+  /** After a request of `slot` ends: unref an idle worker; stop a retired one once idle. */
+  private afterRequest(slot: WorkerSlot): void {
+    if (slot.active.size > 0 || slot.abandoned.size > 0) return;
+    if (slot.retired) void this.terminate(slot);
+    else slot.worker.unref();
+  }
+
+  private onMessage(slot: WorkerSlot, message: WorkerToClient): void {
     if (message.type === 'ready') return;
+    if (message.type === 'pong') {
+      slot.pongs.get(message.nonce)?.();
+      slot.pongs.delete(message.nonce);
+      return;
+    }
+    const final = message.type !== 'progress' && message.type !== 'token';
+    if (final && slot.abandoned.delete(message.id)) {
+      this.afterRequest(slot);
+      return;
+    }
     const pending = this.pending.get(message.id);
     if (!pending) return;
     switch (message.type) {
@@ -259,22 +377,16 @@ export class EngineClient {
       case 'reconstruct-result':
       case 'chat-result':
         this.pending.delete(message.id);
+        slot.active.delete(message.id);
         pending.resolve(message.output);
-        return;
+        break;
       case 'error':
         this.pending.delete(message.id);
+        slot.active.delete(message.id);
         pending.reject(StudioError.fromInfo(message.error));
-        return;
+        break;
     }
-  }
-
-  /** Rejects every pending request (of `onlyWorker`, when given). */
-  private failAll(error: StudioError, onlyWorker?: Worker): void {
-    for (const [id, pending] of [...this.pending]) {
-      if (onlyWorker && pending.worker !== onlyWorker) continue;
-      this.pending.delete(id);
-      pending.reject(error);
-    }
+    this.afterRequest(slot);
   }
 }
 

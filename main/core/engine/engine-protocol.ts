@@ -26,10 +26,13 @@ export interface EngineWorkerData {
 export type ClientToWorker =
   | { type: 'reconstruct'; id: number; request: ReconstructRequest }
   | { type: 'chat'; id: number; request: ChatRequest }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** Answered at once when the worker's thread is free (a run in ONNX Runtime leaves it free). */
+  | { type: 'ping'; nonce: number };
 
 export type WorkerToClient =
   | { type: 'ready' }
+  | { type: 'pong'; nonce: number }
   | { type: 'progress'; id: number; progress: EngineProgress }
   | { type: 'token'; id: number; text: string }
   | { type: 'reconstruct-result'; id: number; output: ReconstructionOutput }

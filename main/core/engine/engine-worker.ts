@@ -4,7 +4,9 @@
 //
 // Cancellation: the client posts {type:'cancel'}; the request's AbortSignal fires
 // and the pipeline stops between ONNX Runtime runs (a run in flight cannot be
-// interrupted). If it does not stop in time, the client terminates this thread.
+// interrupted). The client never terminates this thread while a run is in flight
+// (onnxruntime-node aborts the whole process when a run completes into a dead
+// thread); it answers 'ping' so the client can tell "busy in ORT" from "stuck".
 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -115,7 +117,7 @@ function loadChat(): Promise<ChatRunner> {
   return chatRunner;
 }
 
-async function handle(message: Exclude<ClientToWorker, { type: 'cancel' }>): Promise<void> {
+async function handle(message: Extract<ClientToWorker, { type: 'reconstruct' | 'chat' }>): Promise<void> {
   const controller = new AbortController();
   running.set(message.id, controller);
   const { signal } = controller;
@@ -161,6 +163,10 @@ async function handle(message: Exclude<ClientToWorker, { type: 'cancel' }>): Pro
 port.on('message', (message: ClientToWorker) => {
   if (message.type === 'cancel') {
     running.get(message.id)?.abort(cancelledError('The request'));
+    return;
+  }
+  if (message.type === 'ping') {
+    post({ type: 'pong', nonce: message.nonce });
     return;
   }
   void handle(message);
