@@ -63,6 +63,20 @@ describe('runReconstruction', () => {
     expect(compareAllclose(firstReversed, lastForward, 1e-3, 0).pass).toBe(false);
   });
 
+  it('gives the same result when the decoders run one frame at a time (bounded memory)', async () => {
+    const { ReconModel } = await import('../../main/model/runtime/recon-pipeline');
+    const { decodeRgb } = await import('../../main/model/preprocess/dino-image');
+    const model = await ReconModel.load(modelDir);
+    const images = await Promise.all(frames.map((f) => decodeRgb(f.bytes, f.name)));
+    const batched = await model.reconstruct(images);
+    const single = await model.reconstruct(images, { decoderBatchFrames: 1 });
+    await model.release();
+    expect(compareAllclose(single.localPoints, batched.localPoints, 1e-4, 1e-5).pass).toBe(true);
+    expect(compareAllclose(single.globalPoints, batched.globalPoints, 1e-5, 1e-5).pass).toBe(true);
+    // The camera head sees a different GEMM batch: bit-level differences only.
+    expect(compareAllclose(single.worldFromCamera, batched.worldFromCamera, 1e-5, 1e-5).pass).toBe(true);
+  });
+
   it('stops between model runs when cancelled', async () => {
     const controller = new AbortController();
     const seen: string[] = [];

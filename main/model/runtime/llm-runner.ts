@@ -41,8 +41,13 @@ export class LlmRunner {
     ep: ExecutionProviderChoice = 'cpu',
   ): Promise<LlmRunner> {
     const embed = await createSession(graphPath(modelDir, manifest, 'embed_tokens'), ep);
-    const causal = await createSession(graphPath(modelDir, manifest, 'llm_causal'), ep);
-    const block = await createSession(graphPath(modelDir, manifest, 'llm_block'), ep);
+    // Two graphs over the same layer weights: share the mapped weights, no per-session prepacked copy.
+    const causal = await createSession(graphPath(modelDir, manifest, 'llm_causal'), ep, {
+      sharedWeights: true,
+    });
+    const block = await createSession(graphPath(modelDir, manifest, 'llm_block'), ep, {
+      sharedWeights: true,
+    });
     const lmHead = await createSession(graphPath(modelDir, manifest, 'lm_head'), ep);
     return new LlmRunner(
       manifest,

@@ -20,6 +20,9 @@ import { graphPath, readModelManifest, type ModelManifest } from './model-manife
 import { posesFromHead, worldPointsFromLocal } from './rotation';
 import { createSession, floatTensor, int64Tensor, type ExecutionProviderChoice } from './session';
 
+/** Attention scores of one decoder run are kept under this (frames are batched up to it). */
+const DECODER_SCORE_BUDGET_BYTES = 384 * 2 ** 20;
+
 /** Receives intermediate tensors by their golden names (verify-golden, stage tests). */
 export type TensorCapture = (name: string, data: ArrayLike<number>, shape: number[]) => void;
 
@@ -27,6 +30,8 @@ export interface ReconRunOptions {
   signal?: AbortSignal;
   onProgress?: (p: EngineProgress) => void;
   capture?: TensorCapture;
+  /** Frames per decoder run (default: as many as fit DECODER_SCORE_BUDGET_BYTES). */
+  decoderBatchFrames?: number;
 }
 
 /** The loaded sessions of one converted model (kept between reconstructions). */
@@ -96,8 +101,13 @@ export class ReconModel {
     checkpoint();
 
     progress(0.55, 'decoders');
-    const heads = await this.runDecoders(geometryHidden, batch, opts.signal, capture, (p) =>
-      progress(Math.min(0.95, 0.55 + 0.4 * p), 'decoders'),
+    const heads = await this.runDecoders(
+      geometryHidden,
+      batch,
+      opts.signal,
+      capture,
+      opts.decoderBatchFrames,
+      (p) => progress(Math.min(0.95, 0.55 + 0.4 * p), 'decoders'),
     );
     lap('decoders');
     checkpoint();
@@ -243,6 +253,7 @@ export class ReconModel {
     batch: DinoBatch,
     signal: AbortSignal | undefined,
     capture: TensorCapture | undefined,
+    requestedBatchFrames: number | undefined,
     onStep: (fraction: number) => void,
   ): Promise<{ localPoints: Float32Array; globalPoints: Float32Array; rot9: Float32Array; t: Float32Array }> {
     const cfg = this.manifest.configs.decoders;
@@ -253,49 +264,75 @@ export class ReconModel {
     const N = batch.frames;
     const D = cfg.width;
     const { cos, sin } = rope2dTables(gh, gw, cfg.headDim, cfg.ropeFrequency);
-    const common = {
-      hidden: floatTensor(hidden, [N, P, D]),
-      rope_cos: floatTensor(cos, [P, cfg.headDim]),
-      rope_sin: floatTensor(sin, [P, cfg.headDim]),
-    };
+    const ropeCos = floatTensor(cos, [P, cfg.headDim]);
+    const ropeSin = floatTensor(sin, [P, cfg.headDim]);
     const grid = int64Tensor([gh, gw]);
+    // The global head cross-attends to frame 0's hidden (doc §7.2).
+    const context = floatTensor(hidden.slice(0, P * D), [1, P, D]);
     const withHidden = (name: string, rest: string[]): string[] => (capture ? [name, ...rest] : rest);
 
-    const point = await this.decoders.point.run(
-      { ...common, patch_grid: grid },
-      withHidden('point_decoder_hidden', ['local_points']),
+    // Frames are independent in every decoder (attention stays within a frame;
+    // the global context is an input), so they run in batches of frames sized
+    // to bound the 16·P² attention scores of a batch.
+    const scoreBytesPerFrame = cfg.numHeads * P * P * 4;
+    const batchFrames = Math.max(
+      1,
+      Math.min(N, requestedBatchFrames ?? Math.floor(DECODER_SCORE_BUDGET_BYTES / scoreBytesPerFrame)),
     );
-    onStep(0.4);
-    if (signal?.aborted) throw cancelledError('The reconstruction');
-    const camera = await this.decoders.camera.run(
-      common,
-      withHidden('camera_decoder_hidden', ['camera_rot9', 'camera_t']),
-    );
-    onStep(0.6);
-    if (signal?.aborted) throw cancelledError('The reconstruction');
-    // The global head cross-attends to frame 0's hidden (doc §7.2).
-    const global = await this.decoders.global.run(
-      { ...common, patch_grid: grid, context: floatTensor(hidden.subarray(0, P * D), [1, P, D]) },
-      withHidden('global_points_decoder_hidden', ['global_points']),
-    );
-    onStep(1);
-    if (capture) {
-      capture('recon.point_decoder_hidden', point.point_decoder_hidden.data as Float32Array, [N, P, D]);
-      capture('recon.camera_decoder_hidden', camera.camera_decoder_hidden.data as Float32Array, [N, P, D]);
-      capture(
-        'recon.global_points_decoder_hidden',
-        global.global_points_decoder_hidden.data as Float32Array,
-        [N, P, D],
+    const pixelsPerFrame = batch.width * batch.height * 3;
+    const localPoints = new Float32Array(N * pixelsPerFrame);
+    const globalPoints = new Float32Array(N * pixelsPerFrame);
+    const rot9 = new Float32Array(N * 9);
+    const t = new Float32Array(N * 3);
+    const hiddens = capture
+      ? {
+          point: new Float32Array(N * P * D),
+          camera: new Float32Array(N * P * D),
+          global: new Float32Array(N * P * D),
+        }
+      : undefined;
+    for (let f0 = 0; f0 < N; f0 += batchFrames) {
+      const f1 = Math.min(N, f0 + batchFrames);
+      const n = f1 - f0;
+      const common = {
+        hidden: floatTensor(hidden.subarray(f0 * P * D, f1 * P * D), [n, P, D]),
+        rope_cos: ropeCos,
+        rope_sin: ropeSin,
+      };
+      const point = await this.decoders.point.run(
+        { ...common, patch_grid: grid },
+        withHidden('point_decoder_hidden', ['local_points']),
       );
-      capture('recon.camera_head_rot9', camera.camera_rot9.data as Float32Array, [N, 9]);
-      capture('recon.camera_head_t', camera.camera_t.data as Float32Array, [N, 3]);
+      if (signal?.aborted) throw cancelledError('The reconstruction');
+      const camera = await this.decoders.camera.run(
+        common,
+        withHidden('camera_decoder_hidden', ['camera_rot9', 'camera_t']),
+      );
+      if (signal?.aborted) throw cancelledError('The reconstruction');
+      const global = await this.decoders.global.run(
+        { ...common, patch_grid: grid, context },
+        withHidden('global_points_decoder_hidden', ['global_points']),
+      );
+      localPoints.set(point.local_points.data as Float32Array, f0 * pixelsPerFrame);
+      globalPoints.set(global.global_points.data as Float32Array, f0 * pixelsPerFrame);
+      rot9.set(camera.camera_rot9.data as Float32Array, f0 * 9);
+      t.set(camera.camera_t.data as Float32Array, f0 * 3);
+      if (hiddens) {
+        hiddens.point.set(point.point_decoder_hidden.data as Float32Array, f0 * P * D);
+        hiddens.camera.set(camera.camera_decoder_hidden.data as Float32Array, f0 * P * D);
+        hiddens.global.set(global.global_points_decoder_hidden.data as Float32Array, f0 * P * D);
+      }
+      onStep(f1 / N);
+      if (signal?.aborted) throw cancelledError('The reconstruction');
     }
-    return {
-      localPoints: point.local_points.data as Float32Array,
-      globalPoints: global.global_points.data as Float32Array,
-      rot9: camera.camera_rot9.data as Float32Array,
-      t: camera.camera_t.data as Float32Array,
-    };
+    if (capture && hiddens) {
+      capture('recon.point_decoder_hidden', hiddens.point, [N, P, D]);
+      capture('recon.camera_decoder_hidden', hiddens.camera, [N, P, D]);
+      capture('recon.global_points_decoder_hidden', hiddens.global, [N, P, D]);
+      capture('recon.camera_head_rot9', rot9, [N, 9]);
+      capture('recon.camera_head_t', t, [N, 3]);
+    }
+    return { localPoints, globalPoints, rot9, t };
   }
 }
 

@@ -39,7 +39,19 @@ export interface LoadedSession {
   executionProvider: string;
 }
 
-export function sessionOptions(ep: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions {
+export interface SessionTuning {
+  /**
+   * Keep MatMul weights in the mapped external-data file instead of prepacked
+   * anonymous copies (onnx-runtime-notes §7): several sessions over the same
+   * weights (causal / non-causal LLM) then share one copy, for ~2% speed.
+   */
+  sharedWeights?: boolean;
+}
+
+export function sessionOptions(
+  ep: 'cpu' | 'cuda',
+  tuning: SessionTuning = {},
+): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: ep === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     graphOptimizationLevel: 'all',
@@ -53,6 +65,7 @@ export function sessionOptions(ep: 'cpu' | 'cuda'): ort.InferenceSession.Session
         // machine is shared (2 cores, other processes): yield instead.
         intra_op: { allow_spinning: process.env.G2_ORT_SPIN ?? '0' },
         set_denormal_as_zero: '1',
+        ...(tuning.sharedWeights ? { disable_prepacking: '1' } : {}),
       },
     },
   };
@@ -62,14 +75,15 @@ export function sessionOptions(ep: 'cpu' | 'cuda'): ort.InferenceSession.Session
 export async function createSession(
   model: string | Uint8Array,
   ep: ExecutionProviderChoice = 'cpu',
+  tuning: SessionTuning = {},
 ): Promise<LoadedSession> {
   const wantCuda = ep === 'cuda' || ep === 'auto';
   if (wantCuda) {
     try {
       const session =
         typeof model === 'string'
-          ? await ort.InferenceSession.create(model, sessionOptions('cuda'))
-          : await ort.InferenceSession.create(model, sessionOptions('cuda'));
+          ? await ort.InferenceSession.create(model, sessionOptions('cuda', tuning))
+          : await ort.InferenceSession.create(model, sessionOptions('cuda', tuning));
       return { session, executionProvider: 'cuda' };
     } catch (error) {
       if (ep === 'cuda') {
@@ -83,8 +97,8 @@ export async function createSession(
   }
   const session =
     typeof model === 'string'
-      ? await ort.InferenceSession.create(model, sessionOptions('cpu'))
-      : await ort.InferenceSession.create(model, sessionOptions('cpu'));
+      ? await ort.InferenceSession.create(model, sessionOptions('cpu', tuning))
+      : await ort.InferenceSession.create(model, sessionOptions('cpu', tuning));
   return { session, executionProvider: 'cpu' };
 }
 
