@@ -5,7 +5,7 @@
 
 import { Format, NodeIO } from '@gltf-transform/core';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../core/ingest/child-process';
 import { locateFfmpeg } from '../core/ingest/ffmpeg-locator';
@@ -181,6 +181,9 @@ export async function runMediaBench(): Promise<BenchSection> {
   const dir = mkdtempSync(join(tmpdir(), 'g2-media-bench-'));
   const notes: string[] = [];
   try {
+    notes.push(
+      `Machine: ${cpus().length} CPU cores, load average ${loadavg()[0].toFixed(1)} at the start (other work on the machine slows every figure).`,
+    );
     const figures = [...(await extractionFigures(dir, notes)), ...(await pointCloudFigures(dir, notes))];
     return { name: 'Media: frame extraction and point cloud files', figures, notes };
   } finally {
