@@ -1,5 +1,14 @@
-// The benchmark sections `npm run bench` runs, in order. Each lives beside the
-// code it measures' owner; pass section names as arguments to run a subset.
+// The benchmark sections `npm run bench` runs, in order. Pass section names as
+// arguments to run a subset: `npm run bench -- model chat`.
 import type { BenchSection } from './bench-types';
+import { runChatBench } from './chat-bench';
+import { runLibraryBench } from './library-bench';
+import { runMediaBench } from './media-bench';
+import { runModelBench } from './model-bench';
 
-export const benchSections: Record<string, () => Promise<BenchSection>> = {};
+export const benchSections: Record<string, () => Promise<BenchSection>> = {
+  media: runMediaBench,
+  library: runLibraryBench,
+  model: runModelBench,
+  chat: runChatBench,
+};
