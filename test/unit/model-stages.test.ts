@@ -115,6 +115,17 @@ describe('LLM stage (golden dino2llm_out -> geometry prefill)', () => {
     within(llm.cacheRows(cache, 0, 'keys'), await floats(OUT, 'recon.kv_layer0_k'));
     within(llm.cacheRows(cache, 0, 'values'), await floats(OUT, 'recon.kv_layer0_v'));
 
+    // The same block with queries in blocks of 300 (bounded attention memory, uneven last block).
+    const chunkCache = llm.newCache();
+    await llm.run(chunkCache, {
+      embeds: await llm.embedTokens(await ids('recon.text_ids')),
+      positions: textPositions,
+      causal: true,
+    });
+    const { hidden: chunked } = await llm.run(chunkCache, block, { queryChunk: 300 });
+    expect(compareAllclose(chunked, hidden, 1e-5, 1e-5).pass).toBe(true);
+    within(llm.cacheRows(chunkCache, 1, 'keys'), llm.cacheRows(cache, 1, 'keys'), 1e-5, 0);
+
     // Pitfall 6 (MoT routing): the same block with every row on the und expert is far off.
     const undCache = llm.newCache();
     await llm.run(undCache, {

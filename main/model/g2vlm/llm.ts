@@ -8,7 +8,17 @@
 // Also the embed-tokens and lm-head graphs.
 import type { G2vlmConfig } from '../checkpoint/config';
 import { GraphBuilder } from '../graph/graph-builder';
-import { attention, gatedMlp, linear, reshape, rmsNorm, rotary, scaleBy, transpose } from '../graph/ops';
+import {
+  attention,
+  gatedMlp,
+  linear,
+  queryChunkedAttention,
+  reshape,
+  rmsNorm,
+  rotary,
+  scaleBy,
+  transpose,
+} from '../graph/ops';
 
 const LM = 'language_model.';
 
@@ -18,6 +28,8 @@ export const llmInputNames = {
   sin: 'rope_sin',
   geoRows: 'geo_rows',
   undRows: 'und_rows',
+  /** Non-causal graph only: queries per attention block (bounds the score memory). */
+  queryChunk: 'query_chunk',
   pastKey: (i: number) => `past_key_${i}`,
   pastValue: (i: number) => `past_value_${i}`,
 };
@@ -52,6 +64,7 @@ export function buildLlmGraph(
   const sin = g.input(llmInputNames.sin, 'float32', [1, 'rows', hd / 2]);
   const geoRows = g.input(llmInputNames.geoRows, 'int64', ['geo']);
   const undRows = g.input(llmInputNames.undRows, 'int64', ['und']);
+  const queryChunk = opts.causal ? '' : g.input(llmInputNames.queryChunk, 'int64', [1]);
 
   const rowsShape = g.op('Shape', [embeds]);
   const rowCount = g.op('Slice', [rowsShape, g.constInt64([0]), g.constInt64([1])]);
@@ -97,13 +110,30 @@ export function buildLlmGraph(
     const q = rotary(g, headsFirst(scatter(qZeros, qs)), cos, sin);
     const k = rotary(g, headsFirst(scatter(kvZeros, ks)), cos, sin);
     const v = headsFirst(scatter(kvZeros, vs));
-    const [y] = attention(g, q, k, v, {
-      causal: opts.causal,
-      pastKey: g.input(llmInputNames.pastKey(i), 'float32', [1, Hk, 'past', hd]),
-      pastValue: g.input(llmInputNames.pastValue(i), 'float32', [1, Hk, 'past', hd]),
-      presentKey: llmOutputNames.presentKey(i),
-      presentValue: llmOutputNames.presentValue(i),
-    });
+    const pastKey = g.input(llmInputNames.pastKey(i), 'float32', [1, Hk, 'past', hd]);
+    const pastValue = g.input(llmInputNames.pastValue(i), 'float32', [1, Hk, 'past', hd]);
+    let y: string;
+    if (opts.causal) {
+      // Short text / decode blocks: the op's bottom-right causal mask with the cache as `past`.
+      [y] = attention(g, q, k, v, {
+        causal: true,
+        pastKey,
+        pastValue,
+        presentKey: llmOutputNames.presentKey(i),
+        presentValue: llmOutputNames.presentValue(i),
+      });
+    } else {
+      // Long non-causal blocks (geometry, ViT): every row sees the cache and the whole block.
+      const keys = g.node('Concat', [pastKey, k], {
+        outputs: [llmOutputNames.presentKey(i)],
+        attrs: { axis: 2 },
+      })[0];
+      const values = g.node('Concat', [pastValue, v], {
+        outputs: [llmOutputNames.presentValue(i)],
+        attrs: { axis: 2 },
+      })[0];
+      y = queryChunkedAttention(g, q, keys, values, queryChunk);
+    }
     g.output(llmOutputNames.presentKey(i));
     g.output(llmOutputNames.presentValue(i));
     const attended = reshape(g, transpose(g, y, [0, 2, 1, 3]), [-1, Hq * hd]); // (rows, Hq·hd)

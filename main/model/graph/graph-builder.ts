@@ -8,7 +8,8 @@ import { onnx } from 'onnx-proto';
 export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
 /** A dimension: a fixed size or a symbolic name (dynamic). */
 export type Dim = number | string;
-export type AttrValue = number | string | number[] | { floats: number[] } | { float: number };
+export type AttrValue =
+  number | string | number[] | { floats: number[] } | { float: number } | { graph: GraphBuilder };
 
 const DATA_TYPE: Record<TensorType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
@@ -63,14 +64,18 @@ export class GraphBuilder {
   /** Storage type of float weights ('float16' halves the weights file). */
   weightType: 'float32' | 'float16' = 'float32';
 
-  constructor(name: string) {
+  /** `namePrefix` keeps a subgraph's value names apart from its parent's (ONNX forbids shadowing). */
+  constructor(
+    name: string,
+    private readonly namePrefix = '',
+  ) {
     this.name = name;
   }
 
   /** A fresh value name with a readable prefix. */
   fresh(prefix: string): string {
-    let candidate = `${prefix}_${this.counter++}`;
-    while (this.usedNames.has(candidate)) candidate = `${prefix}_${this.counter++}`;
+    let candidate = `${this.namePrefix}${prefix}_${this.counter++}`;
+    while (this.usedNames.has(candidate)) candidate = `${this.namePrefix}${prefix}_${this.counter++}`;
     this.usedNames.add(candidate);
     return candidate;
   }
@@ -178,6 +183,26 @@ export class GraphBuilder {
     return [...this.weightSpecs.values()];
   }
 
+  private graphProto(initializer: onnx.ITensorProto[]): onnx.IGraphProto {
+    return {
+      name: this.name,
+      node: this.nodes,
+      initializer,
+      input: this.inputs.map(valueInfo),
+      output: this.outputs.map(valueInfo),
+    };
+  }
+
+  /** This builder as a subgraph (Loop/If body): constants only, outer values referenced by name. */
+  subgraphProto(): onnx.IGraphProto {
+    return this.graphProto([...this.constants]);
+  }
+
+  /** Marks `name` (an outer-scope value a subgraph reads) as taken, so fresh names avoid it. */
+  reserve(name: string): void {
+    this.usedNames.add(name);
+  }
+
   /** Serialises the model; `locate` gives each weight's place in the external data file. */
   toModelBytes(locate: (spec: WeightSpec) => ExternalLocation): Uint8Array {
     const initializer: onnx.ITensorProto[] = [...this.constants];
@@ -195,13 +220,7 @@ export class GraphBuilder {
         ],
       });
     }
-    const graph: onnx.IGraphProto = {
-      name: this.name,
-      node: this.nodes,
-      initializer,
-      input: this.inputs.map(valueInfo),
-      output: this.outputs.map(valueInfo),
-    };
+    const graph = this.graphProto(initializer);
     const opsetImport: onnx.IOperatorSetIdProto[] = [{ domain: '', version: DEFAULT_OPSET }];
     if (this.usesMsDomain) opsetImport.push({ domain: MS_DOMAIN, version: 1 });
     const model: onnx.IModelProto = {
@@ -213,6 +232,11 @@ export class GraphBuilder {
     };
     return onnx.ModelProto.encode(model).finish();
   }
+}
+
+function graphProtoOf(builder: GraphBuilder): onnx.IGraphProto {
+  if (builder.weights.length > 0) throw new Error(`subgraph ${builder.name} may not own weights`);
+  return builder.subgraphProto();
 }
 
 function valueInfo(v: ValueInfo): onnx.IValueInfoProto {
@@ -234,6 +258,7 @@ function toAttribute(name: string, value: AttrValue): onnx.IAttributeProto {
   if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   if (Array.isArray(value)) return { name, type: T.INTS, ints: value };
   if ('floats' in value) return { name, type: T.FLOATS, floats: value.floats };
+  if ('graph' in value) return { name, type: T.GRAPH, g: graphProtoOf(value.graph) };
   return { name, type: T.FLOAT, f: value.float };
 }
 

@@ -4,7 +4,7 @@
 // MatMul + Add. Attention is the standard opset-23 `Attention` op in 4-D form
 // (docs/onnx-runtime-notes.md §1): GQA by fewer KV heads, bottom-right causal
 // with a past, zeros for fully masked rows.
-import type { GraphBuilder } from './graph-builder';
+import { GraphBuilder } from './graph-builder';
 
 export function linear(
   g: GraphBuilder,
@@ -141,4 +141,47 @@ export function scaleBy(g: GraphBuilder, x: string, weightName: string, dim: num
 
 export function add(g: GraphBuilder, a: string, b: string): string {
   return g.op('Add', [a, b]);
+}
+
+let chunkedCounter = 0;
+
+/**
+ * Non-causal attention computed over blocks of `chunk` queries (an int64 [1]
+ * graph value) in a Loop, so only Hq·chunk·T scores exist at a time instead of
+ * Hq·S·T (ORT's Attention materialises the full score matrix). Q (1,Hq,S,d),
+ * K/V (1,Hk,T,d) complete (cache included). Queries are zero-padded to a
+ * multiple of the chunk; the padded rows are dropped.
+ */
+export function queryChunkedAttention(
+  g: GraphBuilder,
+  q: string,
+  k: string,
+  v: string,
+  chunk: string,
+): string {
+  const i64 = (values: number[]): string => g.constInt64(values);
+  const queries = g.op('Slice', [g.op('Shape', [q]), i64([2]), i64([3])]);
+  const chunks = g.op('Div', [g.op('Sub', [g.op('Add', [queries, chunk]), i64([1])]), chunk]);
+  const padding = g.op('Sub', [g.op('Mul', [chunks, chunk]), queries]);
+  const pads = g.op('Concat', [i64([0, 0, 0, 0, 0, 0]), padding, i64([0])], { axis: 0 });
+  const padded = g.op('Pad', [q, pads]);
+
+  const prefix = `${g.name}_qchunk${chunkedCounter++}_`;
+  const body = new GraphBuilder(`${prefix}body`, prefix);
+  const iteration = body.input(`${prefix}iteration`, 'int64', []);
+  const condition = body.input(`${prefix}condition`, 'bool', []);
+  const start = body.op('Mul', [iteration, chunk]);
+  const qBlock = body.op('Slice', [padded, start, body.op('Add', [start, chunk]), body.constInt64([2])]);
+  const [y] = attention(body, qBlock, k, v);
+  body.output(body.op('Identity', [condition]), `${prefix}condition_out`, 'bool');
+  body.output(y, `${prefix}y`);
+
+  const [stacked] = g.node('Loop', [g.op('Squeeze', [chunks]), ''], {
+    outputs: 1,
+    attrs: { body: { graph: body } },
+  });
+  const headDim = g.op('Slice', [g.op('Shape', [v]), i64([3]), i64([4])]);
+  const mergedShape = g.op('Concat', [i64([0, 0, -1]), headDim], { axis: 0 });
+  const merged = g.op('Reshape', [transpose(g, stacked, [1, 2, 0, 3, 4]), mergedShape]);
+  return g.op('Slice', [merged, i64([0]), queries, i64([2])]);
 }

@@ -9,6 +9,9 @@ import type { ModelManifest } from './model-manifest';
 import { graphPath } from './model-manifest';
 import { createSession, floatTensor, int64Tensor, type ExecutionProviderChoice } from './session';
 
+/** Bytes of attention scores one non-causal query block may hold at a time. */
+const ATTENTION_SCORE_BUDGET_BYTES = 256 * 2 ** 20;
+
 export interface KvCache {
   keys: ort.Tensor[];
   values: ort.Tensor[];
@@ -89,7 +92,10 @@ export class LlmRunner {
   async run(
     cache: KvCache,
     block: LlmBlock,
-    opts: { signal?: AbortSignal } = {},
+    opts: {
+      signal?: AbortSignal;
+      /** Queries per attention block (non-causal); default from the memory budget. */ queryChunk?: number;
+    } = {},
   ): Promise<{ hidden: Float32Array }> {
     if (opts.signal?.aborted) throw cancelledError('The model run');
     const t = this.manifest.configs.text;
@@ -116,6 +122,12 @@ export class LlmRunner {
     for (let i = 0; i < t.numLayers; i++) {
       feeds[llmInputNames.pastKey(i)] = cache.keys[i];
       feeds[llmInputNames.pastValue(i)] = cache.values[i];
+    }
+    if (!block.causal) {
+      // Keep one attention block's scores (Hq × chunk × keys floats) under the budget.
+      const keys = cache.length + L;
+      const chunk = Math.max(64, Math.floor(ATTENTION_SCORE_BUDGET_BYTES / (t.numHeads * keys * 4)));
+      feeds[llmInputNames.queryChunk] = int64Tensor([Math.max(1, Math.min(L, opts.queryChunk ?? chunk))]);
     }
     const session = block.causal ? this.causalSession : this.blockSession;
     const out = await session.run(feeds);
