@@ -200,6 +200,21 @@ describe('variable frame rate', () => {
   });
 });
 
+describe('timeline offsets', () => {
+  it('a video whose timestamps start at 5 s gives frames timed from its start', async () => {
+    const late = join(work, 'starts-at-5s.mkv');
+    execFileSync(ffmpeg.ffmpegPath, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10:duration=3',
+      '-c:v', 'libx264', '-output_ts_offset', '5', late]); // prettier-ignore
+    const { frames } = await importVideo(late, { frameCount: 5, ffmpeg });
+    expect(frames.length).toBeGreaterThanOrEqual(5);
+    expect(frames[0].timestampS).toBe(0);
+    for (let i = 1; i < frames.length; i++)
+      expect(frames[i].timestampS!).toBeGreaterThan(frames[i - 1].timestampS!);
+    expect(frames.at(-1)!.timestampS!).toBeGreaterThan(2);
+    expect(frames.at(-1)!.timestampS!).toBeLessThan(3);
+  });
+});
+
 describe('importVideo', () => {
   it('extracts evenly spread, upright, decodable frames from the landscape sample', async () => {
     const stages: string[] = [];

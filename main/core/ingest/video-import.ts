@@ -29,6 +29,9 @@ export const DEFAULT_FRAME_COUNT = 16;
 export const CANDIDATES_PER_FRAME = 3;
 export const FRAME_JPEG_QUALITY = 92;
 export const THUMBNAIL_LONG_SIDE = 256;
+/** What ffmpeg's demuxers/decoders print when the data stops or breaks mid-file. */
+const TRUNCATION_WARNINGS =
+  /read error|ended prematurely|truncat|invalid data found|partial file|error while decoding|moov atom not found/i;
 /** Raw frames waiting for encoding before we stop reading from ffmpeg. */
 const MAX_PENDING_FRAMES = 2;
 
@@ -72,7 +75,7 @@ function rotationFilters(clockwiseDegrees: number): string[] {
  * not fall into the previous slot through rounding.
  */
 function slotSelectExpression(startS: number, slotS: number, frameIntervalS: number): string {
-  const slot = `floor((t-${startS.toFixed(6)}+${(frameIntervalS / 4).toFixed(6)})/${slotS.toFixed(9)})`;
+  const slot = `floor((t-(${startS.toFixed(6)})+${(frameIntervalS / 4).toFixed(6)})/${slotS.toFixed(9)})`;
   return `select='if(gte(${slot},ld(0)),st(0,${slot}+1)*0+1,0)'`;
 }
 
@@ -291,11 +294,17 @@ async function decodeCandidates(
       CORRUPT_FIX,
     );
   }
-  // A cut-off file (interrupted copy) often decodes without an error: its
-  // pictures just stop. Containers that declare a duration let us notice.
+  // A cut-off file (interrupted copy) often decodes with exit code 0: its
+  // pictures just stop early and the demuxer only warns. Both together mean
+  // truncation (a declared duration alone can be off, e.g. offset Matroska).
   const lastTimeS = (timestamps.at(-1) ?? probe.startTimeS) - probe.startTimeS;
   const slotS = durationS / candidateCount;
-  if (frames.length < 0.9 * candidateCount && lastTimeS < durationS - 2 * Math.max(slotS, frameIntervalS))
+  const demuxerComplained = TRUNCATION_WARNINGS.test(result.stderr);
+  if (
+    demuxerComplained &&
+    frames.length < 0.9 * candidateCount &&
+    lastTimeS < durationS - 2 * Math.max(slotS, frameIntervalS)
+  )
     throw new StudioError(
       'corrupt-media',
       `"${probe.fileName}" has pictures only up to about ${lastTimeS.toFixed(1)} s of its ${durationS.toFixed(1)} s: the file is probably truncated.`,

@@ -39,7 +39,7 @@ interface FfprobeStream {
 
 interface FfprobeOutput {
   streams?: FfprobeStream[];
-  format?: { format_name?: string; duration?: string; tags?: Record<string, string> };
+  format?: { format_name?: string; duration?: string; start_time?: string; tags?: Record<string, string> };
 }
 
 export const CORRUPT_FIX =
@@ -291,7 +291,8 @@ export async function probeVideo(
     variableFrameRate,
     hasAudio: streams.some((s) => s.codec_type === 'audio'),
     frameCount,
-    startTimeS: Number(video.start_time) || 0,
+    // ffmpeg (without -copyts) shifts the file so its earliest stream starts at 0.
+    startTimeS: Math.max(0, (Number(video.start_time) || 0) - (Number(parsed.format?.start_time) || 0)),
     streamIndex: video.index,
   };
 }
