@@ -133,6 +133,18 @@ describe('EngineClient with a real worker thread', () => {
     expect(output.frameCount).toBe(2);
   });
 
+  it('gives an idle worker (and the model it holds) back after the idle timeout, and starts again on demand', async () => {
+    const engine = client({ idleTimeoutMs: 300 });
+    const request = { modelDir: MODEL_DIR, frames: frames('a', 'b') };
+    const options = { signal: new AbortController().signal, onProgress: () => undefined };
+    await engine.reconstruct(request, options);
+    expect(engine.workerCount).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(engine.workerCount).toBe(0);
+    expect((await engine.reconstruct(request, options)).frameCount).toBe(2);
+    expect(engine.workerCount).toBe(1);
+  });
+
   it('carries a pipeline StudioError across the thread boundary', async () => {
     const error = await rejection(
       client().reconstruct(

@@ -46,6 +46,12 @@ export interface EngineClientOptions {
   cancelGraceMs?: number;
   /** Memory the engine may plan with (bytes); the lower of this and what the system reports is used. */
   memoryBudgetBytes?: number;
+  /**
+   * Stop an idle worker after this long (ms; default 120 000). The worker keeps the
+   * loaded model between requests — gigabytes for the real checkpoint — so an idle
+   * studio gives that memory back; the next request loads the model again.
+   */
+  idleTimeoutMs?: number;
 }
 
 interface Pending {
@@ -68,6 +74,7 @@ interface WorkerSlot {
   retired: boolean;
   exited: boolean;
   pongs: Map<number, () => void>;
+  idleTimer?: NodeJS.Timeout;
 }
 
 /** How long a worker may take to answer a ping before its thread counts as stuck (ms). */
@@ -251,6 +258,7 @@ export class EngineClient {
     opts: { signal: AbortSignal; onProgress: (p: EngineProgress) => void; onToken?: (text: string) => void },
   ): Promise<ReconstructionOutput | ChatOutput> {
     const slot = (this.current ??= this.startSlot());
+    clearTimeout(slot.idleTimer);
     const id = this.nextId++;
     const what = kind === 'reconstruct' ? 'The reconstruction' : 'The question';
     return new Promise<ReconstructionOutput | ChatOutput>((resolvePromise, rejectPromise) => {
@@ -341,6 +349,7 @@ export class EngineClient {
   private async terminate(slot: WorkerSlot): Promise<void> {
     if (slot.exited) return;
     slot.exited = true;
+    clearTimeout(slot.idleTimer);
     this.slots.delete(slot);
     if (this.current === slot) this.current = undefined;
     await slot.worker.terminate();
@@ -349,8 +358,15 @@ export class EngineClient {
   /** After a request of `slot` ends: unref an idle worker; stop a retired one once idle. */
   private afterRequest(slot: WorkerSlot): void {
     if (slot.active.size > 0 || slot.abandoned.size > 0) return;
-    if (slot.retired) void this.terminate(slot);
-    else slot.worker.unref();
+    if (slot.retired) return void this.terminate(slot);
+    slot.worker.unref();
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => {
+      if (slot.active.size > 0 || slot.abandoned.size > 0 || slot.exited) return;
+      // Idle: no ONNX Runtime run in flight, so terminating is safe.
+      void this.terminate(slot);
+    }, this.options.idleTimeoutMs ?? 120_000);
+    slot.idleTimer.unref();
   }
 
   private onMessage(slot: WorkerSlot, message: WorkerToClient): void {
