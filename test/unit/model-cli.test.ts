@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { runCli } from '../../main/cli/program';
 import type { CliIo } from '../../main/cli/output';
 import { registerModelCommands } from '../../main/model/cli/model-commands';
+import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../main/model/checkpoint/safetensors';
 
 const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
 const GOLDEN_CHECKPOINT = join(GOLDEN, 'checkpoint');
@@ -120,6 +121,34 @@ describe('g2studio model', () => {
     expect(summary).not.toBeNull();
     expect(Number(summary![1])).toBe(Number(summary![2]));
     expect(Number(summary![2])).toBeGreaterThan(10);
+  });
+
+  it('verify-golden: a golden set the runtime does not reproduce fails with exit 1 and a FAIL row', async () => {
+    // A copy of the golden set whose official camera poses were moved by 0.01.
+    const copy = join(work, 'golden-tampered');
+    await fs.cp(GOLDEN, copy, { recursive: true });
+    // The shared golden files are read-only; the copy must be writable (and removable).
+    for (const entry of await fs.readdir(copy, { recursive: true, withFileTypes: true })) {
+      const path = join(entry.parentPath, entry.name);
+      await fs.chmod(path, entry.isDirectory() ? 0o755 : 0o644);
+    }
+    await fs.chmod(copy, 0o755);
+    const outputsPath = join(copy, 'outputs', 'outputs.safetensors');
+    const outputs = await SafetensorsFile.open(outputsPath);
+    const tensors: TensorToWrite[] = [];
+    for (const info of outputs.tensors.values()) {
+      let data: Uint8Array | Float32Array = await outputs.readRaw(info.name);
+      if (info.name === 'recon.camera_poses') data = (await outputs.readFloat32(info.name)).map((v) => v + 0.01);
+      tensors.push({ name: info.name, dtype: info.dtype, shape: info.shape, data });
+    }
+    await outputs.close();
+    await writeSafetensors(outputsPath, tensors);
+    const run = await g2studio('model', 'verify-golden', copy);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout, run.stderr).not.toBe('');
+    expect(run.stdout).toMatch(/^recon\.camera_poses\s+0\.0100\s+\S+\s+\S+\s+\S+\s+FAIL$/m);
+    expect(run.stdout).toMatch(/^recon\.points\s+.*PASS$/m);
+    expectCleanFailure(run, /1 of \d+ golden tensors are outside their tolerance: recon\.camera_poses/);
   });
 
   it('catalog: lists the official checkpoint with its hub id and licence', async () => {
