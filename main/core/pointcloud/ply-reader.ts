@@ -344,10 +344,7 @@ async function readAscii(
       onLine(line);
       if (done >= count) break;
     }
-    if (!more) {
-      if (carry) onLine(carry);
-      break;
-    }
+    if (!more) break; // the last line (without a newline) was in `lines`
   }
   if (done < count) throw corruptPly(`it ends after ${done} of ${count} points (the file is truncated)`);
   return { positions, colors, count };
