@@ -13,6 +13,7 @@
 
 import { execFile } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import type { FfmpegInfo, SourceInfo } from '../../common/domain';
 import { StudioError, cancelledError } from '../../common/errors';
@@ -32,8 +33,8 @@ export const THUMBNAIL_LONG_SIDE = 256;
 /** What ffmpeg's demuxers/decoders print when the data stops or breaks mid-file. */
 const TRUNCATION_WARNINGS =
   /read error|ended prematurely|truncat|invalid data found|partial file|error while decoding|moov atom not found/i;
-/** Raw frames waiting for encoding before we stop reading from ffmpeg. */
-const MAX_PENDING_FRAMES = 2;
+/** Raw frames being encoded at once; ffmpeg is paused (pipe backpressure) beyond that. */
+const ENCODE_CONCURRENCY = Math.max(2, Math.min(4, availableParallelism()));
 
 export interface ImportVideoOptions {
   frameCount: number;
@@ -204,34 +205,42 @@ async function decodeCandidates(
   const onOuterAbort = (): void => controller.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
+  // Candidates are encoded concurrently (sharp works on libuv's thread pool),
+  // at most ENCODE_CONCURRENCY at a time; each lands at its own index, so the
+  // order stays the decode order whichever finishes first.
   const frames: Candidate[] = [];
   const timestamps: number[] = [];
-  let pending: Promise<void> = Promise.resolve();
-  let pendingCount = 0;
+  const encodings: Array<Promise<void>> = [];
+  let inFlight = 0;
+  let encoded = 0;
   let encodeError: unknown = null;
   let current = Buffer.allocUnsafe(frameBytes);
   let filled = 0;
   let stderrCarry = '';
   let sizeMismatch: string | null = null;
 
-  const progressOf = (): number => 0.05 + 0.9 * Math.min(1, frames.length / candidateCount);
-
   const onFrame = (raw: Buffer, child: ChildProcessWithoutNullStreams): void => {
-    pendingCount++;
-    if (pendingCount >= MAX_PENDING_FRAMES) child.stdout.pause();
-    pending = pending.then(async () => {
-      try {
-        if (encodeError === null) frames.push(await encodeCandidate(raw, width, height));
-        report(progressOf(), 'decode');
-      } catch (error) {
-        encodeError = error;
-        controller.abort();
-      } finally {
-        pendingCount--;
-        if (pendingCount < MAX_PENDING_FRAMES) child.stdout.resume();
-      }
-    });
+    const index = encodings.length;
+    inFlight++;
+    if (inFlight >= ENCODE_CONCURRENCY) child.stdout.pause(); // backpressure: ffmpeg waits on the pipe
+    encodings.push(
+      (async () => {
+        try {
+          if (encodeError !== null) return;
+          frames[index] = await encodeCandidate(raw, width, height);
+          encoded++;
+          report(0.05 + 0.9 * Math.min(1, encoded / candidateCount), 'decode');
+        } catch (error) {
+          encodeError ??= error;
+          controller.abort();
+        } finally {
+          inFlight--;
+          if (inFlight < ENCODE_CONCURRENCY) child.stdout.resume();
+        }
+      })(),
+    );
   };
+  const allEncoded = (): Promise<unknown> => Promise.all(encodings);
 
   report(0.05, 'decode');
   let result;
@@ -267,13 +276,13 @@ async function decodeCandidates(
       },
     });
   } catch (error) {
-    await pending;
+    await allEncoded();
     if (encodeError !== null && !opts.signal?.aborted) throw encodeError;
     throw error;
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort);
   }
-  await pending;
+  await allEncoded();
   if (encodeError !== null) throw encodeError;
   if (sizeMismatch !== null)
     throw new StudioError(
