@@ -90,8 +90,10 @@ describe('reconstruction memory estimate', () => {
     expect(two.peakBytes / GiB).toBeGreaterThan(17.5);
     expect(two.peakBytes / GiB).toBeLessThan(24);
     const sixteen = reconstructionMemory(model, 16, 518, 294);
-    // 16 frames: 12 x 12.5k^2 float32 scores alone are ~7 GiB.
-    expect(sixteen.llmBytes / GiB).toBeGreaterThan(7);
+    // 16 frames: the whole 12 x 12.5k x 12.5k score matrix would be ~7 GiB twice over;
+    // the LLM graph runs its queries in blocks, so the KV cache and MLP dominate instead.
+    expect(sixteen.llmBytes / GiB).toBeGreaterThan(2);
+    expect(sixteen.llmBytes / GiB).toBeLessThan(6);
   });
 
   it('finds the largest frame count that fits and refuses above it', async () => {

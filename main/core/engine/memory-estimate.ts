@@ -20,6 +20,10 @@ const RUNTIME_BASELINE_BYTES = 350 * 2 ** 20;
 /** "Reconstruct the 3D scene." with its BOS (model doc §3.1). */
 const RECON_TEXT_TOKENS = 9;
 const FRAME_LIMIT = 4096;
+/** Arena rounding and fragmentation on top of the tensors themselves (measured, see below). */
+const ACTIVATION_OVERHEAD = 1.25;
+/** Score bytes of one query block of the non-causal LLM graph (ATTENTION_SCORE_BUDGET_BYTES in main/model/runtime/llm-runner.ts). */
+const LLM_SCORE_BLOCK_BYTES = 256 * 2 ** 20;
 
 /** The model input size for a source frame (model doc §2.1: width 518, height rounded half-to-even to 14). */
 export function modelInputSize(
@@ -87,9 +91,12 @@ export function reconstructionMemory(
   const Lq = N * (P + 2);
   const Lk = RECON_TEXT_TOKENS + Lq;
   const kvCache = Lk * text.numLayers * 2 * text.numKvHeads * text.headDim * F32;
-  // One layer's attention scores, materialised by ORT's Attention (onnx-runtime-notes §6),
-  // plus the softmax probabilities of the same size.
-  const scores = 2 * text.numHeads * Lq * Lk * F32;
+  // Attention scores, materialised by ORT's Attention (onnx-runtime-notes §6), plus the
+  // softmax probabilities of the same size. The non-causal LLM graph runs its queries
+  // in blocks whose scores stay under a budget (at least 64 queries per block).
+  const allScores = text.numHeads * Lq * Lk * F32;
+  const blockScores = Math.max(LLM_SCORE_BLOCK_BYTES, text.numHeads * 64 * Lk * F32);
+  const scores = 2 * Math.min(allScores, blockScores);
   const hidden = Lk * text.hiddenSize * F32 * 8; // residual, norms, q/k/v, attention output, both experts' rows
   const mlp = Lq * text.intermediateSize * F32 * 3; // gate, up, their product
   const llmBytes = kvCache + scores + hidden + mlp;
@@ -111,16 +118,11 @@ export function reconstructionMemory(
   const prepackedBytes = model.prepacking ? Math.max(0, weightsBytes - embedBytes) : 0;
   // Each ORT session keeps its own CPU memory arena at its high-water mark
   // (enableCpuMemArena is on by default), so the stages' activations add up instead
-  // of taking turns. Measured on the medium model: 1.46 GiB for 2 frames (this model:
-  // 1.7), 3.88 GiB for 8 frames (this model: 3.9).
-  const peakBytes =
-    weightsBytes +
-    prepackedBytes +
-    RUNTIME_BASELINE_BYTES +
-    outputBytes +
-    dinoBytes +
-    llmBytes +
-    decoderBytes;
+  // of taking turns; the arenas' rounding and fragmentation cost about a quarter more.
+  // Measured on the medium model (query-blocked LLM attention): 1.37 GiB for 2 frames
+  // (this model: 1.8), 3.64 GiB for 8 frames (this model: 3.7).
+  const activations = ACTIVATION_OVERHEAD * (outputBytes + dinoBytes + llmBytes + decoderBytes);
+  const peakBytes = weightsBytes + prepackedBytes + RUNTIME_BASELINE_BYTES + activations;
   return {
     weightsBytes,
     prepackedBytes,
