@@ -4,7 +4,7 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +23,7 @@ import type {
 import { MARKER_COLORS } from '../common/domain';
 import { StudioError } from '../common/errors';
 import { APP_VERSION, resolveLibraryPath } from '../core/settings';
+import { ensureDir } from '../core/library/ensure-dir';
 import { createStudio, type Studio } from '../core/studio';
 import {
   formatBytes,
@@ -531,16 +532,16 @@ async function copyBlobTo(studio: Studio, path: string, out: string): Promise<vo
       'The export file disappeared before it could be copied.',
       'Export again.',
     );
-  await mkdir(dirname(out), { recursive: true }).catch((error: unknown) => {
+  try {
+    ensureDir(dirname(out));
+  } catch (error) {
     throw new StudioError(
       'unreadable-path',
       `Cannot create the folder for ${out}.`,
       'Choose an output path you can write to.',
-      {
-        cause: error,
-      },
+      { cause: error },
     );
-  });
+  }
   const temp = `${out}.${process.pid}.partial`;
   try {
     const body = Buffer.isBuffer(blob.body) ? Readable.from([blob.body]) : blob.body;

@@ -1,7 +1,10 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../main/common/domain';
+import { StudioError } from '../../main/common/errors';
 import type { JobOwner } from '../../main/core/library/job-store';
 import { Library } from '../../main/core/library/library';
 import { LATEST_SCHEMA_VERSION, migrate } from '../../main/core/library/migrations';
@@ -162,6 +165,24 @@ describe('library', () => {
     const again = new Database(dbFile);
     expect(migrate(again)).toEqual([]);
     again.close();
+  });
+
+  it('fails fast with a typed error for a library path it cannot use', () => {
+    const dir = freshLibraryDir();
+    writeFileSync(join(dir, 'a-file'), 'not a folder');
+    writeFileSync(join(dir, 'notes.sqlite'), 'not a database either');
+    const cases = [join(dir, 'a-file', 'lib'), join(dir, 'notes.sqlite')];
+    // Node's recursive mkdir spins forever under /proc: this must not hang.
+    if (process.platform === 'linux') cases.push('/proc/g2studio-library');
+    for (const path of cases) {
+      expect(() => Library.open(path)).toThrow(StudioError);
+      try {
+        Library.open(path);
+      } catch (error) {
+        expect((error as StudioError).code).toBe('unreadable-path');
+        expect((error as StudioError).fix).toMatch(/--library PATH/);
+      }
+    }
   });
 
   it('refuses a library written by a newer version instead of guessing', () => {

@@ -4,14 +4,14 @@
 // migrations.
 
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StudioError } from '../../common/errors';
+import { ensureDir } from './ensure-dir';
 import { migrate, NewerLibraryError } from './migrations';
 
 export function openDatabase(dbFile: string, options: { migrateTo?: number } = {}): Database.Database {
   try {
-    mkdirSync(dirname(dbFile), { recursive: true });
+    ensureDir(dirname(dbFile));
   } catch (error) {
     throw new StudioError(
       'unreadable-path',

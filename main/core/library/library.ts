@@ -3,10 +3,10 @@
 // database; the folders only hold files in transit.
 
 import type Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { libraryLocation, type LibraryLocation } from '../settings';
 import { openDatabase } from './database';
+import { ensureDir } from './ensure-dir';
 import { JobStore, THIS_PROCESS, type JobOwner } from './job-store';
 import { currentSchemaVersion } from './migrations';
 import { ModelStore } from './model-store';
@@ -67,7 +67,7 @@ export class Library {
 
   private ensureDir(name: string): string {
     const dir = join(this.location.dir, name);
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     return dir;
   }
 }
