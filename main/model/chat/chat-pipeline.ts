@@ -9,7 +9,8 @@ import type { ExecutionProviderChoice } from '../runtime/session';
 import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from './chat-layout';
 import { ChatModel } from './chat-model';
 import { answerQuestion, prefillPrefix, type ChatPrefix } from './chat-session';
-import { PrefixCache, prefixKey } from './prefix-cache';
+import { PrefixCache, prefixBytes, prefixKey } from './prefix-cache';
+import { readModelManifest } from '../runtime/model-manifest';
 
 export interface ChatRunOptions {
   signal?: AbortSignal;
@@ -33,7 +34,9 @@ export async function getChatModel(
   modelDir: string,
   ep: ExecutionProviderChoice = 'cpu',
 ): Promise<ChatModel> {
-  const key = `${modelDir}\u0000${ep}`;
+  // Keyed by the conversion too: the same folder converted again is a different model.
+  const manifest = readModelManifest(modelDir);
+  const key = [modelDir, ep, manifest.id, manifest.created].join('\u0000');
   if (loadedModel?.key !== key) {
     const previous = loadedModel;
     loadedModel = { key, model: ChatModel.load(modelDir, ep) };
@@ -131,7 +134,8 @@ export async function runChatOn(
     );
     Object.assign(timingsMs, prefix.timingsMs);
     timingsMs.prefixPrefill = performance.now() - t0;
-    if (key) prefixes.set(key, prefix);
+    const t = model.manifest.configs.text;
+    if (key) prefixes.set(key, prefix, prefixBytes(prefix, t.numLayers, t.numKvHeads, t.headDim));
   }
 
   // Phase 4-5: the question and the streamed answer.

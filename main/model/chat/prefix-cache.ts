@@ -2,8 +2,8 @@
 // a scene's images): the expensive part of a question, identical for every
 // question about the same images. Keyed by the caller's scene key AND a hash of
 // the image bytes, so a stale key can never answer about other pixels.
-// Least-recently-used entries are dropped beyond a small count (a real-model
-// prefix holds ~100 MB of keys/values).
+// Least-recently-used entries are dropped beyond a small count or a byte budget
+// (a real-model prefix holds 0.1-0.4 GB of keys/values).
 import { createHash } from 'node:crypto';
 import type { ChatPrefix } from './chat-session';
 
@@ -28,10 +28,20 @@ export function prefixKey(parts: {
   ].join('\u0000');
 }
 
-export class PrefixCache {
-  private readonly entries = new Map<string, ChatPrefix>();
+/** Bytes of keys + values a prefix holds (float32). */
+export function prefixBytes(prefix: ChatPrefix, layers: number, kvHeads: number, headDim: number): number {
+  return prefix.cache.length * layers * 2 * kvHeads * headDim * 4;
+}
 
-  constructor(private readonly maxEntries = 4) {}
+export class PrefixCache {
+  private readonly entries = new Map<string, { prefix: ChatPrefix; bytes: number }>();
+  private totalBytes = 0;
+
+  /** At most `maxEntries` prefixes and `maxBytes` of keys/values (the newest one is always kept). */
+  constructor(
+    private readonly maxEntries = 4,
+    private readonly maxBytes = 1024 ** 3,
+  ) {}
 
   get(key: string): ChatPrefix | undefined {
     const entry = this.entries.get(key);
@@ -40,23 +50,38 @@ export class PrefixCache {
       this.entries.delete(key);
       this.entries.set(key, entry);
     }
-    return entry;
+    return entry?.prefix;
   }
 
-  set(key: string, prefix: ChatPrefix): void {
-    this.entries.delete(key);
-    this.entries.set(key, prefix);
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+  set(key: string, prefix: ChatPrefix, bytes = 0): void {
+    this.delete(key);
+    this.entries.set(key, { prefix, bytes });
+    this.totalBytes += bytes;
+    while (
+      this.entries.size > 1 &&
+      (this.entries.size > this.maxEntries || this.totalBytes > this.maxBytes)
+    ) {
+      this.delete(this.entries.keys().next().value as string);
     }
+  }
+
+  private delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.totalBytes -= entry.bytes;
+    this.entries.delete(key);
   }
 
   clear(): void {
     this.entries.clear();
+    this.totalBytes = 0;
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  get bytes(): number {
+    return this.totalBytes;
   }
 }
