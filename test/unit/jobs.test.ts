@@ -190,4 +190,17 @@ describe('job queue', () => {
     expect((await queue.wait(running.id)).status).toBe('cancelled');
     expect(library.jobs.get(running.id)?.status).toBe('cancelled');
   });
+
+  it('keeps the newest finished jobs when the history grows long', async () => {
+    const { library, queue } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const job = queue.enqueue({ kind: 'export', title: `export ${i}`, run: async () => undefined });
+      await queue.wait(job.id);
+      ids.push(job.id);
+      await sleep(2); // distinct created_at
+    }
+    expect(library.jobs.prune(5)).toBe(3);
+    expect(library.jobs.list().map((j) => j.id)).toEqual(ids.slice(3).reverse());
+  });
 });

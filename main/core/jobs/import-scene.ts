@@ -4,6 +4,7 @@
 // is written in one transaction at the very end, so a cancel or a crash
 // leaves no half scene behind.
 
+import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { SourceInfo } from '../../common/domain';
@@ -123,9 +124,7 @@ async function stillSource(paths: string[], fileName: string, signal: AbortSigna
   }
   // Several files: hash of the (name-ordered) file hashes, stable for the same set.
   const sha256 =
-    hashes.length === 1
-      ? hashes[0]
-      : (await import('node:crypto')).createHash('sha256').update(hashes.join('\n')).digest('hex');
+    hashes.length === 1 ? hashes[0] : createHash('sha256').update(hashes.join('\n')).digest('hex');
   return {
     fileName,
     sha256,

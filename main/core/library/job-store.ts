@@ -123,6 +123,16 @@ export class JobStore {
     return rows.map(toJob);
   }
 
+  /** Forget finished jobs beyond the newest `keep` (the history a user scrolls through). */
+  prune(keep = 1000): number {
+    return this.db
+      .prepare(
+        `DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND id NOT IN (
+           SELECT id FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?)`,
+      )
+      .run(keep).changes;
+  }
+
   /**
    * Jobs still queued or running whose process is gone were interrupted by a
    * crash or a kill: mark them failed so nobody waits for them. Jobs of a

@@ -31,6 +31,7 @@ export class Library {
     this.qa = new QaStore(db);
     this.models = new ModelStore(db);
     this.interruptedJobs = this.jobs.failInterrupted();
+    this.jobs.prune();
   }
 
   /**
