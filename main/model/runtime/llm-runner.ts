@@ -10,7 +10,7 @@ import { graphPath } from './model-manifest';
 import { createSession, floatTensor, int64Tensor, type ExecutionProviderChoice } from './session';
 
 /** Bytes of attention scores one non-causal query block may hold at a time. */
-const ATTENTION_SCORE_BUDGET_BYTES = 256 * 2 ** 20;
+const ATTENTION_SCORE_BUDGET_BYTES = 768 * 2 ** 20;
 
 export interface KvCache {
   keys: ort.Tensor[];
