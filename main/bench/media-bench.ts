@@ -4,7 +4,7 @@
 // against @gltf-transform/core's writeBinary (what glb-writer.ts replaces).
 
 import { Format, NodeIO } from '@gltf-transform/core';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../core/ingest/child-process';
@@ -77,6 +77,10 @@ async function extractionFigures(dir: string, notes: string[]): Promise<BenchFig
   ];
   const figures: BenchFigure[] = [];
   for (const video of videos) {
+    if (!existsSync(video.path)) {
+      notes.push(`Skipped ${video.label}: ${video.path} is not on this machine.`);
+      continue;
+    }
     const baseline = await bestMs(3, () =>
       runProcess(ffmpeg.ffmpegPath, ['-v', 'error', '-nostdin', '-i', video.path, '-f', 'null', '-'], {
         what: 'decode',
