@@ -40,6 +40,7 @@ describe('drawMarkers', () => {
       { kind: 'point', x: 118, y: 98, color: 'blue' },
     ]);
     expect(at(out, 0, 0)).toEqual([...MARKER_COLORS.green]);
+    expect([...MARKER_COLORS.green]).toEqual([0, 128, 0]);
     expect(at(out, 119, 99)).toEqual([0, 0, 255]);
   });
 

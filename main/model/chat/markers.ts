@@ -16,6 +16,9 @@ export const MARKER_COLORS = {
   blue: [0, 0, 255],
   green: [0, 128, 0],
   yellow: [255, 255, 0],
+  // Not used by the official data, offered by the studio (PIL's values for the names).
+  purple: [128, 0, 128],
+  orange: [255, 165, 0],
 } as const satisfies Record<string, readonly [number, number, number]>;
 
 export type MarkerColor = keyof typeof MARKER_COLORS;
