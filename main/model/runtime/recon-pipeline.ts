@@ -363,7 +363,8 @@ export async function reconModelFor(
   modelDir: string,
   ep: ExecutionProviderChoice = 'cpu',
 ): Promise<ReconModel> {
-  const key = `${modelDir}\u0000${ep}`;
+  // A re-converted folder (new manifest) must not reuse sessions of the old graphs.
+  const key = `${modelDir}\u0000${ep}\u0000${readModelManifest(modelDir).created}`;
   if (cached?.key !== key) {
     const previous = cached;
     cached = { key, model: ReconModel.load(modelDir, ep) };
