@@ -4,6 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PerspectiveCamera, Points } from 'three';
+import { Vector3 } from 'three';
+import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraInfo } from '../../main/common/domain';
 import { exportPointCloud } from '../../main/core/pointcloud/export-point-cloud';
@@ -153,6 +156,35 @@ describe('GLB export', () => {
     expect(forward.map((v) => +v.toFixed(6) + 0)).toEqual([1, 0, 0]);
     // Its up (-y in OpenCV camera) is world -y in OpenCV = +y in glTF.
     expect([m[4], m[5], m[6]].map((v) => +v.toFixed(6) + 0)).toEqual([0, 1, 0]);
+  });
+
+  it('three.js (what the renderer uses) loads the export: points, colours and a camera', async () => {
+    const path = join(work, 'for-three.glb');
+    const cloud: PointCloud = {
+      positions: new Float32Array([1, 2, 3, -4.5, 5.25, -6]),
+      colors: new Uint8Array([255, 0, 0, 0, 255, 0]),
+      count: 2,
+    };
+    await exportPointCloud(path, cloud, { format: 'glb', cameras: [turnedCamera] });
+    const bytes = readFileSync(path);
+    const gltf = await new GLTFLoader().parseAsync(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+      '',
+    );
+    const points = gltf.scene.getObjectByName('points') as Points | undefined;
+    expect(points?.type).toBe('Points');
+    const position = points!.geometry.getAttribute('position');
+    const xyz = [0, 1].flatMap((i) => [position.getX(i), position.getY(i), position.getZ(i)]);
+    expect(xyz).toEqual([1, -2, -3, -4.5, -5.25, 6]); // y up: R_x(180°)
+    const color = points!.geometry.getAttribute('color');
+    expect([color.getX(0), color.getY(0), color.getX(1), color.getY(1)]).toEqual([1, 0, 0, 1]);
+    expect(gltf.cameras).toHaveLength(1);
+    const camera = gltf.cameras[0] as PerspectiveCamera;
+    expect(camera.fov).toBeCloseTo((2 * Math.atan(240 / 500) * 180) / Math.PI, 6);
+    camera.updateMatrixWorld(true);
+    const forward = new Vector3();
+    camera.getWorldDirection(forward);
+    expect(forward.toArray().map((v) => Math.round(v * 1e6) / 1e6 + 0)).toEqual([1, 0, 0]);
   });
 
   it('reads POINTS and meshes written by other tools, with node transforms and float vec4 colours', async () => {

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PLYLoader } from 'three/examples/jsm/loaders/PLYLoader.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../main/common/errors';
 import { exportPointCloud } from '../../main/core/pointcloud/export-point-cloud';
@@ -82,6 +83,21 @@ describe('PLY export -> import', () => {
       });
     }
   }
+
+  it('three.js PLYLoader (what the renderer uses) reads our binary and ASCII exports', async () => {
+    const cloud = testCloud(50);
+    for (const encoding of ['binary', 'ascii'] as const) {
+      const path = join(work, `three-${encoding}.ply`);
+      await exportPointCloud(path, cloud, { format: 'ply', encoding });
+      const bytes = readFileSync(path);
+      const geometry = new PLYLoader().parse(
+        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+      );
+      const position = geometry.getAttribute('position');
+      expect(position.count).toBe(50);
+      expect(Float32Array.from(position.array)).toEqual(cloud.positions);
+    }
+  });
 
   it('writes a standard header other tools read', async () => {
     const path = join(work, 'header.ply');
