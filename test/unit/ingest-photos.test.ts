@@ -126,6 +126,18 @@ describe('importPhotos', () => {
 
     await expectStudioError(importPhotos([join(work, 'missing.jpg')]), 'unreadable-path');
 
+    // An iPhone HEIC (ISO-BMFF with the "heic" brand): named as such, with a way out.
+    const heic = Buffer.alloc(256);
+    heic.writeUInt32BE(24, 0);
+    heic.write('ftypheic\0\0\0\0mif1heic', 4, 'latin1');
+    writeFileSync(join(work, 'IMG_0001.HEIC'), heic);
+    const heicError = await expectStudioError(
+      importPhotos([join(work, 'IMG_0001.HEIC')]),
+      'unsupported-file',
+    );
+    expect(heicError.message).toContain('HEIC');
+    expect(heicError.fix).toContain('JPEG');
+
     const emptyFolder = join(work, 'no-photos');
     mkdirSync(emptyFolder);
     writeFileSync(join(emptyFolder, 'a.txt'), 'x');

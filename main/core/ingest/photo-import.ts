@@ -126,7 +126,15 @@ async function ingestPhoto(path: string, index: number): Promise<IngestedFrame> 
   } catch (error) {
     if (error instanceof StudioError) throw error;
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    if (/unsupported image format|bad seek|heif/i.test(reason))
+    // sharp's bundled libvips decodes AVIF but not HEVC-coded HEIC (patents): say what to do.
+    if (container.format === 'heif')
+      throw new StudioError(
+        'unsupported-file',
+        `"${basename(path)}" is a HEIC photo, which this build cannot decode.`,
+        'Convert it to JPEG first (on an iPhone: Settings > Camera > Formats > Most Compatible).',
+        { cause: error },
+      );
+    if (/unsupported image format/i.test(reason))
       throw unsupportedPhoto(path, `is in a format this build cannot decode (${reason})`);
     throw new StudioError(
       'corrupt-media',
