@@ -5,7 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { blobPaths } from '../common/api';
@@ -297,7 +297,12 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
             encoding: opts.ascii ? 'ascii' : undefined,
           })) as ExportResult;
           const out = resolve(opts.out);
-          await copyBlobTo(studio, blobPaths.export(result.exportId), out);
+          try {
+            await copyBlobTo(studio, blobPaths.export(result.exportId), out);
+          } finally {
+            // The file at --out is the user's copy; the library's staging copy can go now.
+            await rm(join(studio.library.exportsDir, result.exportId), { recursive: true, force: true });
+          }
           if (json) return printJson(io, { ...result, path: out });
           printLine(io, `Wrote ${result.pointCount} points to ${out} (${formatBytes(result.bytes)}).`);
         },

@@ -2,7 +2,7 @@
 // library folder, real ffmpeg, real files.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SceneDetail, SceneSummary } from '../../main/common/domain';
@@ -82,6 +82,8 @@ describe('g2studio CLI', () => {
     expect(exported).toMatchObject({ path: plyOut, pointCount: 2_000 });
     const bytes = readFileSync(plyOut);
     expect(bytes.byteLength).toBe(exported.bytes);
+    // The library keeps no staging copy of a CLI export.
+    expect(readdirSync(join(library, 'exports'))).toEqual([]);
     const header = bytes.subarray(0, bytes.indexOf('end_header')).toString('latin1');
     expect(header).toMatch(/format binary_little_endian/);
     expect(header).toMatch(/element vertex 2000/);
