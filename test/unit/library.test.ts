@@ -167,6 +167,45 @@ describe('library', () => {
     again.close();
   });
 
+  it('keeps markers and a non-destructive edit stack with undo/redo across a reopen', async () => {
+    const dir = freshLibraryDir();
+    const library = Library.open(dir);
+    const scene = library.scenes.create(await syntheticScene(2, 1000, 'Edited'));
+    const red = library.annotations.addMarker(scene.id, { color: 'red', frameIndex: 1, x: 10.5, y: 20 });
+    library.annotations.addMarker(scene.id, { color: 'blue', frameIndex: 0, x: 1, y: 2 });
+    library.annotations.pushEdit(scene.id, 'crop-box', { min: [-1, -1, 0], max: [1, 1, 5] });
+    library.annotations.pushEdit(scene.id, 'voxel-downsample', { voxelSize: 0.05 });
+    expect(library.annotations.undo(scene.id)?.kind).toBe('voxel-downsample');
+    library.close();
+
+    const reopened = Library.open(dir);
+    try {
+      const { annotations } = reopened;
+      expect(annotations.markers(scene.id).map((m) => m.color)).toEqual(['red', 'blue']);
+      expect(annotations.markers(scene.id)[0]).toMatchObject({ frameIndex: 1, x: 10.5, y: 20 });
+      expect(annotations.edits(scene.id).map((e) => e.kind)).toEqual(['crop-box']);
+      expect(annotations.redo(scene.id)?.kind).toBe('voxel-downsample');
+      expect(annotations.redo(scene.id)).toBeNull();
+      annotations.undo(scene.id);
+      // A new edit after an undo drops the undone one, as in any editor.
+      annotations.pushEdit(scene.id, 'delete-lasso', { frameIndex: 0, polygon: [0, 0, 5, 0, 5, 5] });
+      expect(annotations.edits(scene.id, { includeUndone: true }).map((e) => [e.seq, e.kind])).toEqual([
+        [1, 'crop-box'],
+        [2, 'delete-lasso'],
+      ]);
+      expect(annotations.edits(scene.id)[0].params).toEqual({ min: [-1, -1, 0], max: [1, 1, 5] });
+      // The point cloud itself is untouched by edits.
+      expect(reopened.scenes.points(scene.id)?.count).toBe(1000);
+      expect(annotations.removeMarker(red.id)).toBe(true);
+      // Deleting the scene takes its annotations with it.
+      reopened.scenes.delete(scene.id);
+      expect(annotations.markers(scene.id)).toEqual([]);
+      expect(annotations.edits(scene.id, { includeUndone: true })).toEqual([]);
+    } finally {
+      reopened.close();
+    }
+  });
+
   it('fails fast with a typed error for a library path it cannot use', () => {
     const dir = freshLibraryDir();
     writeFileSync(join(dir, 'a-file'), 'not a folder');

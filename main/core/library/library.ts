@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { libraryLocation, type LibraryLocation } from '../settings';
+import { AnnotationStore } from './annotation-store';
 import { openDatabase } from './database';
 import { ensureDir } from './ensure-dir';
 import { JobStore, THIS_PROCESS, type JobOwner } from './job-store';
@@ -18,6 +19,8 @@ export class Library {
   readonly jobs: JobStore;
   readonly qa: QaStore;
   readonly models: ModelStore;
+  /** Markers and the non-destructive edit stack. */
+  readonly annotations: AnnotationStore;
   /** Jobs found queued/running at open (the previous process died with them). */
   readonly interruptedJobs: number;
 
@@ -30,6 +33,7 @@ export class Library {
     this.jobs = new JobStore(db, jobOwner);
     this.qa = new QaStore(db);
     this.models = new ModelStore(db);
+    this.annotations = new AnnotationStore(db);
     this.interruptedJobs = this.jobs.failInterrupted();
     this.jobs.prune();
   }
