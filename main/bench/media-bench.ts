@@ -3,7 +3,7 @@
 // cloud export/import throughput on 10M random points, with the GLB writer
 // against @gltf-transform/core's writeBinary (what glb-writer.ts replaces).
 
-import { Format, NodeIO } from '@gltf-transform/core';
+import { NodeIO } from '@gltf-transform/core';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,7 +176,6 @@ async function pointCloudFigures(dir: string, notes: string[]): Promise<BenchFig
   notes.push(
     `PLY binary ${(plyBytes / MB).toFixed(0)} MB, GLB ${(glbBytes / MB).toFixed(0)} MB for ${POINTS / 1e6}M points; exports are atomic (fsync + rename) and the time includes the fsync.`,
     'GLB export speed-up is the ratio writeBinary time / streamed time (higher is better); memory ratio is streamed / writeBinary (lower is better).',
-    `Format used for the reference writer: ${Format.GLB}.`,
   );
   return figures;
 }
