@@ -179,6 +179,30 @@ describe('chat on the golden tiny model', () => {
     });
   });
 
+  it('answers questions on one shared prefix in turn, each as if it were the only one', async () => {
+    const image = await decodeRgbImage(imageBytes);
+    const prefix = await prefillPrefix(model, {
+      systemIds: model.tokenizer!.encode(CHAT_SYSTEM_PROMPT),
+      images: [image],
+      visionImageSize: 240,
+    });
+    const ask = (q: string) =>
+      answerQuestion(model, prefix, model.tokenizer!.encode(`${q}<|im_end|>\n<|im_start|>assistant`), {
+        maxNewTokens: 5,
+        ignoreEos: true,
+      });
+    const aloneA = await ask('Where is the table?');
+    const aloneB = await ask('How many chairs are there?');
+    const [together1, together2] = await Promise.all([
+      ask('Where is the table?'),
+      ask('How many chairs are there?'),
+    ]);
+    expect(together1.stepChoices).toEqual(aloneA.stepChoices);
+    expect(together2.stepChoices).toEqual(aloneB.stepChoices);
+    // The prefix is back to its own rows after every question.
+    expect(prefix.decodeCache?.length).toBe(prefix.cache.length);
+  });
+
   it('refuses a model folder without a vision tower graph', async () => {
     const broken = join(scratch, 'broken');
     await convertCheckpoint(join(GOLDEN, 'checkpoint'), broken);

@@ -100,6 +100,37 @@ export class ChatDecoder {
     return { keys: cache.keys.map(copy), values: cache.values.map(copy), length: T, capacity, mask };
   }
 
+  /** The same cache in larger buffers (filled rows copied). */
+  grow(cache: DecodeCache, capacity: number): DecodeCache {
+    const { numKvHeads: Hk, headDim: hd } = this.manifest.configs.text;
+    const copy = (src: Float32Array): Float32Array => {
+      const out = new Float32Array(Hk * capacity * hd);
+      for (let h = 0; h < Hk; h++) {
+        out.set(
+          src.subarray(h * cache.capacity * hd, (h * cache.capacity + cache.length) * hd),
+          h * capacity * hd,
+        );
+      }
+      return out;
+    };
+    const mask = new Float32Array(capacity).fill(-Infinity);
+    mask.fill(0, 0, cache.length);
+    return {
+      keys: cache.keys.map(copy),
+      values: cache.values.map(copy),
+      length: cache.length,
+      capacity,
+      mask,
+    };
+  }
+
+  /** Forgets every row from `length` on (masked out; the slots are overwritten by later rows). */
+  truncate(cache: DecodeCache, length: number): void {
+    if (length >= cache.length) return;
+    cache.mask.fill(-Infinity, length, cache.length);
+    cache.length = length;
+  }
+
   /**
    * Appends a block of text tokens at positions first, first + 1, … (all three
    * M-RoPE rows equal, doc §5.2) — causal within the block, seeing the whole

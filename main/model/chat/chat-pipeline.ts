@@ -135,7 +135,9 @@ export async function runChatOn(
     Object.assign(timingsMs, prefix.timingsMs);
     timingsMs.prefixPrefill = performance.now() - t0;
     const t = model.manifest.configs.text;
-    if (key) prefixes.set(key, prefix, prefixBytes(prefix, t.numLayers, t.numKvHeads, t.headDim));
+    // Held twice once asked: the runner's cache and the text-block graph's buffers.
+    const copies = model.decoder ? 2 : 1;
+    if (key) prefixes.set(key, prefix, copies * prefixBytes(prefix, t.numLayers, t.numKvHeads, t.headDim));
   }
 
   // Phase 4-5: the question and the streamed answer.

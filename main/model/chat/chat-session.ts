@@ -13,6 +13,7 @@ import { qwenImageInput } from '../preprocess/qwen-image';
 import { StreamingTextDecoder, type TextDecoderLike } from '../tokenizer/streaming-decoder';
 import { buildChatLayout, imageBlockTokenIds, type ImageBlockLayout } from './chat-layout';
 import type { ChatModel, VisionTowerOutput } from './chat-model';
+import type { DecodeCache } from './chat-decoder';
 import { dinoInput } from './dino-input';
 import { TokenSampler } from './sampling';
 
@@ -33,6 +34,13 @@ export interface ChatPrefix {
   geometryPositions: Int32Array;
   /** All prefix positions, 3×L. */
   positions: Int32Array;
+  /**
+   * The prefix in the text-block graph's buffers, made by the first question.
+   * Every question appends after the prefix and is truncated away when it ends
+   * (no per-question copy); questions on one prefix therefore take turns.
+   */
+  decodeCache?: DecodeCache;
+  decodeTurn?: Promise<void>;
   timingsMs: Record<string, number>;
 }
 
@@ -220,7 +228,7 @@ export interface AnswerResult {
   timingsMs: Record<string, number>;
 }
 
-/** Question block on a fork of the prefix cache, then decode from "\n". */
+/** Question block after the prefix (which is left as it was), then decode from "\n". */
 export async function answerQuestion(
   model: ChatModel,
   prefix: ChatPrefix,
@@ -238,77 +246,101 @@ export async function answerQuestion(
   let t0 = performance.now();
   report(0, 'prefill');
   const decoder = options.useDecodeGraph === false ? undefined : model.decoder;
-  const decodeCache = decoder?.fromRunnerCache(prefix.cache, questionIds.length + options.maxNewTokens);
-  const questionPositions = counter.text(questionIds.length);
-  let prefillLastLogits: Float32Array = new Float32Array(0);
-  if (questionIds.length > 0 && decoder && decodeCache) {
-    prefillLastLogits = await decoder.run(decodeCache, questionIds, questionPositions[0]);
-  } else if (questionIds.length > 0) {
-    const { hidden } = await model.llm.run(
-      cache,
-      { embeds: await model.llm.embedTokens(questionIds), positions: questionPositions, causal: true },
-      { signal },
-    );
-    // The LM head only where logits are needed: the last row.
-    prefillLastLogits = await model.llm.logits(hidden.slice((questionIds.length - 1) * D), 1);
+  let decodeCache: DecodeCache | undefined;
+  let endTurn = (): void => {};
+  if (decoder) {
+    const previous = prefix.decodeTurn ?? Promise.resolve();
+    prefix.decodeTurn = new Promise<void>((resolve) => (endTurn = resolve));
+    await previous;
+    const needed = prefix.cache.length + questionIds.length + options.maxNewTokens;
+    // Room for typical follow-up questions without growing again.
+    const slack = 512;
+    if (!prefix.decodeCache) {
+      prefix.decodeCache = decoder.fromRunnerCache(prefix.cache, needed - prefix.cache.length + slack);
+    } else if (prefix.decodeCache.capacity < needed) {
+      prefix.decodeCache = decoder.grow(prefix.decodeCache, needed + slack);
+    }
+    decodeCache = prefix.decodeCache;
   }
-  timingsMs.questionPrefill = performance.now() - t0;
+  try {
+    return await questionAndDecode();
+  } finally {
+    if (decoder && decodeCache) decoder.truncate(decodeCache, prefix.cache.length);
+    endTurn();
+  }
 
-  const sampler = new TokenSampler(options);
-  const stream = options.tokenizer ? new StreamingTextDecoder(options.tokenizer) : undefined;
-  const result: AnswerResult = {
-    tokenIds: [],
-    stepChoices: [],
-    stepInputs: [],
-    stepPositions: [],
-    prefillLastLogits,
-    stepLogits: [],
-    questionPositions,
-    stoppedAtEos: false,
-    timingsMs,
-  };
-  t0 = performance.now();
-  let input = model.special.decodeStart;
-  const step = async (token: number, position: number): Promise<Float32Array> => {
-    if (decoder && decodeCache) return decoder.run(decodeCache, [token], position);
-    const { hidden } = await model.llm.run(
-      cache,
-      {
-        embeds: await model.llm.embedTokens([token]),
-        positions: Int32Array.of(position, position, position),
-        causal: true,
-      },
-      { signal },
-    );
-    return model.llm.logits(hidden, 1);
-  };
-  for (let k = 0; k < options.maxNewTokens; k++) {
-    throwIfCancelled(signal);
-    const position = counter.next;
-    result.stepInputs.push(input);
-    result.stepPositions.push(position);
-    counter.next += 1;
-    const logits = await step(input, position);
-    if (options.keepLogits) result.stepLogits.push(logits.slice(0, vocab));
-    const choice = sampler.next(logits.subarray(0, vocab));
-    result.stepChoices.push(choice);
-    if (k === 0) {
-      timingsMs.firstStep = performance.now() - t0;
-      timingsMs.firstTokenAfterQuestion = timingsMs.firstStep + timingsMs.questionPrefill;
+  async function questionAndDecode(): Promise<AnswerResult> {
+    const questionPositions = counter.text(questionIds.length);
+    let prefillLastLogits: Float32Array = new Float32Array(0);
+    if (questionIds.length > 0 && decoder && decodeCache) {
+      prefillLastLogits = await decoder.run(decodeCache, questionIds, questionPositions[0]);
+    } else if (questionIds.length > 0) {
+      const { hidden } = await model.llm.run(
+        cache,
+        { embeds: await model.llm.embedTokens(questionIds), positions: questionPositions, causal: true },
+        { signal },
+      );
+      // The LM head only where logits are needed: the last row.
+      prefillLastLogits = await model.llm.logits(hidden.slice((questionIds.length - 1) * D), 1);
     }
-    if (choice === model.special.eos && !options.ignoreEos) {
-      result.stoppedAtEos = true;
-      break;
+    timingsMs.questionPrefill = performance.now() - t0;
+
+    const sampler = new TokenSampler(options);
+    const stream = options.tokenizer ? new StreamingTextDecoder(options.tokenizer) : undefined;
+    const result: AnswerResult = {
+      tokenIds: [],
+      stepChoices: [],
+      stepInputs: [],
+      stepPositions: [],
+      prefillLastLogits,
+      stepLogits: [],
+      questionPositions,
+      stoppedAtEos: false,
+      timingsMs,
+    };
+    t0 = performance.now();
+    let input = model.special.decodeStart;
+    const step = async (token: number, position: number): Promise<Float32Array> => {
+      if (decoder && decodeCache) return decoder.run(decodeCache, [token], position);
+      const { hidden } = await model.llm.run(
+        cache,
+        {
+          embeds: await model.llm.embedTokens([token]),
+          positions: Int32Array.of(position, position, position),
+          causal: true,
+        },
+        { signal },
+      );
+      return model.llm.logits(hidden, 1);
+    };
+    for (let k = 0; k < options.maxNewTokens; k++) {
+      throwIfCancelled(signal);
+      const position = counter.next;
+      result.stepInputs.push(input);
+      result.stepPositions.push(position);
+      counter.next += 1;
+      const logits = await step(input, position);
+      if (options.keepLogits) result.stepLogits.push(logits.slice(0, vocab));
+      const choice = sampler.next(logits.subarray(0, vocab));
+      result.stepChoices.push(choice);
+      if (k === 0) {
+        timingsMs.firstStep = performance.now() - t0;
+        timingsMs.firstTokenAfterQuestion = timingsMs.firstStep + timingsMs.questionPrefill;
+      }
+      if (choice === model.special.eos && !options.ignoreEos) {
+        result.stoppedAtEos = true;
+        break;
+      }
+      result.tokenIds.push(choice);
+      const piece = stream?.push(choice);
+      if (piece) options.onToken?.(piece);
+      report((k + 1) / options.maxNewTokens, 'decode');
+      input = options.forcedInputs?.[k + 1] ?? choice;
     }
-    result.tokenIds.push(choice);
-    const piece = stream?.push(choice);
-    if (piece) options.onToken?.(piece);
-    report((k + 1) / options.maxNewTokens, 'decode');
-    input = options.forcedInputs?.[k + 1] ?? choice;
+    const rest = stream?.flush();
+    if (rest) options.onToken?.(rest);
+    timingsMs.decode = performance.now() - t0;
+    timingsMs.decodeSteps = result.stepChoices.length;
+    return result;
   }
-  const rest = stream?.flush();
-  if (rest) options.onToken?.(rest);
-  timingsMs.decode = performance.now() - t0;
-  timingsMs.decodeSteps = result.stepChoices.length;
-  return result;
 }
