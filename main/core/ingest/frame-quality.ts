@@ -6,7 +6,7 @@
 //              differ by less than NEAR_DUPLICATE_MEAN_DIFF grey levels on
 //              average show the same thing (the camera did not move).
 
-import type { Sharp } from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 export const ANALYSIS_LONG_SIDE = 512;
 export const SIGNATURE_SIZE = 32;
@@ -58,17 +58,43 @@ export function greySignature(grey: Uint8Array, width: number, height: number): 
   return Uint8Array.from(sums, (sum, i) => Math.round(sum / Math.max(1, counts[i])));
 }
 
-/** Score an image given as a sharp pipeline input (raw pixels or an encoded file): one small grey decode. */
-export async function measureFrameQuality(image: Sharp): Promise<FrameQuality> {
+/** Grey levels (ITU-R BT.601 luma, integer weights) of interleaved RGB pixels. */
+export function rgbToGrey(rgb: Uint8Array, pixelCount: number, channels: number): Uint8Array {
+  const grey = new Uint8Array(pixelCount);
+  for (let i = 0, p = 0; i < pixelCount; i++, p += channels)
+    grey[i] = (77 * rgb[p] + 150 * rgb[p + 1] + 29 * rgb[p + 2] + 128) >> 8;
+  return grey;
+}
+
+/**
+ * Quality figures and a JPEG thumbnail from ONE downscale of the frame (to
+ * ANALYSIS_LONG_SIDE): the full-resolution pixels are resized once, not once
+ * for the thumbnail and again for the analysis.
+ */
+export async function measureFrameQualityAndThumbnail(
+  image: Sharp,
+  thumbnailLongSide: number,
+): Promise<{ quality: FrameQuality; thumbnail: Buffer }> {
   const { data, info } = await image
     .clone()
     .resize(ANALYSIS_LONG_SIDE, ANALYSIS_LONG_SIDE, { fit: 'inside', withoutEnlargement: true })
-    .greyscale()
+    .removeAlpha()
+    .toColourspace('srgb')
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const grey = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const rgb = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const grey = rgbToGrey(rgb, info.width * info.height, info.channels);
+  const thumbnail = await sharp(data, {
+    raw: { width: info.width, height: info.height, channels: info.channels },
+  })
+    .resize(thumbnailLongSide, thumbnailLongSide, { fit: 'inside' })
+    .jpeg({ quality: 80 })
+    .toBuffer();
   return {
-    blurScore: laplacianVariance(grey, info.width, info.height),
-    signature: greySignature(grey, info.width, info.height),
+    quality: {
+      blurScore: laplacianVariance(grey, info.width, info.height),
+      signature: greySignature(grey, info.width, info.height),
+    },
+    thumbnail,
   };
 }

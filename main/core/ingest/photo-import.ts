@@ -12,7 +12,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { StudioError, cancelledError } from '../../common/errors';
-import { measureFrameQuality } from './frame-quality';
+import { measureFrameQualityAndThumbnail } from './frame-quality';
 import { emptyFileError, sniffFile, unreadablePathError } from './media-kind';
 import type { IngestedFrame, IngestProgress } from './types';
 import { FRAME_JPEG_QUALITY, THUMBNAIL_LONG_SIDE } from './video-import';
@@ -103,14 +103,7 @@ async function ingestPhoto(path: string, index: number): Promise<IngestedFrame> 
         ? await upright.clone().png().toBuffer()
         : await upright.clone().jpeg({ quality: FRAME_JPEG_QUALITY }).toBuffer();
     }
-    const [thumbnail, quality] = await Promise.all([
-      upright
-        .clone()
-        .resize(THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE, { fit: 'inside' })
-        .jpeg({ quality: 80 })
-        .toBuffer(),
-      measureFrameQuality(upright),
-    ]);
+    const { quality, thumbnail } = await measureFrameQualityAndThumbnail(upright, THUMBNAIL_LONG_SIDE);
     return {
       index,
       timestampS: null,

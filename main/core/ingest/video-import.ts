@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import type { FfmpegInfo, SourceInfo } from '../../common/domain';
 import { StudioError, cancelledError } from '../../common/errors';
 import { runProcess } from './child-process';
-import { measureFrameQuality, type FrameQuality } from './frame-quality';
+import { measureFrameQualityAndThumbnail, type FrameQuality } from './frame-quality';
 import { selectFrames } from './frame-selection';
 import type { IngestedFrame, IngestProgress } from './types';
 import { CORRUPT_FIX, probeVideo, type VideoProbe } from './video-probe';
@@ -87,14 +87,9 @@ interface Candidate extends FrameQuality {
 
 async function encodeCandidate(raw: Buffer, width: number, height: number): Promise<Candidate> {
   const pixels = sharp(raw, { raw: { width, height, channels: 3 } });
-  const [image, thumbnail, quality] = await Promise.all([
+  const [image, { quality, thumbnail }] = await Promise.all([
     pixels.clone().jpeg({ quality: FRAME_JPEG_QUALITY }).toBuffer(),
-    pixels
-      .clone()
-      .resize(THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE, { fit: 'inside' })
-      .jpeg({ quality: 80 })
-      .toBuffer(),
-    measureFrameQuality(pixels),
+    measureFrameQualityAndThumbnail(pixels, THUMBNAIL_LONG_SIDE),
   ]);
   return { image, thumbnail, ...quality };
 }
