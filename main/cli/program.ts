@@ -28,6 +28,7 @@ import { createStudio, type Studio } from '../core/studio';
 import {
   formatBytes,
   jobProgressView,
+  type JobProgressView,
   printJson,
   printLine,
   processIo,
@@ -214,6 +215,7 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
           io,
           `points: ${scene.pointCount}${scene.bounds ? `, bounds ${fmtVec(scene.bounds.min)} .. ${fmtVec(scene.bounds.max)}` : ''}`,
         );
+        if (scene.cameras.length) printLine(io, `cameras: ${scene.cameras.length}`);
         if (scene.reconstruction) {
           const r = scene.reconstruction;
           printLine(
@@ -351,10 +353,19 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
           const modelId = opts.model ? await registerModel(studio, opts.model) : undefined;
           let jobId = '';
           let streamed = false;
+          // Progress (image encoding, prefill) until the answer starts; then only the answer.
+          const progress = jobProgressView(io, 'ask');
+          const view: JobProgressView = {
+            update: (job) => {
+              if (!streamed) progress.update(job);
+            },
+            stop: () => progress.stop(),
+          };
           const unsubscribe = studio.subscribe((event: StudioEvent) => {
             if (event.type === 'qa-token' && event.jobId === jobId && !json) {
-              io.stdout.write(event.text);
+              if (!streamed) progress.stop();
               streamed = true;
+              io.stdout.write(event.text);
             }
           });
           try {
@@ -364,7 +375,7 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
               markers: opts.marker,
               modelId,
             })) as { jobId: string });
-            const job = await followJob(studio, io, jobId, 'ask', { quiet: true });
+            const job = await followJob(studio, io, jobId, 'ask', { view });
             const history = (await studio.call('qa.history', { sceneId: scene.id })) as QaEntry[];
             const entry = history.find((e) => e.id === job.result?.qaId);
             if (json) return printJson(io, entry ?? job.result);
@@ -504,11 +515,11 @@ async function followJob(
   io: CliIo,
   jobId: string,
   title: string,
-  options: { quiet?: boolean } = {},
+  options: { view?: JobProgressView } = {},
 ): Promise<JobInfo> {
-  const view = options.quiet ? null : jobProgressView(io, title);
+  const view = options.view ?? jobProgressView(io, title);
   const unsubscribe = studio.subscribe((event) => {
-    if (event.type === 'job' && event.job.id === jobId) view?.update(event.job);
+    if (event.type === 'job' && event.job.id === jobId) view.update(event.job);
   });
   const onInterrupt = (): void => {
     io.stderr.write(`\nCancelling ${title}…\n`);
@@ -517,12 +528,12 @@ async function followJob(
   process.on('SIGINT', onInterrupt);
   try {
     const job = await studio.waitForJob(jobId);
-    view?.stop();
+    view.stop();
     if (job.status === 'succeeded') return job;
     if (job.error) throw StudioError.fromInfo(job.error);
     throw new StudioError('internal', `${job.title} ended as ${job.status}.`, 'Try again.');
   } finally {
-    view?.stop();
+    view.stop();
     process.off('SIGINT', onInterrupt);
     unsubscribe();
   }
