@@ -45,7 +45,7 @@ describe('Qwen2-VL image preprocessing', () => {
   });
 
   it('rounds halves to even like Python', () => {
-    expect([0.5, 1.5, 2.5, -0.5, 3.4, 3.6].map(roundHalfEven)).toEqual([0, 2, 2, -0, 3, 4]);
+    expect([0.5, 1.5, 2.5, -0.5, 3.4, 3.6].map(roundHalfEven)).toEqual([0, 2, 2, 0, 3, 4]);
   });
 
   it('refuses bytes that are not an image with a corrupt-media error', async () => {

@@ -95,7 +95,7 @@ export async function prefillPrefix(
   let t0 = performance.now();
 
   report(0, 'preprocess');
-  const geometryInput = dinoInput(request.images);
+  const geometryInput = dinoInput(request.images, signal);
   const visionInputs = request.images.map((image) => qwenImageInput(image, request.visionImageSize));
   const layout = buildChatLayout({
     systemIds: request.systemIds,

@@ -6,8 +6,8 @@
 // mean/std normalisation in float32, and patchify into rows of 3·2·14·14 = 1176
 // values in 2×2 merge-window order.
 
-import sharp from 'sharp';
 import { StudioError } from '../../common/errors';
+import { decodeRgb, roundHalfEven } from './dino-image';
 import { resizeRgbLikePil } from './pil-resample';
 
 /** The Qwen2-VL preprocessor values assumed by the golden set (manifest chat.preprocessor_config_assumed). */
@@ -42,11 +42,7 @@ export interface QwenImageInput {
   processorResized: RgbImage;
 }
 
-/** Python's round(): halves go to the even integer. */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+export { roundHalfEven };
 
 /** Qwen2-VL smart_resize: (height, width) as multiples of `factor` inside [minPixels, maxPixels]. */
 export function smartResize(
@@ -77,28 +73,14 @@ export function smartResize(
   return [hBar, wBar];
 }
 
-/** Decodes a JPEG/PNG/WebP to 8-bit RGB as PIL would see it (no EXIF rotation, alpha dropped). */
+/**
+ * Decodes a JPEG/PNG/WebP to 8-bit RGB as PIL would see it (no EXIF rotation,
+ * no colour management, alpha dropped, grey expanded) — the same decoder the
+ * geometry path uses, so both phases see the same pixels.
+ */
 export async function decodeRgbImage(bytes: Uint8Array, name = 'image'): Promise<RgbImage> {
-  try {
-    const { data, info } = await sharp(bytes, { failOn: 'error' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`${info.channels} channels after conversion`);
-    return {
-      rgb: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      width: info.width,
-      height: info.height,
-    };
-  } catch (error) {
-    throw new StudioError(
-      'corrupt-media',
-      `${name} could not be decoded as an image: ${(error as Error).message}`,
-      'Use a JPEG or PNG photo (re-export it if it is damaged).',
-      { cause: error },
-    );
-  }
+  const { data, width, height } = await decodeRgb(bytes, name);
+  return { rgb: data, width, height };
 }
 
 /**
