@@ -87,6 +87,22 @@ describe('studio', () => {
     });
   });
 
+  it('selects --frames photos spread over the sequence, keeping all of them', async () => {
+    const job = await runImport({
+      sources: [{ kind: 'path', path: PHOTOS }],
+      frames: 5,
+      name: 'Five of twenty',
+    });
+    expect(job.status, job.message).toBe('succeeded');
+    const scene = (await studio.call('scenes.get', { sceneId: job.result?.sceneId })) as SceneDetail;
+    expect(scene.frames).toHaveLength(20);
+    const picked = scene.frames.filter((f) => f.selected).map((f) => f.index);
+    expect(picked).toHaveLength(5);
+    // One from each quarter-ish group of four photos.
+    picked.forEach((index, group) => expect(Math.floor(index / 4)).toBe(group));
+    expect(await studio.call('scenes.delete', { sceneId: scene.id })).toEqual({ deleted: true });
+  });
+
   it('imports a video with real ffmpeg: frames as displayed, source facts', async () => {
     const job = await runImport({ sources: [{ kind: 'path', path: WALK }], frames: 6, name: 'Walk' });
     expect(job.status, job.message).toBe('succeeded');

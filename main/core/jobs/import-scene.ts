@@ -145,6 +145,24 @@ async function stillSource(paths: string[], fileName: string, signal: AbortSigna
 
 const stripExt = (name: string): string => basename(name, extname(name)) || name;
 
+/**
+ * With more photos than the frames asked for, select `count` of them spread
+ * over the (name-ordered) sequence: the sharpest photo of each of `count`
+ * equal groups. All photos are kept; the user can change the selection.
+ */
+export function selectPhotos(frames: NewFrame[], count: number): NewFrame[] {
+  if (frames.length <= count) return frames;
+  const chosen = new Set<number>();
+  for (let group = 0; group < count; group++) {
+    const start = Math.floor((group * frames.length) / count);
+    const end = Math.floor(((group + 1) * frames.length) / count);
+    let best = start;
+    for (let i = start + 1; i < end; i++) if (frames[i].blurScore > frames[best].blurScore) best = i;
+    chosen.add(best);
+  }
+  return frames.map((frame, i) => ({ ...frame, selected: chosen.has(i) }));
+}
+
 /** Runs the import; returns the new scene's summary fields for JobInfo.result. */
 export async function importScene(
   studio: StudioContext,
@@ -194,7 +212,7 @@ export async function importScene(
       name: request.name ?? stripExt(label),
       kind: 'photos',
       source,
-      frames: frames.map(toNewFrame),
+      frames: request.frames ? selectPhotos(frames.map(toNewFrame), request.frames) : frames.map(toNewFrame),
     };
   } else {
     const displayName = request.displayNames[0];
