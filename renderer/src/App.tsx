@@ -4,6 +4,7 @@ import { useStudio } from './common/studio-context';
 import { JobsPanel } from './jobs/JobsPanel';
 import { importFiles } from './library/import-files';
 import { LibraryView } from './library/LibraryView';
+import { ModelsDialog } from './models/ModelsDialog';
 
 // three.js and the viewer load only when a scene is opened: the library opens fast.
 const SceneView = lazy(() => import('./scene/SceneView').then((module) => ({ default: module.SceneView })));
@@ -23,6 +24,7 @@ export function App() {
   const [sceneId, setSceneId] = useState(() => sceneIdFromHash(window.location.hash));
   const [dragging, setDragging] = useState(false);
   const [uploading, setUploading] = useState(0);
+  const [showModels, setShowModels] = useState(false);
 
   useEffect(() => {
     const onHash = () => setSceneId(sceneIdFromHash(window.location.hash));
@@ -74,6 +76,14 @@ export function App() {
         <span className="topbar-mode" title="How this window talks to the studio core">
           {client.mode === 'web' ? 'Web mode · this machine only' : 'Desktop'}
         </span>
+        <div className="spacer" />
+        <button
+          onClick={() => setShowModels(true)}
+          data-testid="models-button"
+          title="Installed G2VLM models"
+        >
+          Models
+        </button>
         {uploading > 0 && (
           <span className="topbar-status" data-testid="upload-status">
             Uploading {uploading} file{uploading === 1 ? '' : 's'}…
@@ -93,6 +103,7 @@ export function App() {
         </main>
         <JobsPanel />
       </div>
+      {showModels && <ModelsDialog onClose={() => setShowModels(false)} />}
       {dragging && (
         <div className="drop-overlay" data-testid="drop-overlay">
           <div>Drop a video, photos, or a PLY/GLB point cloud to import</div>

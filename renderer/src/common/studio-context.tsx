@@ -19,6 +19,9 @@ interface StudioContextValue {
   error: StudioError | null;
   showError(error: unknown): void;
   clearError(): void;
+  /** Bumped when the model registry changes, so views re-read models.list. */
+  modelsVersion: number;
+  modelsChanged(): void;
 }
 
 const StudioContext = createContext<StudioContextValue | null>(null);
@@ -27,9 +30,11 @@ export function StudioProvider({ client, children }: { client: StudioClient; chi
   const [error, setError] = useState<StudioError | null>(null);
   const showError = useCallback((cause: unknown) => setError(asStudioError(cause)), []);
   const clearError = useCallback(() => setError(null), []);
+  const [modelsVersion, setModelsVersion] = useState(0);
+  const modelsChanged = useCallback(() => setModelsVersion((n) => n + 1), []);
   const value = useMemo(
-    () => ({ client, error, showError, clearError }),
-    [client, error, showError, clearError],
+    () => ({ client, error, showError, clearError, modelsVersion, modelsChanged }),
+    [client, error, showError, clearError, modelsVersion, modelsChanged],
   );
   return <StudioContext.Provider value={value}>{children}</StudioContext.Provider>;
 }

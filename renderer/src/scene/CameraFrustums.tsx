@@ -19,18 +19,24 @@ interface ImageRect {
   depth: number;
 }
 
+/** Beyond this half-extent per unit depth (about 150° of view) intrinsics are not plausible for a phone camera. */
+const MAX_PLAUSIBLE_SLOPE = 4;
+
 function imageRect(camera: CameraInfo, frame: FrameInfo | undefined, depth: number): ImageRect {
   const k = camera.intrinsics;
-  if (k) {
-    return {
+  if (k && k.fx > 0 && k.fy > 0) {
+    const rect = {
       x0: ((0 - k.cx) / k.fx) * depth,
       x1: ((k.width - k.cx) / k.fx) * depth,
       y0: ((0 - k.cy) / k.fy) * depth,
       y1: ((k.height - k.cy) / k.fy) * depth,
       depth,
     };
+    const slope =
+      Math.max(Math.abs(rect.x0), Math.abs(rect.x1), Math.abs(rect.y0), Math.abs(rect.y1)) / depth;
+    if (slope <= MAX_PLAUSIBLE_SLOPE) return rect;
   }
-  // Unknown intrinsics: draw a 60° horizontal field of view with the frame's aspect.
+  // Unknown (or implausible) intrinsics: draw a 60° horizontal field of view with the frame's aspect.
   const aspect = frame ? frame.height / frame.width : 0.75;
   const halfWidth = Math.tan(Math.PI / 6) * depth;
   return { x0: -halfWidth, x1: halfWidth, y0: -halfWidth * aspect, y1: halfWidth * aspect, depth };
@@ -95,8 +101,16 @@ function Frustum({ camera, frame, depth, highlighted }: FrustumProps) {
 
   return (
     <group matrix={matrix} matrixAutoUpdate={false}>
-      <lineSegments geometry={lines}>
-        <lineBasicMaterial color={highlighted ? '#ffb454' : '#5cc8ff'} />
+      {/* The outlines draw over the cloud (no depth test): cameras usually sit inside a
+          dense reconstruction, and the camera path must stay readable there. */}
+      <lineSegments geometry={lines} renderOrder={10}>
+        <lineBasicMaterial
+          color={highlighted ? '#ffb454' : '#5cc8ff'}
+          depthTest={false}
+          depthWrite={false}
+          transparent
+          opacity={0.9}
+        />
       </lineSegments>
       {texture && (
         // PlaneGeometry's +y is the image top; in OpenCV the image top is -y, hence the flip.

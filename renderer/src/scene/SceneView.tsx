@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { ModelInfo, SceneDetail } from '../../../main/common/domain';
+import type { JobInfo, ModelInfo, SceneDetail } from '../../../main/common/domain';
 import { asStudioError } from '../api/client';
 import { useStudio, useStudioEvents } from '../common/studio-context';
 import { ExportMenu } from './ExportMenu';
@@ -7,25 +7,36 @@ import { FrameStrip } from './FrameStrip';
 import { usePointCloud } from './use-point-cloud';
 import { Viewport } from './Viewport';
 
+const isActive = (job: JobInfo) => job.status === 'queued' || job.status === 'running';
+
 interface SceneViewProps {
   sceneId: string;
   onBack(): void;
 }
 
-function ReconstructButton({ scene, models }: { scene: SceneDetail; models: ModelInfo[] | null }) {
+interface ReconstructButtonProps {
+  scene: SceneDetail;
+  models: ModelInfo[] | null;
+  /** The scene's reconstruction job while it is queued or running. */
+  runningJob: JobInfo | null;
+}
+
+function ReconstructButton({ scene, models, runningJob }: ReconstructButtonProps) {
   const { client, showError } = useStudio();
   const [starting, setStarting] = useState(false);
   if (scene.kind === 'pointcloud') return null;
   const model =
     models?.find((item) => item.active && item.capabilities.reconstruct) ??
     models?.find((item) => item.capabilities.reconstruct);
-  const reason = !models
-    ? 'Checking installed models…'
-    : !model
-      ? 'No model is registered. Convert the G2VLM checkpoint with `g2studio model convert`, then register it.'
-      : scene.frames.filter((frame) => frame.selected).length < 2
-        ? 'At least two selected frames are needed.'
-        : null;
+  const reason = runningJob
+    ? 'A reconstruction of this scene is running (see Jobs).'
+    : !models
+      ? 'Checking installed models…'
+      : !model
+        ? 'No model is registered. Convert the G2VLM checkpoint with `g2studio model convert`, then register the folder under Models.'
+        : scene.frames.filter((frame) => frame.selected).length < 2
+          ? 'At least two selected frames are needed.'
+          : null;
   return (
     <button
       className="primary"
@@ -46,13 +57,17 @@ function ReconstructButton({ scene, models }: { scene: SceneDetail; models: Mode
         }
       }}
     >
-      {scene.reconstruction ? 'Reconstruct again' : 'Reconstruct'}
+      {runningJob
+        ? `Reconstructing… ${Math.round(runningJob.progress * 100)}%`
+        : scene.reconstruction
+          ? 'Reconstruct again'
+          : 'Reconstruct'}
     </button>
   );
 }
 
 export function SceneView({ sceneId, onBack }: SceneViewProps) {
-  const { client, showError } = useStudio();
+  const { client, showError, modelsVersion } = useStudio();
   const [scene, setScene] = useState<SceneDetail | null>(null);
   const [missing, setMissing] = useState<string | null>(null);
   const [models, setModels] = useState<ModelInfo[] | null>(null);
@@ -71,8 +86,18 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
   useEffect(refresh, [refresh]);
   useEffect(() => {
     client.call('models.list', {}).then(setModels, () => setModels([]));
-  }, [client]);
+  }, [client, modelsVersion]);
+  const [runningJob, setRunningJob] = useState<JobInfo | null>(null);
+  useEffect(() => {
+    client.call('jobs.list', { sceneId }).then(
+      (jobs) => setRunningJob(jobs.find((job) => job.kind === 'reconstruct' && isActive(job)) ?? null),
+      () => setRunningJob(null),
+    );
+  }, [client, sceneId]);
   useStudioEvents((event) => {
+    if (event.type === 'job' && event.job.kind === 'reconstruct' && event.job.sceneId === sceneId) {
+      setRunningJob(isActive(event.job) ? event.job : null);
+    }
     if (event.type === 'scenes-changed') refresh();
     if (event.type === 'job' && event.job.sceneId === sceneId && event.job.status === 'succeeded') refresh();
   });
@@ -108,7 +133,7 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
           frames
         </span>
         <div className="spacer" />
-        <ReconstructButton scene={scene} models={models} />
+        <ReconstructButton scene={scene} models={models} runningJob={runningJob} />
         <ExportMenu sceneId={scene.id} disabled={scene.pointCount === 0} />
       </div>
       <div className="viewport-wrap">

@@ -5,31 +5,11 @@
 import { OrbitControls } from '@react-three/drei';
 import { Canvas, useThree } from '@react-three/fiber';
 import { useEffect, useMemo } from 'react';
-import { Box3, PerspectiveCamera, Vector3, type BufferGeometry } from 'three';
+import { PerspectiveCamera, Vector3, type Box3, type BufferGeometry } from 'three';
 import type { SceneDetail } from '../../../main/common/domain';
 import { CameraFrustums } from './CameraFrustums';
-import { THREE_FROM_OPENCV_EULER, matrixFromRowMajor, threeFromOpenCvPoint } from './opencv-axes';
-
-/** The scene's extent in three.js coordinates: the cloud's bounds and every camera centre. */
-export function sceneBoxThree(scene: SceneDetail, geometry: BufferGeometry | null): Box3 | null {
-  const box = new Box3();
-  if (scene.bounds) {
-    box.expandByPoint(threeFromOpenCvPoint(scene.bounds.min));
-    box.expandByPoint(threeFromOpenCvPoint(scene.bounds.max));
-  } else if (geometry) {
-    geometry.computeBoundingBox();
-    const local = geometry.boundingBox;
-    if (local) {
-      box.expandByPoint(threeFromOpenCvPoint(local.min.toArray()));
-      box.expandByPoint(threeFromOpenCvPoint(local.max.toArray()));
-    }
-  }
-  for (const camera of scene.cameras) {
-    const centre = new Vector3().setFromMatrixPosition(matrixFromRowMajor(camera.worldFromCamera));
-    box.expandByPoint(threeFromOpenCvPoint(centre.toArray()));
-  }
-  return box.isEmpty() ? null : box;
-}
+import { THREE_FROM_OPENCV_EULER } from './opencv-axes';
+import { sceneBoxThree } from './scene-extent';
 
 interface OrbitLike {
   target: Vector3;
