@@ -110,7 +110,7 @@ describe('EngineClient with a real worker thread', () => {
     expect(output.frameCount).toBe(2);
   });
 
-  it('terminates a worker that does not stop, and starts a fresh one next time', async () => {
+  it('releases the caller of a worker stuck in JavaScript, serves the next request from a fresh worker, terminates the stuck one', async () => {
     const engine = client({ cancelGraceMs: 300 });
     const controller = new AbortController();
     const started = Date.now();
@@ -119,7 +119,7 @@ describe('EngineClient with a real worker thread', () => {
       {
         signal: controller.signal,
         onProgress: (p) => {
-          if (p.stage === 'matmul') controller.abort();
+          if (p.stage === 'hang') controller.abort();
         },
       },
     );
@@ -131,6 +131,10 @@ describe('EngineClient with a real worker thread', () => {
       { signal: new AbortController().signal, onProgress: () => undefined },
     );
     expect(output.frameCount).toBe(2);
+    // The stuck worker (silent to pings for ~10 s) is terminated; the fresh one stays.
+    const deadline = Date.now() + 15_000;
+    while (engine.workerCount > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(engine.workerCount).toBe(1);
   });
 
   it('gives an idle worker (and the model it holds) back after the idle timeout, and starts again on demand', async () => {

@@ -121,6 +121,21 @@ describe('reconstruction memory estimate', () => {
     expect(error.fix).toContain(`at most ${K} frames`);
   });
 
+  it('does not count a model the engine already holds twice', async () => {
+    const budget = 1 * GiB;
+    const cold = await estimateReconstructionMemory(GOLDEN_CHECKPOINT, 2, 960, 540, {
+      availableBytes: budget,
+    });
+    const warm = await estimateReconstructionMemory(GOLDEN_CHECKPOINT, 2, 960, 540, {
+      availableBytes: budget,
+      modelLoaded: true,
+    });
+    const { weightsBytes, prepackedBytes } = cold.breakdown;
+    expect(warm.availableBytes - cold.availableBytes).toBe(weightsBytes + prepackedBytes);
+    expect(warm.peakBytes).toBe(cold.peakBytes);
+    expect(warm.maxFrames).toBeGreaterThanOrEqual(cold.maxFrames);
+  });
+
   it('reads a converted model folder (manifest config + weight files)', async () => {
     const dir = join(work, 'converted');
     await fs.mkdir(dir);

@@ -53,6 +53,8 @@ export async function runReconstruction(
       );
     }
     if (frame.name === 'hang') {
+      // Announce the hang, then block the thread: the cancel cannot be read any more.
+      options.onProgress({ progress: i / N, stage: 'hang' });
       const until = Date.now() + 20_000;
       while (Date.now() < until) {
         // Busy: the worker cannot even receive the cancel message.

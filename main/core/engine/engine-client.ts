@@ -57,6 +57,7 @@ export interface EngineClientOptions {
 interface Pending {
   kind: 'reconstruct' | 'chat';
   slot: WorkerSlot;
+  modelDir: string;
   resolve: (value: ReconstructionOutput | ChatOutput) => void;
   reject: (error: StudioError) => void;
   onProgress: (p: EngineProgress) => void;
@@ -75,10 +76,13 @@ interface WorkerSlot {
   exited: boolean;
   pongs: Map<number, () => void>;
   idleTimer?: NodeJS.Timeout;
+  /** Model folders the worker has loaded (kept between requests). */
+  loadedModels: Set<string>;
 }
 
-/** How long a worker may take to answer a ping before its thread counts as stuck (ms). */
-const PING_TIMEOUT_MS = 1000;
+/** A worker whose thread answers none of STUCK_PINGS pings, each given PING_TIMEOUT_MS, counts as stuck. */
+const PING_TIMEOUT_MS = 2000;
+const STUCK_PINGS = 5;
 
 /** The default worker: engine-worker.js beside the running bundle, or the TS source in development. */
 export function defaultWorkerPath(): string {
@@ -160,6 +164,7 @@ export class EngineClient {
     const system = await availableMemoryBytes();
     const estimate = await estimateReconstructionMemory(modelDir, frameCount, width, height, {
       availableBytes: budget === undefined ? system : Math.min(budget, system),
+      modelLoaded: this.current?.loadedModels.has(resolve(modelDir)) ?? false,
     });
     return {
       peakBytes: estimate.peakBytes,
@@ -185,7 +190,7 @@ export class EngineClient {
       [...this.slots].map(async (slot) => {
         slot.retired = true;
         while (!slot.exited && slot.abandoned.size > 0 && Date.now() < deadline) {
-          if (!(await this.answersPing(slot))) break; // stuck in JavaScript: safe to terminate
+          if (await this.isStuck(slot)) break; // stuck in JavaScript: safe to terminate
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         await this.terminate(slot);
@@ -212,6 +217,7 @@ export class EngineClient {
       retired: false,
       exited: false,
       pongs: new Map(),
+      loadedModels: new Set(),
     };
     slot.worker.on('message', (message: WorkerToClient) => this.onMessage(slot, message));
     const failed = (error: StudioError): void => {
@@ -277,6 +283,7 @@ export class EngineClient {
       this.pending.set(id, {
         kind,
         slot,
+        modelDir: message.request.modelDir,
         onProgress: opts.onProgress,
         onToken: opts.onToken,
         resolve: (value) => {
@@ -309,9 +316,9 @@ export class EngineClient {
     slot.retired = true;
     if (this.current === slot) this.current = undefined;
     pending.reject(error);
-    void this.answersPing(slot).then((free) => {
+    void this.isStuck(slot).then((stuck) => {
       // Not answering: the thread is stuck in JavaScript, not inside ONNX Runtime.
-      if (!free && !slot.exited) {
+      if (stuck && !slot.exited) {
         for (const other of [...slot.active]) {
           const waiting = this.pending.get(other);
           this.pending.delete(other);
@@ -328,6 +335,20 @@ export class EngineClient {
         void this.terminate(slot);
       }
     });
+  }
+
+  /**
+   * True when the worker's thread has not answered for STUCK_PINGS × PING_TIMEOUT_MS:
+   * it is blocked in JavaScript. A thread waiting on ONNX Runtime answers at once,
+   * even on a loaded machine given seconds — and terminating it then would abort the
+   * process, so "stuck" needs a long silence, not one slow answer.
+   */
+  private async isStuck(slot: WorkerSlot): Promise<boolean> {
+    for (let attempt = 0; attempt < STUCK_PINGS; attempt++) {
+      if (slot.exited) return false;
+      if (await this.answersPing(slot)) return false;
+    }
+    return !slot.exited;
   }
 
   private answersPing(slot: WorkerSlot): Promise<boolean> {
@@ -392,6 +413,7 @@ export class EngineClient {
         return;
       case 'reconstruct-result':
       case 'chat-result':
+        if (message.type === 'reconstruct-result') slot.loadedModels.add(resolve(pending.modelDir));
         this.pending.delete(message.id);
         slot.active.delete(message.id);
         pending.resolve(message.output);

@@ -215,7 +215,11 @@ export async function estimateReconstructionMemory(
   frameCount: number,
   sourceWidth: number,
   sourceHeight: number,
-  options: { availableBytes?: number } = {},
+  options: {
+    availableBytes?: number;
+    /** The engine already holds this model (its weights are in use, not needed again). */
+    modelLoaded?: boolean;
+  } = {},
 ): Promise<MemoryEstimate & { breakdown: MemoryBreakdown; inputWidth: number; inputHeight: number }> {
   if (!Number.isSafeInteger(frameCount) || frameCount < 1) {
     throw new StudioError(
@@ -226,8 +230,12 @@ export async function estimateReconstructionMemory(
   }
   const footprint = await modelFootprint(modelDir);
   const input = modelInputSize(sourceWidth, sourceHeight);
-  const availableBytes = options.availableBytes ?? (await availableMemoryBytes());
   const breakdown = reconstructionMemory(footprint, frameCount, input.width, input.height);
+  // A model the worker already holds is counted in the memory in use: the run
+  // needs it once, not twice.
+  const availableBytes =
+    (options.availableBytes ?? (await availableMemoryBytes())) +
+    (options.modelLoaded ? breakdown.weightsBytes + breakdown.prepackedBytes : 0);
   // The estimate grows with N, so binary-search the largest N that fits.
   let low = 0;
   let high = FRAME_LIMIT;
