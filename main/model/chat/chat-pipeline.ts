@@ -141,6 +141,7 @@ export async function runChatOn(
   }
 
   // Phase 4-5: the question and the streamed answer.
+  const beforeQuestion = performance.now() - started;
   const answer = await answerQuestion(
     model,
     prefix,
@@ -158,8 +159,8 @@ export async function runChatOn(
     },
   );
   Object.assign(timingsMs, answer.timingsMs);
-  timingsMs.timeToFirstToken =
-    (timingsMs.prefixPrefill ?? 0) + (answer.timingsMs.firstTokenAfterQuestion ?? 0);
+  // From the request to the first generated token (decoding, prefix, question, first step).
+  timingsMs.timeToFirstToken = beforeQuestion + (answer.timingsMs.firstTokenAfterQuestion ?? 0);
   timingsMs.total = performance.now() - started;
   progress(1, 'decode');
   return {
