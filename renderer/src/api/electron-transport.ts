@@ -15,6 +15,7 @@ export function createElectronTransport(bridge: G2StudioBridge): StudioTransport
     async call(name, input) {
       const envelope = await bridge.call(name, input);
       if (!envelope.ok) throw StudioError.fromInfo(envelope.error);
+      // The result of the operation `name`, as the core returned it (IPC carries no types).
       return envelope.result as never;
     },
     subscribe: (listener) => bridge.subscribe(listener),

@@ -107,6 +107,8 @@ export function createWebTransport(origin: string = window.location.origin): Stu
   const wsUrl = origin.replace(/^http/, 'ws') + '/api/events';
   const events = new EventSocket(wsUrl);
   return {
+    // The server ran the operation named `name` and validated its input, so the result
+    // is that operation's result type; JSON cannot carry the type, hence the cast.
     call: (name, input) => post('/api/call', JSON.stringify({ name, input }), 'application/json') as never,
     subscribe: (listener) => events.add(listener),
     blobUrl: (path) => path,
