@@ -1,0 +1,188 @@
+// A voxel-grid spatial index written for point clouds of 1-5M points: points are
+// bucketed by integer cell (floor(p / cellSize)) through an open-addressing hash
+// table over the occupied cells only, so memory follows the point count, not the
+// bounding volume (a scene with a few far-away floaters would make a dense grid
+// explode). Points are then counting-sorted by cell so each cell's points are
+// contiguous, which keeps neighbour scans cache-friendly.
+
+export interface VoxelGrid {
+  cellSize: number;
+  /** Number of occupied cells. */
+  cellCount: number;
+  /** Integer cell coordinates per occupied cell (cellCount each). */
+  cellX: Int32Array;
+  cellY: Int32Array;
+  cellZ: Int32Array;
+  /** Points of cell c are order[cellStart[c] .. cellStart[c + 1]). */
+  cellStart: Uint32Array;
+  /** Point indices sorted by cell. */
+  order: Uint32Array;
+  /** Cell of each point (count entries). */
+  pointCell: Uint32Array;
+  /** Cell id for integer cell coordinates, or -1 when that cell holds no point. */
+  find(x: number, y: number, z: number): number;
+}
+
+/** Mixing of three int32 cell coordinates (large odd multipliers, then xor-fold). */
+function hashCell(x: number, y: number, z: number): number {
+  let h = Math.imul(x, 0x8da6b343) ^ Math.imul(y, 0xd8163841) ^ Math.imul(z, 0xcb1ab31f);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+/**
+ * Builds the grid over `count` xyz triples. Points with a non-finite
+ * coordinate are not indexed (pointCell = 0xffffffff).
+ */
+export function buildVoxelGrid(positions: Float32Array, count: number, cellSize: number): VoxelGrid {
+  if (!(cellSize > 0) || !Number.isFinite(cellSize))
+    throw new RangeError(`cellSize must be > 0, got ${cellSize}`);
+  const inv = 1 / cellSize;
+  // Table size: a power of two at least twice the worst case (one cell per point).
+  let tableSize = 1024;
+  while (tableSize < count * 2) tableSize *= 2;
+  const mask = tableSize - 1;
+  const slotCell = new Int32Array(tableSize).fill(-1);
+  const capacity = Math.max(16, count);
+  const cellX = new Int32Array(capacity);
+  const cellY = new Int32Array(capacity);
+  const cellZ = new Int32Array(capacity);
+  const cellCountOf = new Uint32Array(capacity + 1);
+  const pointCell = new Uint32Array(count);
+  let cellCount = 0;
+
+  for (let i = 0; i < count; i++) {
+    const px = positions[3 * i],
+      py = positions[3 * i + 1],
+      pz = positions[3 * i + 2];
+    if (!Number.isFinite(px) || !Number.isFinite(py) || !Number.isFinite(pz)) {
+      pointCell[i] = 0xffffffff;
+      continue;
+    }
+    const x = Math.floor(px * inv),
+      y = Math.floor(py * inv),
+      z = Math.floor(pz * inv);
+    let slot = hashCell(x, y, z) & mask;
+    for (;;) {
+      const c = slotCell[slot];
+      if (c === -1) {
+        slotCell[slot] = cellCount;
+        cellX[cellCount] = x;
+        cellY[cellCount] = y;
+        cellZ[cellCount] = z;
+        pointCell[i] = cellCount;
+        cellCountOf[cellCount]++;
+        cellCount++;
+        break;
+      }
+      if (cellX[c] === x && cellY[c] === y && cellZ[c] === z) {
+        pointCell[i] = c;
+        cellCountOf[c]++;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  // Counting sort of the points by cell.
+  const cellStart = new Uint32Array(cellCount + 1);
+  for (let c = 0; c < cellCount; c++) cellStart[c + 1] = cellStart[c] + cellCountOf[c];
+  const fill = cellStart.slice(0, cellCount);
+  const order = new Uint32Array(cellStart[cellCount]);
+  for (let i = 0; i < count; i++) {
+    const c = pointCell[i];
+    if (c !== 0xffffffff) order[fill[c]++] = i;
+  }
+
+  return {
+    cellSize,
+    cellCount,
+    cellX: cellX.subarray(0, cellCount),
+    cellY: cellY.subarray(0, cellCount),
+    cellZ: cellZ.subarray(0, cellCount),
+    cellStart,
+    order,
+    pointCell,
+    find(x, y, z) {
+      let slot = hashCell(x, y, z) & mask;
+      for (;;) {
+        const c = slotCell[slot];
+        if (c === -1) return -1;
+        if (cellX[c] === x && cellY[c] === y && cellZ[c] === z) return c;
+        slot = (slot + 1) & mask;
+      }
+    },
+  };
+}
+
+/** Axis-aligned bounds of the finite points, or null when there are none. */
+export function finiteBounds(
+  positions: Float32Array,
+  count: number,
+): { min: [number, number, number]; max: [number, number, number] } | null {
+  const min: [number, number, number] = [Infinity, Infinity, Infinity];
+  const max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < count; i++) {
+    const x = positions[3 * i],
+      y = positions[3 * i + 1],
+      z = positions[3 * i + 2];
+    if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) continue;
+    if (x < min[0]) min[0] = x;
+    if (y < min[1]) min[1] = y;
+    if (z < min[2]) min[2] = z;
+    if (x > max[0]) max[0] = x;
+    if (y > max[1]) max[1] = y;
+    if (z > max[2]) max[2] = z;
+  }
+  return min[0] === Infinity ? null : { min, max };
+}
+
+/** Number of occupied cells at a given cell size (a cheap pass, no sorting). */
+function occupiedCells(positions: Float32Array, count: number, cellSize: number, stride: number): number {
+  const inv = 1 / cellSize;
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i += stride) {
+    const x = positions[3 * i],
+      y = positions[3 * i + 1],
+      z = positions[3 * i + 2];
+    if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) continue;
+    seen.add(`${Math.floor(x * inv)},${Math.floor(y * inv)},${Math.floor(z * inv)}`);
+  }
+  return seen.size;
+}
+
+/**
+ * A cell size at which occupied cells hold about `pointsPerCell` points.
+ * Reconstructed clouds are surfaces, not volumes, so a bounding-box volume
+ * estimate is far too large; we refine on a subsample, assuming a cell's
+ * population grows with the square of its size (a surface) between steps.
+ */
+export function cellSizeForDensity(positions: Float32Array, count: number, pointsPerCell: number): number {
+  const bounds = finiteBounds(positions, count);
+  if (!bounds) return 1;
+  const extent = Math.max(
+    bounds.max[0] - bounds.min[0],
+    bounds.max[1] - bounds.min[1],
+    bounds.max[2] - bounds.min[2],
+    1e-9,
+  );
+  // Measure on at most ~200k points. A subsample is sparser by `stride`, so we
+  // measure at a cell size where sampled cells hold ~8 points and scale the
+  // answer down to the full density with the surface (square) law.
+  const stride = Math.max(1, Math.floor(count / 200_000));
+  const sampled = Math.ceil(count / stride);
+  const sampleTarget = Math.max(8, pointsPerCell / stride);
+  let size = extent / Math.max(1, Math.sqrt(sampled / sampleTarget));
+  let perCell = 1;
+  let measuredSize = size;
+  for (let step = 0; step < 5; step++) {
+    measuredSize = size;
+    perCell = sampled / Math.max(1, occupiedCells(positions, count, size, stride));
+    const ratio = sampleTarget / perCell;
+    if (ratio > 0.8 && ratio < 1.25) break;
+    size *= Math.min(4, Math.max(0.25, Math.sqrt(ratio)));
+  }
+  return measuredSize * Math.sqrt(pointsPerCell / (perCell * stride));
+}
