@@ -64,6 +64,13 @@ describe('g2studio import killed mid-way', () => {
         // Nothing is left "running" after the reopen.
         const jobs: JobInfo[] = lib.jobs.list();
         expect(jobs.filter((j) => j.status === 'running' || j.status === 'queued')).toEqual([]);
+        // Each stored scene's import reads as succeeded (scene and job row commit together).
+        for (const scene of lib.scenes.list()) {
+          expect(jobs.find((j) => j.sceneId === scene.id)).toMatchObject({
+            kind: 'import',
+            status: 'succeeded',
+          });
+        }
       } finally {
         lib.close();
       }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import type { SourceInfo } from '../../common/domain';
+import type { SceneSummary, SourceInfo } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { detectMediaKind, unreadablePathError } from '../ingest/media-kind';
 import { importPhotos } from '../ingest/photo-import';
@@ -234,9 +234,25 @@ export async function importScene(
   }
   ctx.throwIfCancelled();
   ctx.progress(0.92, 'store');
-  const summary = studio.library.scenes.create(scene);
+  const { library } = studio;
+  // The scene and its job's success row are one transaction: a kill cannot
+  // leave a stored scene whose import reads as failed.
+  const summary = library.db.transaction(() => {
+    const created = library.scenes.create(scene);
+    ctx.recordSuccess(importResult(created), created.id);
+    return created;
+  })();
   ctx.setScene(summary.id);
   studio.emit({ type: 'scenes-changed' });
+  return importResult(summary);
+}
+
+function importResult(summary: SceneSummary): {
+  sceneId: string;
+  name: string;
+  frameCount: number;
+  pointCount: number;
+} {
   return {
     sceneId: summary.id,
     name: summary.name,

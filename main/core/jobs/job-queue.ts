@@ -23,6 +23,12 @@ export interface JobContext {
   log(message: string): void;
   /** Attach the job to a scene (e.g. once an import has created it). */
   setScene(sceneId: string): void;
+  /**
+   * Write the job's success row now, synchronously, so the caller can put it
+   * in the same SQLite transaction as the work's own result: a kill can then
+   * never leave a stored scene whose import reads as failed.
+   */
+  recordSuccess(result: Record<string, unknown>, sceneId?: string): void;
   /** Throws StudioError('cancelled') when the job was cancelled. */
   throwIfCancelled(): void;
 }
@@ -195,6 +201,19 @@ export class JobQueue {
       setScene: (sceneId) => {
         info.sceneId = sceneId;
         this.commit(entry);
+      },
+      recordSuccess: (result, sceneId) => {
+        const recorded: JobInfo = {
+          ...info,
+          sceneId: sceneId ?? info.sceneId,
+          status: 'succeeded',
+          progress: 1,
+          stage: 'done',
+          result,
+          finishedAt: nowIso(),
+          message: entry.spec.describeSuccess?.(result) ?? `${info.title}: done.`,
+        };
+        this.options.store.save(recorded);
       },
       throwIfCancelled: () => {
         if (controller.signal.aborted) throw cancelledError(info.title);
