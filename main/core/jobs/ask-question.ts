@@ -117,7 +117,12 @@ export async function askQuestion(
     timingsMs: output.timingsMs,
     createdAt: nowIso(),
   };
-  if (!library.scenes.summary(scene.id)) throw sceneNotFound(scene.id);
-  library.qa.add(entry);
-  return { qaId: entry.id, answer: entry.answer, sceneId: scene.id };
+  const result = { qaId: entry.id, answer: entry.answer, sceneId: scene.id };
+  // The history entry and the job's success row commit together.
+  library.db.transaction(() => {
+    if (!library.scenes.summary(scene.id)) throw sceneNotFound(scene.id);
+    library.qa.add(entry);
+    ctx.recordSuccess(result, scene.id);
+  })();
+  return result;
 }

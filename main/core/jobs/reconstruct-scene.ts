@@ -47,16 +47,22 @@ export async function reconstructScene(
     frames.map((f) => ({ frameId: f.frameId, index: f.index })),
     { modelId: model.id },
   );
-  // The scene may have been deleted while the engine ran: store nothing then.
-  if (!library.scenes.summary(scene.id)) throw sceneNotFound(scene.id);
-  const info = library.scenes.saveReconstruction(scene.id, record);
+  // One transaction: the reconstruction and its job's success row (a kill
+  // leaves neither or both), and nothing if the scene was deleted meanwhile.
+  const result = library.db.transaction(() => {
+    if (!library.scenes.summary(scene.id)) throw sceneNotFound(scene.id);
+    const info = library.scenes.saveReconstruction(scene.id, record);
+    const stored = {
+      sceneId: scene.id,
+      reconstructionId: info.id,
+      pointCount: record.points.count,
+      frameCount: frames.length,
+    };
+    ctx.recordSuccess(stored, scene.id);
+    return stored;
+  })();
   studio.emit({ type: 'scenes-changed' });
-  return {
-    sceneId: scene.id,
-    reconstructionId: info.id,
-    pointCount: record.points.count,
-    frameCount: frames.length,
-  };
+  return result;
 }
 
 export function sceneNotFound(sceneId: string): StudioError {
