@@ -47,11 +47,11 @@ export class ReconModel {
 
   static async load(modelDir: string, ep: ExecutionProviderChoice = 'cpu'): Promise<ReconModel> {
     const manifest = readModelManifest(modelDir);
-    const dino = await createSession(graphPath(modelDir, manifest, 'dino'), ep);
+    const dino = await createSession(graphPath(modelDir, manifest, 'dino'), ep, { arena: false });
     const llm = await LlmRunner.load(modelDir, manifest, ep);
-    const point = await createSession(graphPath(modelDir, manifest, 'point_decoder'), ep);
-    const camera = await createSession(graphPath(modelDir, manifest, 'camera_decoder'), ep);
-    const global = await createSession(graphPath(modelDir, manifest, 'global_decoder'), ep);
+    const point = await createSession(graphPath(modelDir, manifest, 'point_decoder'), ep, { arena: false });
+    const camera = await createSession(graphPath(modelDir, manifest, 'camera_decoder'), ep, { arena: false });
+    const global = await createSession(graphPath(modelDir, manifest, 'global_decoder'), ep, { arena: false });
     return new ReconModel(
       modelDir,
       manifest,
