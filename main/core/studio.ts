@@ -4,7 +4,7 @@
 // StudioError. Long operations run as jobs (main/core/jobs/). Plain Node: the
 // CLI, the web server and the Electron shell all sit on top of this.
 
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join } from 'node:path';
@@ -386,12 +386,12 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
       return { contentType: 'application/octet-stream', body, bytes: body.byteLength };
     }
     if ((match = BLOB_ROUTES.colors.exec(route))) {
-      if (!library.scenes.summary(match[1])) return null;
+      const summary = library.scenes.summary(match[1]);
+      if (!summary) return null;
       const body = library.scenes.colorsBytes(match[1]);
       if (body) return { contentType: 'application/octet-stream', body, bytes: body.byteLength };
       // No colours stored: mid grey for every point, so renderers need no special case.
-      const positions = library.scenes.positionsBytes(match[1]);
-      const grey = Buffer.alloc(positions ? (positions.byteLength / 12) * 3 : 0, 160);
+      const grey = Buffer.alloc(summary.pointCount * 3, 160);
       return { contentType: 'application/octet-stream', body: grey, bytes: grey.byteLength };
     }
     if ((match = BLOB_ROUTES.frameImage.exec(route))) {
@@ -409,7 +409,6 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
       if (!fileName) return null;
       const file = join(dir, fileName);
       const { size } = await stat(file);
-      const { createReadStream } = await import('node:fs');
       const type = extname(fileName) === '.glb' ? 'model/gltf-binary' : 'application/octet-stream';
       return { contentType: type, body: createReadStream(file), bytes: size, fileName };
     }

@@ -8,7 +8,8 @@ import { blobPaths } from '../../main/common/api';
 import type { JobInfo, ModelInfo, SceneDetail, SceneSummary, StudioEvent } from '../../main/common/domain';
 import { StudioError } from '../../main/common/errors';
 import { createStudio, type Studio } from '../../main/core/studio';
-import { tempDir } from '../fixtures/library-fixtures';
+import { syntheticPoints, tempDir } from '../fixtures/library-fixtures';
+import { writeBinaryPly } from '../fixtures/ply-fixture';
 
 const SAMPLES = join(__dirname, '..', '..', '..', 'shared', 'samples');
 const WALK = join(SAMPLES, 'video', 'dl3dv-walk.mp4');
@@ -131,6 +132,25 @@ describe('studio', () => {
     expect(scene.name).toBe('my walk');
     expect(scene.source?.fileName).toBe('my walk.mp4');
     await expectStudioError(runImport({ sources: [{ kind: 'upload', uploadId }] }), 'not-found');
+  });
+
+  it('imports a colourless PLY and serves its points, with grey colours', async () => {
+    const cloud = syntheticPoints(500, false);
+    const ply = join(dir, 'grey.ply');
+    writeBinaryPly(ply, cloud.positions, null);
+    const job = await runImport({ sources: [{ kind: 'path', path: ply }] });
+    expect(job.status, job.message).toBe('succeeded');
+    const sceneId = String(job.result?.sceneId);
+    const points = await studio.openBlob(blobPaths.points(sceneId));
+    expect(points?.bytes).toBe(500 * 12);
+    expect((points?.body as Buffer).equals(Buffer.from(cloud.positions.buffer))).toBe(true);
+    const colors = await studio.openBlob(blobPaths.colors(sceneId));
+    expect(colors?.bytes).toBe(500 * 3);
+    expect(new Set(colors?.body as Buffer)).toEqual(new Set([160]));
+    const scene = (await studio.call('scenes.get', { sceneId })) as SceneDetail;
+    expect(scene).toMatchObject({ kind: 'pointcloud', pointCount: 500, frameCount: 0, hasCameras: false });
+    expect(scene.bounds?.max[2]).toBeCloseTo(Math.fround(499 / 64 / 10), 5);
+    await studio.call('scenes.delete', { sceneId });
   });
 
   it('rejects bad inputs with invalid-input and a readable message, leaving the library unchanged', async () => {
