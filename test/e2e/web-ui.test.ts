@@ -178,6 +178,49 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     expect(stats.green.y).toBeLessThan(stats.blue.y - 10);
   });
 
+  it('orbits with the mouse, returns with Fit to scene, and grows points with the size slider', async () => {
+    const canvas = page.locator('[data-testid=scene-view] canvas');
+    const pixels = async () => {
+      await page.waitForTimeout(1500); // on-demand rendering on SwiftShader
+      // Three bytes per pixel, as the helpers below read them.
+      return sharp(await canvas.screenshot())
+        .removeAlpha()
+        .raw()
+        .toBuffer();
+    };
+    const differing = (a: Buffer, b: Buffer) => {
+      let count = 0;
+      for (let i = 0; i < a.length; i += 3)
+        if (Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]) > 30) count++;
+      return count / (a.length / 3);
+    };
+    const saturated = (raw: Buffer) => {
+      let count = 0;
+      for (let i = 0; i < raw.length; i += 3) if (Math.max(raw[i], raw[i + 1], raw[i + 2]) > 200) count++;
+      return count;
+    };
+    const fitted = await pixels();
+
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 250, box.y + box.height / 2 + 60, { steps: 8 });
+    await page.mouse.up();
+    const orbited = await pixels();
+    expect(differing(fitted, orbited)).toBeGreaterThan(0.01);
+
+    await page.getByTestId('fit-button').click();
+    const refitted = await pixels();
+    expect(differing(fitted, refitted)).toBeLessThan(0.002);
+
+    await page.getByTestId('point-size').fill('2');
+    const small = saturated(await pixels());
+    await page.getByTestId('point-size').fill('10');
+    const large = saturated(await pixels());
+    expect(large).toBeGreaterThan(small * 1.5);
+    await page.getByTestId('point-size').fill('6');
+  });
+
   it('exports a GLB from the Export menu that the Khronos validator accepts', async () => {
     await page.getByTestId('export-button').click();
     const downloadStarted = page.waitForEvent('download');
