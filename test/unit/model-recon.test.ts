@@ -94,6 +94,36 @@ describe('runReconstruction', () => {
     expect(seen).not.toContain('decoders');
   });
 
+  it('handles one frame, a portrait frame and a 518x518 frame (other grids, windows and position tables)', async () => {
+    const sharp = (await import('sharp')).default;
+    const image = async (width: number, height: number): Promise<FrameInput> => {
+      const raw = new Uint8Array(width * height * 3);
+      for (let i = 0; i < raw.length; i++) raw[i] = (i * 7 + (i % width) * 3) % 256;
+      return {
+        name: `${width}x${height}.png`,
+        bytes: await sharp(raw, { raw: { width, height, channels: 3 } })
+          .png()
+          .toBuffer(),
+      };
+    };
+    for (const [width, height, outH] of [
+      [480, 640, 686],
+      [300, 300, 518],
+    ]) {
+      const out = await runReconstruction({ modelDir, frames: [await image(width, height)] });
+      expect([out.frameCount, out.width, out.height]).toEqual([1, 518, outH]);
+      expect(out.localPoints.length).toBe(518 * outH * 3);
+      expect(out.worldPoints.every(Number.isFinite)).toBe(true);
+      // A proper rotation in the pose.
+      const R = out.worldFromCamera;
+      const det =
+        R[0] * (R[5] * R[10] - R[6] * R[9]) -
+        R[1] * (R[4] * R[10] - R[6] * R[8]) +
+        R[2] * (R[4] * R[9] - R[5] * R[8]);
+      expect(det).toBeCloseTo(1, 5);
+    }
+  });
+
   it('reports a missing model folder as a typed error', async () => {
     await expect(runReconstruction({ modelDir: join(work, 'nope'), frames })).rejects.toMatchObject({
       code: 'model-missing',
