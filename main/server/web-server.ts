@@ -149,6 +149,7 @@ export async function startWebServer(
         'Import the file from the CLI by path.',
       );
     }
+    // A tab closed mid-upload makes the request fail ('aborted'); the core then removes the partial file.
     req.on('error', (error) => limit.destroy(error));
     const saved = await studio.saveUpload(name, req.pipe(limit));
     sendJson(res, 200, { ok: true, result: saved });

@@ -2,7 +2,7 @@
 // folder): who may talk to it, and that every route carries the contract.
 
 import { request } from 'node:http';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -218,6 +218,33 @@ describe('web server', () => {
       socket.on('error', (error) => resolve(`error ${error.message}`));
     });
     expect(crossOrigin).toBe('http 403');
+  });
+
+  it('cleans up an upload the browser abandons halfway', async () => {
+    const uploads = studio.library.uploadsDir;
+    const before = await readdir(uploads).catch(() => [] as string[]);
+    await new Promise<void>((resolve) => {
+      const req = request({
+        host: '127.0.0.1',
+        port: server.port,
+        path: '/api/upload?name=half.mov',
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/octet-stream', 'Content-Length': String(1 << 20) },
+      });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(64 * 1024, 7), () =>
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 200),
+      );
+    });
+    // The partial file is removed, nothing importable is left behind, and the server still answers.
+    await expect
+      .poll(async () => (await readdir(uploads).catch(() => [] as string[])).length, { timeout: 5000 })
+      .toBe(before.length);
+    const list = await call('scenes.list', {});
+    expect(list.status).toBe(200);
   });
 
   it('imports an uploaded PLY, pushes job events over the WebSocket, and streams the points back', async () => {
