@@ -13,7 +13,7 @@ import type { ExternalLocation } from '../graph/graph-builder';
 import { mropeCosSin } from '../g2vlm/mrope';
 import type { KvCache } from '../runtime/llm-runner';
 import type { ModelManifest } from '../runtime/model-manifest';
-import { createSession, floatTensor, int64Tensor, type ExecutionProviderChoice } from '../runtime/session';
+import { floatTensor, int64Tensor, sessionOptions, type ExecutionProviderChoice } from '../runtime/session';
 import { buildChatDecodeGraph, decodeInputNames, decodeOutputNames } from './decode-graph';
 
 export const DECODE_GRAPH_FILE = 'chat_decode.v2.onnx';
@@ -56,6 +56,30 @@ export function ensureDecodeGraph(modelDir: string, manifest: ModelManifest): st
   }
 }
 
+/**
+ * A session that reads its weights from the mapped weights file instead of
+ * prepacking private copies: the LLM graphs already hold these matrices, and
+ * a prepacked copy would add the whole und expert + LM head to the process
+ * memory (docs/onnx-runtime-notes.md §7; the cost for a one-row MatMul is nil).
+ */
+async function createSharedWeightSession(
+  path: string,
+  ep: ExecutionProviderChoice,
+): Promise<ort.InferenceSession> {
+  const options = (which: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions => ({
+    ...sessionOptions(which),
+    extra: { session: { disable_prepacking: '1' } },
+  });
+  if (ep !== 'cpu') {
+    try {
+      return await ort.InferenceSession.create(path, options('cuda'));
+    } catch (error) {
+      if (ep === 'cuda') throw error;
+    }
+  }
+  return ort.InferenceSession.create(path, options('cpu'));
+}
+
 /** The KV cache in (1, Hk, capacity, hd) buffers per layer, filled up to `length`. */
 export interface DecodeCache {
   keys: Float32Array[];
@@ -79,8 +103,7 @@ export class ChatDecoder {
   ): Promise<ChatDecoder | undefined> {
     const path = ensureDecodeGraph(modelDir, manifest);
     if (!path) return undefined;
-    const { session } = await createSession(path, ep);
-    return new ChatDecoder(manifest, session);
+    return new ChatDecoder(manifest, await createSharedWeightSession(path, ep));
   }
 
   /** Copies a runner cache into buffers with room for `extraRows` more tokens. */
