@@ -217,10 +217,12 @@ export async function importScene(
   } else {
     const displayName = request.displayNames[0];
     ctx.log(`Reading ${displayName}`);
-    ctx.progress(0.05, 'read');
     // Loaded on demand: the glTF/PLY readers are not needed by most imports.
     const { importPointCloud } = await import('../pointcloud/import-point-cloud');
-    const cloud = await importPointCloud(plan.path);
+    const cloud = await importPointCloud(plan.path, {
+      signal: ctx.signal,
+      onProgress: (progress, stage) => ctx.progress(0.8 * progress, stage),
+    });
     ctx.throwIfCancelled();
     ctx.progress(0.8, 'hash');
     const source = await stillSource([plan.path], displayName, ctx.signal);
