@@ -85,6 +85,14 @@ describe('convertCheckpoint', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
+  it('refuses to replace a folder that is not a converted model, and leaves its files alone', async () => {
+    const foreign = join(work, 'my-documents');
+    fs.mkdirSync(foreign);
+    fs.writeFileSync(join(foreign, 'notes.txt'), 'keep me');
+    await expect(convertCheckpoint(CHECKPOINT, foreign)).rejects.toMatchObject({ code: 'invalid-input' });
+    expect(fs.readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('keep me');
+  });
+
   it('can be cancelled: nothing half-written stays, an existing model is kept', async () => {
     const out = join(work, 'cancel');
     const first = await convertCheckpoint(CHECKPOINT, out);

@@ -52,6 +52,18 @@ export function modelGraphs(
   ];
 }
 
+/** A converted model may replace an older one, never an unrelated folder's files. */
+function refuseForeignFolder(target: string): void {
+  if (!fs.existsSync(target)) return;
+  const entries = fs.readdirSync(target);
+  if (entries.length === 0 || entries.includes(MODEL_MANIFEST_FILE)) return;
+  throw new StudioError(
+    'invalid-input',
+    `${target} already exists and is not a converted G2VLM model.`,
+    'Choose an empty or new folder for the converted model.',
+  );
+}
+
 export async function convertCheckpoint(
   checkpointDir: string,
   outDir: string,
@@ -61,6 +73,7 @@ export async function convertCheckpoint(
   const weightType = dtype === 'fp16' ? 'float16' : 'float32';
   const report = opts.onProgress ?? (() => undefined);
   const target = resolve(outDir);
+  refuseForeignFolder(target);
   const checkpoint = await openCheckpoint(checkpointDir);
   const temp = join(dirname(target), `.${basename(target)}.converting-${randomBytes(4).toString('hex')}`);
   let weights: ExternalWeightsWriter | undefined;
