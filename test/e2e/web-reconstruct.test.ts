@@ -111,7 +111,7 @@ describe.skipIf(skipReason !== null)(
       expect((await error.locator('span').textContent())?.length).toBeGreaterThan(10);
       await dialog.getByTestId('model-path').fill(modelDir);
       await dialog.getByTestId('model-register').click();
-      await expect.poll(() => dialog.getByTestId('model-row').count()).toBe(1);
+      await expect.poll(() => dialog.getByTestId('model-row').count(), { timeout: 20_000 }).toBe(1);
       expect(await dialog.getByTestId('model-error').count()).toBe(0);
       await screenshot(page, '09-models-dialog');
       await dialog.getByTestId('models-close').click();
@@ -119,7 +119,7 @@ describe.skipIf(skipReason !== null)(
 
     it('reconstructs with live progress and shows the cameras as frustums', async () => {
       const button = page.getByTestId('reconstruct-button');
-      await expect.poll(() => button.isEnabled()).toBe(true);
+      await expect.poll(() => button.isEnabled(), { timeout: 20_000 }).toBe(true);
       expect(await button.getAttribute('title')).toMatch(/^Reconstruct with /);
       await button.click();
 
@@ -134,7 +134,9 @@ describe.skipIf(skipReason !== null)(
 
       const finished = page.locator('[data-testid=job][data-kind=reconstruct][data-status=succeeded]');
       await finished.waitFor({ timeout: 300_000 });
-      await expect.poll(() => page.getByTestId('scene-title').textContent()).toBe('tiny recon');
+      await expect
+        .poll(() => page.getByTestId('scene-title').textContent(), { timeout: 20_000 })
+        .toBe('tiny recon');
       await expect
         .poll(() => page.getByTestId('cloud-status').getAttribute('data-status'), { timeout: 60_000 })
         .toBe('ready');

@@ -52,7 +52,7 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
 
   it('drops the token from the address bar after the first load and shows an empty library', async () => {
     expect(page.url()).toBe(`${studio.origin}/`);
-    await expect.poll(() => page.getByTestId('library-empty').isVisible()).toBe(true);
+    await expect.poll(() => page.getByTestId('library-empty').isVisible(), { timeout: 20_000 }).toBe(true);
     await screenshot(page, '01-empty-library');
   });
 
@@ -83,7 +83,9 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     expect(await page.locator('[data-testid=frame-thumb][data-selected=true]').count()).toBeGreaterThan(0);
     const firstFrame = frames.first().locator('img');
     await expect
-      .poll(() => firstFrame.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0))
+      .poll(() => firstFrame.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), {
+        timeout: 20_000,
+      })
       .toBe(true);
     const frameSize = await firstFrame.evaluate((img: HTMLImageElement) => ({
       w: img.naturalWidth,
@@ -92,7 +94,9 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     expect(frameSize.w).toBeLessThan(frameSize.h);
     // No reconstruction model in a fresh library: the button says why it is disabled.
     const reconstruct = page.getByTestId('reconstruct-button');
-    await expect.poll(() => reconstruct.getAttribute('title')).toContain('No model is registered');
+    await expect
+      .poll(() => reconstruct.getAttribute('title'), { timeout: 20_000 })
+      .toContain('No model is registered');
     expect(await reconstruct.isDisabled()).toBe(true);
     await screenshot(page, '03-video-scene');
     await page.getByTestId('scene-back').click();
@@ -104,10 +108,14 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     const input = card.getByTestId('rename-input');
     await input.fill('Living room walk');
     await input.press('Enter');
-    await expect.poll(() => card.getByTestId('scene-name').textContent()).toBe('Living room walk');
+    await expect
+      .poll(() => card.getByTestId('scene-name').textContent(), { timeout: 20_000 })
+      .toBe('Living room walk');
     // The name is stored, not just shown: a reload reads it back from the library.
     await page.reload();
-    await expect.poll(() => page.getByTestId('scene-name').first().textContent()).toBe('Living room walk');
+    await expect
+      .poll(() => page.getByTestId('scene-name').first().textContent(), { timeout: 20_000 })
+      .toBe('Living room walk');
 
     await page.locator('[data-testid=scene-card][data-kind=video]').getByTestId('scene-delete').click();
     await page.getByTestId('confirm-dialog').waitFor();
@@ -116,7 +124,9 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     expect(await page.locator('[data-testid=scene-card][data-kind=video]').count()).toBe(1);
     await page.locator('[data-testid=scene-card][data-kind=video]').getByTestId('scene-delete').click();
     await page.getByTestId('confirm-ok').click();
-    await expect.poll(() => page.locator('[data-testid=scene-card][data-kind=video]').count()).toBe(0);
+    await expect
+      .poll(() => page.locator('[data-testid=scene-card][data-kind=video]').count(), { timeout: 20_000 })
+      .toBe(0);
     await page.reload();
     await page.getByTestId('library').waitFor();
     expect(await page.locator('[data-testid=scene-card][data-kind=video]').count()).toBe(0);
@@ -283,7 +293,9 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
       .poll(() => page.locator('[data-testid=scene-card][data-kind=pointcloud]').count(), { timeout: 30_000 })
       .toBe(before + 1);
     expect(await page.getByTestId('drop-overlay').count()).toBe(0);
-    await expect.poll(() => page.getByTestId('scene-name').allTextContents()).toContain('dropped');
+    await expect
+      .poll(() => page.getByTestId('scene-name').allTextContents(), { timeout: 20_000 })
+      .toContain('dropped');
   });
 
   it('shows a failed import with its message and a fix', async () => {

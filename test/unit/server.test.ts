@@ -271,7 +271,10 @@ describe('web server', () => {
     const finished = await studio.waitForJob(jobId);
     expect(finished.status, finished.error?.message).toBe('succeeded');
     await expect
-      .poll(() => events.some((e) => e.type === 'job' && e.job.id === jobId && e.job.status === 'succeeded'))
+      .poll(
+        () => events.some((e) => e.type === 'job' && e.job.id === jobId && e.job.status === 'succeeded'),
+        { timeout: 20_000 },
+      )
       .toBe(true);
     socket.close();
     const jobEvents = events.filter(
