@@ -4,7 +4,7 @@
 // StudioError. Long operations run as jobs (main/core/jobs/). Plain Node: the
 // CLI, the web server and the Electron shell all sit on top of this.
 
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join } from 'node:path';
@@ -129,8 +129,8 @@ async function providerLibraryInstalled(name: string): Promise<boolean> {
 
 /**
  * Execution providers the studio can run on this machine, preferred first:
- * CUDA when ONNX Runtime reports it and its provider library is installed
- * (npm run install-cuda), CPU always. ORT's list alone names providers the
+ * CUDA when ONNX Runtime reports it, its provider library is installed
+ * (npm run install-cuda) and an NVIDIA driver is loaded; CPU always. ORT's list alone names providers the
  * binary merely knows about, which would mislead a user without a GPU.
  */
 function listExecutionProviders(): Promise<string[]> {
@@ -141,7 +141,11 @@ function listExecutionProviders(): Promise<string[]> {
       };
       const backends = ort.listSupportedBackends?.() ?? [];
       const cuda = backends.find((b) => b.name.toLowerCase() === 'cuda');
-      if (cuda && (cuda.bundled || (await providerLibraryInstalled('cuda')))) return ['cuda', 'cpu'];
+      // On Linux the NVIDIA driver shows itself in /proc; without it CUDA cannot run here.
+      const driverPresent = process.platform !== 'linux' || existsSync('/proc/driver/nvidia/version');
+      if (cuda && driverPresent && (cuda.bundled || (await providerLibraryInstalled('cuda')))) {
+        return ['cuda', 'cpu'];
+      }
     } catch {
       // No ONNX Runtime binding for this platform: the CPU is all we can name.
     }
