@@ -52,6 +52,25 @@ export function modelGraphs(
   ];
 }
 
+/** Refuses up front when the weights file cannot fit on the target disk. */
+function ensureDiskSpace(dir: string, graphs: Array<[GraphId, GraphBuilder]>): void {
+  const unique = new Map<string, number>();
+  for (const [, g] of graphs) {
+    for (const w of g.weights)
+      unique.set(w.name, w.dims.reduce((a, b) => a * b, 1) * (w.type === 'float16' ? 2 : 4) + 4096);
+  }
+  const needed = [...unique.values()].reduce((a, b) => a + b, 0) + 16 * 2 ** 20;
+  const stats = fs.statfsSync(dir);
+  const free = stats.bavail * stats.bsize;
+  if (free < needed) {
+    throw new StudioError(
+      'internal',
+      `Converting needs about ${(needed / 2 ** 30).toFixed(1)} GiB in ${dirname(dir)}, only ${(free / 2 ** 30).toFixed(1)} GiB are free.`,
+      'Free some disk space or choose another output folder.',
+    );
+  }
+}
+
 /** A converted model may replace an older one, never an unrelated folder's files. */
 function refuseForeignFolder(target: string): void {
   if (!fs.existsSync(target)) return;
@@ -85,6 +104,7 @@ export async function convertCheckpoint(
     opts.signal?.throwIfAborted();
     const config = checkpoint.config;
     const graphs = modelGraphs(config, weightType);
+    ensureDiskSpace(temp, graphs);
     weights = new ExternalWeightsWriter(join(temp, WEIGHTS_FILE_NAME), WEIGHTS_FILE_NAME);
     const totalWeights = new Set(graphs.flatMap(([, g]) => g.weights.map((w) => w.name))).size;
     const manifestGraphs: ModelManifest['graphs'] = {};
