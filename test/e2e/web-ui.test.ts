@@ -1,6 +1,7 @@
 // The studio in a real browser (Chromium, WebGL on SwiftShader) against the real
 // built server and core: import through the UI, see the result, export.
 
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import {
 } from './harness';
 
 const PORTRAIT_VIDEO = '/work/shared/samples/video/arkit-portrait.mov';
+const PHOTO_FOLDER = '/work/shared/samples/arkitscenes';
 const skipReason = missingPrerequisites();
 
 // gltf-validator ships without type declarations: loaded with require and typed here.
@@ -100,6 +102,23 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     expect(await reconstruct.isDisabled()).toBe(true);
     await screenshot(page, '03-video-scene');
     await page.getByTestId('scene-back').click();
+  });
+
+  it('imports photos picked together as one photo scene', async () => {
+    const photos = readdirSync(PHOTO_FOLDER)
+      .filter((name) => name.endsWith('.jpg'))
+      .slice(0, 6)
+      .map((name) => join(PHOTO_FOLDER, name));
+    await page.getByTestId('import-input').setInputFiles(photos);
+    const card = page.locator('[data-testid=scene-card][data-kind=photos]');
+    await card.waitFor({ timeout: 120_000 });
+    await expect.poll(() => card.textContent(), { timeout: 20_000 }).toContain(`${photos.length} frames`);
+    await card.getByTestId('scene-open').click();
+    await expect.poll(() => page.getByTestId('frame-thumb').count(), { timeout: 20_000 }).toBe(photos.length);
+    await page.getByTestId('scene-back').click();
+    await card.getByTestId('scene-delete').click();
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(() => card.count(), { timeout: 20_000 }).toBe(0);
   });
 
   it('renames a scene inline and deletes it after confirming', async () => {
