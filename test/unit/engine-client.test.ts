@@ -102,7 +102,9 @@ describe('EngineClient with a real worker thread', () => {
       ),
     );
     expect(error.code).toBe('cancelled');
-    expect(Date.now() - started).toBeLessThan(4000);
+    // Stopped at the next run boundary, far from the 40 runs asked for.
+    expect(runsSeen).toBeLessThan(10);
+    expect(Date.now() - started).toBeLessThan(15_000);
     const output = await engine.reconstruct(
       { modelDir: MODEL_DIR, frames: frames('x', 'y') },
       { signal: new AbortController().signal, onProgress: () => undefined },
@@ -143,7 +145,8 @@ describe('EngineClient with a real worker thread', () => {
     const options = { signal: new AbortController().signal, onProgress: () => undefined };
     await engine.reconstruct(request, options);
     expect(engine.workerCount).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    const deadline = Date.now() + 10_000;
+    while (engine.workerCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(engine.workerCount).toBe(0);
     expect((await engine.reconstruct(request, options)).frameCount).toBe(2);
     expect(engine.workerCount).toBe(1);
@@ -265,7 +268,9 @@ describe('EngineClient with the real G2VLM pipelines', () => {
     );
     expect(error.code).toBe('cancelled');
     expect(abortedAt).toBeGreaterThan(0);
-    expect(Date.now() - abortedAt).toBeLessThan(1500);
+    // Released while the old worker is still inside its run (it has not exited yet).
+    expect(engine.workerCount).toBe(1);
+    expect(Date.now() - abortedAt).toBeLessThan(5000);
     const output = await engine.reconstruct(
       { modelDir, frames: goldenFrames, executionProvider: 'cpu' },
       { signal: new AbortController().signal, onProgress: () => undefined },
