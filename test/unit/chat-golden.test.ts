@@ -4,7 +4,15 @@
 // the greedy answer must be the official one token for token. Also the studio
 // behaviour around it: streaming, prefix reuse per scene, cancellation, errors.
 
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +21,7 @@ import { DECODE_GRAPH_FILE } from '../../main/model/chat/chat-decoder';
 import { CHAT_SYSTEM_PROMPT } from '../../main/model/chat/chat-layout';
 import { answerQuestion, prefillPrefix } from '../../main/model/chat/chat-session';
 import { decodeRgbImage } from '../../main/model/preprocess/qwen-image';
-import { runChatOn } from '../../main/model/chat/chat-pipeline';
+import { releaseChatModel, runChatOn } from '../../main/model/chat/chat-pipeline';
 import { verifyChatGolden } from '../../main/model/chat/verify-chat';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { readGoldenManifest } from '../../main/model/golden/verify-golden';
@@ -102,6 +110,42 @@ describe('chat on the golden tiny model', () => {
       { visionImageSize: 240 },
     );
     expect(third.prefixReused).toBe(false);
+  });
+
+  it('keeps a scene prefix on disk when asked to, and answers from it after the memory cache is gone', async () => {
+    const prefixDiskDir = join(scratch, 'prefixes');
+    const key = `disk-scene-${Date.now()}`;
+    const first = await runChatOn(
+      model,
+      request({ prefixCacheKey: key }),
+      {},
+      { visionImageSize: 240, prefixDiskDir },
+    );
+    expect(first.prefixReused).toBe(false);
+    expect(first.timingsMs.prefixToDisk).toBeGreaterThan(0);
+    expect(readdirSync(prefixDiskDir).filter((n) => n.endsWith('.kvc'))).toHaveLength(1);
+    await releaseChatModel(); // what a restart does to the in-memory prefixes
+    const second = await runChatOn(
+      model,
+      request({ prefixCacheKey: key }),
+      {},
+      { visionImageSize: 240, prefixDiskDir },
+    );
+    expect(second.prefixReused).toBe(true);
+    expect(second.timingsMs.prefixFromDisk).toBeGreaterThan(0);
+    expect(second.tokenIds).toEqual(first.tokenIds);
+    // A damaged file is dropped and the prefix computed again.
+    const [file] = readdirSync(prefixDiskDir);
+    writeFileSync(join(prefixDiskDir, file), 'not a prefix');
+    await releaseChatModel();
+    const third = await runChatOn(
+      model,
+      request({ prefixCacheKey: key }),
+      {},
+      { visionImageSize: 240, prefixDiskDir },
+    );
+    expect(third.prefixReused).toBe(false);
+    expect(third.tokenIds).toEqual(first.tokenIds);
   });
 
   it('samples reproducibly with a seed and stops after maxNewTokens', async () => {

@@ -10,6 +10,7 @@ import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from './chat-layout';
 import { ChatModel } from './chat-model';
 import { answerQuestion, prefillPrefix, type ChatPrefix } from './chat-session';
 import { PrefixCache, prefixBytes, prefixKey } from './prefix-cache';
+import { PrefixDiskCache } from './prefix-disk-cache';
 import { readModelManifest } from '../runtime/model-manifest';
 
 export interface ChatRunOptions {
@@ -21,7 +22,12 @@ export interface ChatRunOptions {
 export interface ChatTuning {
   /** Side of the Qwen2-VL transform; 768 as inference_chat.py (the golden set and bench use 240). */
   visionImageSize?: number;
+  /** Keep scene prefixes on disk in this folder too (survives restarts); off when undefined. */
+  prefixDiskDir?: string;
 }
+
+/** Environment switch for the engine: a folder for on-disk chat prefixes (off when unset). */
+export const PREFIX_DIR_ENV = 'G2STUDIO_CHAT_PREFIX_DIR';
 
 export const DEFAULT_MAX_NEW_TOKENS = 128;
 const MAX_NEW_TOKENS_LIMIT = 4096;
@@ -108,16 +114,33 @@ export async function runChatOn(
   // Phase 1-3 (reusable per scene).
   const key = request.prefixCacheKey
     ? prefixKey({
-        modelDir: model.modelDir,
+        // The conversion too: a prefix of an older conversion of the folder is not this model's.
+        modelDir: [model.modelDir, model.manifest.id, model.manifest.created].join('\u0000'),
         executionProvider: model.executionProvider,
         sceneKey: request.prefixCacheKey,
         visionImageSize,
         frames: request.frames,
       })
     : undefined;
+  const t = model.manifest.configs.text;
+  const kvShape = { layers: t.numLayers, kvHeads: t.numKvHeads, headDim: t.headDim };
+  // Held twice once asked: the runner's cache and the text-block graph's buffers.
+  const bytesOf = (p: ChatPrefix): number =>
+    (model.decoder ? 2 : 1) * prefixBytes(p, t.numLayers, t.numKvHeads, t.headDim);
+  const disk = key && tuning.prefixDiskDir ? new PrefixDiskCache(tuning.prefixDiskDir) : undefined;
   let prefix: ChatPrefix | undefined = key ? prefixes.get(key) : undefined;
+  if (!prefix && key && disk) {
+    const t0 = performance.now();
+    prefix = await disk.load(key, kvShape);
+    if (prefix) {
+      timingsMs.prefixFromDisk = performance.now() - t0;
+      prefixes.set(key, prefix, bytesOf(prefix));
+    }
+  }
   const prefixReused = prefix !== undefined;
+  let computedPrefix = false;
   if (!prefix) {
+    computedPrefix = true;
     let t0 = performance.now();
     progress(0, 'preprocess');
     const images = [];
@@ -134,10 +157,7 @@ export async function runChatOn(
     );
     Object.assign(timingsMs, prefix.timingsMs);
     timingsMs.prefixPrefill = performance.now() - t0;
-    const t = model.manifest.configs.text;
-    // Held twice once asked: the runner's cache and the text-block graph's buffers.
-    const copies = model.decoder ? 2 : 1;
-    if (key) prefixes.set(key, prefix, copies * prefixBytes(prefix, t.numLayers, t.numKvHeads, t.headDim));
+    if (key) prefixes.set(key, prefix, bytesOf(prefix));
   }
 
   // Phase 4-5: the question and the streamed answer.
@@ -161,6 +181,12 @@ export async function runChatOn(
   Object.assign(timingsMs, answer.timingsMs);
   // From the request to the first generated token (decoding, prefix, question, first step).
   timingsMs.timeToFirstToken = beforeQuestion + (answer.timingsMs.firstTokenAfterQuestion ?? 0);
+  if (computedPrefix && key && disk) {
+    // Saved after the answer so the first token is not delayed by the write.
+    const t0 = performance.now();
+    await disk.save(key, prefix, kvShape).catch(() => undefined);
+    timingsMs.prefixToDisk = performance.now() - t0;
+  }
   timingsMs.total = performance.now() - started;
   progress(1, 'decode');
   return {
@@ -176,5 +202,5 @@ export async function runChatOn(
 /** The engine worker's chat entry point (main/core/engine/engine-worker.ts). */
 export async function runChat(request: ChatRequest, options: ChatRunOptions = {}): Promise<ChatOutput> {
   const model = await getChatModel(request.modelDir, request.executionProvider ?? 'cpu');
-  return runChatOn(model, request, options);
+  return runChatOn(model, request, options, { prefixDiskDir: process.env[PREFIX_DIR_ENV] || undefined });
 }
