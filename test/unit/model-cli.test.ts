@@ -9,7 +9,11 @@ import { Writable } from 'node:stream';
 import { runCli } from '../../main/cli/program';
 import type { CliIo } from '../../main/cli/output';
 import { registerModelCommands } from '../../main/model/cli/model-commands';
-import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../main/model/checkpoint/safetensors';
+import {
+  SafetensorsFile,
+  writeSafetensors,
+  type TensorToWrite,
+} from '../../main/model/checkpoint/safetensors';
 
 const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
 const GOLDEN_CHECKPOINT = join(GOLDEN, 'checkpoint');
@@ -138,7 +142,8 @@ describe('g2studio model', () => {
     const tensors: TensorToWrite[] = [];
     for (const info of outputs.tensors.values()) {
       let data: Uint8Array | Float32Array = await outputs.readRaw(info.name);
-      if (info.name === 'recon.camera_poses') data = (await outputs.readFloat32(info.name)).map((v) => v + 0.01);
+      if (info.name === 'recon.camera_poses')
+        data = (await outputs.readFloat32(info.name)).map((v) => v + 0.01);
       tensors.push({ name: info.name, dtype: info.dtype, shape: info.shape, data });
     }
     await outputs.close();
