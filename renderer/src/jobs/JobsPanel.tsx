@@ -1,34 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { JobInfo } from '../../../main/common/domain';
 import { useStudio, useStudioEvents } from '../common/studio-context';
+import { ACTIVE_STATUSES as ACTIVE, mergeJobs } from './job-snapshots';
 
-const ACTIVE = new Set(['queued', 'running']);
 const MAX_SHOWN = 30;
-
-const byNewest = (a: JobInfo, b: JobInfo) => b.createdAt.localeCompare(a.createdAt);
-
-/**
- * Of two snapshots of one job, the later one. A jobs.list answer can be older
- * than an event that arrived while it was in flight, so: a finished job stays
- * finished, and progress never goes backwards.
- */
-function later(a: JobInfo, b: JobInfo): JobInfo {
-  const aDone = !ACTIVE.has(a.status);
-  const bDone = !ACTIVE.has(b.status);
-  if (aDone !== bDone) return aDone ? a : b;
-  if (aDone) return a.finishedAt && b.finishedAt && a.finishedAt > b.finishedAt ? a : b;
-  if (a.status !== b.status) return a.status === 'running' ? a : b;
-  return a.progress > b.progress ? a : b;
-}
-
-function merge(current: JobInfo[], incoming: JobInfo[]): JobInfo[] {
-  const merged = new Map(current.map((job) => [job.id, job]));
-  for (const job of incoming) {
-    const known = merged.get(job.id);
-    merged.set(job.id, known ? later(known, job) : job);
-  }
-  return [...merged.values()].sort(byNewest).slice(0, MAX_SHOWN);
-}
 
 /** Every long operation with live progress (stage, %, message), Cancel, and errors with their fix. */
 export function JobsPanel() {
@@ -36,12 +11,14 @@ export function JobsPanel() {
   const [jobs, setJobs] = useState<JobInfo[]>([]);
 
   const refresh = useCallback(() => {
-    client.call('jobs.list', {}).then((list) => setJobs((current) => merge(current, list)), showError);
+    client
+      .call('jobs.list', {})
+      .then((list) => setJobs((current) => mergeJobs(current, list, MAX_SHOWN)), showError);
   }, [client, showError]);
   useEffect(refresh, [refresh]);
 
   useStudioEvents((event) => {
-    if (event.type === 'job') setJobs((list) => merge(list, [event.job]));
+    if (event.type === 'job') setJobs((list) => mergeJobs(list, [event.job], MAX_SHOWN));
     // Sent after the events socket reconnects, when job events may have been missed.
     if (event.type === 'scenes-changed') refresh();
   });
@@ -49,7 +26,7 @@ export function JobsPanel() {
   const cancel = async (job: JobInfo) => {
     try {
       const updated = await client.call('jobs.cancel', { jobId: job.id });
-      setJobs((list) => merge(list, [updated]));
+      setJobs((list) => mergeJobs(list, [updated], MAX_SHOWN));
     } catch (error) {
       showError(error);
     }

@@ -2,12 +2,11 @@ import { useCallback, useEffect, useState } from 'react';
 import type { JobInfo, ModelInfo, SceneDetail } from '../../../main/common/domain';
 import { asStudioError } from '../api/client';
 import { useStudio, useStudioEvents } from '../common/studio-context';
+import { isActiveJob, mergeJobs } from '../jobs/job-snapshots';
 import { ExportMenu } from './ExportMenu';
 import { FrameStrip } from './FrameStrip';
 import { usePointCloud } from './use-point-cloud';
 import { Viewport } from './Viewport';
-
-const isActive = (job: JobInfo) => job.status === 'queued' || job.status === 'running';
 
 interface SceneViewProps {
   sceneId: string;
@@ -87,16 +86,22 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
   useEffect(() => {
     client.call('models.list', {}).then(setModels, () => setModels([]));
   }, [client, modelsVersion]);
-  const [runningJob, setRunningJob] = useState<JobInfo | null>(null);
+  // This scene's reconstruction jobs as last seen (events and jobs.list merged).
+  const [reconstructJobs, setReconstructJobs] = useState<JobInfo[]>([]);
+  const isThisReconstruct = useCallback(
+    (job: JobInfo) => job.kind === 'reconstruct' && job.sceneId === sceneId,
+    [sceneId],
+  );
   useEffect(() => {
     client.call('jobs.list', { sceneId }).then(
-      (jobs) => setRunningJob(jobs.find((job) => job.kind === 'reconstruct' && isActive(job)) ?? null),
-      () => setRunningJob(null),
+      (jobs) => setReconstructJobs((current) => mergeJobs(current, jobs.filter(isThisReconstruct))),
+      () => undefined, // without the list, live job events alone keep the button right
     );
-  }, [client, sceneId]);
+  }, [client, sceneId, isThisReconstruct]);
+  const runningJob = reconstructJobs.find(isActiveJob) ?? null;
   useStudioEvents((event) => {
-    if (event.type === 'job' && event.job.kind === 'reconstruct' && event.job.sceneId === sceneId) {
-      setRunningJob(isActive(event.job) ? event.job : null);
+    if (event.type === 'job' && isThisReconstruct(event.job)) {
+      setReconstructJobs((current) => mergeJobs(current, [event.job]));
     }
     if (event.type === 'scenes-changed') refresh();
     if (event.type === 'job' && event.job.sceneId === sceneId && event.job.status === 'succeeded') refresh();
