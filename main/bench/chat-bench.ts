@@ -14,6 +14,8 @@ import { generateRandomCheckpoint } from '../model/checkpoint/random-checkpoint'
 import { convertCheckpoint } from '../model/convert/convert-checkpoint';
 import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from '../model/chat/chat-layout';
 import { ChatModel } from '../model/chat/chat-model';
+import { releaseChatModel, runChatOn } from '../model/chat/chat-pipeline';
+import type { ChatRequest } from '../core/engine/engine-types';
 import { answerQuestion, prefillPrefix } from '../model/chat/chat-session';
 import { decodeRgbImage, type RgbImage } from '../model/preprocess/qwen-image';
 
@@ -148,6 +150,34 @@ function figures(prefix: string, t: ChatTimings, official?: typeof OFFICIAL_MEDI
   return out;
 }
 
+/** A question after a restart: the scene prefix read from disk vs computed (through runChatOn, 240 px). */
+async function diskPrefixFigure(
+  model: ChatModel,
+  frameBytes: Buffer[],
+  scratch: string,
+): Promise<BenchFigure> {
+  const prefixDiskDir = join(scratch, 'prefixes');
+  const request: ChatRequest = {
+    modelDir: model.modelDir,
+    frames: frameBytes.map((bytes, i) => ({ bytes, name: `frame ${i}` })),
+    question: QUESTION,
+    maxNewTokens: 1,
+    prefixCacheKey: 'bench-scene',
+  };
+  const tuning = { visionImageSize: 240, prefixDiskDir };
+  const computed = await runChatOn(model, request, {}, tuning);
+  await releaseChatModel(); // drops the in-memory prefixes, as a restart would
+  const fromDisk = await runChatOn(model, request, {}, tuning);
+  await releaseChatModel();
+  return {
+    label: 'medium, 2 images 240 px: time to first token after a restart, scene prefix on disk',
+    value: fromDisk.timingsMs.timeToFirstToken,
+    unit: 'ms',
+    baseline: { label: 'prefix computed (same run)', value: computed.timingsMs.timeToFirstToken },
+    ratio: computed.timingsMs.timeToFirstToken / fromDisk.timingsMs.timeToFirstToken,
+  };
+}
+
 export async function runChatBench(): Promise<BenchSection> {
   const scratch = mkdtempSync(join(tmpdir(), 'g2-chat-bench-'));
   const notes: string[] = [
@@ -185,6 +215,13 @@ export async function runChatBench(): Promise<BenchSection> {
     );
     result.push(
       ...figures('medium, 2 images 768 px', await measure(medium, images, 16, 1, 768), OFFICIAL_MEDIUM_768),
+    );
+    result.push(
+      await diskPrefixFigure(
+        medium,
+        frames.map((f) => readFileSync(join(SAMPLES, f))),
+        scratch,
+      ),
     );
     await medium.release();
 
