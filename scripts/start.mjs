@@ -48,7 +48,7 @@ if (binary) {
   run(binary, [entry, ...args], env);
 } else {
   console.log(
-    'Electron is not installed here, so G2 Studio runs in web mode: open the URL below in your browser.',
+    'Electron is not installed here (`npm run install-electron` fetches it), so G2 Studio runs in web mode: open the URL below.',
   );
   run(process.execPath, [entry, 'serve', ...args]);
 }
