@@ -45,6 +45,8 @@ interface ChatTimings {
   decodeMsPerToken: number;
   /** CPU time of the prefix prefill summed over all threads (separates our cost from machine contention). */
   prefillCpuMs: number;
+  /** CPU time per decode step, all threads. */
+  decodeCpuMsPerToken: number;
   /** The same decode through the general LLM block graph (past/present KV copies). */
   generalDecodeMsPerToken: number;
   firstTokenColdMs: number;
@@ -77,6 +79,11 @@ async function measure(
     // The first decode step is part of time-to-first-token, not of the per-token rate.
     const perToken = (a: typeof cold): number =>
       (a.timingsMs.decode - a.timingsMs.firstStep) / Math.max(1, a.stepChoices.length - 1);
+    // CPU time of decode steps alone (no question block): separates our cost from machine contention.
+    const cpuBefore = process.cpuUsage();
+    const decodeOnly = await answerQuestion(model, prefix, [], { maxNewTokens: steps, ignoreEos: true });
+    const cpuUsed = process.cpuUsage(cpuBefore);
+    const decodeCpuMsPerToken = (cpuUsed.user + cpuUsed.system) / 1000 / decodeOnly.stepChoices.length;
     const general = await answerQuestion(model, prefix, questionIds, {
       maxNewTokens: steps,
       ignoreEos: true,
@@ -86,6 +93,7 @@ async function measure(
       runs.push({
         prefillMs,
         prefillCpuMs,
+        decodeCpuMsPerToken,
         decodeMsPerToken: perToken(cold),
         generalDecodeMsPerToken: perToken(general),
         firstTokenColdMs,
@@ -95,6 +103,7 @@ async function measure(
   return {
     prefillMs: median(runs.map((x) => x.prefillMs)),
     prefillCpuMs: median(runs.map((x) => x.prefillCpuMs)),
+    decodeCpuMsPerToken: median(runs.map((x) => x.decodeCpuMsPerToken)),
     decodeMsPerToken: median(runs.map((x) => x.decodeMsPerToken)),
     generalDecodeMsPerToken: median(runs.map((x) => x.generalDecodeMsPerToken)),
     firstTokenColdMs: median(runs.map((x) => x.firstTokenColdMs)),
@@ -138,6 +147,7 @@ function figures(prefix: string, t: ChatTimings, official?: typeof OFFICIAL_MEDI
       ratio: t.generalDecodeMsPerToken / t.decodeMsPerToken,
     },
     { label: `${prefix}: decode rate`, value: 1000 / t.decodeMsPerToken, unit: 'tokens/s' },
+    { label: `${prefix}: decode CPU time (all threads)`, value: t.decodeCpuMsPerToken, unit: 'ms/token' },
     { label: `${prefix}: time to first token, cold scene`, value: t.firstTokenColdMs, unit: 'ms' },
     {
       label: `${prefix}: time to first token, scene prefix reused`,
