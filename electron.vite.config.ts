@@ -16,6 +16,10 @@ export default defineConfig({
           'engine-worker': resolve(__dirname, 'main/core/engine/engine-worker.ts'),
           bench: resolve(__dirname, 'main/bench/index.ts'),
         },
+        // Shared chunks sit beside the entries, so `__dirname` is out/main in every
+        // module: the engine client finds engine-worker.js and the web server finds
+        // ../renderer from whichever chunk their code lands in.
+        output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
   },
