@@ -6,6 +6,7 @@
 // coordinates with the frame's worldFromCamera pose.
 
 import type { GeometricEvidence, Marker } from '../../common/domain';
+import { cameraPointAt, toWorld, type Vec3 } from './evidence';
 
 export interface MarkerGeometry {
   /** Frame index (FrameInfo.index) of each reconstructed frame, in map order. */
@@ -22,8 +23,8 @@ export interface MarkerGeometry {
 
 export interface MarkedPoint {
   marker: Marker;
-  local: [number, number, number];
-  world: [number, number, number];
+  local: Vec3;
+  world: Vec3;
 }
 
 export function markedPoint(geometry: MarkerGeometry, marker: Marker): MarkedPoint | null {
@@ -31,20 +32,26 @@ export function markedPoint(geometry: MarkerGeometry, marker: Marker): MarkedPoi
   if (n < 0) return null;
   const size = geometry.frameSizes[n];
   const { mapWidth, mapHeight } = geometry;
-  const col = Math.min(mapWidth - 1, Math.max(0, Math.floor((marker.x / size.width) * mapWidth)));
-  const row = Math.min(mapHeight - 1, Math.max(0, Math.floor((marker.y / size.height) * mapHeight)));
-  const at = 3 * (n * mapWidth * mapHeight + row * mapWidth + col);
-  const local: [number, number, number] = [
-    geometry.localPointMaps[at],
-    geometry.localPointMaps[at + 1],
-    geometry.localPointMaps[at + 2],
-  ];
-  if (!local.every(Number.isFinite)) return null;
-  const m = geometry.worldFromCamera.subarray(16 * n, 16 * n + 16);
-  const world: [number, number, number] = [0, 1, 2].map(
-    (r) => m[4 * r] * local[0] + m[4 * r + 1] * local[1] + m[4 * r + 2] * local[2] + m[4 * r + 3],
-  ) as [number, number, number];
-  return { marker, local, world };
+  const pixel = {
+    frame: n,
+    x: Math.min(mapWidth - 1, Math.max(0, Math.floor((marker.x / size.width) * mapWidth))),
+    y: Math.min(mapHeight - 1, Math.max(0, Math.floor((marker.y / size.height) * mapHeight))),
+  };
+  const reconstruction = {
+    frameCount: geometry.frameIndices.length,
+    width: mapWidth,
+    height: mapHeight,
+    worldFromCamera: geometry.worldFromCamera,
+    localPoints: geometry.localPointMaps,
+  };
+  let local: Vec3;
+  try {
+    // The exact pixel under the marker: the user placed it on purpose.
+    local = cameraPointAt(reconstruction, pixel, 0);
+  } catch {
+    return null; // no finite point there (sky, a masked pixel)
+  }
+  return { marker, local, world: toWorld(reconstruction, n, local) };
 }
 
 export function markerEvidence(

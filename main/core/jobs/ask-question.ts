@@ -6,8 +6,8 @@
 import type { GeometricEvidence, Marker, QaEntry } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { markerEvidence } from '../geometry/marker-evidence';
+import { markFrame } from '../../model/chat/markers';
 import { newId, nowIso } from '../library/ids';
-import { drawMarkers } from './draw-markers';
 import type { JobContext } from './job-queue';
 import { chooseModel } from './model-choice';
 import { sceneNotFound } from './reconstruct-scene';
@@ -63,9 +63,12 @@ export async function askQuestion(
   ctx.progress(0, 'prepare');
   const frameInputs = [];
   for (const f of frames) {
-    const info = framesByIndex.get(f.index);
-    const own = markers.filter((m) => m.frameIndex === f.index);
-    const bytes = info && own.length ? await drawMarkers(f.bytes, info, own) : f.bytes;
+    // Drawn as the official training data marks points (filled 20 px discs in
+    // PIL's colours, lossless PNG), so "the red point" means what the model learned.
+    const own = markers
+      .filter((m) => m.frameIndex === f.index)
+      .map((m) => ({ kind: 'point' as const, x: m.x, y: m.y, color: m.color }));
+    const bytes = own.length ? await markFrame(f.bytes, own, f.fileName ?? `frame ${f.index}`) : f.bytes;
     frameInputs.push({ bytes, name: f.fileName ?? `frame ${f.index}` });
   }
   ctx.throwIfCancelled();

@@ -11,7 +11,7 @@ import {
   toCamera,
   toWorld,
   type ReconstructionGeometry,
-} from '../../main/model/chat/evidence';
+} from '../../main/core/geometry/evidence';
 
 const W = 40;
 const H = 30;
