@@ -125,7 +125,15 @@ describe.skipIf(skipReason !== null)(
 
       // Live progress: a stage name and a percentage while the job runs.
       const running = page.locator('[data-testid=job][data-kind=reconstruct][data-status=running]');
-      await running.getByTestId('job-stage').waitFor({ timeout: 60_000 });
+      const failed = page.locator('[data-testid=job][data-kind=reconstruct][data-status=failed]');
+      await Promise.race([
+        running.getByTestId('job-stage').waitFor({ timeout: 60_000 }),
+        failed.waitFor({ timeout: 60_000 }).then(async () => {
+          throw new Error(
+            `The reconstruction failed: ${await failed.getByTestId('job-error').textContent()}`,
+          );
+        }),
+      ]);
       expect(await running.getByTestId('job-stage').textContent()).toMatch(/[a-z].*\d+%$/);
       // One reconstruction per scene at a time: the button waits for this one.
       expect(await button.isDisabled()).toBe(true);
