@@ -285,17 +285,9 @@ export async function runModelBench(): Promise<BenchSection> {
   const runs = runsFromEnv();
   const work = await fs.mkdtemp(join(tmpdir(), 'g2-model-bench-'));
   try {
-    const gemm = await measureGemmGflops();
-    figures.push({
-      label: 'float32 GEMM 4096³ through ONNX Runtime',
-      value: gemm,
-      unit: 'GFLOP/s',
-      baseline: {
-        label: 'official PyTorch/MKL on the reference machine (published)',
-        value: OFFICIAL.gemmGflops,
-      },
-      ratio: gemm / OFFICIAL.gemmGflops,
-    });
+    // The machine may be shared: measure the GEMM peak before and right after the
+    // medium run and compare the run with the better of the two.
+    const gemmBefore = await measureGemmGflops();
 
     // Medium: 8 frames of dl3dv-walk at 518x294 (first, so its peak RSS carries little from earlier work).
     const mediumCheckpoint = join(work, 'medium-checkpoint');
@@ -308,6 +300,21 @@ export async function runModelBench(): Promise<BenchSection> {
       join(work, 'frames'),
     );
     const medium = await timeReconstruction(mediumModel, mediumFrames, runs);
+    const gemmAfter = await measureGemmGflops();
+    const gemm = Math.max(gemmBefore, gemmAfter);
+    figures.push({
+      label: 'float32 GEMM 4096³ through ONNX Runtime (best of before / after the medium run)',
+      value: gemm,
+      unit: 'GFLOP/s',
+      baseline: {
+        label: 'official PyTorch/MKL on the reference machine (published)',
+        value: OFFICIAL.gemmGflops,
+      },
+      ratio: gemm / OFFICIAL.gemmGflops,
+    });
+    notes.push(
+      `GEMM peak measured ${gemmBefore.toFixed(1)} GFLOP/s before and ${gemmAfter.toFixed(1)} GFLOP/s after the medium run (a large gap means the machine was shared).`,
+    );
     const { width, height } = medium.output;
     const mediumConfig = (
       JSON.parse(await fs.readFile(join(mediumModel, 'manifest.json'), 'utf8')) as { configs: G2vlmConfig }
