@@ -15,6 +15,7 @@ export type StudioErrorCode =
   | 'model-missing' // no converted model installed / model folder absent
   | 'model-corrupt' // checkpoint or converted model fails validation
   | 'insufficient-memory'
+  | 'disk-full'
   | 'cancelled'
   | 'busy'
   | 'unauthorized'

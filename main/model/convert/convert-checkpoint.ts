@@ -16,6 +16,7 @@ import { buildEmbedTokensGraph, buildLlmGraph, buildLmHeadGraph } from '../g2vlm
 import { buildVisionTowerGraph } from '../g2vlm/vision-tower';
 import { ExternalWeightsWriter } from '../graph/external-weights';
 import type { GraphBuilder } from '../graph/graph-builder';
+import { loadQwen2Tokenizer } from '../tokenizer/qwen2-tokenizer';
 import { tokenIdMapFor } from '../tokenizer/token-id-map';
 import {
   MODEL_FORMAT_VERSION,
@@ -31,6 +32,11 @@ export const WEIGHTS_FILE_NAME = 'weights.bin';
 
 export interface ConvertOptions {
   dtype?: 'fp32' | 'fp16';
+  /**
+   * Tokenizer for the chat path when the checkpoint folder has none: a folder
+   * with tokenizer.json (or vocab.json + merges.txt), or a tokenizer.json file.
+   */
+  tokenizerPath?: string;
   signal?: AbortSignal;
   onProgress?: (progress: number, stage: string) => void;
 }
@@ -52,6 +58,61 @@ export function modelGraphs(
   ];
 }
 
+/** The files main/model/tokenizer reads; copied so a model folder is self-contained. */
+const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'vocab.json',
+  'merges.txt',
+  'special_tokens_map.json',
+  'added_tokens.json',
+];
+
+/**
+ * Copies the tokenizer into the model folder and checks that it loads, so a bad
+ * tokenizer fails the conversion instead of the first question. Returns false
+ * when there is none (the model can still reconstruct).
+ */
+async function copyTokenizer(
+  checkpointDir: string,
+  explicit: string | undefined,
+  to: string,
+  config: G2vlmConfig,
+): Promise<boolean> {
+  const from = explicit ? resolve(explicit) : checkpointDir;
+  if (explicit && !fs.existsSync(from)) {
+    throw new StudioError(
+      'unreadable-path',
+      `The tokenizer ${from} does not exist.`,
+      'Pass a folder with tokenizer.json (or vocab.json + merges.txt), or a tokenizer.json file.',
+    );
+  }
+  if (explicit && fs.statSync(from).isFile()) {
+    fs.copyFileSync(from, join(to, 'tokenizer.json'));
+  } else {
+    const present = TOKENIZER_FILES.filter((f) => fs.existsSync(join(from, f)));
+    if (present.length === 0) {
+      if (!explicit) return false;
+      throw new StudioError(
+        'model-corrupt',
+        `${from} has no tokenizer files (${TOKENIZER_FILES.slice(0, 4).join(', ')}).`,
+        'Pass a folder with tokenizer.json (or vocab.json + merges.txt), or a tokenizer.json file.',
+      );
+    }
+    for (const f of present) fs.copyFileSync(join(from, f), join(to, f));
+  }
+  try {
+    await loadQwen2Tokenizer(to, tokenIdMapFor(config.text.vocabSize, config.specialTokens.endOfText));
+  } catch (error) {
+    throw new StudioError(
+      'model-corrupt',
+      `The tokenizer from ${from} cannot be loaded: ${error instanceof Error ? error.message : String(error)}`,
+      'Use the tokenizer files that came with the checkpoint (Qwen2-VL tokenizer.json).',
+    );
+  }
+  return true;
+}
+
 /** Refuses up front when the weights file cannot fit on the target disk. */
 function ensureDiskSpace(dir: string, graphs: Array<[GraphId, GraphBuilder]>): void {
   const unique = new Map<string, number>();
@@ -64,7 +125,7 @@ function ensureDiskSpace(dir: string, graphs: Array<[GraphId, GraphBuilder]>): v
   const free = stats.bavail * stats.bsize;
   if (free < needed) {
     throw new StudioError(
-      'internal',
+      'disk-full',
       `Converting needs about ${(needed / 2 ** 30).toFixed(1)} GiB in ${dirname(dir)}, only ${(free / 2 ** 30).toFixed(1)} GiB are free.`,
       'Free some disk space or choose another output folder.',
     );
@@ -119,6 +180,8 @@ export async function convertCheckpoint(
     weights.close();
     const bytes = weights.byteLength;
     weights = undefined;
+    report(0.99, 'tokenizer');
+    await copyTokenizer(checkpointDir, opts.tokenizerPath, temp, config);
     const idMap = tokenIdMapFor(config.text.vocabSize, config.specialTokens.endOfText);
     const { source: _source, ...specialTokens } = config.specialTokens;
     const manifest: ModelManifest = {
@@ -157,7 +220,7 @@ export async function convertCheckpoint(
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC') {
       throw new StudioError(
-        'internal',
+        'disk-full',
         `Not enough disk space to convert the model into ${target}.`,
         'Free some disk space and convert again.',
       );
