@@ -108,6 +108,20 @@ describe('statistical outlier removal', () => {
     }
   });
 
+  it('a point far from a dense cluster scores worst even when its exact search is cut short (budgeted search)', async () => {
+    const rand = random(11);
+    const count = 30_001;
+    const positions = new Float32Array(count * 3);
+    for (let i = 0; i < count - 1; i++) positions.set([rand(), rand(), rand() * 0.01], 3 * i);
+    positions.set([50, 50, 50], 3 * (count - 1));
+    const distances = await meanNeighbourDistances(positions, count, { neighbours: 8 });
+    let secondWorst = 0;
+    for (let i = 0; i < count - 1; i++) secondWorst = Math.max(secondWorst, distances[i]);
+    expect(distances[count - 1]).toBeGreaterThan(10 * secondWorst);
+    const scores = await statisticalOutlierScores(positions, count, { neighbours: 8 });
+    expect(keepMaskFromScores(scores, { mode: 'threshold', value: 3 })[count - 1]).toBe(0);
+  });
+
   it('removes floaters above a surface and keeps the surface (mean + 2σ)', async () => {
     const { positions, count, surface } = surfaceWithFloaters(200, 200);
     const scores = await statisticalOutlierScores(positions, count, { neighbours: 8 });

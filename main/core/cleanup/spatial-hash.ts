@@ -17,8 +17,10 @@ export interface VoxelGrid {
   cellStart: Uint32Array;
   /** Point indices sorted by cell. */
   order: Uint32Array;
-  /** Cell of each point (count entries). */
-  pointCell: Uint32Array;
+  /** xyz of the points in `order` order: neighbour scans read contiguous memory, not scattered points. */
+  sortedPositions: Float32Array;
+  /** Number of points the grid was built over (finite or not). */
+  pointCount: number;
   /** Cell id for integer cell coordinates, or -1 when that cell holds no point. */
   find(x: number, y: number, z: number): number;
 }
@@ -40,11 +42,14 @@ export function buildVoxelGrid(positions: Float32Array, count: number, cellSize:
   if (!(cellSize > 0) || !Number.isFinite(cellSize))
     throw new RangeError(`cellSize must be > 0, got ${cellSize}`);
   const inv = 1 / cellSize;
-  // Table size: a power of two at least twice the worst case (one cell per point).
+  // Open addressing with the key stored beside its cell id ([x, y, z, cell] per
+  // slot), so a probe touches one cache line; the table grows to stay under
+  // half full (starting small: a smaller table stays in cache).
   let tableSize = 1024;
-  while (tableSize < count * 2) tableSize *= 2;
-  const mask = tableSize - 1;
-  const slotCell = new Int32Array(tableSize).fill(-1);
+  while (tableSize < count / 16) tableSize *= 2;
+  let mask = tableSize - 1;
+  let table = new Int32Array(tableSize * 4);
+  for (let s = 3; s < table.length; s += 4) table[s] = -1;
   const capacity = Math.max(16, count);
   const cellX = new Int32Array(capacity);
   const cellY = new Int32Array(capacity);
@@ -52,6 +57,21 @@ export function buildVoxelGrid(positions: Float32Array, count: number, cellSize:
   const cellCountOf = new Uint32Array(capacity + 1);
   const pointCell = new Uint32Array(count);
   let cellCount = 0;
+
+  const grow = (): void => {
+    tableSize *= 2;
+    mask = tableSize - 1;
+    table = new Int32Array(tableSize * 4);
+    for (let s = 3; s < table.length; s += 4) table[s] = -1;
+    for (let c = 0; c < cellCount; c++) {
+      let slot = hashCell(cellX[c], cellY[c], cellZ[c]) & mask;
+      while (table[4 * slot + 3] !== -1) slot = (slot + 1) & mask;
+      table[4 * slot] = cellX[c];
+      table[4 * slot + 1] = cellY[c];
+      table[4 * slot + 2] = cellZ[c];
+      table[4 * slot + 3] = c;
+    }
+  };
 
   for (let i = 0; i < count; i++) {
     const px = positions[3 * i],
@@ -66,18 +86,23 @@ export function buildVoxelGrid(positions: Float32Array, count: number, cellSize:
       z = Math.floor(pz * inv);
     let slot = hashCell(x, y, z) & mask;
     for (;;) {
-      const c = slotCell[slot];
+      const at = 4 * slot;
+      const c = table[at + 3];
       if (c === -1) {
-        slotCell[slot] = cellCount;
+        table[at] = x;
+        table[at + 1] = y;
+        table[at + 2] = z;
+        table[at + 3] = cellCount;
         cellX[cellCount] = x;
         cellY[cellCount] = y;
         cellZ[cellCount] = z;
         pointCell[i] = cellCount;
         cellCountOf[cellCount]++;
         cellCount++;
+        if (cellCount * 2 > tableSize) grow();
         break;
       }
-      if (cellX[c] === x && cellY[c] === y && cellZ[c] === z) {
+      if (table[at] === x && table[at + 1] === y && table[at + 2] === z) {
         pointCell[i] = c;
         cellCountOf[c]++;
         break;
@@ -95,7 +120,16 @@ export function buildVoxelGrid(positions: Float32Array, count: number, cellSize:
     const c = pointCell[i];
     if (c !== 0xffffffff) order[fill[c]++] = i;
   }
+  const sortedPositions = new Float32Array(order.length * 3);
+  for (let j = 0; j < order.length; j++) {
+    const p = order[j];
+    sortedPositions[3 * j] = positions[3 * p];
+    sortedPositions[3 * j + 1] = positions[3 * p + 1];
+    sortedPositions[3 * j + 2] = positions[3 * p + 2];
+  }
 
+  const finalTable = table,
+    finalMask = mask;
   return {
     cellSize,
     cellCount,
@@ -104,14 +138,16 @@ export function buildVoxelGrid(positions: Float32Array, count: number, cellSize:
     cellZ: cellZ.subarray(0, cellCount),
     cellStart,
     order,
-    pointCell,
+    sortedPositions,
+    pointCount: count,
     find(x, y, z) {
-      let slot = hashCell(x, y, z) & mask;
+      let slot = hashCell(x, y, z) & finalMask;
       for (;;) {
-        const c = slotCell[slot];
+        const at = 4 * slot;
+        const c = finalTable[at + 3];
         if (c === -1) return -1;
-        if (cellX[c] === x && cellY[c] === y && cellZ[c] === z) return c;
-        slot = (slot + 1) & mask;
+        if (finalTable[at] === x && finalTable[at + 1] === y && finalTable[at + 2] === z) return c;
+        slot = (slot + 1) & finalMask;
       }
     },
   };

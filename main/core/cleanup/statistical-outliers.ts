@@ -7,12 +7,12 @@
 // about k points. For each cell we gather the 3x3x3 block around it once and
 // scan it for every point of the cell: a point lies at least one cell size from
 // the block's border, so when its k-th neighbour is closer than that the answer
-// is exact. Otherwise that point searches wider blocks (5³, 9³, 13³); a point
-// still lacking neighbours there is isolated, and its missing neighbours count
-// at the searched radius (a lower bound, which is all the ranking needs).
+// is exact. Otherwise the point searches a hierarchy of coarser grids (cells
+// 4x larger each level, built lazily), which keeps isolated floaters exact
+// without scanning thousands of empty fine cells around each.
 
 import { runSliced, type CleanupTaskOptions } from './cleanup-task';
-import { buildVoxelGrid, cellSizeForDensity, type VoxelGrid } from './spatial-hash';
+import { buildVoxelGrid, cellSizeForDensity, finiteBounds, type VoxelGrid } from './spatial-hash';
 
 export interface OutlierOptions extends CleanupTaskOptions {
   /** k, the number of neighbours averaged (default 8). */
@@ -70,126 +70,178 @@ export async function statisticalOutlierScores(
   return scores;
 }
 
-/** Widest block searched, in cells from the point's own (a 13³ block). */
-const MAX_RING = 6;
+/** Each coarser level of the grid hierarchy has cells this many times larger. */
+const LEVEL_FACTOR = 4;
+/** Most points scanned for one isolated point (see scanCell). */
+const CANDIDATE_BUDGET = 4096;
+
+/** The 27 cell offsets of a 3x3x3 block, nearest first, so the k-best list tightens early. */
+const BLOCK_OFFSETS: Array<[number, number, number]> = [];
+for (let dz = -1; dz <= 1; dz++)
+  for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) BLOCK_OFFSETS.push([dx, dy, dz]);
+BLOCK_OFFSETS.sort(
+  (a, b) =>
+    Math.abs(a[0]) + Math.abs(a[1]) + Math.abs(a[2]) - (Math.abs(b[0]) + Math.abs(b[1]) + Math.abs(b[2])),
+);
 
 class NeighbourSearch {
-  private candidates = new Float32Array(3 * 1024);
-  private candidateIndex = new Uint32Array(1024);
-  private candidateCount = 0;
   private readonly best: Float64Array;
+  /** levels[0] is the fine grid; coarser ones are built only when an isolated point needs them. */
+  private readonly levels: VoxelGrid[];
+  private readonly extent: number;
+  /** The block's cells for the cell being scanned (ids and integer coordinates). */
+  private readonly blockCells = new Int32Array(27);
+  private readonly blockX = new Int32Array(27);
+  private readonly blockY = new Int32Array(27);
+  private readonly blockZ = new Int32Array(27);
+  private blockSize = 0;
 
   constructor(
     private readonly positions: Float32Array,
-    private readonly grid: VoxelGrid,
+    grid: VoxelGrid,
     private readonly k: number,
   ) {
     this.best = new Float64Array(k);
+    this.levels = [grid];
+    const bounds = finiteBounds(positions, grid.pointCount);
+    this.extent = bounds
+      ? Math.max(bounds.max[0] - bounds.min[0], bounds.max[1] - bounds.min[1], bounds.max[2] - bounds.min[2])
+      : 0;
   }
 
-  /** Gathers the points of the (2r+1)³ block of cells around cell coordinates (x, y, z). */
-  private gather(x: number, y: number, z: number, r: number): void {
-    const { grid, positions } = this;
-    this.candidateCount = 0;
-    for (let dz = -r; dz <= r; dz++)
-      for (let dy = -r; dy <= r; dy++)
-        for (let dx = -r; dx <= r; dx++) {
-          const cell = grid.find(x + dx, y + dy, z + dz);
-          if (cell < 0) continue;
-          const start = grid.cellStart[cell],
-            end = grid.cellStart[cell + 1];
-          this.reserve(this.candidateCount + (end - start));
-          for (let j = start; j < end; j++) {
-            const p = grid.order[j];
-            const at = 3 * this.candidateCount;
-            this.candidates[at] = positions[3 * p];
-            this.candidates[at + 1] = positions[3 * p + 1];
-            this.candidates[at + 2] = positions[3 * p + 2];
-            this.candidateIndex[this.candidateCount++] = p;
-          }
-        }
+  private level(n: number): VoxelGrid {
+    while (this.levels.length <= n) {
+      const finer = this.levels[this.levels.length - 1];
+      this.levels.push(buildVoxelGrid(this.positions, finer.pointCount, finer.cellSize * LEVEL_FACTOR));
+    }
+    return this.levels[n];
   }
 
-  private reserve(n: number): void {
-    if (n <= this.candidateIndex.length) return;
-    let size = this.candidateIndex.length;
-    while (size < n) size *= 2;
-    const candidates = new Float32Array(3 * size);
-    candidates.set(this.candidates.subarray(0, 3 * this.candidateCount));
-    const index = new Uint32Array(size);
-    index.set(this.candidateIndex.subarray(0, this.candidateCount));
-    this.candidates = candidates;
-    this.candidateIndex = index;
+  /** Finds the occupied cells of the 3x3x3 block around (x, y, z), nearest first; returns their point count. */
+  private collectBlock(grid: VoxelGrid, x: number, y: number, z: number): number {
+    let n = 0,
+      points = 0;
+    for (const [dx, dy, dz] of BLOCK_OFFSETS) {
+      const cell = grid.find(x + dx, y + dy, z + dz);
+      if (cell < 0) continue;
+      this.blockCells[n] = cell;
+      this.blockX[n] = x + dx;
+      this.blockY[n] = y + dy;
+      this.blockZ[n] = z + dz;
+      points += grid.cellStart[cell + 1] - grid.cellStart[cell];
+      n++;
+    }
+    this.blockSize = n;
+    return points;
   }
 
-  /** k smallest squared distances from point p to the gathered candidates; returns how many were found. */
-  private nearest(p: number): number {
-    const { best, k, candidates, candidateIndex } = this;
+  /**
+   * k smallest squared distances from point p (at px, py, pz) to the points of
+   * the collected block, skipping cells whose box is farther than the current
+   * k-th best. Returns how many neighbours were found.
+   */
+  private nearest(grid: VoxelGrid, p: number, px: number, py: number, pz: number): number {
+    const { best, k } = this;
+    const h = grid.cellSize;
+    const sorted = grid.sortedPositions,
+      order = grid.order,
+      cellStart = grid.cellStart;
     best.fill(Infinity);
-    const px = this.positions[3 * p],
-      py = this.positions[3 * p + 1],
-      pz = this.positions[3 * p + 2];
     let found = 0;
     let worst = Infinity;
-    for (let j = 0; j < this.candidateCount; j++) {
-      if (candidateIndex[j] === p) continue;
-      const dx = candidates[3 * j] - px,
-        dy = candidates[3 * j + 1] - py,
-        dz = candidates[3 * j + 2] - pz;
-      const d2 = dx * dx + dy * dy + dz * dz;
-      if (d2 >= worst) continue;
-      // Insertion into the sorted k-best list.
-      let at = k - 1;
-      while (at > 0 && best[at - 1] > d2) {
-        best[at] = best[at - 1];
-        at--;
+    for (let b = 0; b < this.blockSize; b++) {
+      if (worst !== Infinity) {
+        // Squared distance from the point to the cell's box.
+        const x0 = this.blockX[b] * h,
+          y0 = this.blockY[b] * h,
+          z0 = this.blockZ[b] * h;
+        const ex = px < x0 ? x0 - px : px > x0 + h ? px - x0 - h : 0;
+        const ey = py < y0 ? y0 - py : py > y0 + h ? py - y0 - h : 0;
+        const ez = pz < z0 ? z0 - pz : pz > z0 + h ? pz - z0 - h : 0;
+        if (ex * ex + ey * ey + ez * ez >= worst) continue;
       }
-      best[at] = d2;
-      worst = best[k - 1];
-      if (found < k) found++;
+      const cell = this.blockCells[b];
+      for (let j = cellStart[cell], end = cellStart[cell + 1]; j < end; j++) {
+        const dx = sorted[3 * j] - px,
+          dy = sorted[3 * j + 1] - py,
+          dz = sorted[3 * j + 2] - pz;
+        const d2 = dx * dx + dy * dy + dz * dz;
+        if (d2 >= worst || order[j] === p) continue;
+        // Insertion into the sorted k-best list.
+        let at = k - 1;
+        while (at > 0 && best[at - 1] > d2) {
+          best[at] = best[at - 1];
+          at--;
+        }
+        best[at] = d2;
+        worst = best[k - 1];
+        if (found < k) found++;
+      }
     }
     return found;
   }
 
-  private meanOfBest(found: number, missingDistance: number): number {
+  /** Lower bound of the mean k-NN distance when only a ball of radius `covered` was searched. */
+  private lowerBoundMean(found: number, covered: number): number {
+    let sum = 0;
+    for (let j = 0; j < found; j++) sum += Math.min(Math.sqrt(this.best[j]), covered);
+    return (sum + (this.k - found) * covered) / this.k;
+  }
+
+  private meanOfBest(found: number): number {
     let sum = 0;
     for (let j = 0; j < found; j++) sum += Math.sqrt(this.best[j]);
-    return (sum + (this.k - found) * missingDistance) / this.k;
+    return sum / Math.max(1, found);
   }
 
   scanCell(cell: number, out: Float32Array): void {
-    const { grid, k } = this;
+    const grid = this.levels[0];
+    const { k } = this;
     const h = grid.cellSize;
-    const x = grid.cellX[cell],
-      y = grid.cellY[cell],
-      z = grid.cellZ[cell];
-    const start = grid.cellStart[cell],
-      end = grid.cellStart[cell + 1];
-    this.gather(x, y, z, 1);
-    let needWider: number[] | null = null;
-    for (let j = start; j < end; j++) {
+    const sorted = grid.sortedPositions;
+    this.collectBlock(grid, grid.cellX[cell], grid.cellY[cell], grid.cellZ[cell]);
+    let pending: number[] | null = null;
+    for (let j = grid.cellStart[cell], end = grid.cellStart[cell + 1]; j < end; j++) {
       const p = grid.order[j];
-      const found = this.nearest(p);
-      if (found === k && this.best[k - 1] <= h * h) out[p] = this.meanOfBest(k, 0);
-      else (needWider ??= []).push(p);
+      const found = this.nearest(grid, p, sorted[3 * j], sorted[3 * j + 1], sorted[3 * j + 2]);
+      // Exact when the k-th neighbour is within one cell: the block holds every point that close.
+      if (found === k && this.best[k - 1] <= h * h) out[p] = this.meanOfBest(k);
+      else (pending ??= []).push(p);
     }
-    if (!needWider) return;
-    // Rings grow until the k-th neighbour lies inside the guaranteed radius
-    // (exact) or MAX_RING is reached; isolated points are few, so this is cheap.
-    let pending = needWider;
-    for (let r = 2; pending.length > 0; r = Math.min(MAX_RING, r * 2)) {
-      this.gather(x, y, z, r);
-      const still: number[] = [];
-      for (const p of pending) {
-        const found = this.nearest(p);
-        const covered = r * h;
-        if ((found === k && this.best[k - 1] <= covered * covered) || r === MAX_RING) {
-          // Past MAX_RING the point is isolated: neighbours the block did not
-          // hold count at its radius, a lower bound that still ranks it as far.
-          out[p] = this.meanOfBest(found, covered);
-        } else still.push(p);
+    if (!pending) return;
+    // Points whose k-th neighbour lies farther search coarser grids (cells 4x,
+    // 16x, … larger) until it lies within one cell of that level (exact), or
+    // the level's block spans the whole cloud. A block holding more than
+    // CANDIDATE_BUDGET points is not scanned: the point is isolated by any
+    // measure and gets the lower bound of its mean distance (neighbours unseen
+    // so far count at the radius already searched), which ranks it as far as
+    // the filter needs.
+    for (const p of pending) {
+      const px = this.positions[3 * p],
+        py = this.positions[3 * p + 1],
+        pz = this.positions[3 * p + 2];
+      let covered = h;
+      for (let level = 1; ; level++) {
+        const coarse = this.level(level);
+        const size = coarse.cellSize;
+        const points = this.collectBlock(
+          coarse,
+          Math.floor(px / size),
+          Math.floor(py / size),
+          Math.floor(pz / size),
+        );
+        if (points > CANDIDATE_BUDGET && size < this.extent) {
+          this.collectBlock(grid, grid.cellX[cell], grid.cellY[cell], grid.cellZ[cell]);
+          out[p] = this.lowerBoundMean(this.nearest(grid, p, px, py, pz), covered);
+          break;
+        }
+        const found = this.nearest(coarse, p, px, py, pz);
+        if (size >= this.extent || (found === k && this.best[k - 1] <= size * size)) {
+          out[p] = this.meanOfBest(found);
+          break;
+        }
+        covered = size;
       }
-      pending = still;
     }
   }
 }
