@@ -3,6 +3,7 @@ import type { JobInfo, ModelInfo, SceneDetail } from '../../../main/common/domai
 import { asStudioError } from '../api/client';
 import { useStudio, useStudioEvents } from '../common/studio-context';
 import { isActiveJob, mergeJobs } from '../jobs/job-snapshots';
+import { QaPanel } from '../qa/QaPanel';
 import { ExportMenu } from './ExportMenu';
 import { FrameStrip } from './FrameStrip';
 import { usePointCloud } from './use-point-cloud';
@@ -194,6 +195,7 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
       {scene.frames.length > 0 && (
         <FrameStrip frames={scene.frames} activeFrameId={activeFrameId} onActivate={setActiveFrameId} />
       )}
+      {scene.kind !== 'pointcloud' && <QaPanel scene={scene} models={models} />}
     </section>
   );
 }

