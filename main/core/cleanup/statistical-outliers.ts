@@ -111,8 +111,14 @@ class NeighbourSearch {
 
   private level(n: number): VoxelGrid {
     while (this.levels.length <= n) {
+      // Built from the finer level's cell-sorted copy: consecutive points then
+      // fall in the same coarse cell, so the build stays in cache. Its order is
+      // mapped back to the original point ids.
       const finer = this.levels[this.levels.length - 1];
-      this.levels.push(buildVoxelGrid(this.positions, finer.pointCount, finer.cellSize * LEVEL_FACTOR));
+      const coarse = buildVoxelGrid(finer.sortedPositions, finer.order.length, finer.cellSize * LEVEL_FACTOR);
+      const order = new Uint32Array(coarse.order.length);
+      for (let j = 0; j < order.length; j++) order[j] = finer.order[coarse.order[j]];
+      this.levels.push({ ...coarse, order, pointCount: finer.pointCount });
     }
     return this.levels[n];
   }
