@@ -122,6 +122,17 @@ describe('statistical outlier removal', () => {
     expect(keepMaskFromScores(scores, { mode: 'threshold', value: 3 })[count - 1]).toBe(0);
   });
 
+  it('a cloud too wide for row-major cell keys falls back to hashing and stays exact', async () => {
+    const { positions, count } = surfaceWithFloaters(30, 10, 5);
+    positions.set([1e14, -1e14, 1e14], 0);
+    expect(buildVoxelGrid(positions, count, 0.01).cellKeys).toBeNull();
+    expect(buildVoxelGrid(positions.subarray(3), count - 1, 0.01).cellKeys).not.toBeNull();
+    const fast = await meanNeighbourDistances(positions, count, { neighbours: 4 });
+    const exact = bruteForceMeanKnn(positions, count, 4);
+    for (let i = 1; i < count; i++) expect(Math.abs(fast[i] - exact[i]) / exact[i]).toBeLessThan(1e-5);
+    expect(fast[0]).toBeGreaterThan(1e13);
+  });
+
   it('removes floaters above a surface and keeps the surface (mean + 2σ)', async () => {
     const { positions, count, surface } = surfaceWithFloaters(200, 200);
     const scores = await statisticalOutlierScores(positions, count, { neighbours: 8 });
@@ -177,8 +188,9 @@ describe('voxel downsample', () => {
     const cloud = { positions, colors, count: 5 };
     const down = voxelDownsample(cloud, 1, new Uint8Array([1, 1, 1, 1, 0]));
     expect(down.count).toBe(2);
-    expect(Array.from(down.positions).map((v) => +v.toFixed(5))).toEqual([0.2, 0.3, 0.5, -0.3, 0.3, 0.3]);
-    expect(Array.from(down.colors!)).toEqual([50, 100, 128, 15, 20, 26]);
+    // Row-major voxel order: the voxel at x = −1 comes first.
+    expect(Array.from(down.positions).map((v) => +v.toFixed(5))).toEqual([-0.3, 0.3, 0.3, 0.2, 0.3, 0.5]);
+    expect(Array.from(down.colors!)).toEqual([15, 20, 26, 50, 100, 128]);
     const compact = compactPointCloud(cloud, new Uint8Array([0, 0, 0, 0, 1]));
     expect(Array.from(compact.positions)).toEqual([5, 5, 5]);
     expect(Array.from(compact.colors!)).toEqual([9, 9, 9]);

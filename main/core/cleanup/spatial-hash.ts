@@ -19,6 +19,13 @@ export interface VoxelGrid {
   order: Uint32Array;
   /** xyz of the points in `order` order: neighbour scans read contiguous memory, not scattered points. */
   sortedPositions: Float32Array;
+  /**
+   * Cells are numbered in row-major order of their coordinates when the grid's
+   * extent allows (then `cellKeys[c]` = (x − x0) + (y − y0)·strideY + (z − z0)·strideZ,
+   * strictly increasing); null otherwise (cells in first-seen order).
+   */
+  cellKeys: Float64Array | null;
+  keyStrides: { x0: number; y0: number; z0: number; strideY: number; strideZ: number } | null;
   /** Number of points the grid was built over (finite or not). */
   pointCount: number;
   /** Cell id for integer cell coordinates, or -1 when that cell holds no point. */
@@ -111,6 +118,66 @@ export function buildVoxelGrid(positions: Float32Array, count: number, cellSize:
     }
   }
 
+  // Renumber cells in row-major order of their coordinates, so points end up
+  // spatially ordered and neighbour cells can be found by merging sorted keys
+  // instead of hashing (see statistical-outliers.ts). Keys must stay exact
+  // doubles: skipped when the grid spans more than 2^52 cells.
+  let cellKeys: Float64Array | null = null;
+  let keyStrides: VoxelGrid['keyStrides'] = null;
+  if (cellCount > 0) {
+    let x0 = Infinity,
+      y0 = Infinity,
+      z0 = Infinity,
+      x1 = -Infinity,
+      y1 = -Infinity,
+      z1 = -Infinity;
+    for (let c = 0; c < cellCount; c++) {
+      x0 = Math.min(x0, cellX[c]);
+      x1 = Math.max(x1, cellX[c]);
+      y0 = Math.min(y0, cellY[c]);
+      y1 = Math.max(y1, cellY[c]);
+      z0 = Math.min(z0, cellZ[c]);
+      z1 = Math.max(z1, cellZ[c]);
+    }
+    // +3: room for the −1/+1 neighbour offsets without wrapping into another row.
+    const strideY = x1 - x0 + 3,
+      strideZ = strideY * (y1 - y0 + 3);
+    if (strideZ * (z1 - z0 + 3) < 2 ** 52) {
+      keyStrides = { x0: x0 - 1, y0: y0 - 1, z0: z0 - 1, strideY, strideZ };
+      const keys = new Float64Array(cellCount);
+      for (let c = 0; c < cellCount; c++)
+        keys[c] =
+          cellX[c] -
+          keyStrides.x0 +
+          (cellY[c] - keyStrides.y0) * strideY +
+          (cellZ[c] - keyStrides.z0) * strideZ;
+      const sortedKeys = keys.slice().sort();
+      const newId = new Int32Array(cellCount);
+      const oldCounts = cellCountOf.slice(0, cellCount);
+      for (let rank = 0; rank < cellCount; rank++) {
+        const key = sortedKeys[rank];
+        const z = Math.floor(key / strideZ),
+          y = Math.floor((key - z * strideZ) / strideY),
+          x = key - z * strideZ - y * strideY;
+        const cx = x + keyStrides.x0,
+          cy = y + keyStrides.y0,
+          cz = z + keyStrides.z0;
+        let slot = hashCell(cx, cy, cz) & mask;
+        while (!(table[4 * slot] === cx && table[4 * slot + 1] === cy && table[4 * slot + 2] === cz))
+          slot = (slot + 1) & mask;
+        const old = table[4 * slot + 3];
+        newId[old] = rank;
+        table[4 * slot + 3] = rank;
+        cellX[rank] = cx;
+        cellY[rank] = cy;
+        cellZ[rank] = cz;
+        cellCountOf[rank] = oldCounts[old];
+      }
+      for (let i = 0; i < count; i++) if (pointCell[i] !== 0xffffffff) pointCell[i] = newId[pointCell[i]];
+      cellKeys = sortedKeys;
+    }
+  }
+
   // Counting sort of the points by cell.
   const cellStart = new Uint32Array(cellCount + 1);
   for (let c = 0; c < cellCount; c++) cellStart[c + 1] = cellStart[c] + cellCountOf[c];
@@ -139,6 +206,8 @@ export function buildVoxelGrid(positions: Float32Array, count: number, cellSize:
     cellStart,
     order,
     sortedPositions,
+    cellKeys,
+    keyStrides,
     pointCount: count,
     find(x, y, z) {
       let slot = hashCell(x, y, z) & finalMask;

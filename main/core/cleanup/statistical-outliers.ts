@@ -95,6 +95,9 @@ class NeighbourSearch {
   private readonly blockY = new Int32Array(27);
   private readonly blockZ = new Int32Array(27);
   private blockSize = 0;
+  /** Merge pointers into the fine grid's sorted cell keys, one per block offset (cells are scanned in key order). */
+  private readonly keyPointers = new Int32Array(27);
+  private readonly keyDeltas: Float64Array | null = null;
 
   constructor(
     private readonly positions: Float32Array,
@@ -103,6 +106,12 @@ class NeighbourSearch {
   ) {
     this.best = new Float64Array(k);
     this.levels = [grid];
+    if (grid.keyStrides) {
+      const { strideY, strideZ } = grid.keyStrides;
+      this.keyDeltas = new Float64Array(
+        BLOCK_OFFSETS.map(([dx, dy, dz]) => dx + dy * strideY + dz * strideZ),
+      );
+    }
     const bounds = finiteBounds(positions, grid.pointCount);
     this.extent = bounds
       ? Math.max(bounds.max[0] - bounds.min[0], bounds.max[1] - bounds.min[1], bounds.max[2] - bounds.min[2])
@@ -139,6 +148,31 @@ class NeighbourSearch {
     }
     this.blockSize = n;
     return points;
+  }
+
+  /**
+   * The fine block of `cell` without hashing: cells are numbered in key order
+   * and scanned in that order, so each neighbour offset's key K + Δ grows
+   * monotonically and a merge pointer per offset finds it in the sorted keys.
+   */
+  private collectBlockByKeys(grid: VoxelGrid, cell: number, keys: Float64Array, deltas: Float64Array): void {
+    const key = keys[cell];
+    const cells = grid.cellCount;
+    let n = 0;
+    for (let o = 0; o < 27; o++) {
+      const target = key + deltas[o];
+      let at = this.keyPointers[o];
+      while (at < cells && keys[at] < target) at++;
+      this.keyPointers[o] = at;
+      if (at < cells && keys[at] === target) {
+        this.blockCells[n] = at;
+        this.blockX[n] = grid.cellX[at];
+        this.blockY[n] = grid.cellY[at];
+        this.blockZ[n] = grid.cellZ[at];
+        n++;
+      }
+    }
+    this.blockSize = n;
   }
 
   /**
@@ -205,7 +239,8 @@ class NeighbourSearch {
     const { k } = this;
     const h = grid.cellSize;
     const sorted = grid.sortedPositions;
-    this.collectBlock(grid, grid.cellX[cell], grid.cellY[cell], grid.cellZ[cell]);
+    if (grid.cellKeys && this.keyDeltas) this.collectBlockByKeys(grid, cell, grid.cellKeys, this.keyDeltas);
+    else this.collectBlock(grid, grid.cellX[cell], grid.cellY[cell], grid.cellZ[cell]);
     let pending: number[] | null = null;
     for (let j = grid.cellStart[cell], end = grid.cellStart[cell + 1]; j < end; j++) {
       const p = grid.order[j];

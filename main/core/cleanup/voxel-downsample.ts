@@ -7,8 +7,9 @@ import { buildVoxelGrid } from './spatial-hash';
 
 /**
  * Downsample `cloud` to voxels of edge `voxelSize` (scene units). Only points
- * with `mask[i]` set take part when a mask is given. Output points are in the
- * order their voxel was first met.
+ * with `mask[i]` set take part when a mask is given. Output points are in
+ * row-major voxel order (x fastest, then y, then z), so nearby voxels stay
+ * nearby in memory.
  */
 export function voxelDownsample(cloud: PointCloud, voxelSize: number, mask?: Uint8Array | null): PointCloud {
   let source = cloud;
