@@ -305,9 +305,33 @@ describe.skipIf(skipReason !== null)(
         .getByTestId('qa-evidence-item')
         .evaluateAll((items) => items.map((item) => Number(item.getAttribute('data-value'))));
       expect(values).toEqual(asked.evidence.map((item) => item.value));
+      // The kept points go back into the editor, on their frame, to ask again.
+      expect(await page.getByTestId('qa-dot').count()).toBe(0);
+      await entry.getByTestId('qa-entry-reuse').click();
+      expect(await page.getByTestId('qa-question').inputValue()).toBe(QUESTION);
+      expect(
+        await page
+          .getByTestId('qa-dot')
+          .evaluateAll((items) => items.map((item) => item.getAttribute('data-color'))),
+      ).toEqual(['red', 'blue']);
       expect(await page.getByTestId('qa-count').textContent()).toBe('1 question asked');
       await entry.scrollIntoViewIfNeeded();
       await screenshot(page, '24-qa-after-restart');
+    }, 120_000);
+
+    it("shows a failed question's message and fix, and keeps nothing", async () => {
+      // The model folder vanished (a disconnected drive): the question fails with a reason.
+      await rm(modelDir, { recursive: true, force: true });
+      await page.getByTestId('qa-question').fill('Where is the camera?');
+      await page.getByTestId('qa-ask').click();
+      const error = page.getByTestId('qa-error');
+      await error.waitFor({ timeout: 60_000 });
+      expect(await error.getAttribute('data-code')).toBe('model-missing');
+      expect(await error.locator('strong').textContent()).toContain('tiny-model');
+      expect((await error.locator('span').textContent())?.length).toBeGreaterThan(10);
+      expect(await page.getByTestId('qa-entry').count()).toBe(1);
+      expect(await api<QaEntry[]>('qa.history', { sceneId })).toHaveLength(1);
+      await screenshot(page, '25-qa-error');
     }, 120_000);
 
     it('ran without console errors or CSP violations', async () => {

@@ -111,7 +111,10 @@ export function MarkerEditor({ frames, markers, onChange, disabled }: MarkerEdit
                 disabled={disabled}
                 title={`Remove the ${marker.color} point`}
                 data-testid="qa-marker-remove"
-                onClick={() => onChange(removeMarker(markers, marker.color))}
+                onClick={() => {
+                  onChange(removeMarker(markers, marker.color));
+                  setColor(marker.color); // the next click puts it back elsewhere
+                }}
               >
                 Remove
               </button>

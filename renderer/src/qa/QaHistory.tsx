@@ -31,7 +31,13 @@ export function EvidenceList({ evidence }: { evidence: GeometricEvidence[] }) {
   );
 }
 
-export function QaEntryView({ entry }: { entry: QaEntry }) {
+interface QaEntryViewProps {
+  entry: QaEntry;
+  /** Put this entry's points and question back in the editor, to ask again or change them. */
+  onReuse(entry: QaEntry): void;
+}
+
+export function QaEntryView({ entry, onReuse }: QaEntryViewProps) {
   const seconds = totalSeconds(entry.timingsMs);
   return (
     <li className="qa-entry" data-testid="qa-entry" data-qa-id={entry.id}>
@@ -48,6 +54,13 @@ export function QaEntryView({ entry }: { entry: QaEntry }) {
         ))}
         {entry.question}
       </div>
+      {entry.markers.length > 0 && (
+        <div className="qa-entry-points muted small" data-testid="qa-entry-points">
+          {entry.markers
+            .map((m) => `${m.color}: frame ${m.frameIndex} (${Math.round(m.x)}, ${Math.round(m.y)})`)
+            .join(' · ')}
+        </div>
+      )}
       <div className="qa-answer-label">Model's answer</div>
       <div className="qa-answer" data-testid="qa-entry-answer">
         {entry.answer || <span className="muted">(empty answer)</span>}
@@ -56,6 +69,14 @@ export function QaEntryView({ entry }: { entry: QaEntry }) {
       <div className="qa-meta muted small" data-testid="qa-entry-meta">
         {entry.modelId} · {entry.precision} · {entry.executionProvider}
         {seconds !== null && ` · ${seconds.toFixed(1)} s`} · {new Date(entry.createdAt).toLocaleString()}
+        <button
+          className="small-button"
+          title="Put this question and its points back in the editor"
+          data-testid="qa-entry-reuse"
+          onClick={() => onReuse(entry)}
+        >
+          Ask again
+        </button>
       </div>
     </li>
   );

@@ -171,7 +171,14 @@ export function QaPanel({ scene, models }: QaPanelProps) {
             {historyError && <ErrorLine error={historyError} />}
             <ul className="qa-history" data-testid="qa-history">
               {history?.map((entry) => (
-                <QaEntryView key={entry.id} entry={entry} />
+                <QaEntryView
+                  key={entry.id}
+                  entry={entry}
+                  onReuse={(reused) => {
+                    setQuestion(reused.question);
+                    setMarkers(reused.markers);
+                  }}
+                />
               ))}
             </ul>
           </div>
