@@ -292,7 +292,11 @@ describe('checkpoint download from a hub on 127.0.0.1', () => {
     const dest = join(work, 'huge');
     hub.behaviour.listedSize.set('model.safetensors', 2 ** 50);
     await expect(downloadCheckpoint({ dest, repoId: REPO, endpoint: hub.url, ...fast })).rejects.toSatisfy(
-      (e: unknown) => e instanceof StudioError && /disk space/.test(e.message) && /Free at least/.test(e.fix),
+      (e: unknown) =>
+        e instanceof StudioError &&
+        e.code === 'disk-full' &&
+        /disk space/.test(e.message) &&
+        /Free at least/.test(e.fix),
     );
     expect(hub.log.filter((r) => r.path.includes('/resolve/') || r.path.startsWith('/cdn/'))).toEqual([]);
     expect(existsSync(`${dest}.download`)).toBe(false);

@@ -66,7 +66,7 @@ export async function writeExportFolder(
       );
     if (code === 'ENOSPC')
       throw new StudioError(
-        'internal',
+        'disk-full',
         `The disk is full: ${what} was not written.`,
         'Free some disk space and export again.',
       );

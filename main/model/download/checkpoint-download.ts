@@ -140,7 +140,7 @@ async function sizeOf(path: string): Promise<number> {
 /**
  * Download a checkpoint. Throws StudioError: 'invalid-input' (dest exists, bad
  * repo id), 'not-found' / 'unauthorized' (hub), 'model-corrupt' (hash
- * mismatch; that file is deleted), 'internal' (network, disk space),
+ * mismatch; that file is deleted), 'disk-full', 'internal' (network),
  * 'cancelled'. Progress is reported in bytes over all files.
  */
 export async function downloadCheckpoint(opts: CheckpointDownloadOptions): Promise<CheckpointDownloadResult> {

@@ -30,7 +30,7 @@ export async function ensureFreeDiskSpace(path: string, neededBytes: number): Pr
   const free = await freeDiskBytes(path);
   if (free < neededBytes + DISK_HEADROOM_BYTES) {
     throw new StudioError(
-      'internal',
+      'disk-full',
       `Not enough disk space: the download needs ${gib(neededBytes)} more but only ${gib(free)} is free at ${path}.`,
       `Free at least ${gib(neededBytes + DISK_HEADROOM_BYTES - free)} or choose a folder on another disk.`,
     );

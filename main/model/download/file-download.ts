@@ -180,6 +180,13 @@ export async function downloadFile(opts: FileDownloadOptions): Promise<FileDownl
     } catch (error) {
       if (signal?.aborted) throw cancelledError('The download');
       if (error instanceof StudioError && error.code !== 'internal') throw error;
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new StudioError(
+          'disk-full',
+          `The disk filled up while downloading ${file.path}.`,
+          'Free some disk space and start the download again; it resumes where it stopped.',
+        );
+      }
       const dropped =
         error instanceof DroppedTransfer ||
         attempt.signal.reason instanceof DroppedTransfer ||
