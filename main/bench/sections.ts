@@ -2,6 +2,7 @@
 // arguments to run a subset: `npm run bench -- model chat`.
 import type { BenchSection } from './bench-types';
 import { runChatBench } from './chat-bench';
+import { runCleanupBench } from './cleanup-bench';
 import { runLibraryBench } from './library-bench';
 import { runMediaBench } from './media-bench';
 import { runModelBench } from './model-bench';
@@ -11,4 +12,5 @@ export const benchSections: Record<string, () => Promise<BenchSection>> = {
   library: runLibraryBench,
   model: runModelBench,
   chat: runChatBench,
+  cleanup: runCleanupBench,
 };
