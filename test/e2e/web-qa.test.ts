@@ -226,14 +226,18 @@ describe.skipIf(skipReason !== null)(
       });
       await page.getByTestId('qa-question').press('Control+Enter');
       await page.getByTestId('qa-cancel').waitFor({ timeout: 20_000 });
-      // A picture of the answer arriving (it may finish first on a fast machine).
-      await page
-        .locator('[data-testid=qa-live-answer][data-status=running] .qa-answer')
-        .filter({ hasText: /\S/ })
-        .waitFor({ timeout: 120_000 })
-        .then(() => screenshot(page, '22-qa-streaming'))
-        .catch(() => undefined);
       const entry = page.getByTestId('qa-entry').first();
+      // A picture of the answer arriving, unless it finished first (a fast machine).
+      const arriving = page
+        .locator('[data-testid=qa-live-answer][data-status=running] .qa-answer')
+        .filter({ hasText: /\S/ });
+      await Promise.race([
+        arriving
+          .waitFor({ timeout: 300_000 })
+          .then(() => screenshot(page, '22-qa-streaming'))
+          .catch(() => undefined),
+        entry.waitFor({ timeout: 300_000 }).catch(() => undefined),
+      ]);
       const failed = page.getByTestId('qa-error');
       await Promise.race([
         entry.waitFor({ timeout: 300_000 }),
@@ -252,7 +256,7 @@ describe.skipIf(skipReason !== null)(
       // The answer streamed in: texts shown while the job ran grew towards the stored answer.
       expect(asked.answer.length).toBeGreaterThan(0);
       const seen = await page.evaluate(() => (window as unknown as { qaSeen: string[] }).qaSeen);
-      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.length).toBeGreaterThan(1); // it grew while the job ran, not all at once
       for (const text of seen) expect(asked.answer.startsWith(text)).toBe(true);
       console.info(`qa e2e: ${seen.length} streamed states, answer ${asked.answer.length} chars`);
 
