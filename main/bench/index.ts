@@ -18,7 +18,12 @@ function formatValue(value: number): string {
 function toMarkdown(sections: BenchSection[], header: string): string {
   const lines = ['# Benchmarks', '', header, ''];
   for (const section of sections) {
-    lines.push(`## ${section.name}`, '', '| figure | value | baseline (same run) | ratio |', '|---|---|---|---|');
+    lines.push(
+      `## ${section.name}`,
+      '',
+      '| figure | value | baseline (same run) | ratio |',
+      '|---|---|---|---|',
+    );
     for (const f of section.figures) {
       const baseline = f.baseline ? `${f.baseline.label}: ${formatValue(f.baseline.value)} ${f.unit}` : '';
       const ratio = f.ratio !== undefined ? `${formatValue(f.ratio)}×` : '';
@@ -43,7 +48,8 @@ async function main(): Promise<void> {
       const section = await run();
       sections.push(section);
       for (const f of section.figures) {
-        const ratio = f.ratio !== undefined ? `  (${formatValue(f.ratio)}× vs ${f.baseline?.label ?? 'baseline'})` : '';
+        const ratio =
+          f.ratio !== undefined ? `  (${formatValue(f.ratio)}× vs ${f.baseline?.label ?? 'baseline'})` : '';
         process.stdout.write(`  ${f.label}: ${formatValue(f.value)} ${f.unit}${ratio}\n`);
       }
     } catch (error) {

@@ -15,6 +15,7 @@ import { buildPointCloudDocument } from '../core/pointcloud/glb-document';
 import { importPointCloud } from '../core/pointcloud/import-point-cloud';
 import type { PointCloud } from '../core/pointcloud/point-cloud';
 import type { BenchFigure, BenchSection } from './bench-types';
+import { SHARED_DIR } from './shared-dir';
 
 const POINTS = 10_000_000;
 const FRAMES = 16;
@@ -68,10 +69,13 @@ async function extractionFigures(dir: string, notes: string[]): Promise<BenchFig
     { what: 'bench video' },
   ); // prettier-ignore
   const videos = [
-    { label: 'dl3dv-walk.mp4 (960x540 H.264, 20 frames)', path: '/work/shared/samples/video/dl3dv-walk.mp4' },
+    {
+      label: 'dl3dv-walk.mp4 (960x540 H.264, 20 frames)',
+      path: `${SHARED_DIR}/samples/video/dl3dv-walk.mp4`,
+    },
     {
       label: 'arkit-portrait.mov (HEVC, rotated, 20 frames)',
-      path: '/work/shared/samples/video/arkit-portrait.mov',
+      path: `${SHARED_DIR}/samples/video/arkit-portrait.mov`,
     },
     { label: 'synthetic 720p30 H.264, 300 frames', path: synthetic },
   ];

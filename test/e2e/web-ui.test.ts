@@ -18,9 +18,10 @@ import {
   startStudio,
   type StudioUnderTest,
 } from './harness';
+import { SHARED_DIR } from '../shared-dir';
 
-const PORTRAIT_VIDEO = '/work/shared/samples/video/arkit-portrait.mov';
-const PHOTO_FOLDER = '/work/shared/samples/arkitscenes';
+const PORTRAIT_VIDEO = `${SHARED_DIR}/samples/video/arkit-portrait.mov`;
+const PHOTO_FOLDER = `${SHARED_DIR}/samples/arkitscenes`;
 const skipReason = missingPrerequisites();
 
 // gltf-validator ships without type declarations: loaded with require and typed here.

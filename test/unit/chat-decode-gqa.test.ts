@@ -15,6 +15,7 @@ import { ChatModel } from '../../main/model/chat/chat-model';
 import { answerQuestion, prefillPrefix } from '../../main/model/chat/chat-session';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { decodeRgbImage } from '../../main/model/preprocess/qwen-image';
+import { SHARED_DIR } from '../shared-dir';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
@@ -49,7 +50,7 @@ describe('chat text-block graph with grouped-query attention', () => {
   it('gives the general LLM graph logits for the question and every decode step', async () => {
     expect(model.decoder).toBeDefined();
     const image = await decodeRgbImage(
-      readFileSync('/work/shared/golden/g2vlm-tiny-a/inputs/images/25_0.jpg'),
+      readFileSync(`${SHARED_DIR}/golden/g2vlm-tiny-a/inputs/images/25_0.jpg`),
     );
     const prefix = await prefillPrefix(model, {
       systemIds: [1001, 948, 198, 610, 525, 264, 950, 847, 13, 1002, 198, 1001, 872, 198],

@@ -26,8 +26,9 @@ import { verifyChatGolden } from '../../main/model/chat/verify-chat';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { readGoldenManifest } from '../../main/model/golden/verify-golden';
 import type { ChatRequest } from '../../main/core/engine/engine-types';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const manifest = readGoldenManifest(GOLDEN);
 const chat = manifest.chat as { question: string; decode_argmax: number[]; vit_image_size: number };
 

@@ -11,8 +11,9 @@ import {
   roundHalfEven,
   smartResize,
 } from '../../main/model/preprocess/qwen-image';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 
 describe('Qwen2-VL image preprocessing', () => {
   it('reproduces chat.vit0.pixel_values (bit-exact) and grid_thw from 25_0.jpg at 240 px', async () => {

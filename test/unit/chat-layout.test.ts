@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SafetensorsFile } from '../../main/model/checkpoint/safetensors';
 import { buildChatLayout, imageBlockTokenIds, prefillPositions } from '../../main/model/chat/chat-layout';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 
 async function positions(name: string): Promise<number[]> {
   const file = await SafetensorsFile.open(join(GOLDEN, 'inputs/inputs.safetensors'));

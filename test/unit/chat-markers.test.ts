@@ -11,6 +11,7 @@ import {
 } from '../../main/model/chat/markers';
 import { decodeRgbImage } from '../../main/model/preprocess/qwen-image';
 import { readFileSync } from 'node:fs';
+import { SHARED_DIR } from '../shared-dir';
 
 const W = 120;
 const H = 100;
@@ -59,7 +60,7 @@ describe('drawMarkers', () => {
   });
 
   it('marks an encoded photo losslessly (PNG) so the model sees the exact marker colour', async () => {
-    const jpeg = readFileSync('/work/shared/golden/g2vlm-tiny-a/inputs/images/25_0.jpg');
+    const jpeg = readFileSync(`${SHARED_DIR}/golden/g2vlm-tiny-a/inputs/images/25_0.jpg`);
     const marked = await decodeRgbImage(
       await markFrame(jpeg, [{ kind: 'point', x: 300, y: 200, color: 'blue' }]),
     );

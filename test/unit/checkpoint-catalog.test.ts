@@ -12,8 +12,9 @@ import {
   QWEN2VL_SPECIAL_TOKENS,
 } from '../../main/model/checkpoint/config';
 import { modelGraphs } from '../../main/model/convert/convert-checkpoint';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN_CHECKPOINT = '/work/shared/golden/g2vlm-tiny-a/checkpoint';
+const GOLDEN_CHECKPOINT = `${SHARED_DIR}/golden/g2vlm-tiny-a/checkpoint`;
 const CATALOG_PATH = join(__dirname, '..', '..', 'native-models', 'catalog.json');
 
 describe('model catalog', () => {

@@ -8,9 +8,10 @@ import {
   generateRandomCheckpoint,
   RANDOM_CHECKPOINT_PRESETS,
 } from '../../main/model/checkpoint/random-checkpoint';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN_CHECKPOINT = '/work/shared/golden/g2vlm-tiny-a/checkpoint';
-const MEDIUM = '/work/shared/bench/g2vlm-medium';
+const GOLDEN_CHECKPOINT = `${SHARED_DIR}/golden/g2vlm-tiny-a/checkpoint`;
+const MEDIUM = `${SHARED_DIR}/bench/g2vlm-medium`;
 
 let work: string;
 beforeAll(async () => {

@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QaEntry, SceneDetail } from '../../main/common/domain';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { tempDir } from '../fixtures/library-fixtures';
+import { SHARED_DIR } from '../shared-dir';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'main', 'cli', 'index.ts');
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 
 const { dir, cleanup } = tempDir('g2-cli-recon-');
 const library = join(dir, 'lib');

@@ -16,8 +16,9 @@ import { downloadCheckpoint, type DownloadProgress } from '../../main/model/down
 import { ensureFreeDiskSpace, freeDiskBytes } from '../../main/model/download/disk-space';
 import { hubAccess } from '../../main/model/download/hub-endpoint';
 import { importCheckpointFolder } from '../../main/model/download/import-checkpoint';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a/checkpoint';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a/checkpoint`;
 const REPO = 'acme/tiny-g2';
 const COMMIT = 'c0ffee0123456789abcdef0123456789abcdef01';
 

@@ -8,6 +8,7 @@ import type { EngineProgress, FrameInput } from '../../main/core/engine/engine-t
 import { SafetensorsFile } from '../../main/model/checkpoint/safetensors';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { MATMUL_SIZE, TEST_MAP_HEIGHT, TEST_MAP_WIDTH, testMatrices } from './engine-test-pipeline';
+import { SHARED_DIR } from '../shared-dir';
 
 // The real engine worker (engine-worker.ts run through tsx in a worker thread),
 // running test pipelines that do real ONNX Runtime work.
@@ -15,7 +16,7 @@ const PIPELINES = {
   recon: resolve(__dirname, 'engine-test-pipeline.ts'),
   chat: resolve(__dirname, 'engine-test-pipeline.ts'),
 };
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const MODEL_DIR = join(GOLDEN, 'checkpoint');
 
 let frameBytes: Uint8Array;

@@ -18,8 +18,9 @@ import {
   parseVitConfig,
   QWEN2VL_SPECIAL_TOKENS,
 } from '../../main/model/checkpoint/config';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN_CHECKPOINT = '/work/shared/golden/g2vlm-tiny-a/checkpoint';
+const GOLDEN_CHECKPOINT = `${SHARED_DIR}/golden/g2vlm-tiny-a/checkpoint`;
 const GiB = 2 ** 30;
 
 /** The real G2VLM-2B-MoT configuration (model doc §1) stored in float32: 16.9 GiB of weights. */

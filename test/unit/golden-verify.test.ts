@@ -5,8 +5,9 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyGolden, readGoldenManifest } from '../../main/model/golden/verify-golden';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const work = fs.mkdtempSync(join(os.tmpdir(), 'golden-verify-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 

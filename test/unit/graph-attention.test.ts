@@ -7,9 +7,10 @@ import { GraphBuilder } from '../../main/model/graph/graph-builder';
 import { attention } from '../../main/model/graph/ops';
 import { createSession, floatTensor } from '../../main/model/runtime/session';
 import { GoldenTensorReader, compareAllclose } from '../../main/model/golden/golden-tensors';
+import { SHARED_DIR } from '../shared-dir';
 
 const FILE = 'varlen_attention.safetensors';
-const reader = new GoldenTensorReader('/work/shared/golden/primitives');
+const reader = new GoldenTensorReader(`${SHARED_DIR}/golden/primitives`);
 
 /** Rows [start, end) of a (total, H, D) tensor as (1, H, L, D). */
 function headsFirst(

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../main/common/errors';
 import { detectMediaKind, sniffContainer } from '../../main/core/ingest/media-kind';
+import { SHARED_DIR } from '../shared-dir';
 
 let work: string;
 beforeAll(() => {
@@ -15,15 +16,15 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('detectMediaKind', () => {
   it('recognises the sample videos, photos and a folder', async () => {
-    expect(await detectMediaKind('/work/shared/samples/video/dl3dv-walk.mp4')).toBe('video');
-    expect(await detectMediaKind('/work/shared/samples/video/arkit-portrait.mov')).toBe('video');
-    expect(await detectMediaKind('/work/shared/samples/arkitscenes/47333851_74735.839.jpg')).toBe('image');
-    expect(await detectMediaKind('/work/shared/samples/arkitscenes')).toBe('folder');
+    expect(await detectMediaKind(`${SHARED_DIR}/samples/video/dl3dv-walk.mp4`)).toBe('video');
+    expect(await detectMediaKind(`${SHARED_DIR}/samples/video/arkit-portrait.mov`)).toBe('video');
+    expect(await detectMediaKind(`${SHARED_DIR}/samples/arkitscenes/47333851_74735.839.jpg`)).toBe('image');
+    expect(await detectMediaKind(`${SHARED_DIR}/samples/arkitscenes`)).toBe('folder');
   });
 
   it('goes by content, not by the extension', async () => {
     const videoNamedJpg = join(work, 'clip.jpg');
-    copyFileSync('/work/shared/samples/video/house.mp4', videoNamedJpg);
+    copyFileSync(`${SHARED_DIR}/samples/video/house.mp4`, videoNamedJpg);
     expect(await detectMediaKind(videoNamedJpg)).toBe('video');
     const textNamedMp4 = join(work, 'notes.mp4');
     writeFileSync(textNamedMp4, 'just some text\n');

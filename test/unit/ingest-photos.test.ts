@@ -6,8 +6,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StudioError } from '../../main/common/errors';
 import { importPhotos } from '../../main/core/ingest/photo-import';
+import { SHARED_DIR } from '../shared-dir';
 
-const ARKIT = '/work/shared/samples/arkitscenes';
+const ARKIT = `${SHARED_DIR}/samples/arkitscenes`;
 let work: string;
 
 async function expectStudioError(promise: Promise<unknown>, code: string): Promise<StudioError> {

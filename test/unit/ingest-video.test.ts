@@ -18,8 +18,9 @@ import { StudioError } from '../../main/common/errors';
 import { locateFfmpeg } from '../../main/core/ingest/ffmpeg-locator';
 import { importVideo, probeVideo } from '../../main/core/ingest/video-import';
 import { clockwiseRotation } from '../../main/core/ingest/video-probe';
+import { SHARED_DIR } from '../shared-dir';
 
-const SAMPLES = '/work/shared/samples/video';
+const SAMPLES = `${SHARED_DIR}/samples/video`;
 const walk = join(SAMPLES, 'dl3dv-walk.mp4');
 const portrait = join(SAMPLES, 'arkit-portrait.mov');
 const house = join(SAMPLES, 'house.mp4');
@@ -255,12 +256,12 @@ describe('importVideo', () => {
     const decoded = await sharp(frames[0].image).raw().toBuffer({ resolveWithObject: true });
     expect([decoded.info.width, decoded.info.height]).toEqual([480, 640]);
     // The video was made from the ARKitScenes photos: frame 0 is the first photo held upright.
-    const photos = readdirSync('/work/shared/samples/arkitscenes').sort();
-    const upright = await sharp(join('/work/shared/samples/arkitscenes', photos[0]))
+    const photos = readdirSync(`${SHARED_DIR}/samples/arkitscenes`).sort();
+    const upright = await sharp(join(`${SHARED_DIR}/samples/arkitscenes`, photos[0]))
       .rotate(270)
       .raw()
       .toBuffer();
-    const sideways = await sharp(join('/work/shared/samples/arkitscenes', photos[0]))
+    const sideways = await sharp(join(`${SHARED_DIR}/samples/arkitscenes`, photos[0]))
       .rotate(90)
       .raw()
       .toBuffer();

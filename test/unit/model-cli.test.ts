@@ -14,8 +14,9 @@ import {
   writeSafetensors,
   type TensorToWrite,
 } from '../../main/model/checkpoint/safetensors';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const GOLDEN_CHECKPOINT = join(GOLDEN, 'checkpoint');
 
 interface Run {

@@ -10,8 +10,9 @@ import { SafetensorsFile, writeSafetensors } from '../../main/model/checkpoint/s
 import { convertCheckpoint, RECON_PROMPT_REAL_IDS } from '../../main/model/convert/convert-checkpoint';
 import { verifyGolden } from '../../main/model/golden/verify-golden';
 import { readModelManifest } from '../../main/model/runtime/model-manifest';
+import { SHARED_DIR } from '../shared-dir';
 
-const CHECKPOINT = '/work/shared/golden/g2vlm-tiny-a/checkpoint';
+const CHECKPOINT = `${SHARED_DIR}/golden/g2vlm-tiny-a/checkpoint`;
 const work = fs.mkdtempSync(join(os.tmpdir(), 'model-convert-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -109,7 +110,7 @@ describe('convertCheckpoint', () => {
   });
 
   it('fp16 storage halves the weights and still matches the golden outputs', async () => {
-    const report = await verifyGolden('/work/shared/golden/g2vlm-tiny-a', {
+    const report = await verifyGolden(`${SHARED_DIR}/golden/g2vlm-tiny-a`, {
       dtype: 'fp16',
       workDir: join(work, 'fp16'),
     });

@@ -11,8 +11,9 @@ import {
   prepareDinoBatch,
   roundHalfEven,
 } from '../../main/model/preprocess/dino-image';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const golden = new GoldenTensorReader(GOLDEN);
 afterAll(() => golden.close());
 

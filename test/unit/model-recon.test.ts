@@ -8,8 +8,9 @@ import type { EngineProgress, FrameInput } from '../../main/core/engine/engine-t
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { GoldenTensorReader, compareAllclose } from '../../main/model/golden/golden-tensors';
 import { releaseReconModels, runReconstruction } from '../../main/model/runtime/recon-pipeline';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const work = fs.mkdtempSync(join(os.tmpdir(), 'model-recon-'));
 const modelDir = join(work, 'model');
 const golden = new GoldenTensorReader(GOLDEN);

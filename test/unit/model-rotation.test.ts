@@ -8,8 +8,9 @@ import {
   svd3,
   worldPointsFromLocal,
 } from '../../main/model/runtime/rotation';
+import { SHARED_DIR } from '../shared-dir';
 
-const golden = new GoldenTensorReader('/work/shared/golden/g2vlm-tiny-a');
+const golden = new GoldenTensorReader(`${SHARED_DIR}/golden/g2vlm-tiny-a`);
 afterAll(() => golden.close());
 
 function mul(A: ArrayLike<number>, B: ArrayLike<number>): number[] {

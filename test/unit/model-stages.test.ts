@@ -14,8 +14,9 @@ import { GoldenTensorReader, compareAllclose } from '../../main/model/golden/gol
 import { LlmRunner } from '../../main/model/runtime/llm-runner';
 import { graphPath, type ModelManifest } from '../../main/model/runtime/model-manifest';
 import { createSession, floatTensor, int64Tensor } from '../../main/model/runtime/session';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const IN = 'inputs/inputs.safetensors';
 const OUT = 'outputs/outputs.safetensors';
 const work = fs.mkdtempSync(join(os.tmpdir(), 'model-stages-'));

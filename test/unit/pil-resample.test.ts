@@ -8,8 +8,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsFile } from '../../main/model/checkpoint/safetensors';
 import { axisCoefficients, resizeRgbLikePil } from '../../main/model/preprocess/pil-resample';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 
 async function decodeRgb(path: string): Promise<{ rgb: Uint8Array; width: number; height: number }> {
   const { data, info } = await sharp(path).removeAlpha().raw().toBuffer({ resolveWithObject: true });

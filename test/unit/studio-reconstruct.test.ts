@@ -19,8 +19,9 @@ import { createStudio, type Studio } from '../../main/core/studio';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { compareAllclose, GoldenTensorReader } from '../../main/model/golden/golden-tensors';
 import { tempDir } from '../fixtures/library-fixtures';
+import { SHARED_DIR } from '../shared-dir';
 
-const GOLDEN = '/work/shared/golden/g2vlm-tiny-a';
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const FRAMES = ['frame_00019.png', 'frame_00040.png', 'frame_00060.png'];
 
 const { dir, cleanup } = tempDir('g2-studio-recon-');

@@ -14,6 +14,7 @@ import {
 } from '../../main/model/tokenizer/qwen2-tokenizer';
 import { StreamingTextDecoder } from '../../main/model/tokenizer/streaming-decoder';
 import { testVocabularyIdMap, tokenIdMapFor } from '../../main/model/tokenizer/token-id-map';
+import { SHARED_DIR } from '../shared-dir';
 
 interface GoldenString {
   text: string;
@@ -28,9 +29,9 @@ interface TokenizerGolden {
 }
 
 const golden = JSON.parse(
-  readFileSync('/work/shared/golden/tokenizer/qwen2_tokenizer_golden.json', 'utf8'),
+  readFileSync(`${SHARED_DIR}/golden/tokenizer/qwen2_tokenizer_golden.json`, 'utf8'),
 ) as TokenizerGolden;
-const tinyManifest = JSON.parse(readFileSync('/work/shared/golden/g2vlm-tiny-a/manifest.json', 'utf8')) as {
+const tinyManifest = JSON.parse(readFileSync(`${SHARED_DIR}/golden/g2vlm-tiny-a/manifest.json`, 'utf8')) as {
   chat: { system_prompt: string; prompt_full: string; system_tiny_ids: number[]; prompt_tiny_ids: number[] };
   recon: { prompt: string; prompt_tiny_ids: number[] };
 };
