@@ -94,6 +94,17 @@ describe('chat on the golden tiny model', () => {
     expect(output.executionProvider).toBe('cpu');
   });
 
+  it("refuses a prompt longer than the model's context with a clear message, before decoding", async () => {
+    // text_config.json: max_position_embeddings 32768; a long question plus the answer budget passes it.
+    const question = 'How far is the red point from the blue point? '.repeat(3000);
+    await expect(
+      runChatOn(model, request({ question, maxNewTokens: 16 }), {}, { visionImageSize: 240 }),
+    ).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: expect.stringMatching(/too long.*handles 32768/),
+    });
+  });
+
   it('reuses the scene prefix for a second question and gives the same answer', async () => {
     const key = `scene-${Date.now()}`;
     const first = await runChatOn(model, request({ prefixCacheKey: key }), {}, { visionImageSize: 240 });

@@ -5,7 +5,7 @@
 // row per step. A prefix can be reused by any number of questions: the cache is
 // copied by reference (the runner never mutates a cached tensor, it replaces
 // the per-layer entries), so reuse costs nothing.
-import { cancelledError } from '../../common/errors';
+import { StudioError, cancelledError } from '../../common/errors';
 import { PositionCounter, concatPositions } from '../g2vlm/mrope';
 import type { KvCache } from '../runtime/llm-runner';
 import type { RgbImage } from '../preprocess/qwen-image';
@@ -242,6 +242,17 @@ export async function answerQuestion(
   const counter = new PositionCounter(prefix.nextPosition);
   const D = model.hiddenSize;
   const vocab = model.llm.vocabSize;
+  // Models converted before the limit was recorded fall back to Qwen2-VL's 32768.
+  const contextLimit = model.manifest.configs.text.maxPositionEmbeddings ?? 32768;
+  const lastPosition = prefix.nextPosition + questionIds.length + options.maxNewTokens;
+  if (lastPosition > contextLimit) {
+    throw new StudioError(
+      'invalid-input',
+      `The question is too long for the model: with the scene's frames and ${options.maxNewTokens} answer tokens it needs ` +
+        `${lastPosition} positions, and the model handles ${contextLimit}.`,
+      'Ask a shorter question, allow fewer answer tokens, or ask about fewer frames.',
+    );
+  }
 
   let t0 = performance.now();
   report(0, 'prefill');

@@ -19,6 +19,8 @@ export interface TextConfig {
   vocabSize: number;
   rmsNormEps: number;
   ropeTheta: number;
+  /** Largest M-RoPE position the model was trained for (the chat context limit). */
+  maxPositionEmbeddings: number;
   /** Always [16, 24, 24]: the attention constructor overwrites the config value (model doc §5.3). */
   mropeSection: [number, number, number];
   /** Loader override: always true. */
@@ -210,6 +212,7 @@ export function parseTextConfig(json: Json, file = 'text_config.json'): TextConf
     vocabSize: positiveInt(json, file, 'vocab_size'),
     rmsNormEps: positiveNumber(json, file, 'rms_norm_eps', 1e-6),
     ropeTheta: positiveNumber(json, file, 'rope_theta', 1_000_000),
+    maxPositionEmbeddings: positiveInt(json, file, 'max_position_embeddings', 32768),
     mropeSection: [16, 24, 24],
     qkNorm: true,
     tieWordEmbeddings: false,
