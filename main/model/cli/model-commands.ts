@@ -113,34 +113,45 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
     .argument('<checkpoint-dir>', 'folder with model.safetensors and text/vit/dino_config.json')
     .requiredOption('--out <model-dir>', 'output folder for the converted model (must not exist)')
     .addOption(new Option('--dtype <dtype>', 'weight precision').choices(['fp32', 'fp16']).default('fp32'))
-    .action(async (checkpointDir: string, opts: { out: string; dtype: 'fp32' | 'fp16' }, cmd: Command) => {
-      const asJson = json(cmd);
-      const { convertCheckpoint } = await import('../convert/convert-checkpoint');
-      const view = stageProgress(io, 'convert', false);
-      const started = performance.now();
-      try {
-        const manifest = await interruptible(io, 'The conversion', (signal) =>
-          convertCheckpoint(resolve(checkpointDir), resolve(opts.out), {
-            dtype: opts.dtype,
-            signal,
-            onProgress: (p, stage) => view.update(p, stage),
-          }),
-        );
-        view.stop();
-        const seconds = (performance.now() - started) / 1000;
-        if (asJson) return printJson(io, { modelDir: resolve(opts.out), seconds, manifest });
-        printLine(
-          io,
-          `Converted ${checkpointDir} -> ${resolve(opts.out)} (${opts.dtype}, ${seconds.toFixed(1)} s)`,
-        );
-        printLine(io, `model id:  ${manifest.id}`);
-        printLine(io, `graphs:    ${Object.keys(manifest.graphs).join(', ')}`);
-        printLine(io, `weights:   ${formatBytes(manifest.weightsBytes)}`);
-        printLine(io, `Use it: g2studio reconstruct <scene> --model ${resolve(opts.out)}`);
-      } finally {
-        view.stop();
-      }
-    });
+    .option(
+      '--tokenizer <path>',
+      'tokenizer.json or a folder with it, for checkpoints that ship without one (needed to ask questions)',
+    )
+    .action(
+      async (
+        checkpointDir: string,
+        opts: { out: string; dtype: 'fp32' | 'fp16'; tokenizer?: string },
+        cmd: Command,
+      ) => {
+        const asJson = json(cmd);
+        const { convertCheckpoint } = await import('../convert/convert-checkpoint');
+        const view = stageProgress(io, 'convert', false);
+        const started = performance.now();
+        try {
+          const manifest = await interruptible(io, 'The conversion', (signal) =>
+            convertCheckpoint(resolve(checkpointDir), resolve(opts.out), {
+              dtype: opts.dtype,
+              tokenizerPath: opts.tokenizer,
+              signal,
+              onProgress: (p, stage) => view.update(p, stage),
+            }),
+          );
+          view.stop();
+          const seconds = (performance.now() - started) / 1000;
+          if (asJson) return printJson(io, { modelDir: resolve(opts.out), seconds, manifest });
+          printLine(
+            io,
+            `Converted ${checkpointDir} -> ${resolve(opts.out)} (${opts.dtype}, ${seconds.toFixed(1)} s)`,
+          );
+          printLine(io, `model id:  ${manifest.id}`);
+          printLine(io, `graphs:    ${Object.keys(manifest.graphs).join(', ')}`);
+          printLine(io, `weights:   ${formatBytes(manifest.weightsBytes)}`);
+          printLine(io, `Use it: g2studio reconstruct <scene> --model ${resolve(opts.out)}`);
+        } finally {
+          view.stop();
+        }
+      },
+    );
 
   model
     .command('verify-golden')
