@@ -7,7 +7,10 @@ import globals from 'globals';
 // Import boundaries (VS Code style): common/ is shared by every process and may
 // not reach into Node-only or Electron code; the studio core never imports
 // Electron; the renderer only talks to the core through the API contract.
-const noElectron = { name: 'electron', message: 'The studio core has no Electron imports (main/electron only).' };
+const noElectron = {
+  name: 'electron',
+  message: 'The studio core has no Electron imports (main/electron only).',
+};
 
 export default tseslint.config(
   { ignores: ['node_modules', 'out', 'dist', 'test-artifacts', 'bench-results', 'bin'] },
@@ -42,7 +45,10 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       'no-restricted-imports': [
         'error',
-        { paths: [noElectron], patterns: ['node:*', '**/main/core/**', '**/main/model/**', '**/main/server/**'] },
+        {
+          paths: [noElectron],
+          patterns: ['node:*', '**/main/core/**', '**/main/model/**', '**/main/server/**'],
+        },
       ],
     },
   },

@@ -15,7 +15,9 @@ function log(message) {
 }
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  log(`CUDA execution provider downloads exist for Linux x64 only; ${process.platform}/${process.arch} uses the CPU provider (DirectML/CoreML are not wired yet).`);
+  log(
+    `CUDA execution provider downloads exist for Linux x64 only; ${process.platform}/${process.arch} uses the CPU provider (DirectML/CoreML are not wired yet).`,
+  );
   process.exit(0);
 }
 
@@ -42,5 +44,7 @@ if (result.status === 0 && existsSync(marker)) {
   log('CUDA execution provider installed. `g2studio info` lists it when a CUDA 12 driver is present.');
   process.exit(0);
 }
-log('Could not download the CUDA execution provider (offline?). The studio runs on the CPU provider; run `npm run install-cuda` later to retry.');
+log(
+  'Could not download the CUDA execution provider (offline?). The studio runs on the CPU provider; run `npm run install-cuda` later to retry.',
+);
 process.exit(bestEffort ? 0 : 1);

@@ -62,7 +62,9 @@ export const api = {
 
   'scenes.list': query(empty)<SceneSummary[]>(),
   'scenes.get': query(z.object({ sceneId: id }).strict())<SceneDetail>(),
-  'scenes.rename': command(z.object({ sceneId: id, name: z.string().trim().min(1).max(200) }).strict())<SceneSummary>(),
+  'scenes.rename': command(
+    z.object({ sceneId: id, name: z.string().trim().min(1).max(200) }).strict(),
+  )<SceneSummary>(),
   'scenes.delete': command(z.object({ sceneId: id }).strict())<{ deleted: true }>(),
   /** Import a video, a folder or list of photos, or a PLY/GLB point cloud as a new scene. */
   'scenes.import': job(
