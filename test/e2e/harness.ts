@@ -31,10 +31,14 @@ export function missingPrerequisites(): string | null {
   return null;
 }
 
-/** `node out/main/cli.js --library <tmp> serve --port 0`, URL read from its output. */
-export async function startStudio(): Promise<StudioUnderTest> {
+/**
+ * `node out/main/cli.js --library <library> serve --port 0`, URL read from its
+ * output. Without a library a fresh one is made in a temp folder that stop()
+ * removes; a given library outlives the server (restart tests).
+ */
+export async function startStudio(opts: { library?: string } = {}): Promise<StudioUnderTest> {
   const workDir = await mkdtemp(join(tmpdir(), 'g2-e2e-'));
-  const library = join(workDir, 'library');
+  const library = opts.library ?? join(workDir, 'library');
   const child: ChildProcess = spawn(
     process.execPath,
     [cliPath, '--library', library, 'serve', '--port', '0'],

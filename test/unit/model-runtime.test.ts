@@ -16,6 +16,8 @@ function runWithHome(script: string): { home: string; status: number | null; std
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   delete env.XDG_CACHE_HOME;
   delete env.ORT_DISABLE_TELEMETRY;
+  // ORT's telemetry client stays quiet under CI=true; probe it as on a user's machine.
+  delete env.CI;
   const res = spawnSync(process.execPath, ['--import', 'tsx', file], {
     cwd: ROOT,
     env,
