@@ -41,6 +41,7 @@ interface GlobalOptions {
   library?: string;
   json?: boolean;
   ffmpeg?: string;
+  provider?: 'auto' | 'cpu' | 'cuda';
 }
 
 /** Extra commands contributed by other areas (model conversion) register through this. */
@@ -91,6 +92,12 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
     .option('--library <path>', 'library folder (default: G2STUDIO_LIBRARY or the app-data folder)')
     .option('--json', 'print machine-readable JSON on stdout')
     .option('--ffmpeg <path>', 'ffmpeg binary to use (default: G2STUDIO_FFMPEG, bundled, then PATH)')
+    .addOption(
+      new Option('--provider <ep>', 'ONNX Runtime execution provider for the model (auto: CUDA when usable)')
+        .choices(['auto', 'cpu', 'cuda'])
+        .env('G2STUDIO_PROVIDER')
+        .default('auto'),
+    )
     .showHelpAfterError('(run g2studio --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -112,6 +119,7 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
         libraryPath: libraryPath(cmd),
         mode: 'cli',
         ffmpegPath: opts.ffmpeg,
+        executionProvider: opts.provider,
       });
       try {
         await fn(studio, opts.json === true, ...(args.slice(0, -1) as A));
@@ -445,7 +453,12 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
     .option('--host <host>', 'loopback address to bind', '127.0.0.1')
     .action(async (opts: { port?: number; host: string }, cmd: Command) => {
       const g = globals(cmd);
-      const studio = await createStudio({ libraryPath: libraryPath(cmd), mode: 'web', ffmpegPath: g.ffmpeg });
+      const studio = await createStudio({
+        libraryPath: libraryPath(cmd),
+        mode: 'web',
+        ffmpegPath: g.ffmpeg,
+        executionProvider: g.provider,
+      });
       try {
         const { startWebServer } = await import('../server/web-server');
         const server = await startWebServer(studio, { port: opts.port ?? 0, host: opts.host });
