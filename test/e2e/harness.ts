@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { JobInfo } from '../../main/common/domain';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 
 export const repoRoot = resolve(__dirname, '..', '..');
@@ -22,6 +23,27 @@ export interface StudioUnderTest {
   port: number;
   workDir: string;
   stop(): Promise<void>;
+}
+
+/** One API call over the web bridge with the session token; throws the error's message. */
+export async function callApi<T>(studio: StudioUnderTest, name: string, input: unknown): Promise<T> {
+  const response = await fetch(`${studio.origin}/api/call`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${studio.token}` },
+    body: JSON.stringify({ name, input }),
+  });
+  const body = (await response.json()) as { ok: boolean; result: T; error?: { message: string } };
+  if (!body.ok) throw new Error(`${name}: ${body.error?.message}`);
+  return body.result;
+}
+
+/** Polls jobs.list until the job has finished, and returns it. */
+export async function waitForJobOver(studio: StudioUnderTest, jobId: string): Promise<JobInfo> {
+  for (;;) {
+    const job = (await callApi<JobInfo[]>(studio, 'jobs.list', {})).find((item) => item.id === jobId);
+    if (job && !['queued', 'running'].includes(job.status)) return job;
+    await new Promise((done) => setTimeout(done, 250));
+  }
 }
 
 export function missingPrerequisites(): string | null {

@@ -20,6 +20,8 @@ import {
   screenshot,
   startStudio,
   type StudioUnderTest,
+  callApi,
+  waitForJobOver,
 } from './harness';
 import { SHARED_DIR } from '../shared-dir';
 
@@ -53,23 +55,8 @@ describe.skipIf(skipReason !== null)(
     let frame0: { width: number; height: number };
     let asked: QaEntry;
 
-    const api = async <T>(name: string, input: unknown): Promise<T> => {
-      const response = await fetch(`${server.origin}/api/call`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` },
-        body: JSON.stringify({ name, input }),
-      });
-      const body = (await response.json()) as { ok: boolean; result: T; error?: { message: string } };
-      if (!body.ok) throw new Error(`${name}: ${body.error?.message}`);
-      return body.result;
-    };
-    const waitForJob = async (jobId: string): Promise<JobInfo> => {
-      for (;;) {
-        const job = (await api<JobInfo[]>('jobs.list', {})).find((item) => item.id === jobId);
-        if (job && !['queued', 'running'].includes(job.status)) return job;
-        await new Promise((done) => setTimeout(done, 250));
-      }
-    };
+    const api = <T>(name: string, input: unknown): Promise<T> => callApi<T>(server, name, input);
+    const waitForJob = (jobId: string): Promise<JobInfo> => waitForJobOver(server, jobId);
     const openPage = async (url: string) => {
       page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const pageProblems = collectPageProblems(page);

@@ -20,6 +20,8 @@ import {
   screenshot,
   startStudio,
   type StudioUnderTest,
+  callApi,
+  waitForJobOver,
 } from './harness';
 import { SHARED_DIR } from '../shared-dir';
 
@@ -40,23 +42,8 @@ describe.skipIf(skipReason !== null)(
     let sceneId: string;
     let modelDir: string;
 
-    const api = async <T>(name: string, input: unknown): Promise<T> => {
-      const response = await fetch(`${studio.origin}/api/call`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${studio.token}` },
-        body: JSON.stringify({ name, input }),
-      });
-      const body = (await response.json()) as { ok: boolean; result: T; error?: { message: string } };
-      if (!body.ok) throw new Error(`${name}: ${body.error?.message}`);
-      return body.result;
-    };
-    const waitForJob = async (jobId: string): Promise<JobInfo> => {
-      for (;;) {
-        const job = (await api<JobInfo[]>('jobs.list', {})).find((item) => item.id === jobId);
-        if (job && !['queued', 'running'].includes(job.status)) return job;
-        await new Promise((done) => setTimeout(done, 250));
-      }
-    };
+    const api = <T>(name: string, input: unknown): Promise<T> => callApi<T>(studio, name, input);
+    const waitForJob = (jobId: string): Promise<JobInfo> => waitForJobOver(studio, jobId);
     /** The canvas as raw RGB(A) pixels. */
     const canvasPixels = async () => {
       const png = await page.locator('[data-testid=scene-view] canvas').screenshot();
