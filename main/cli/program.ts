@@ -108,21 +108,26 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
   const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
   const libraryPath = (cmd: Command): string => resolveLibraryPath(globals(cmd).library);
 
+  /** The studio for this command line's global options (library, ffmpeg, execution provider). */
+  const openStudio = (cmd: Command, mode: 'cli' | 'web'): Promise<Studio> => {
+    const opts = globals(cmd);
+    return createStudio({
+      libraryPath: libraryPath(cmd),
+      mode,
+      ffmpegPath: opts.ffmpeg,
+      executionProvider: opts.provider,
+    });
+  };
+
   /** Open the studio for one command and always close it. */
   const withStudio =
     <A extends unknown[]>(fn: (studio: Studio, json: boolean, ...args: A) => Promise<void>) =>
     // Commander calls actions with (...arguments, options, command).
     async (...args: unknown[]): Promise<void> => {
       const cmd = args[args.length - 1] as Command;
-      const opts = globals(cmd);
-      const studio = await createStudio({
-        libraryPath: libraryPath(cmd),
-        mode: 'cli',
-        ffmpegPath: opts.ffmpeg,
-        executionProvider: opts.provider,
-      });
+      const studio = await openStudio(cmd, 'cli');
       try {
-        await fn(studio, opts.json === true, ...(args.slice(0, -1) as A));
+        await fn(studio, globals(cmd).json === true, ...(args.slice(0, -1) as A));
       } finally {
         await studio.close();
       }
@@ -453,12 +458,7 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
     .option('--host <host>', 'loopback address to bind', '127.0.0.1')
     .action(async (opts: { port?: number; host: string }, cmd: Command) => {
       const g = globals(cmd);
-      const studio = await createStudio({
-        libraryPath: libraryPath(cmd),
-        mode: 'web',
-        ffmpegPath: g.ffmpeg,
-        executionProvider: g.provider,
-      });
+      const studio = await openStudio(cmd, 'web');
       try {
         const { startWebServer } = await import('../server/web-server');
         const server = await startWebServer(studio, { port: opts.port ?? 0, host: opts.host });

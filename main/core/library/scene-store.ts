@@ -13,22 +13,12 @@ import type {
   SceneSummary,
   SourceInfo,
 } from '../../common/domain';
+import type { IngestedFrame } from '../ingest/types';
 import { bytesOf, float32Of, uint8Of } from './blob-arrays';
 import { newId, nowIso } from './ids';
 
-export interface NewFrame {
-  index: number;
-  timestampS: number | null;
-  /** Size as displayed (rotation applied). */
-  width: number;
-  height: number;
-  image: Buffer;
-  imageMime: 'image/jpeg' | 'image/png';
-  thumbnail: Buffer;
-  blurScore: number;
-  selected: boolean;
-  fileName: string | null;
-}
+/** A frame as ingest hands it over (main/core/ingest/types.ts) is what the library stores. */
+export type NewFrame = IngestedFrame;
 
 export interface ScenePoints {
   /** float32 xyz, scene units, OpenCV axes. */
