@@ -9,7 +9,9 @@
 import { z } from 'zod';
 import type {
   AppInfo,
+  CameraExportResult,
   ExportResult,
+  SceneEditState,
   JobInfo,
   ModelInfo,
   QaEntry,
@@ -18,6 +20,7 @@ import type {
   StudioEvent,
 } from './domain';
 import { MARKER_COLORS } from './domain';
+import { editSchema, type QualityScoreName } from './edit-stack';
 
 const id = z
   .string()
@@ -31,6 +34,30 @@ export const importSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('upload'), uploadId: id }),
 ]);
 export type ImportSource = z.infer<typeof importSourceSchema>;
+
+const vec3 = z.tuple([z.number().finite(), z.number().finite(), z.number().finite()]);
+
+/** How a scene gets its metric scale: two picked points and their real distance, or a value. */
+export const sceneScaleSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('known-distance'),
+      a: vec3,
+      b: vec3,
+      metres: z.number().finite().positive().max(1e7),
+    })
+    .strict(),
+  z.object({ kind: z.literal('metres-per-unit'), value: z.number().finite().positive() }).strict(),
+  z.object({ kind: z.literal('none') }).strict(),
+]);
+export type SceneScaleInput = z.infer<typeof sceneScaleSchema>;
+
+/** The ground plane: three or more points picked on the floor (scene units, OpenCV axes), or none. */
+export const sceneGroundSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('points'), points: z.array(vec3).min(3).max(10_000) }).strict(),
+  z.object({ kind: z.literal('none') }).strict(),
+]);
+export type SceneGroundInput = z.infer<typeof sceneGroundSchema>;
 
 export const markerSchema = z.object({
   color: z.enum(MARKER_COLORS),
@@ -86,6 +113,37 @@ export const api = {
       })
       .strict(),
   )<ExportResult>(),
+  /**
+   * Camera formats for downstream tools (Gaussian splatting, meshing): a COLMAP
+   * text model or a nerfstudio transforms.json with the frames' images, the
+   * edited points, in metres once scaled and levelled once a ground is set. The
+   * job's result is a CameraExportResult; download blobPaths.export(exportId)
+   * (a zip of the folder).
+   */
+  'scenes.exportCameras': job(
+    z
+      .object({
+        sceneId: id,
+        format: z.enum(['colmap', 'nerfstudio']),
+        /** Frames to include (default: the selected frames that have cameras and are not hidden). */
+        frameIds: z.array(id).min(1).max(100_000).optional(),
+        /** A new folder to write (absolute path: Electron's folder picker, the CLI); default: a zip to download. */
+        outDir: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
+  ),
+  /** Give the scene a metric scale (or remove it); used by measurements, Q&A evidence and exports. */
+  'scenes.setScale': command(z.object({ sceneId: id, scale: sceneScaleSchema }).strict())<SceneSummary>(),
+  /** Level the scene on a picked ground plane (up = its normal), or remove the levelling. */
+  'scenes.setGround': command(z.object({ sceneId: id, ground: sceneGroundSchema }).strict())<SceneSummary>(),
+
+  /** The scene's non-destructive edit stack and what it leaves; see blobPaths.edit*. */
+  'edits.get': query(z.object({ sceneId: id }).strict())<SceneEditState>(),
+  /** Apply one more edit (drops what was undone); refused edits leave the stack unchanged. */
+  'edits.push': command(z.object({ sceneId: id, edit: editSchema }).strict())<SceneEditState>(),
+  'edits.undo': command(z.object({ sceneId: id }).strict())<SceneEditState>(),
+  'edits.redo': command(z.object({ sceneId: id }).strict())<SceneEditState>(),
+
   'scenes.reconstruct': job(z.object({ sceneId: id, modelId: id.optional() }).strict()),
 
   'jobs.list': query(z.object({ sceneId: id.optional() }).strict())<JobInfo[]>(),
@@ -141,6 +199,24 @@ export const blobPaths = {
   frameImage: (frameId: string) => `/blobs/frames/${frameId}/image`,
   frameThumb: (frameId: string) => `/blobs/frames/${frameId}/thumb.jpg`,
   export: (exportId: string) => `/blobs/exports/${exportId}`,
+  /**
+   * The edit stack's result (SceneEditState): a uint8 keep mask over the edited
+   * cloud, which is the scene's own cloud unless a voxel edit replaced it (then
+   * read editPoints/editColors). `revision` is SceneEditState.revision, only to
+   * keep caches honest.
+   */
+  editKeep: (sceneId: string, revision: string) => `/blobs/scenes/${sceneId}/edits/keep.u8?rev=${revision}`,
+  editPoints: (sceneId: string, revision: string) =>
+    `/blobs/scenes/${sceneId}/edits/points.f32?rev=${revision}`,
+  editColors: (sceneId: string, revision: string) =>
+    `/blobs/scenes/${sceneId}/edits/colors.u8?rev=${revision}`,
+  /**
+   * float32 quality score per point of the edited cloud (higher is worse), for a
+   * live filter preview before the filter is pushed: 'outlier' is computed over
+   * the points still kept (+Infinity for the others).
+   */
+  editScores: (sceneId: string, score: QualityScoreName, revision: string) =>
+    `/blobs/scenes/${sceneId}/edits/scores/${score}.f32?rev=${revision}`,
 } as const;
 
 /** The Electron custom protocol scheme for blobPaths. */

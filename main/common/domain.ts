@@ -3,6 +3,7 @@
 // as the model predicts; three.js / export conversions happen at the edges.
 // Matrices are row-major arrays of 16 numbers.
 
+import type { Edit, QualityScoreName } from './edit-stack';
 import type { StudioErrorInfo } from './errors';
 
 export type SceneKind = 'video' | 'photos' | 'pointcloud';
@@ -41,6 +42,13 @@ export interface SceneSummary {
   thumbnailFrameId: string | null;
   /** Metres per model unit, once the user has set a known distance. */
   metresPerUnit: number | null;
+  /**
+   * Row-major rigid 4x4 levelledFromScene once a ground plane is set: the
+   * ground becomes y = 0 with its normal along −y (up in the OpenCV axes the
+   * studio keeps; three.js +Y after the viewer's flip). Applied by the viewer
+   * and by exports; stored points never change.
+   */
+  groundAlignment: number[] | null;
 }
 
 export interface FrameInfo {
@@ -166,6 +174,45 @@ export interface AppInfo {
   /** e.g. ['cpu'] or ['cuda', 'cpu'] */
   executionProviders: string[];
   mode: 'electron' | 'web' | 'cli';
+}
+
+/** An edit as the library holds it. */
+export interface StoredEdit {
+  id: string;
+  /** 1-based position in the scene's stack. */
+  seq: number;
+  edit: Edit;
+  createdAt: string;
+}
+
+/** A scene's edit stack and what it leaves (see blobPaths.editKeep). */
+export interface SceneEditState {
+  sceneId: string;
+  /** Active edits, oldest first. */
+  edits: StoredEdit[];
+  /** Undone edits, the one redo brings back first. */
+  redo: StoredEdit[];
+  /** 'base': the edits mask the scene's own cloud; 'voxel': a voxel edit replaced it. */
+  cloud: 'base' | 'voxel';
+  /** Points of the edited cloud (the keep mask's length) and how many of them are kept. */
+  pointCount: number;
+  keptCount: number;
+  /** Frames hidden by the latest hide-frames edit. */
+  hiddenFrames: number[];
+  /** Which quality filters this scene can use (map-based ones need a reconstruction). */
+  availableScores: QualityScoreName[];
+  /** Changes whenever the result changes; part of the blob URLs. */
+  revision: string;
+}
+
+export interface CameraExportResult {
+  exportId: string;
+  /** The zip served at blobPaths.export(exportId). */
+  fileName: string;
+  bytes: number;
+  format: 'colmap' | 'nerfstudio';
+  cameraCount: number;
+  pointCount: number;
 }
 
 export interface ExportResult {

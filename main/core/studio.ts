@@ -7,7 +7,7 @@
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -22,7 +22,14 @@ import type { AppInfo, FfmpegInfo, JobInfo, StudioEvent } from '../common/domain
 import { StudioError, toStudioErrorInfo } from '../common/errors';
 import { locateFfmpeg } from './ingest/ffmpeg-locator';
 import { unreadablePathError } from './ingest/media-kind';
+import { QUALITY_SCORES, type QualityScoreName } from '../common/edit-stack';
+import { SceneEditor } from './editing/scene-editor';
+import { fitGroundPlane, levellingTransform } from './geometry/ground-plane';
+import { metresPerUnitFromKnownDistance } from './geometry/measure';
+import { sceneWorldTransform, transformCameras, transformCloud } from './geometry/world-transform';
+import { editedPointCloud } from './cleanup/apply-edits';
 import { askQuestion } from './jobs/ask-question';
+import { exportSceneCameras } from './jobs/export-cameras';
 import { importScene } from './jobs/import-scene';
 import { JobQueue } from './jobs/job-queue';
 import { reconstructScene, sceneNotFound } from './jobs/reconstruct-scene';
@@ -66,6 +73,10 @@ const BLOB_ROUTES = {
   frameImage: new RegExp(`^/blobs/frames/${ID}/image$`),
   frameThumb: new RegExp(`^/blobs/frames/${ID}/thumb\\.jpg$`),
   export: new RegExp(`^/blobs/exports/${ID}$`),
+  editKeep: new RegExp(`^/blobs/scenes/${ID}/edits/keep\\.u8$`),
+  editPoints: new RegExp(`^/blobs/scenes/${ID}/edits/points\\.f32$`),
+  editColors: new RegExp(`^/blobs/scenes/${ID}/edits/colors\\.u8$`),
+  editScores: new RegExp(`^/blobs/scenes/${ID}/edits/scores/([A-Za-z]+)\\.f32$`),
 };
 
 /** Uploads and exports older than this are removed when a studio opens the library. */
@@ -240,6 +251,8 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     return { paths, displayNames };
   };
 
+  const editor = new SceneEditor(library);
+
   const requireScene = (sceneId: string) => {
     const summary = library.scenes.summary(sceneId);
     if (!summary) throw sceneNotFound(sceneId);
@@ -311,12 +324,21 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     'scenes.export': async ({ sceneId, format, encoding }) => {
       const scene = library.scenes.get(sceneId);
       if (!scene) throw sceneNotFound(sceneId);
-      const points = library.scenes.points(sceneId);
-      if (!points || points.count === 0) {
+      if (scene.pointCount === 0) {
         throw new StudioError(
           'not-found',
           `"${scene.name}" has no point cloud to export yet.`,
           'Reconstruct the scene first (scenes.reconstruct / g2studio reconstruct).',
+        );
+      }
+      // What the user sees: the edited cloud, levelled and in metres when set.
+      const world = sceneWorldTransform(scene);
+      const points = transformCloud(editedPointCloud(await editor.result(sceneId)), world);
+      if (points.count === 0) {
+        throw new StudioError(
+          'invalid-input',
+          `The edits of "${scene.name}" removed every point, so there is nothing to export.`,
+          'Undo the last edits (Ctrl+Z / g2studio edit undo) and export again.',
         );
       }
       const exportId = newId('exp');
@@ -329,7 +351,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
         const { bytes } = await exportPointCloud(join(dir, fileName), points, {
           format,
           encoding: format === 'ply' ? (encoding ?? 'binary') : undefined,
-          cameras: scene.cameras,
+          cameras: transformCameras(scene.cameras, world),
         });
         return { exportId, fileName, bytes, format, pointCount: points.count };
       } catch (error) {
@@ -337,6 +359,78 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
         throw error;
       }
     },
+
+    'scenes.exportCameras': async (input) => {
+      const scene = requireScene(input.sceneId);
+      if (input.outDir && !isAbsolute(input.outDir)) {
+        throw new StudioError(
+          'invalid-input',
+          `The export folder must be an absolute path, not "${input.outDir}".`,
+          'Give the full path of a new folder.',
+        );
+      }
+      const job = queue.enqueue({
+        kind: 'export',
+        title: `Export ${scene.name} (${input.format === 'colmap' ? 'COLMAP' : 'nerfstudio'})`,
+        sceneId: scene.id,
+        run: async (ctx) => ({
+          ...(await exportSceneCameras(
+            context,
+            editor,
+            { ...input, baseName: safeFileName(scene.name, 'scene') },
+            ctx,
+          )),
+        }),
+        describeSuccess: (result) =>
+          `Exported ${Number(result?.cameraCount)} cameras and ${Number(result?.pointCount)} points to ${String(result?.dir ?? result?.fileName)}.`,
+      });
+      return { jobId: job.id };
+    },
+
+    'scenes.setScale': async ({ sceneId, scale }) => {
+      requireScene(sceneId);
+      const metresPerUnit =
+        scale.kind === 'none'
+          ? null
+          : scale.kind === 'metres-per-unit'
+            ? scale.value
+            : metresPerUnitFromKnownDistance(scale.a, scale.b, scale.metres);
+      library.scenes.setMetresPerUnit(sceneId, metresPerUnit);
+      emit({ type: 'scenes-changed' });
+      return requireScene(sceneId);
+    },
+
+    'scenes.setGround': async ({ sceneId, ground }) => {
+      const scene = library.scenes.get(sceneId);
+      if (!scene) throw sceneNotFound(sceneId);
+      let alignment: number[] | null = null;
+      if (ground.kind === 'points') {
+        // Orient the plane towards the cameras (they film from above the floor).
+        const centres = scene.cameras.map((c) => [
+          c.worldFromCamera[3],
+          c.worldFromCamera[7],
+          c.worldFromCamera[11],
+        ]);
+        const towards = centres.length
+          ? ([0, 1, 2].map((a) => centres.reduce((sum, c) => sum + c[a], 0) / centres.length) as [
+              number,
+              number,
+              number,
+            ])
+          : undefined;
+        const plane = fitGroundPlane(ground.points, { towards });
+        // Up is −y in the OpenCV world the studio keeps (three.js +Y after the viewer's flip).
+        alignment = levellingTransform(plane, [0, -1, 0]);
+      }
+      library.scenes.setGroundAlignment(sceneId, alignment);
+      emit({ type: 'scenes-changed' });
+      return requireScene(sceneId);
+    },
+
+    'edits.get': async ({ sceneId }) => editor.state(sceneId),
+    'edits.push': async ({ sceneId, edit }) => editor.push(sceneId, edit),
+    'edits.undo': async ({ sceneId }) => editor.undo(sceneId),
+    'edits.redo': async ({ sceneId }) => editor.redo(sceneId),
 
     'scenes.reconstruct': async (input) => {
       const scene = requireScene(input.sceneId);
@@ -398,6 +492,24 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
       const grey = Buffer.alloc(summary.pointCount * 3, 160);
       return { contentType: 'application/octet-stream', body: grey, bytes: grey.byteLength };
     }
+    if ((match = BLOB_ROUTES.editKeep.exec(route))) {
+      if (!library.scenes.summary(match[1])) return null;
+      return binaryBlob((await editor.result(match[1])).keep);
+    }
+    if ((match = BLOB_ROUTES.editPoints.exec(route))) {
+      if (!library.scenes.summary(match[1])) return null;
+      return binaryBlob((await editor.result(match[1])).cloud.positions);
+    }
+    if ((match = BLOB_ROUTES.editColors.exec(route))) {
+      if (!library.scenes.summary(match[1])) return null;
+      const { cloud } = await editor.result(match[1]);
+      return binaryBlob(cloud.colors ?? new Uint8Array(cloud.count * 3).fill(160));
+    }
+    if ((match = BLOB_ROUTES.editScores.exec(route))) {
+      const score = match[2] as QualityScoreName;
+      if (!library.scenes.summary(match[1]) || !QUALITY_SCORES.includes(score)) return null;
+      return binaryBlob(await editor.scores(match[1], score));
+    }
     if ((match = BLOB_ROUTES.frameImage.exec(route))) {
       const image = library.scenes.frameImage(match[1]);
       return image ? { contentType: image.mime, body: image.bytes, bytes: image.bytes.byteLength } : null;
@@ -413,10 +525,20 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
       if (!fileName) return null;
       const file = join(dir, fileName);
       const { size } = await stat(file);
-      const type = extname(fileName) === '.glb' ? 'model/gltf-binary' : 'application/octet-stream';
+      const type =
+        extname(fileName) === '.glb'
+          ? 'model/gltf-binary'
+          : extname(fileName) === '.zip'
+            ? 'application/zip'
+            : 'application/octet-stream';
       return { contentType: type, body: createReadStream(file), bytes: size, fileName };
     }
     return null;
+  };
+
+  const binaryBlob = (array: Uint8Array | Float32Array): BlobResponse => {
+    const body = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+    return { contentType: 'application/octet-stream', body, bytes: body.byteLength };
   };
 
   const saveUpload = async (fileName: string, body: Readable): Promise<{ uploadId: string }> => {

@@ -11,7 +11,7 @@ import {
   emptyEditHistory,
   type Edit,
   type EditHistory,
-} from '../../main/core/cleanup/edit-stack';
+} from '../../main/common/edit-stack';
 import { rowMajorFromColumnMajor, selectInBox, selectInLasso } from '../../main/core/cleanup/selection';
 
 /** A 10 x 10 x 10 lattice (unit spacing, 0..9), coloured by position; frame = x coordinate. */

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { StudioError } from '../../main/common/errors';
-import { keepMaskFromScores } from '../../main/core/cleanup/score-mask';
+import { keepMaskFromScores } from '../../main/common/score-mask';
 import { buildVoxelGrid, cellSizeForDensity } from '../../main/core/cleanup/spatial-hash';
 import {
   meanNeighbourDistances,

@@ -6,7 +6,8 @@
 import type { CameraInfo } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import type { PointCloud } from '../pointcloud/point-cloud';
-import { isRigid, multiply4 } from './camera-math';
+import { transformCloud, transformPose, type WorldTransform } from '../geometry/world-transform';
+import { isRigid } from './camera-math';
 
 export interface ExportFrame {
   camera: CameraInfo;
@@ -73,6 +74,7 @@ export function prepareCameraExport(input: CameraExportInput): PreparedScene {
       'Set the ground plane again.',
     );
   }
+  const world: WorldTransform = { transform, scale };
   const used = new Set<string>();
   const cameras = input.frames.map(({ camera, image }) => {
     const k = camera.intrinsics;
@@ -90,8 +92,7 @@ export function prepareCameraExport(input: CameraExportInput): PreparedScene {
         'Leave this frame out of the export, or reconstruct the scene again.',
       );
     }
-    const pose = multiply4(transform, camera.worldFromCamera);
-    for (const at of [3, 7, 11]) pose[at] *= scale;
+    const pose = transformPose(camera.worldFromCamera, world);
     // The model saw a resized copy of the frame (a pure resize, no crop:
     // preprocess/dino-image.ts), so intrinsics scale per axis.
     const sx = image.width / k.width,
@@ -112,16 +113,5 @@ export function prepareCameraExport(input: CameraExportInput): PreparedScene {
       image: image.bytes,
     };
   });
-  const { positions, colors, count } = input.points;
-  const out = new Float32Array(count * 3);
-  const m = transform;
-  for (let i = 0; i < count; i++) {
-    const x = positions[3 * i],
-      y = positions[3 * i + 1],
-      z = positions[3 * i + 2];
-    out[3 * i] = (m[0] * x + m[1] * y + m[2] * z + m[3]) * scale;
-    out[3 * i + 1] = (m[4] * x + m[5] * y + m[6] * z + m[7]) * scale;
-    out[3 * i + 2] = (m[8] * x + m[9] * y + m[10] * z + m[11]) * scale;
-  }
-  return { cameras, points: { positions: out, colors, count } };
+  return { cameras, points: transformCloud(input.points, world) };
 }

@@ -3,6 +3,10 @@
 // and a keep mask over it; the renderer hides masked points, exports compact
 // them (compactPointCloud). Edits narrow the mask in order; a voxel edit
 // replaces the cloud by the downsampled kept points (all kept afterwards).
+// Frame visibility is the exception: a hide-frames edit states which frames
+// are hidden from then on (not a further narrowing), so showing a frame again
+// is an edit too, and undo restores the previous set. Hidden points are out of
+// the effective mask, so filters, selections and exports do not see them.
 //
 // Quality scores that need the per-frame point maps (depth edges,
 // multi-view inconsistency) are computed once per reconstruction and passed in
@@ -12,8 +16,8 @@
 import { StudioError } from '../../common/errors';
 import type { PointCloud } from '../pointcloud/point-cloud';
 import type { CleanupTaskOptions } from './cleanup-task';
-import type { Edit, QualityScoreName } from './edit-stack';
-import { keepMaskFromScores } from './score-mask';
+import type { Edit, QualityScoreName } from '../../common/edit-stack';
+import { keepMaskFromScores } from '../../common/score-mask';
 import { selectInBox, selectPoints } from './selection';
 import { statisticalOutlierScores } from './statistical-outliers';
 import { compactPointCloud, voxelDownsample } from './voxel-downsample';
@@ -33,6 +37,10 @@ export interface EditResult {
   keptCount: number;
   /** Frame of each point of `cloud`, null once a voxel edit merged frames. */
   pointFrames: Uint16Array | Uint32Array | null;
+  /** Frames (CameraInfo.frameIndex) hidden by the latest hide-frames edit. */
+  hiddenFrames: readonly number[];
+  /** The mask before frame hiding: what showing every frame again would give. */
+  editKeep: Uint8Array;
 }
 
 /** Memo of intermediate states keyed by edit prefix, so undo/redo and appending an edit are cheap. */
@@ -64,21 +72,44 @@ async function applyOne(
   edit: Edit,
   opts: CleanupTaskOptions,
 ): Promise<EditResult> {
+  const next = await applyToMask(base, state, edit, opts);
+  if (next.cloud !== state.cloud) return next;
+  return withHiddenFrames(next, next.hiddenFrames);
+}
+
+/** Recomputes the effective mask: the edit mask minus the points of hidden frames. */
+function withHiddenFrames(state: EditResult, hiddenFrames: readonly number[]): EditResult {
+  const keep = state.editKeep.slice();
+  if (hiddenFrames.length > 0 && state.pointFrames) {
+    const hidden = new Set(hiddenFrames);
+    const frames = state.pointFrames;
+    for (let i = 0; i < keep.length; i++) if (hidden.has(frames[i])) keep[i] = 0;
+  }
+  return { ...state, keep, keptCount: countKept(keep), hiddenFrames };
+}
+
+/** One edit over the edit mask (`editKeep`); filters and selections see only visible points. */
+async function applyToMask(
+  base: EditBase,
+  state: EditResult,
+  edit: Edit,
+  opts: CleanupTaskOptions,
+): Promise<EditResult> {
   const { cloud } = state;
-  const keep = state.keep.slice();
+  const keep = state.editKeep.slice();
   switch (edit.kind) {
     case 'filter': {
       const { score, cut } = edit.params;
       let scores: Float32Array;
       if (score === 'outlier') {
         // Score the kept points among themselves, then scatter back.
-        const kept = compactPointCloud(cloud, keep);
+        const kept = compactPointCloud(cloud, state.keep);
         const keptScores = await statisticalOutlierScores(kept.positions, kept.count, {
           ...opts,
           neighbours: edit.params.neighbours,
         });
         scores = new Float32Array(cloud.count).fill(Infinity);
-        for (let i = 0, j = 0; i < cloud.count; i++) if (keep[i]) scores[i] = keptScores[j++];
+        for (let i = 0, j = 0; i < cloud.count; i++) if (state.keep[i]) scores[i] = keptScores[j++];
       } else {
         const given = cloud === base.cloud ? base.scores?.[score] : undefined;
         if (!given || given.length !== cloud.count) {
@@ -94,20 +125,26 @@ async function applyOne(
         }
         scores = given;
       }
-      const filtered = keepMaskFromScores(scores, cut, keep);
-      return { ...state, keep: filtered, keptCount: countKept(filtered) };
+      // The cut is taken over the visible points; hidden ones keep their state.
+      const filtered = keepMaskFromScores(scores, cut, state.keep);
+      for (let i = 0; i < keep.length; i++) if (!state.keep[i] && keep[i]) filtered[i] = 1;
+      return { ...state, editKeep: filtered };
     }
     case 'crop': {
       const inside = selectInBox(cloud.positions, cloud.count, edit.params.box);
       for (let i = 0; i < keep.length; i++) keep[i] &= inside[i];
-      return { ...state, keep, keptCount: countKept(keep) };
+      return { ...state, editKeep: keep };
     }
     case 'delete-selection':
     case 'keep-selection': {
       const selected = selectPoints(cloud.positions, cloud.count, edit.params.selection);
-      const wanted = edit.kind === 'keep-selection' ? 1 : 0;
-      for (let i = 0; i < keep.length; i++) if (selected[i] !== wanted) keep[i] = 0;
-      return { ...state, keep, keptCount: countKept(keep) };
+      // Delete touches only what the user sees; keep drops everything else, hidden or not.
+      if (edit.kind === 'keep-selection') {
+        for (let i = 0; i < keep.length; i++) if (!selected[i] || !state.keep[i]) keep[i] = 0;
+      } else {
+        for (let i = 0; i < keep.length; i++) if (selected[i] && state.keep[i]) keep[i] = 0;
+      }
+      return { ...state, editKeep: keep };
     }
     case 'hide-frames': {
       if (!state.pointFrames) {
@@ -121,18 +158,19 @@ async function applyOne(
             : 'Hide frames before the voxel downsample.',
         );
       }
-      const hidden = new Set(edit.params.frameIndices);
-      const frames = state.pointFrames;
-      for (let i = 0; i < keep.length; i++) if (hidden.has(frames[i])) keep[i] = 0;
-      return { ...state, keep, keptCount: countKept(keep) };
+      return { ...state, hiddenFrames: [...new Set(edit.params.frameIndices)].sort((a, b) => a - b) };
     }
     case 'voxel': {
-      const down = voxelDownsample(cloud, edit.params.voxelSize, keep);
+      const down = voxelDownsample(cloud, edit.params.voxelSize, state.keep);
+      const all = new Uint8Array(down.count).fill(1);
+      // Hidden frames are merged away: what was hidden is not in the new cloud.
       return {
         cloud: down,
-        keep: new Uint8Array(down.count).fill(1),
+        keep: all,
+        editKeep: all,
         keptCount: down.count,
         pointFrames: null,
+        hiddenFrames: [],
       };
     }
   }
@@ -145,11 +183,14 @@ export async function applyEdits(
   opts: CleanupTaskOptions & { cache?: EditCache } = {},
 ): Promise<EditResult> {
   const { cache } = opts;
+  const all = new Uint8Array(base.cloud.count).fill(1);
   let state: EditResult = {
     cloud: base.cloud,
-    keep: new Uint8Array(base.cloud.count).fill(1),
+    keep: all,
+    editKeep: all,
     keptCount: base.cloud.count,
     pointFrames: base.pointFrames,
+    hiddenFrames: [],
   };
   let start = 0;
   // Longest cached prefix first.

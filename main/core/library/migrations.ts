@@ -187,6 +187,13 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: 'ground alignment (levelling transform) per scene',
+    up: (db) => {
+      db.exec(`ALTER TABLE scenes ADD COLUMN ground_alignment_json TEXT;`);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version;

@@ -78,6 +78,7 @@ interface SceneRow {
   created_at: string;
   updated_at: string;
   metres_per_unit: number | null;
+  ground_alignment_json: string | null;
   thumbnail_frame_id: string | null;
   point_count: number;
   frame_count: number;
@@ -113,7 +114,7 @@ interface FrameRow {
 }
 
 const SUMMARY_SELECT = `
-  SELECT s.id, s.name, s.kind, s.created_at, s.updated_at, s.metres_per_unit, s.thumbnail_frame_id, s.point_count,
+  SELECT s.id, s.name, s.kind, s.created_at, s.updated_at, s.metres_per_unit, s.ground_alignment_json, s.thumbnail_frame_id, s.point_count,
     (SELECT COUNT(*) FROM frames f WHERE f.scene_id = s.id) AS frame_count,
     EXISTS (SELECT 1 FROM cameras c WHERE c.scene_id = s.id) AS has_cameras
   FROM scenes s`;
@@ -130,6 +131,7 @@ function toSummary(row: SceneRow): SceneSummary {
     hasCameras: row.has_cameras === 1,
     thumbnailFrameId: row.thumbnail_frame_id,
     metresPerUnit: row.metres_per_unit,
+    groundAlignment: row.ground_alignment_json ? (JSON.parse(row.ground_alignment_json) as number[]) : null,
   };
 }
 
@@ -363,6 +365,14 @@ export class SceneStore {
       this.db
         .prepare('UPDATE scenes SET metres_per_unit = ?, updated_at = ? WHERE id = ?')
         .run(metresPerUnit, nowIso(), sceneId).changes > 0
+    );
+  }
+
+  setGroundAlignment(sceneId: string, levelledFromScene: number[] | null): boolean {
+    return (
+      this.db
+        .prepare('UPDATE scenes SET ground_alignment_json = ?, updated_at = ? WHERE id = ?')
+        .run(levelledFromScene ? JSON.stringify(levelledFromScene) : null, nowIso(), sceneId).changes > 0
     );
   }
 

@@ -67,6 +67,7 @@ export const editSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('hide-frames'),
+      /** The frames hidden from this edit on (the whole set, so showing a frame is an edit too). */
       params: z.object({ frameIndices: z.array(z.number().int().min(0)).max(100_000) }).strict(),
     })
     .strict(),
