@@ -1,6 +1,8 @@
 // The 3D view of a scene: point cloud and camera frustums inside one group that
 // converts OpenCV axes to three.js axes, orbit/pan/zoom controls, and framing
 // the whole scene on request. Rendering is on demand: a still scene costs no GPU.
+// The cloud is a BudgetedPointCloud (./points): uploaded once, thinned while the
+// camera moves, with per-point keep/highlight masks.
 
 import { OrbitControls } from '@react-three/drei';
 import { Canvas, useThree } from '@react-three/fiber';
@@ -9,6 +11,8 @@ import { PerspectiveCamera, Vector3, type Box3, type BufferGeometry } from 'thre
 import type { SceneDetail } from '../../../main/common/domain';
 import { CameraFrustums } from './CameraFrustums';
 import { THREE_FROM_OPENCV_EULER } from './opencv-axes';
+import type { BudgetedPointCloud } from './points/budgeted-point-cloud';
+import { PointCloudLayer } from './points/PointCloudLayer';
 import { sceneBoxThree } from './scene-extent';
 
 interface OrbitLike {
@@ -52,6 +56,12 @@ interface ViewportProps {
   fitRequest: number;
   showCameras: boolean;
   activeFrameId: string | null;
+  /** 1 = shown, per point in stored order; null or absent shows every point. */
+  keep?: Uint8Array | null;
+  /** Non-zero = drawn in the highlight colour (selections), per point in stored order. */
+  highlight?: Uint8Array | null;
+  /** The drawn cloud once built (for pickPoint / lassoViewProjection in ./points), null when gone. */
+  onCloud?: (cloud: BudgetedPointCloud | null) => void;
 }
 
 export function Viewport({
@@ -61,6 +71,9 @@ export function Viewport({
   fitRequest,
   showCameras,
   activeFrameId,
+  keep = null,
+  highlight = null,
+  onCloud,
 }: ViewportProps) {
   const box = useMemo(() => sceneBoxThree(scene, geometry), [scene, geometry]);
   const frustumDepth = box ? Math.max(box.getSize(new Vector3()).length() * 0.04, 1e-3) : 0.1;
@@ -78,13 +91,13 @@ export function Viewport({
     >
       <group name="opencv-to-three" rotation={THREE_FROM_OPENCV_EULER}>
         {geometry && (
-          <points geometry={geometry}>
-            <pointsMaterial
-              size={pointSizePx}
-              sizeAttenuation={false}
-              vertexColors={!!geometry.getAttribute('color')}
-            />
-          </points>
+          <PointCloudLayer
+            geometry={geometry}
+            pointSizePx={pointSizePx}
+            keep={keep}
+            highlight={highlight}
+            onCloud={onCloud}
+          />
         )}
         {showCameras && scene.cameras.length > 0 && (
           <CameraFrustums

@@ -1,5 +1,7 @@
 // Loads a scene's point cloud as binary (float32 xyz, uint8 rgb) straight into
-// typed arrays for a BufferGeometry: no JSON, no per-point objects.
+// typed arrays for a BufferGeometry: no JSON, no per-point objects. The geometry
+// keeps the stored point order (masks, picks and edits index it); the viewer's
+// BudgetedPointCloud (./points) uploads its own shuffled copy to the GPU.
 
 import { useEffect, useState } from 'react';
 import { BufferAttribute, BufferGeometry } from 'three';

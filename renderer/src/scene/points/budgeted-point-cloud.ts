@@ -1,0 +1,242 @@
+// A point cloud for millions of points: positions and colours go to the GPU
+// once, in a shuffled order (see draw-order.ts); while the camera moves only a
+// budget of them is drawn, and the full cloud as soon as it is still again.
+// Masks (kept / highlighted points) change a 1-byte attribute, never the
+// positions. Nothing in the render path allocates.
+
+import {
+  Box3,
+  BufferAttribute,
+  BufferGeometry,
+  Sphere,
+  StaticDrawUsage,
+  DynamicDrawUsage,
+  Points,
+  type Camera,
+  type ColorRepresentation,
+  type RawShaderMaterial,
+  type Scene,
+  type WebGLRenderer,
+} from 'three';
+import { gatherInDrawOrder, randomDrawOrder, writeVisibility } from './draw-order';
+import { DEFAULT_BUDGET, drawCount, nextBudget, type BudgetOptions } from './point-budget';
+import { createPointMaterial, type PointUniforms } from './point-material';
+
+export interface PointSource {
+  /** xyz per point, original order, in stored (OpenCV) coordinates. */
+  positions: Float32Array;
+  /** rgb bytes per point, or null for a plain white cloud. */
+  colors: Uint8Array | null;
+  count: number;
+  /** Bounds of the points when already known (saves a pass over them). */
+  boundingSphere?: Sphere | null;
+}
+
+export interface BudgetedPointCloudOptions {
+  budget?: Partial<BudgetOptions>;
+  /** A still camera for this long ends the moving state, ms. */
+  settleMs?: number;
+  /** Draw-order seed (tests). */
+  seed?: number;
+}
+
+/** Frames further apart than this belong to different movements: not a frame interval. */
+const MAX_FRAME_GAP_MS = 500;
+
+function releaseArrayAfterUpload(this: BufferAttribute): void {
+  // The GPU has the data; the CPU copy in draw order is only ever needed again
+  // for a lost context, which the viewer does not restore.
+  this.array = new (this.array.constructor as Float32ArrayConstructor)(0);
+}
+
+export class BudgetedPointCloud extends Points<
+  BufferGeometry,
+  RawShaderMaterial & { uniforms: PointUniforms }
+> {
+  /** The source positions, original order (picking and selections read these). */
+  readonly sourcePositions: Float32Array;
+  readonly pointCount: number;
+  /** order[slot] = original index of the point drawn in slot. */
+  readonly order: Uint32Array;
+  readonly budgetOptions: BudgetOptions;
+  readonly settleMs: number;
+  private requestRender: (() => void) | null = null;
+
+  private visibilityAttribute: BufferAttribute;
+  private keepMask: Uint8Array | null = null;
+  private highlightMask: Uint8Array | null = null;
+  private pointSizePx = 3;
+  private budget: number;
+  private isMoving = false;
+  private lastMoveAt = -Infinity;
+  private lastFrameAt = -Infinity;
+  private settleTimer: ReturnType<typeof setTimeout> | null = null;
+  private hasRendered = false;
+  // The camera's matrices as last drawn, to tell a moving view from a still one without allocating.
+  private readonly lastView = new Float64Array(32);
+
+  constructor(source: PointSource, options: BudgetedPointCloudOptions = {}) {
+    const { positions, colors, count } = source;
+    if (positions.length < count * 3) throw new RangeError(`${count} points need ${count * 3} coordinates`);
+    const order = randomDrawOrder(count, options.seed ?? 1);
+    const geometry = new BufferGeometry();
+    const position = new BufferAttribute(
+      gatherInDrawOrder(positions, 3, order, new Float32Array(count * 3)),
+      3,
+    ).setUsage(StaticDrawUsage);
+    position.onUpload(releaseArrayAfterUpload);
+    geometry.setAttribute('position', position);
+    const hasColor = colors !== null && colors.length >= count * 3;
+    if (hasColor) {
+      const color = new BufferAttribute(
+        gatherInDrawOrder(colors, 3, order, new Uint8Array(count * 3)),
+        3,
+        true,
+      );
+      color.setUsage(StaticDrawUsage).onUpload(releaseArrayAfterUpload);
+      geometry.setAttribute('color', color);
+    }
+    const visibility = new BufferAttribute(writeVisibility(order, null, null, new Uint8Array(count)), 1);
+    visibility.setUsage(DynamicDrawUsage);
+    geometry.setAttribute('visibility', visibility);
+    // Bounds from the source: the draw-order copy is released once uploaded.
+    geometry.boundingSphere =
+      source.boundingSphere?.clone() ??
+      new Box3()
+        .setFromBufferAttribute(new BufferAttribute(positions.subarray(0, count * 3), 3))
+        .getBoundingSphere(new Sphere());
+    super(geometry, createPointMaterial(hasColor));
+    this.sourcePositions = positions;
+    this.pointCount = count;
+    this.order = order;
+    this.visibilityAttribute = visibility;
+    this.budgetOptions = { ...DEFAULT_BUDGET, ...options.budget };
+    this.budget = this.budgetOptions.initial;
+    this.settleMs = options.settleMs ?? 150;
+    this.frustumCulled = false;
+  }
+
+  /** Build from a geometry with `position` (and optionally normalized uint8 `color`) attributes. */
+  static fromGeometry(geometry: BufferGeometry, options?: BudgetedPointCloudOptions): BudgetedPointCloud {
+    const position = geometry.getAttribute('position');
+    const color = geometry.getAttribute('color');
+    return new BudgetedPointCloud(
+      {
+        positions: position.array as Float32Array,
+        colors: color && color.array instanceof Uint8Array ? color.array : null,
+        count: position.count,
+        boundingSphere: geometry.boundingSphere,
+      },
+      options,
+    );
+  }
+
+  get keep(): Uint8Array | null {
+    return this.keepMask;
+  }
+  get highlight(): Uint8Array | null {
+    return this.highlightMask;
+  }
+  get moving(): boolean {
+    return this.isMoving;
+  }
+  get currentBudget(): number {
+    return this.budget;
+  }
+  /** Points the last frame drew (hidden ones included: they are discarded in the shader). */
+  get drawnCount(): number {
+    return this.geometry.drawRange.count === Infinity ? this.pointCount : this.geometry.drawRange.count;
+  }
+
+  /**
+   * Which points show (`keep`, original order, 1 = shown) and which are drawn
+   * in the highlight colour. Uploads the 1-byte visibility attribute only.
+   */
+  setMasks(keep: Uint8Array | null, highlight: Uint8Array | null): void {
+    if (keep === this.keepMask && highlight === this.highlightMask) return;
+    writeVisibility(this.order, keep, highlight, this.visibilityAttribute.array as Uint8Array);
+    this.keepMask = keep;
+    this.highlightMask = highlight;
+    this.visibilityAttribute.needsUpdate = true;
+  }
+
+  /** Called when the view stopped moving and a full-detail frame is due (R3F: invalidate). */
+  setRenderRequest(request: (() => void) | null): void {
+    this.requestRender = request;
+  }
+
+  setPointSize(px: number): void {
+    this.pointSizePx = px;
+  }
+
+  setHighlightColor(color: ColorRepresentation): void {
+    this.material.uniforms.highlightColor.value.set(color);
+  }
+
+  /** A fixed moving budget (adaptive budgets restart from it). */
+  setBudget(points: number): void {
+    this.budget = Math.max(0, Math.floor(points));
+  }
+
+  /** Forget the last view: the next frame counts as still (e.g. after a programmatic jump). */
+  markStill(): void {
+    this.hasRendered = false;
+  }
+
+  override onBeforeRender(renderer: WebGLRenderer, _scene: Scene, camera: Camera): void {
+    const now = performance.now();
+    const moved = this.viewChanged(camera);
+    if (moved && this.hasRendered) {
+      if (this.isMoving && now - this.lastFrameAt < MAX_FRAME_GAP_MS) {
+        this.budget = nextBudget(this.budget, now - this.lastFrameAt, this.budgetOptions);
+      }
+      this.isMoving = true;
+      this.lastMoveAt = now;
+      this.armSettleTimer();
+    } else if (this.isMoving && now - this.lastMoveAt >= this.settleMs) {
+      this.isMoving = false;
+    }
+    this.hasRendered = true;
+    this.lastFrameAt = now;
+    this.geometry.setDrawRange(0, drawCount(this.pointCount, this.isMoving, this.budget));
+    this.material.uniforms.pointSize.value = this.pointSizePx * renderer.getPixelRatio();
+  }
+
+  override dispose(): void {
+    if (this.settleTimer !== null) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
+    this.requestRender = null;
+    this.geometry.dispose();
+    this.material.dispose();
+  }
+
+  private viewChanged(camera: Camera): boolean {
+    const last = this.lastView;
+    const view = camera.matrixWorld.elements;
+    const projection = camera.projectionMatrix.elements;
+    let changed = false;
+    for (let i = 0; i < 16; i++) {
+      if (last[i] !== view[i]) changed = true;
+      last[i] = view[i];
+      if (last[16 + i] !== projection[i]) changed = true;
+      last[16 + i] = projection[i];
+    }
+    return changed;
+  }
+
+  private armSettleTimer(): void {
+    if (this.settleTimer !== null) return;
+    this.settleTimer = setTimeout(this.onSettleCheck, this.settleMs);
+  }
+
+  private onSettleCheck = (): void => {
+    this.settleTimer = null;
+    const stillFor = performance.now() - this.lastMoveAt;
+    if (stillFor < this.settleMs) {
+      this.settleTimer = setTimeout(this.onSettleCheck, this.settleMs - stillFor);
+      return;
+    }
+    this.isMoving = false;
+    this.requestRender?.();
+  };
+}
