@@ -1,0 +1,96 @@
+// A scene's edit stack as the viewer uses it: the SceneEditState from the core
+// and the keep mask it leaves, loaded as bytes. Every tool (filter, crop,
+// selections, frame visibility, voxel) changes the scene only through push,
+// and undo/redo go through the core too, so the stored stack is the truth and
+// survives a restart.
+
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { blobPaths } from '../../../../main/common/api';
+import type { SceneEditState } from '../../../../main/common/domain';
+import type { Edit } from '../../../../main/common/edit-stack';
+import { useStudio } from '../../common/studio-context';
+
+export interface SceneEdits {
+  state: SceneEditState | null;
+  /** 1 = kept, one byte per point of the edited cloud (see state.cloud); null until loaded. */
+  keep: Uint8Array | null;
+  /** A push/undo/redo is in flight (tools should not start another). */
+  busy: boolean;
+  push(edit: Edit): Promise<boolean>;
+  undo(): Promise<boolean>;
+  redo(): Promise<boolean>;
+  reload(): void;
+}
+
+/** `enabled` false (no points yet) loads nothing. `version` reloads when the scene changes. */
+export function useSceneEdits(sceneId: string, enabled: boolean, version: string): SceneEdits {
+  const { client, showError } = useStudio();
+  const [state, setState] = useState<SceneEditState | null>(null);
+  const [keep, setKeep] = useState<Uint8Array | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [reloads, setReloads] = useState(0);
+  const busyRef = useRef(false);
+
+  useEffect(() => {
+    if (!enabled) {
+      setState(null);
+      setKeep(null);
+      return;
+    }
+    let live = true;
+    client.call('edits.get', { sceneId }).then(
+      (next) => live && setState(next),
+      (error: unknown) => live && showError(error),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, sceneId, enabled, version, reloads, showError]);
+
+  const revision = state?.revision;
+  useEffect(() => {
+    if (!revision) return;
+    const abort = new AbortController();
+    client.fetchBlob(blobPaths.editKeep(sceneId, revision), abort.signal).then(
+      (bytes) => {
+        if (!abort.signal.aborted) setKeep(new Uint8Array(bytes));
+      },
+      (error: unknown) => {
+        if (!abort.signal.aborted) showError(error);
+      },
+    );
+    return () => abort.abort();
+  }, [client, sceneId, revision, showError]);
+
+  const run = useCallback(
+    async (call: () => Promise<SceneEditState>): Promise<boolean> => {
+      if (busyRef.current) return false;
+      busyRef.current = true;
+      setBusy(true);
+      try {
+        setState(await call());
+        return true;
+      } catch (error) {
+        showError(error);
+        return false;
+      } finally {
+        busyRef.current = false;
+        setBusy(false);
+      }
+    },
+    [showError],
+  );
+
+  return {
+    state,
+    keep: state && keep && keep.length === state.pointCount ? keep : null,
+    busy,
+    push: useCallback(
+      (edit: Edit) => run(() => client.call('edits.push', { sceneId, edit })),
+      [run, client, sceneId],
+    ),
+    undo: useCallback(() => run(() => client.call('edits.undo', { sceneId })), [run, client, sceneId]),
+    redo: useCallback(() => run(() => client.call('edits.redo', { sceneId })), [run, client, sceneId]),
+    reload: useCallback(() => setReloads((n) => n + 1), []),
+  };
+}
