@@ -32,11 +32,7 @@ export function useSceneEdits(sceneId: string, enabled: boolean, version: string
   const busyRef = useRef(false);
 
   useEffect(() => {
-    if (!enabled) {
-      setState(null);
-      setKeep(null);
-      return;
-    }
+    if (!enabled) return;
     let live = true;
     client.call('edits.get', { sceneId }).then(
       (next) => live && setState(next),
@@ -81,9 +77,11 @@ export function useSceneEdits(sceneId: string, enabled: boolean, version: string
     [showError],
   );
 
+  // Without points there is no stack to show; a stale state from before is hidden, not cleared.
+  const current = enabled ? state : null;
   return {
-    state,
-    keep: state && keep && keep.length === state.pointCount ? keep : null,
+    state: current,
+    keep: current && keep && keep.length === current.pointCount ? keep : null,
     busy,
     push: useCallback(
       (edit: Edit) => run(() => client.call('edits.push', { sceneId, edit })),
