@@ -1,7 +1,7 @@
 // The moving point budget: how it adapts to frame time, and how the cloud
 // switches between a thinned moving view and the full still view.
 
-import { PerspectiveCamera, type WebGLRenderer, type Scene } from 'three';
+import { PerspectiveCamera, type BufferAttribute, type Scene, type WebGLRenderer } from 'three';
 import { describe, expect, it } from 'vitest';
 import { BudgetedPointCloud } from '../../renderer/src/scene/points/budgeted-point-cloud';
 import { DEFAULT_BUDGET, drawCount, nextBudget } from '../../renderer/src/scene/points/point-budget';
@@ -87,8 +87,8 @@ describe('BudgetedPointCloud', () => {
 
   it('changes only the 1-byte visibility attribute for masks, never the positions', () => {
     const cloud = cloudOf(2_000);
-    const position = cloud.geometry.getAttribute('position');
-    const visibility = cloud.geometry.getAttribute('visibility');
+    const position = cloud.geometry.getAttribute('position') as BufferAttribute;
+    const visibility = cloud.geometry.getAttribute('visibility') as BufferAttribute;
     const [positionVersion, visibilityVersion, visibilityArray] = [
       position.version,
       visibility.version,
