@@ -14,12 +14,14 @@ import type {
   SceneEditState,
   JobInfo,
   ModelInfo,
+  ModelRemoval,
+  ModelRuntimeInfo,
   QaEntry,
   SceneDetail,
   SceneSummary,
   StudioEvent,
 } from './domain';
-import { MARKER_COLORS } from './domain';
+import { MARKER_COLORS, MODEL_PRECISIONS } from './domain';
 import { editSchema, type QualityScoreName } from './edit-stack';
 
 const id = z
@@ -164,6 +166,36 @@ export const api = {
   'models.list': query(empty)<ModelInfo[]>(),
   /** Register a converted model folder (see `g2studio model convert`) and make it active. */
   'models.register': command(z.object({ path: z.string().min(1).max(4096) }).strict())<ModelInfo>(),
+  /**
+   * Download a checkpoint from the model hub (default: the official G2VLM-2B-MoT at main),
+   * resuming an earlier partial download, verify it, convert it into the library and make it active.
+   */
+  'models.download': job(
+    z
+      .object({
+        repoId: z.string().trim().min(3).max(200).optional(),
+        revision: z.string().trim().min(1).max(200).optional(),
+        precision: z.enum(MODEL_PRECISIONS).optional(),
+      })
+      .strict(),
+  ),
+  /** Convert a local checkpoint folder into the library and register it (active when none is). */
+  'models.import': job(
+    z
+      .object({
+        path: z.string().min(1).max(4096),
+        precision: z.enum(MODEL_PRECISIONS).optional(),
+        /** tokenizer.json or a folder with it, for checkpoints that ship without one. */
+        tokenizer: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
+  ),
+  /** Unregister a model and delete its folder in the library; refused while a job uses it. */
+  'models.remove': command(z.object({ modelId: id }).strict())<ModelRemoval>(),
+  /** Make a registered model the active one. */
+  'models.use': command(z.object({ modelId: id }).strict())<ModelInfo>(),
+  /** Execution providers on this machine (CUDA device or why it is missing), the setting, the precision. */
+  'models.runtime': query(empty)<ModelRuntimeInfo>(),
 } as const;
 
 export type Api = typeof api;

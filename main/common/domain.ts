@@ -96,7 +96,7 @@ export interface SceneDetail extends SceneSummary {
   reconstruction: ReconstructionInfo | null;
 }
 
-export type JobKind = 'import' | 'reconstruct' | 'export' | 'ask' | 'convert';
+export type JobKind = 'import' | 'reconstruct' | 'export' | 'ask' | 'convert' | 'download';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface JobInfo {
@@ -158,6 +158,44 @@ export interface ModelInfo {
   capabilities: { reconstruct: boolean; chat: boolean };
   installedAt: string;
   active: boolean;
+}
+
+/** Weight precision a checkpoint is converted to. */
+export const MODEL_PRECISIONS = ['fp32', 'fp16'] as const;
+export type ModelPrecision = (typeof MODEL_PRECISIONS)[number];
+
+export type ExecutionProviderName = 'cpu' | 'cuda';
+
+/** One ONNX Runtime execution provider on this machine. */
+export interface ExecutionProviderStatus {
+  name: ExecutionProviderName;
+  available: boolean;
+  /** CPU model or GPU name, when known. */
+  device?: string;
+  /** System memory (CPU) or GPU memory, when known. */
+  memoryBytes?: number;
+  /** Why it is unavailable and how to enable it. */
+  reason?: string;
+}
+
+/** What the model runs on here: providers, the provider setting, and the active model's precision. */
+export interface ModelRuntimeInfo {
+  providers: ExecutionProviderStatus[];
+  providerSetting: 'auto' | 'cpu' | 'cuda';
+  /** The provider a run uses under that setting; null when the setting names one that is unavailable. */
+  provider: ExecutionProviderName | null;
+  activeModel: ModelInfo | null;
+  /** Precision of the active model (null without one). */
+  precision: string | null;
+}
+
+/** What models.remove did. */
+export interface ModelRemoval {
+  modelId: string;
+  /** False when the model folder lies outside the library (registered by path): it was left alone. */
+  deletedFolder: boolean;
+  /** The active model afterwards (another one is picked when the removed one was active). */
+  active: ModelInfo | null;
 }
 
 export interface FfmpegInfo {

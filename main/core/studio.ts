@@ -4,10 +4,9 @@
 // StudioError. Long operations run as jobs (main/core/jobs/). Plain Node: the
 // CLI, the web server and the Electron shell all sit on top of this.
 
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { basename, dirname, extname, isAbsolute, join } from 'node:path';
+import { basename, extname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -37,6 +36,7 @@ import type { Engine, StudioContext } from './jobs/studio-context';
 import { newId } from './library/ids';
 import { Library } from './library/library';
 import { readModelFolder } from './library/model-manifest';
+import { ModelManager } from './models/model-manager';
 import { APP_VERSION } from './settings';
 import type { BlobResponse, StudioService } from './studio-service';
 
@@ -125,46 +125,6 @@ async function removeOlderThan(dir: string, maxAgeMs: number): Promise<void> {
   }
 }
 
-let executionProvidersCache: Promise<string[]> | null = null;
-
-/** Whether a non-bundled provider's shared library (e.g. libonnxruntime_providers_cuda.so) is installed. */
-async function providerLibraryInstalled(name: string): Promise<boolean> {
-  try {
-    const root = dirname(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')));
-    const files = await readdir(join(root, 'bin'), { recursive: true });
-    return files.some((file) => basename(String(file)).includes(`onnxruntime_providers_${name}`));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Execution providers the studio can run on this machine, preferred first:
- * CUDA when ONNX Runtime reports it, its provider library is installed
- * (npm run install-cuda) and an NVIDIA driver is loaded; CPU always. ORT's list alone names providers the
- * binary merely knows about, which would mislead a user without a GPU.
- */
-function listExecutionProviders(): Promise<string[]> {
-  executionProvidersCache ??= (async () => {
-    try {
-      const ort = (await import('onnxruntime-node')) as {
-        listSupportedBackends?: () => Array<{ name: string; bundled: boolean }>;
-      };
-      const backends = ort.listSupportedBackends?.() ?? [];
-      const cuda = backends.find((b) => b.name.toLowerCase() === 'cuda');
-      // On Linux the NVIDIA driver shows itself in /proc; without it CUDA cannot run here.
-      const driverPresent = process.platform !== 'linux' || existsSync('/proc/driver/nvidia/version');
-      if (cuda && driverPresent && (cuda.bundled || (await providerLibraryInstalled('cuda')))) {
-        return ['cuda', 'cpu'];
-      }
-    } catch {
-      // No ONNX Runtime binding for this platform: the CPU is all we can name.
-    }
-    return ['cpu'];
-  })();
-  return executionProvidersCache;
-}
-
 export async function createStudio(options: StudioOptions): Promise<Studio> {
   const library = Library.open(options.libraryPath);
   const listeners = new Set<(event: StudioEvent) => void>();
@@ -182,6 +142,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     store: library.jobs,
     progressIntervalMs: options.progressIntervalMs,
     onChange: (job) => {
+      models.onJobChange(job);
       emit({ type: 'job', job });
       if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled') {
         const waiters = jobWaiters.get(job.id);
@@ -189,6 +150,12 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
         waiters?.forEach((resolve) => resolve(job));
       }
     },
+  });
+
+  const models = new ModelManager({
+    library,
+    queue,
+    providerSetting: options.executionProvider ?? 'auto',
   });
 
   let enginePromise: Promise<Engine> | null = options.engine ? Promise.resolve(options.engine) : null;
@@ -264,7 +231,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
       version: APP_VERSION,
       libraryPath: library.location.dir,
       ffmpeg: await ffmpeg().catch(() => null),
-      executionProviders: await listExecutionProviders(),
+      executionProviders: await models.availableProviders(),
       mode: options.mode,
     }),
 
@@ -434,14 +401,16 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
 
     'scenes.reconstruct': async (input) => {
       const scene = requireScene(input.sceneId);
+      const modelId = models.pinModel(input.modelId);
       const job = queue.enqueue({
         kind: 'reconstruct',
         title: `Reconstruct ${scene.name}`,
         sceneId: scene.id,
-        run: (ctx) => reconstructScene(context, input, ctx),
+        run: (ctx) => reconstructScene(context, { ...input, modelId }, ctx),
         describeSuccess: (result) =>
           `Reconstructed "${scene.name}": ${Number(result?.frameCount)} frames, ${Number(result?.pointCount)} points.`,
       });
+      models.trackJob(job.id, modelId);
       return { jobId: job.id };
     },
 
@@ -451,13 +420,15 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
 
     'qa.ask': async (input) => {
       const scene = requireScene(input.sceneId);
+      const modelId = models.pinModel(input.modelId);
       const job = queue.enqueue({
         kind: 'ask',
         title: `Ask about ${scene.name}`,
         sceneId: scene.id,
-        run: (ctx) => askQuestion(context, input, ctx),
+        run: (ctx) => askQuestion(context, { ...input, modelId }, ctx),
         describeSuccess: (result) => `Answered: ${String(result?.answer ?? '').slice(0, 160)}`,
       });
+      models.trackJob(job.id, modelId);
       return { jobId: job.id };
     },
 
@@ -466,12 +437,22 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
       return library.qa.history(sceneId);
     },
 
-    'models.list': async () => library.models.list(),
+    'models.list': async () => models.list(),
 
     'models.register': async ({ path }) => {
       const model = await readModelFolder(path);
       return library.models.registerActive(model);
     },
+
+    'models.download': async (input) => models.download(input),
+
+    'models.import': async (input) => models.importFolder(input),
+
+    'models.remove': async ({ modelId }) => models.remove(modelId),
+
+    'models.use': async ({ modelId }) => models.use(modelId),
+
+    'models.runtime': async () => models.runtime(),
   };
 
   const openBlob = async (path: string): Promise<BlobResponse | null> => {

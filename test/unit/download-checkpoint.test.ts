@@ -2,12 +2,10 @@
 // serves the golden tiny checkpoint the way the Hugging Face hub does: a
 // revision listing with LFS sha256 and git blob ids, resolve URLs that redirect
 // LFS files to a "CDN" with X-Linked-Etag / X-Repo-Commit, range requests. The
-// server can drop a connection mid-file, corrupt a file, or lie in its headers.
+// server (test/fixtures/hub-server.ts) can drop a connection mid-file, corrupt a
+// file, or lie in its headers.
 
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,179 +14,29 @@ import { downloadCheckpoint, type DownloadProgress } from '../../main/model/down
 import { ensureFreeDiskSpace, freeDiskBytes } from '../../main/model/download/disk-space';
 import { hubAccess } from '../../main/model/download/hub-endpoint';
 import { importCheckpointFolder } from '../../main/model/download/import-checkpoint';
-import { SHARED_DIR } from '../shared-dir';
-
-const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a/checkpoint`;
-const REPO = 'acme/tiny-g2';
-const COMMIT = 'c0ffee0123456789abcdef0123456789abcdef01';
-
-interface RepoFile {
-  path: string;
-  content: Buffer;
-  lfs: boolean;
-}
-
-const files: RepoFile[] = [
-  { path: 'model.safetensors', content: readFileSync(join(GOLDEN, 'model.safetensors')), lfs: true },
-  ...['text_config.json', 'vit_config.json', 'dino_config.json', 'g2vlm_tiny.json'].map((path) => ({
-    path,
-    content: readFileSync(join(GOLDEN, path)),
-    lfs: false,
-  })),
-  { path: 'vocab.json', content: Buffer.from('{"hello": 0, "world": 1}'), lfs: false },
-  { path: 'merges.txt', content: Buffer.from('#version: 0.2\nh e\n'), lfs: false },
-  { path: 'README.md', content: Buffer.from('# tiny\n'), lfs: false },
-];
-
-const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-const gitBlob = (b: Buffer): string =>
-  createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
-
-interface HubBehaviour {
-  /** Paths whose next CDN transfer is cut after 40 % of the bytes (then cleared). */
-  dropOnce: Set<string>;
-  /** Paths served with one byte flipped. */
-  corrupt: Set<string>;
-  /** Paths whose listed size is replaced (e.g. to claim terabytes). */
-  listedSize: Map<string, number>;
-  /** Send a wrong X-Linked-Etag for LFS files. */
-  lieEtag: boolean;
-}
-
-interface FakeHub {
-  url: string;
-  log: Array<{ method: string; path: string; range: string | null }>;
-  behaviour: HubBehaviour;
-  close(): Promise<void>;
-}
-
-function serveBytes(
-  req: IncomingMessage,
-  res: ServerResponse,
-  body: Buffer,
-  headers: Record<string, string>,
-  drop: boolean,
-): void {
-  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-  const start = range ? Number(range[1]) : 0;
-  if (start > body.length) {
-    res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
-    return;
-  }
-  const slice = body.subarray(start);
-  res.writeHead(range ? 206 : 200, {
-    ...headers,
-    'accept-ranges': 'bytes',
-    'content-length': String(slice.length),
-    ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
-  });
-  if (req.method === 'HEAD') return void res.end();
-  if (drop) {
-    // Send 40 % and cut the connection, as a flaky network does.
-    res.write(slice.subarray(0, Math.floor(slice.length * 0.4)), () => res.socket?.destroy());
-    return;
-  }
-  res.end(slice);
-}
-
-async function startHub(): Promise<FakeHub> {
-  const behaviour: HubBehaviour = {
-    dropOnce: new Set(),
-    corrupt: new Set(),
-    listedSize: new Map(),
-    lieEtag: false,
-  };
-  const log: FakeHub['log'] = [];
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    log.push({ method: req.method ?? '', path: url.pathname, range: req.headers.range ?? null });
-    const listing = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
-    if (listing) {
-      if (listing[1] !== REPO || url.searchParams.get('blobs') !== 'true') {
-        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Repository not found"}');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          id: REPO,
-          sha: COMMIT,
-          siblings: files.map((f) => {
-            const size = behaviour.listedSize.get(f.path) ?? f.content.length;
-            return f.lfs
-              ? {
-                  rfilename: f.path,
-                  size,
-                  blobId: gitBlob(Buffer.from('pointer')),
-                  lfs: { sha256: sha256(f.content), size, pointerSize: 134 },
-                }
-              : { rfilename: f.path, size, blobId: gitBlob(f.content) };
-          }),
-        }),
-      );
-      return;
-    }
-    const resolve = new RegExp(`^/${REPO}/resolve/([^/]+)/(.+)$`).exec(url.pathname);
-    const file = resolve ? files.find((f) => f.path === decodeURIComponent(resolve[2])) : undefined;
-    if (resolve && file && (resolve[1] === COMMIT || resolve[1] === 'main')) {
-      const common = { 'x-repo-commit': COMMIT };
-      if (file.lfs) {
-        const linked = behaviour.lieEtag ? 'f'.repeat(64) : sha256(file.content);
-        res
-          .writeHead(302, {
-            ...common,
-            location: `/cdn/${sha256(file.content)}?signed=1`,
-            'x-linked-etag': `"${linked}"`,
-            'x-linked-size': String(file.content.length),
-            etag: `"${gitBlob(Buffer.from('pointer'))}"`,
-          })
-          .end();
-        return;
-      }
-      serveBytes(req, res, served(file), { ...common, etag: `"${gitBlob(file.content)}"` }, takeDrop(file));
-      return;
-    }
-    const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
-    const blob = cdn ? files.find((f) => sha256(f.content) === cdn[1]) : undefined;
-    if (blob && req.headers.authorization === undefined) {
-      serveBytes(req, res, served(blob), {}, takeDrop(blob));
-      return;
-    }
-    res.writeHead(404).end('not found');
-  });
-  const served = (f: RepoFile): Buffer => {
-    if (!behaviour.corrupt.has(f.path)) return f.content;
-    const copy = Buffer.from(f.content);
-    copy[Math.floor(copy.length / 2)] ^= 0xff;
-    return copy;
-  };
-  const takeDrop = (f: RepoFile): boolean => behaviour.dropOnce.delete(f.path);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    log,
-    behaviour,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
+import {
+  FAKE_COMMIT as COMMIT,
+  FAKE_REPO as REPO,
+  GOLDEN_CHECKPOINT as GOLDEN,
+  sha256,
+  startFakeHub,
+  type FakeHub,
+  type RepoFile,
+} from '../fixtures/hub-server';
 
 let hub: FakeHub;
 let work: string;
+let files: RepoFile[];
 beforeAll(async () => {
-  hub = await startHub();
+  hub = await startFakeHub();
+  files = hub.files;
   work = mkdtempSync(join(tmpdir(), 'g2-download-'));
 });
 afterAll(async () => {
   await hub.close();
   rmSync(work, { recursive: true, force: true });
 });
-afterEach(() => {
-  hub.log.length = 0;
-  hub.behaviour.dropOnce.clear();
-  hub.behaviour.corrupt.clear();
-  hub.behaviour.listedSize.clear();
-  hub.behaviour.lieEtag = false;
-});
+afterEach(() => hub.reset());
 
 const isStudioError = (code: string) => (e: unknown) =>
   e instanceof StudioError && e.code === code && e.fix.length > 0;
@@ -269,6 +117,8 @@ describe('checkpoint download from a hub on 127.0.0.1', () => {
     const dest = join(work, 'cancelled');
     const controller = new AbortController();
     const total = files[0].content.length;
+    // bytesDone counts every file; the weights come last (largest), after the others.
+    let weightsStart: number | null = null;
     await expect(
       downloadCheckpoint({
         dest,
@@ -276,7 +126,9 @@ describe('checkpoint download from a hub on 127.0.0.1', () => {
         endpoint: hub.url,
         signal: controller.signal,
         onProgress: (p) => {
-          if (p.file === 'model.safetensors' && p.bytesDone > total * 0.2) controller.abort();
+          if (p.file !== 'model.safetensors') return;
+          weightsStart ??= p.bytesDone;
+          if (p.bytesDone - weightsStart > total * 0.2) controller.abort();
         },
         ...fast,
       }),

@@ -32,16 +32,25 @@ export class ModelStore {
 
   /** Insert or replace the model and make it the active one. */
   registerActive(model: Omit<ModelInfo, 'active'>): ModelInfo {
+    return this.register(model, { activate: true });
+  }
+
+  /**
+   * Insert or replace the model. It becomes active when asked, or when no model
+   * is active yet (so a library with models always has an active one).
+   */
+  register(model: Omit<ModelInfo, 'active'>, opts: { activate: boolean }): ModelInfo {
     this.db
       .transaction(() => {
-        this.db.prepare('UPDATE models SET active = 0').run();
+        const activate = opts.activate || this.active() === null || this.active()?.id === model.id;
+        if (activate) this.db.prepare('UPDATE models SET active = 0').run();
         this.db
           .prepare(
             `INSERT INTO models (id, name, path, precision, can_reconstruct, can_chat, installed_at, active)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(id) DO UPDATE SET name = excluded.name, path = excluded.path, precision = excluded.precision,
              can_reconstruct = excluded.can_reconstruct, can_chat = excluded.can_chat,
-             installed_at = excluded.installed_at, active = 1`,
+             installed_at = excluded.installed_at, active = excluded.active`,
           )
           .run(
             model.id,
@@ -51,12 +60,46 @@ export class ModelStore {
             model.capabilities.reconstruct ? 1 : 0,
             model.capabilities.chat ? 1 : 0,
             model.installedAt,
+            activate ? 1 : 0,
           );
       })
       .immediate();
     const stored = this.get(model.id);
     if (!stored) throw new Error('model vanished right after it was registered');
     return stored;
+  }
+
+  /** Make a registered model the active one; false when there is no such model. */
+  activate(modelId: string): boolean {
+    return this.db
+      .transaction(() => {
+        if (!this.get(modelId)) return false;
+        this.db.prepare('UPDATE models SET active = (id = ?)').run(modelId);
+        return true;
+      })
+      .immediate();
+  }
+
+  /**
+   * Delete a model's row. When it was the active one, the most recently
+   * installed of the others becomes active. Returns the active model afterwards.
+   */
+  remove(modelId: string): ModelInfo | null {
+    this.db
+      .transaction(() => {
+        const wasActive = this.get(modelId)?.active === true;
+        this.db.prepare('DELETE FROM models WHERE id = ?').run(modelId);
+        if (wasActive) {
+          this.db
+            .prepare(
+              `UPDATE models SET active = 1
+               WHERE id = (SELECT id FROM models ORDER BY installed_at DESC, id LIMIT 1)`,
+            )
+            .run();
+        }
+      })
+      .immediate();
+    return this.active();
   }
 
   get(modelId: string): ModelInfo | null {

@@ -44,6 +44,13 @@ export interface CheckpointDownloadOptions {
   token?: string | null;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * Space that must stay free beyond the download, given the checkpoint's size
+   * (e.g. for converting it afterwards), so the disk check at the start covers the whole job.
+   */
+  reserveBytes?: (checkpointBytes: number) => number;
+  /** Names what needs the space in the disk-full message (default "the download"). */
+  spacePurpose?: string;
   maxRetries?: number;
   retryDelayMs?: number;
   stallTimeoutMs?: number;
@@ -189,7 +196,11 @@ export async function downloadCheckpoint(opts: CheckpointDownloadOptions): Promi
     else bytesToFetch += Math.max(0, file.bytes - (await sizeOf(`${local}.part`)));
   }
   // Checked before anything is created, so a full disk leaves nothing behind.
-  await ensureFreeDiskSpace(staging, bytesToFetch);
+  await ensureFreeDiskSpace(
+    staging,
+    bytesToFetch + (opts.reserveBytes?.(bytesTotal) ?? 0),
+    opts.spacePurpose,
+  );
   ensureDir(dirname(dest));
   ensureDir(staging);
   // Ties any .part file in the staging folder to this commit.

@@ -26,12 +26,16 @@ export async function freeDiskBytes(path: string): Promise<number> {
 }
 
 /** Throws when fewer than `neededBytes` + head-room are free at `path`. */
-export async function ensureFreeDiskSpace(path: string, neededBytes: number): Promise<void> {
+export async function ensureFreeDiskSpace(
+  path: string,
+  neededBytes: number,
+  purpose = 'the download',
+): Promise<void> {
   const free = await freeDiskBytes(path);
   if (free < neededBytes + DISK_HEADROOM_BYTES) {
     throw new StudioError(
       'disk-full',
-      `Not enough disk space: the download needs ${gib(neededBytes)} more but only ${gib(free)} is free at ${path}.`,
+      `Not enough disk space: ${purpose} needs ${gib(neededBytes)} more but only ${gib(free)} is free at ${path}.`,
       `Free at least ${gib(neededBytes + DISK_HEADROOM_BYTES - free)} or choose a folder on another disk.`,
     );
   }
