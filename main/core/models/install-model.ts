@@ -87,8 +87,8 @@ async function convertAndRegister(
   ensureDir(folders.models);
   const incoming = join(folders.models, `.incoming-${ctx.jobId}`);
   const span = 1 - opts.from;
-  ctx.progress(opts.from, 'convert');
   ctx.log(`Converting to ${opts.precision} ONNX graphs…`);
+  ctx.progress(opts.from, 'convert');
   try {
     await convertCheckpoint(checkpoint.dir, incoming, {
       dtype: opts.precision,
@@ -113,8 +113,8 @@ async function convertAndRegister(
 }
 
 async function verifyCheckpoint(dir: string, at: number, ctx: JobContext): Promise<ImportedCheckpoint> {
-  ctx.progress(at, 'verify');
   ctx.log('Checking the checkpoint: configs, every tensor and its shape…');
+  ctx.progress(at, 'verify');
   const checkpoint = await importCheckpointFolder(dir);
   ctx.throwIfCancelled();
   return checkpoint;
@@ -143,13 +143,15 @@ export async function downloadModel(
 
   if (await completedDownload(dest, repoId, revision)) {
     reused = true;
-    ctx.progress(DOWNLOAD_SHARE, 'download');
     ctx.log('Using the checkpoint downloaded before (its conversion had not finished).');
+    ctx.progress(DOWNLOAD_SHARE, 'download');
   } else {
     // Only an unrecorded leftover can be here (downloads appear by one rename, record included).
     await rm(dest, { recursive: true, force: true });
+    ctx.log(`Downloading ${repoId}@${revision} from the model hub…`);
     ctx.progress(0, 'download');
     let lastMessage = 0;
+    let lastFile: string | null = null;
     const result = await downloadCheckpoint({
       dest,
       repoId,
@@ -159,12 +161,18 @@ export async function downloadModel(
         precision === 'fp16' ? Math.ceil(checkpointBytes / 2) : checkpointBytes,
       spacePurpose: 'downloading and converting the model',
       onProgress: (p) => {
-        ctx.progress(p.progress * DOWNLOAD_SHARE, 'download');
+        // The line first, so the progress event that follows carries it.
         const now = Date.now();
-        if (p.stage !== 'downloading' || now - lastMessage >= BYTES_MESSAGE_INTERVAL_MS) {
+        if (
+          p.stage !== 'downloading' ||
+          p.file !== lastFile ||
+          now - lastMessage >= BYTES_MESSAGE_INTERVAL_MS
+        ) {
           lastMessage = now;
+          lastFile = p.file;
           ctx.log(downloadMessage(p));
         }
+        ctx.progress(p.progress * DOWNLOAD_SHARE, 'download');
       },
     });
     downloadedBytes = result.files.reduce((sum, f) => sum + f.bytes, 0);
