@@ -3,11 +3,8 @@
 // the web server use, so inputs are validated once, in the core.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { blobPaths } from '../common/api';
 import type {
   AppInfo,
@@ -23,8 +20,9 @@ import type {
 import { MARKER_COLORS } from '../common/domain';
 import { StudioError } from '../common/errors';
 import { APP_VERSION, resolveLibraryPath } from '../core/settings';
-import { ensureDir } from '../core/library/ensure-dir';
 import { createStudio, type Studio } from '../core/studio';
+import { copyBlobTo, findScene, followJob, registerModel } from './cli-support';
+import { registerSceneEditCommands } from './scene-edit-commands';
 import {
   formatBytes,
   jobProgressView,
@@ -285,18 +283,24 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
 
   program
     .command('export')
-    .description("write a scene's point cloud to a PLY or GLB file")
+    .description(
+      'write a scene as you see it (edited, levelled, in metres once scaled): a PLY or GLB point cloud, or a COLMAP text model / nerfstudio folder with the frames',
+    )
     .argument('<scene>', 'scene id or name')
-    .addOption(new Option('--format <format>', 'file format').choices(['ply', 'glb']).makeOptionMandatory())
+    .addOption(
+      new Option('--format <format>', 'file format')
+        .choices(['ply', 'glb', 'colmap', 'nerfstudio'])
+        .makeOptionMandatory(),
+    )
     .option('--ascii', 'ASCII PLY instead of binary')
-    .requiredOption('--out <path>', 'output file')
+    .requiredOption('--out <path>', 'output file (PLY/GLB) or new folder (COLMAP/nerfstudio)')
     .action(
       withStudio(
         async (
           studio,
           json,
           sceneRef: string,
-          opts: { format: 'ply' | 'glb'; ascii?: boolean; out: string },
+          opts: { format: 'ply' | 'glb' | 'colmap' | 'nerfstudio'; ascii?: boolean; out: string },
         ) => {
           if (opts.ascii && opts.format !== 'ply') {
             throw new StudioError(
@@ -306,6 +310,21 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
             );
           }
           const scene = await findScene(studio, sceneRef);
+          if (opts.format === 'colmap' || opts.format === 'nerfstudio') {
+            const outDir = resolve(opts.out);
+            const { jobId } = (await studio.call('scenes.exportCameras', {
+              sceneId: scene.id,
+              format: opts.format,
+              outDir,
+            })) as { jobId: string };
+            const job = await followJob(studio, io, jobId, 'export');
+            if (json) return printJson(io, job.result);
+            printLine(
+              io,
+              `Wrote ${Number(job.result?.cameraCount)} cameras and ${Number(job.result?.pointCount)} points to ${outDir} (${formatBytes(Number(job.result?.bytes))}).`,
+            );
+            return;
+          }
           const result = (await studio.call('scenes.export', {
             sceneId: scene.id,
             format: opts.format,
@@ -483,110 +502,13 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
       }
     });
 
+  registerSceneEditCommands(program, io, withStudio);
   for (const contribute of contributors) contribute(program, { libraryPath: () => libraryPath(program), io });
   return program;
 }
 
 function fmtVec(v: [number, number, number]): string {
   return `(${v.map((x) => x.toFixed(3)).join(', ')})`;
-}
-
-/** A scene by id, or by its exact (unique) name. */
-async function findScene(studio: Studio, ref: string): Promise<SceneDetail> {
-  if (/^[A-Za-z0-9_-]{1,64}$/.test(ref)) {
-    const byId = studio.library.scenes.get(ref);
-    if (byId) return byId;
-  }
-  const scenes = (await studio.call('scenes.list', {})) as SceneSummary[];
-  const named = scenes.filter((s) => s.name === ref);
-  if (named.length === 1) return (await studio.call('scenes.get', { sceneId: named[0].id })) as SceneDetail;
-  if (named.length > 1) {
-    throw new StudioError(
-      'invalid-input',
-      `${named.length} scenes are called "${ref}".`,
-      `Use the scene id instead: ${named.map((s) => s.id).join(', ')}.`,
-    );
-  }
-  throw new StudioError(
-    'not-found',
-    `There is no scene "${ref}".`,
-    'Run `g2studio list` to see the scenes and their ids.',
-  );
-}
-
-async function registerModel(studio: Studio, dir: string): Promise<string> {
-  const model = (await studio.call('models.register', { path: resolve(dir) })) as ModelInfo;
-  return model.id;
-}
-
-/**
- * Show a job's progress until it ends. Ctrl+C cancels it (and waits for it to
- * stop, so nothing half-written is left). Throws the job's error if it failed.
- */
-async function followJob(
-  studio: Studio,
-  io: CliIo,
-  jobId: string,
-  title: string,
-  options: { view?: JobProgressView } = {},
-): Promise<JobInfo> {
-  const view = options.view ?? jobProgressView(io, title);
-  const unsubscribe = studio.subscribe((event) => {
-    if (event.type === 'job' && event.job.id === jobId) view.update(event.job);
-  });
-  const onInterrupt = (): void => {
-    io.stderr.write(`\nCancelling ${title}…\n`);
-    void studio.call('jobs.cancel', { jobId }).catch(() => undefined);
-  };
-  process.on('SIGINT', onInterrupt);
-  try {
-    const job = await studio.waitForJob(jobId);
-    view.stop();
-    if (job.status === 'succeeded') return job;
-    if (job.error) throw StudioError.fromInfo(job.error);
-    throw new StudioError('internal', `${job.title} ended as ${job.status}.`, 'Try again.');
-  } finally {
-    view.stop();
-    process.off('SIGINT', onInterrupt);
-    unsubscribe();
-  }
-}
-
-/** Copy a blob (an export) to a file: temp file + rename, so `out` is never half-written. */
-async function copyBlobTo(studio: Studio, path: string, out: string): Promise<void> {
-  const blob = await studio.openBlob(path);
-  if (!blob)
-    throw new StudioError(
-      'internal',
-      'The export file disappeared before it could be copied.',
-      'Export again.',
-    );
-  try {
-    ensureDir(dirname(out));
-  } catch (error) {
-    throw new StudioError(
-      'unreadable-path',
-      `Cannot create the folder for ${out}.`,
-      'Choose an output path you can write to.',
-      { cause: error },
-    );
-  }
-  const temp = `${out}.${process.pid}.partial`;
-  try {
-    const body = Buffer.isBuffer(blob.body) ? Readable.from([blob.body]) : blob.body;
-    await pipeline(body, createWriteStream(temp));
-    await rename(temp, out);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new StudioError(
-      'unreadable-path',
-      `Cannot write ${out}: ${(error as Error).message}.`,
-      'Choose an output path you can write to.',
-      {
-        cause: error,
-      },
-    );
-  }
 }
 
 /** Run the CLI; resolves with the exit code (never throws, never prints a stack trace). */

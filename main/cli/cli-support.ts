@@ -1,0 +1,112 @@
+// Helpers the CLI's commands share: finding a scene by id or name, following a
+// job with a progress bar (Ctrl+C cancels it), copying an export out of the
+// library without leaving a half-written file.
+
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { JobInfo, ModelInfo, SceneDetail, SceneSummary } from '../common/domain';
+import { StudioError } from '../common/errors';
+import { ensureDir } from '../core/library/ensure-dir';
+import type { Studio } from '../core/studio';
+import { jobProgressView, type CliIo, type JobProgressView } from './output';
+
+/** A scene by id, or by its exact (unique) name. */
+export async function findScene(studio: Studio, ref: string): Promise<SceneDetail> {
+  if (/^[A-Za-z0-9_-]{1,64}$/.test(ref)) {
+    const byId = studio.library.scenes.get(ref);
+    if (byId) return byId;
+  }
+  const scenes = (await studio.call('scenes.list', {})) as SceneSummary[];
+  const named = scenes.filter((s) => s.name === ref);
+  if (named.length === 1) return (await studio.call('scenes.get', { sceneId: named[0].id })) as SceneDetail;
+  if (named.length > 1) {
+    throw new StudioError(
+      'invalid-input',
+      `${named.length} scenes are called "${ref}".`,
+      `Use the scene id instead: ${named.map((s) => s.id).join(', ')}.`,
+    );
+  }
+  throw new StudioError(
+    'not-found',
+    `There is no scene "${ref}".`,
+    'Run `g2studio list` to see the scenes and their ids.',
+  );
+}
+
+export async function registerModel(studio: Studio, dir: string): Promise<string> {
+  const model = (await studio.call('models.register', { path: resolve(dir) })) as ModelInfo;
+  return model.id;
+}
+
+/**
+ * Show a job's progress until it ends. Ctrl+C cancels it (and waits for it to
+ * stop, so nothing half-written is left). Throws the job's error if it failed.
+ */
+export async function followJob(
+  studio: Studio,
+  io: CliIo,
+  jobId: string,
+  title: string,
+  options: { view?: JobProgressView } = {},
+): Promise<JobInfo> {
+  const view = options.view ?? jobProgressView(io, title);
+  const unsubscribe = studio.subscribe((event) => {
+    if (event.type === 'job' && event.job.id === jobId) view.update(event.job);
+  });
+  const onInterrupt = (): void => {
+    io.stderr.write(`\nCancelling ${title}…\n`);
+    void studio.call('jobs.cancel', { jobId }).catch(() => undefined);
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    const job = await studio.waitForJob(jobId);
+    view.stop();
+    if (job.status === 'succeeded') return job;
+    if (job.error) throw StudioError.fromInfo(job.error);
+    throw new StudioError('internal', `${job.title} ended as ${job.status}.`, 'Try again.');
+  } finally {
+    view.stop();
+    process.off('SIGINT', onInterrupt);
+    unsubscribe();
+  }
+}
+
+/** Copy a blob (an export) to a file: temp file + rename, so `out` is never half-written. */
+export async function copyBlobTo(studio: Studio, path: string, out: string): Promise<void> {
+  const blob = await studio.openBlob(path);
+  if (!blob)
+    throw new StudioError(
+      'internal',
+      'The export file disappeared before it could be copied.',
+      'Export again.',
+    );
+  try {
+    ensureDir(dirname(out));
+  } catch (error) {
+    throw new StudioError(
+      'unreadable-path',
+      `Cannot create the folder for ${out}.`,
+      'Choose an output path you can write to.',
+      { cause: error },
+    );
+  }
+  const temp = `${out}.${process.pid}.partial`;
+  try {
+    const body = Buffer.isBuffer(blob.body) ? Readable.from([blob.body]) : blob.body;
+    await pipeline(body, createWriteStream(temp));
+    await rename(temp, out);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new StudioError(
+      'unreadable-path',
+      `Cannot write ${out}: ${(error as Error).message}.`,
+      'Choose an output path you can write to.',
+      {
+        cause: error,
+      },
+    );
+  }
+}
