@@ -1,13 +1,25 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { JobInfo, ModelInfo, SceneDetail } from '../../../main/common/domain';
 import { asStudioError } from '../api/client';
 import { useStudio, useStudioEvents } from '../common/studio-context';
 import { isActiveJob, mergeJobs } from '../jobs/job-snapshots';
 import { QaPanel } from '../qa/QaPanel';
+import { EditPanel } from './editing/EditPanel';
+import { useEditShortcuts } from './editing/use-edit-shortcuts';
+import { useEditedCloud } from './editing/use-edited-cloud';
+import { useSceneEdits } from './editing/use-scene-edits';
 import { ExportMenu } from './ExportMenu';
-import { FrameStrip } from './FrameStrip';
+import { FrameStrip, type FrameVisibility } from './FrameStrip';
+import { robustPointBounds } from './scene-extent';
+import { ViewerTools } from './tools/ViewerTools';
 import { usePointCloud } from './use-point-cloud';
 import { Viewport } from './Viewport';
+
+function countKept(keep: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < keep.length; i++) n += keep[i];
+  return n;
+}
 
 interface SceneViewProps {
   sceneId: string;
@@ -108,10 +120,38 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
     if (event.type === 'job' && event.job.sceneId === sceneId && event.job.status === 'succeeded') refresh();
   });
 
-  const cloud = usePointCloud(client, sceneId, scene?.pointCount ?? 0, scene?.updatedAt ?? '');
+  const baseCloud = usePointCloud(client, sceneId, scene?.pointCount ?? 0, scene?.updatedAt ?? '');
   useEffect(() => {
-    if (cloud.status === 'failed') showError(cloud.error);
-  }, [cloud, showError]);
+    if (baseCloud.status === 'failed') showError(baseCloud.error);
+  }, [baseCloud, showError]);
+
+  // The edit stack decides what is drawn: its cloud (voxel or not) and its keep mask,
+  // narrowed further by a filter the user is previewing.
+  const edits = useSceneEdits(sceneId, (scene?.pointCount ?? 0) > 0, scene?.updatedAt ?? '');
+  useEditShortcuts(edits, edits.state !== null);
+  const { cloud, keep: editKeep } = useEditedCloud(sceneId, baseCloud, edits);
+  const [filterPreview, setFilterPreview] = useState<Uint8Array | null>(null);
+  const keep = filterPreview && filterPreview.length === editKeep?.length ? filterPreview : editKeep;
+  const shownCount = useMemo(() => (keep ? countKept(keep) : null), [keep]);
+  const diagonal = useMemo(() => {
+    if (baseCloud.status !== 'ready') return null;
+    const bounds = robustPointBounds(baseCloud.geometry.getAttribute('position').array);
+    return bounds ? bounds.max.distanceTo(bounds.min) : null;
+  }, [baseCloud]);
+
+  const frameVisibility: FrameVisibility | null =
+    scene && scene.cameras.length > 0 && edits.state
+      ? {
+          hidden: edits.state.hiddenFrames,
+          disabledReason:
+            edits.state.cloud === 'voxel'
+              ? 'Frames cannot be hidden after a voxel downsample: undo it first.'
+              : edits.busy
+                ? 'An edit is being applied…'
+                : null,
+          onChange: (hidden) => void edits.push({ kind: 'hide-frames', params: { frameIndices: hidden } }),
+        }
+      : null;
 
   if (missing) {
     return (
@@ -140,60 +180,89 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
         </span>
         <div className="spacer" />
         <ReconstructButton scene={scene} models={models} runningJob={runningJob} />
-        <ExportMenu sceneId={scene.id} disabled={scene.pointCount === 0} />
+        <ExportMenu scene={scene} edits={edits.state} />
       </div>
-      <div className="viewport-wrap">
-        <Viewport
-          scene={scene}
-          geometry={geometry}
-          pointSizePx={pointSizePx}
-          fitRequest={fitRequest}
-          showCameras={showCameras}
-          activeFrameId={activeFrameId}
-        />
-        <div className="viewport-toolbar">
-          <button
-            onClick={() => setFitRequest((n) => n + 1)}
-            data-testid="fit-button"
-            title="Frame the whole scene"
-          >
-            Fit to scene
-          </button>
-          <label className="slider" title="Point size in screen pixels">
-            Point size
-            <input
-              type="range"
-              min={1}
-              max={12}
-              step={1}
-              value={pointSizePx}
-              data-testid="point-size"
-              onChange={(event) => setPointSizePx(Number(event.target.value))}
-            />
-            <span>{pointSizePx}px</span>
-          </label>
-          {scene.cameras.length > 0 && (
-            <label className="toggle">
+      <div className="scene-body">
+        <div className="viewport-wrap">
+          <ViewerTools scene={scene} edits={edits} keep={keep}>
+            {(tools) => (
+              <Viewport
+                scene={scene}
+                geometry={geometry}
+                pointSizePx={pointSizePx}
+                fitRequest={fitRequest}
+                showCameras={showCameras}
+                activeFrameId={activeFrameId}
+                keep={tools.keep}
+                highlight={tools.highlight}
+                onCloud={tools.onCloud}
+              >
+                {tools.canvasContent}
+              </Viewport>
+            )}
+          </ViewerTools>
+          <div className="viewport-toolbar">
+            <button
+              onClick={() => setFitRequest((n) => n + 1)}
+              data-testid="fit-button"
+              title="Frame the whole scene"
+            >
+              Fit to scene
+            </button>
+            <label className="slider" title="Point size in screen pixels">
+              Point size
               <input
-                type="checkbox"
-                checked={showCameras}
-                onChange={(event) => setShowCameras(event.target.checked)}
+                type="range"
+                min={1}
+                max={12}
+                step={1}
+                value={pointSizePx}
+                data-testid="point-size"
+                onChange={(event) => setPointSizePx(Number(event.target.value))}
               />
-              Cameras
+              <span>{pointSizePx}px</span>
             </label>
-          )}
+            {scene.cameras.length > 0 && (
+              <label className="toggle">
+                <input
+                  type="checkbox"
+                  checked={showCameras}
+                  onChange={(event) => setShowCameras(event.target.checked)}
+                />
+                Cameras
+              </label>
+            )}
+          </div>
+          <div
+            className="viewport-status"
+            data-testid="cloud-status"
+            data-status={cloud.status}
+            data-shown={shownCount ?? ''}
+            data-previewing={filterPreview !== null}
+          >
+            {cloud.status === 'loading' && 'Loading points…'}
+            {cloud.status === 'empty' &&
+              (scene.kind === 'pointcloud'
+                ? 'This point cloud is empty.'
+                : 'No 3D yet: reconstruct this scene to see it here.')}
+            {cloud.status === 'ready' &&
+              (shownCount !== null && shownCount !== cloud.pointCount
+                ? `${filterPreview ? 'Preview: ' : ''}${shownCount.toLocaleString()} of ${cloud.pointCount.toLocaleString()} points`
+                : `${cloud.pointCount.toLocaleString()} points`)}
+          </div>
         </div>
-        <div className="viewport-status" data-testid="cloud-status" data-status={cloud.status}>
-          {cloud.status === 'loading' && 'Loading points…'}
-          {cloud.status === 'empty' &&
-            (scene.kind === 'pointcloud'
-              ? 'This point cloud is empty.'
-              : 'No 3D yet: reconstruct this scene to see it here.')}
-          {cloud.status === 'ready' && `${cloud.pointCount.toLocaleString()} points`}
-        </div>
+        {scene.pointCount > 0 && (
+          <EditPanel scene={scene} edits={edits} diagonal={diagonal} onFilterPreview={setFilterPreview} />
+        )}
       </div>
       {scene.frames.length > 0 && (
-        <FrameStrip frames={scene.frames} activeFrameId={activeFrameId} onActivate={setActiveFrameId} />
+        <FrameStrip
+          frames={scene.frames}
+          cameras={scene.cameras}
+          activeFrameId={activeFrameId}
+          onActivate={setActiveFrameId}
+          visibility={frameVisibility}
+        />
       )}
       {scene.kind !== 'pointcloud' && <QaPanel scene={scene} models={models} />}
     </section>

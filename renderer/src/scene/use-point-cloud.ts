@@ -14,12 +14,21 @@ export type CloudState =
   | { status: 'ready'; geometry: BufferGeometry; pointCount: number }
   | { status: 'failed'; error: unknown };
 
+/** The blobs to load: the scene's own cloud unless given (the edit stack's voxel cloud). */
+export interface CloudBlobs {
+  points: string;
+  colors: string;
+}
+
 export function usePointCloud(
   client: StudioClient,
   sceneId: string,
   pointCount: number,
   version: string,
+  blobs?: CloudBlobs,
 ): CloudState {
+  const pointsPath = blobs?.points ?? blobPaths.points(sceneId);
+  const colorsPath = blobs?.colors ?? blobPaths.colors(sceneId);
   const [state, setState] = useState<CloudState>({ status: pointCount > 0 ? 'loading' : 'empty' });
 
   useEffect(() => {
@@ -27,8 +36,8 @@ export function usePointCloud(
     const abort = new AbortController();
     let geometry: BufferGeometry | null = null;
     Promise.all([
-      client.fetchBlob(blobPaths.points(sceneId), abort.signal),
-      client.fetchBlob(blobPaths.colors(sceneId), abort.signal),
+      client.fetchBlob(pointsPath, abort.signal),
+      client.fetchBlob(colorsPath, abort.signal),
     ]).then(
       ([pointBytes, colorBytes]) => {
         if (abort.signal.aborted) return;
@@ -50,7 +59,7 @@ export function usePointCloud(
       abort.abort();
       geometry?.dispose();
     };
-  }, [client, sceneId, pointCount, version]);
+  }, [client, pointsPath, colorsPath, pointCount, version]);
 
   return pointCount === 0 ? { status: 'empty' } : state;
 }

@@ -14,6 +14,8 @@ export interface SceneEdits {
   state: SceneEditState | null;
   /** 1 = kept, one byte per point of the edited cloud (see state.cloud); null until loaded. */
   keep: Uint8Array | null;
+  /** The revision `keep` belongs to: it lags state.revision while the new mask loads. */
+  keepRevision: string | null;
   /** A push/undo/redo is in flight (tools should not start another). */
   busy: boolean;
   push(edit: Edit): Promise<boolean>;
@@ -26,7 +28,7 @@ export interface SceneEdits {
 export function useSceneEdits(sceneId: string, enabled: boolean, version: string): SceneEdits {
   const { client, showError } = useStudio();
   const [state, setState] = useState<SceneEditState | null>(null);
-  const [keep, setKeep] = useState<Uint8Array | null>(null);
+  const [loadedKeep, setKeep] = useState<{ revision: string; mask: Uint8Array } | null>(null);
   const [busy, setBusy] = useState(false);
   const [reloads, setReloads] = useState(0);
   const busyRef = useRef(false);
@@ -49,7 +51,7 @@ export function useSceneEdits(sceneId: string, enabled: boolean, version: string
     const abort = new AbortController();
     client.fetchBlob(blobPaths.editKeep(sceneId, revision), abort.signal).then(
       (bytes) => {
-        if (!abort.signal.aborted) setKeep(new Uint8Array(bytes));
+        if (!abort.signal.aborted) setKeep({ revision, mask: new Uint8Array(bytes) });
       },
       (error: unknown) => {
         if (!abort.signal.aborted) showError(error);
@@ -79,9 +81,11 @@ export function useSceneEdits(sceneId: string, enabled: boolean, version: string
 
   // Without points there is no stack to show; a stale state from before is hidden, not cleared.
   const current = enabled ? state : null;
+  const keep = current && loadedKeep?.mask.length === current.pointCount ? loadedKeep : null;
   return {
     state: current,
-    keep: current && keep && keep.length === current.pointCount ? keep : null,
+    keep: keep?.mask ?? null,
+    keepRevision: keep?.revision ?? null,
     busy,
     push: useCallback(
       (edit: Edit) => run(() => client.call('edits.push', { sceneId, edit })),
