@@ -6,6 +6,8 @@
 // floor any per-point pass pays.
 
 import { loadavg } from 'node:os';
+import type { Edit } from '../common/edit-stack';
+import { applyEdits, EditCache, type EditBase } from '../core/cleanup/apply-edits';
 import { statisticalOutlierScores } from '../core/cleanup/statistical-outliers';
 import { finiteBounds } from '../core/cleanup/spatial-hash';
 import { voxelDownsample } from '../core/cleanup/voxel-downsample';
@@ -45,6 +47,49 @@ function syntheticScene(count: number): { positions: Float32Array; colors: Uint8
     colors[3 * i + 2] = (p[2] * 60) & 255;
   }
   return { positions, colors };
+}
+
+/**
+ * The edit stack as the viewer drives it: a crop, hidden frames and a
+ * "remove the worst 5 %" depth-edge filter replayed from scratch (a scene
+ * opened cold), against pushing one more edit (a box delete) with the
+ * earlier states cached, which is what every click in the viewer costs.
+ */
+async function editStackFigures(
+  positions: Float32Array,
+  colors: Uint8Array,
+  count: number,
+  label: string,
+): Promise<BenchSection['figures']> {
+  const pointFrames = new Uint16Array(count);
+  const depthEdge = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    pointFrames[i] = Math.floor((i / count) * 16);
+    depthEdge[i] = (Math.imul(i, 2654435761) >>> 0) / 4294967296;
+  }
+  const base: EditBase = { cloud: { positions, colors, count }, pointFrames, scores: { depthEdge } };
+  const stack: Edit[] = [
+    { kind: 'crop', params: { box: { min: [0.2, -2, 0.2], max: [3.8, 2, 3.8] } } },
+    { kind: 'hide-frames', params: { frameIndices: [3, 9] } },
+    { kind: 'filter', params: { score: 'depthEdge', cut: { mode: 'percentile', removePercent: 5 } } },
+  ];
+  const next: Edit = {
+    kind: 'delete-selection',
+    params: { selection: { kind: 'box', box: { min: [1.5, 0, 1.5], max: [2.5, 1.1, 2.5] } } },
+  };
+  const cold = await seconds(() => applyEdits(base, [...stack, next]));
+  const cache = new EditCache();
+  await applyEdits(base, stack, { cache });
+  const warm = await seconds(() => applyEdits(base, [...stack, next], { cache }));
+  return [
+    {
+      label: `edit stack: push a box delete onto crop + hide frames + 5 % filter, ${label} (earlier states cached)`,
+      value: warm.s * 1000,
+      unit: 'ms',
+      baseline: { label: 'replaying the 4 edits from scratch', value: cold.s * 1000 },
+      ratio: warm.s / cold.s,
+    },
+  ];
 }
 
 /** Wall and CPU seconds of `fn` (CPU time is the steadier figure on a shared machine). */
@@ -104,6 +149,7 @@ export async function runCleanupBench(): Promise<BenchSection> {
       ratio: voxelRate / floorRate,
     });
     notes.push(`${label}: voxel downsample keeps ${voxel.value.count} points (${voxel.s.toFixed(2)} s).`);
+    figures.push(...(await editStackFigures(positions, colors, count, label)));
     notes.push(`load average during ${label}: ${loadavg()[0].toFixed(1)} (shared machine).`);
   }
   return { name: 'cleanup', figures, notes };
