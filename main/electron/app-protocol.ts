@@ -9,7 +9,9 @@ import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { protocol } from 'electron';
 import { BLOB_PROTOCOL } from '../common/api';
+import { toStudioErrorInfo } from '../common/errors';
 import type { StudioService } from '../core/studio-service';
+import { statusForError } from '../server/http-io';
 import { resolveStaticPath } from '../server/static-files';
 
 export const APP_HOST = 'app';
@@ -86,7 +88,17 @@ export function handleAppProtocol(studio: StudioService, rendererDir: string, de
     const common = { 'X-Content-Type-Options': 'nosniff', ...corsHeaders };
 
     if (url.pathname.startsWith('/blobs/')) {
-      const blob = await studio.openBlob(url.pathname).catch(() => null);
+      let blob: Awaited<ReturnType<StudioService['openBlob']>>;
+      try {
+        blob = await studio.openBlob(url.pathname);
+      } catch (error) {
+        // The same body the web bridge sends, so the renderer shows the message and fix.
+        const info = toStudioErrorInfo(error);
+        return new Response(JSON.stringify({ ok: false, error: info }), {
+          status: statusForError(info.code),
+          headers: { ...common, 'Content-Type': 'application/json' },
+        });
+      }
       if (!blob) return textResponse(404, 'Not found');
       const headers: Record<string, string> = {
         ...common,

@@ -295,5 +295,20 @@ describe('web server', () => {
     expect(Buffer.compare(colors.body, Buffer.from(cloud.colors))).toBe(0);
     const missing = await raw(server, '/blobs/scenes/scn_nope/points.f32', { headers: auth });
     expect(missing.status).toBe(404);
+
+    // Edit blobs: the keep mask of an unedited cloud keeps every point; a filter that
+    // needs a reconstruction answers with the core's message and fix, not a bare 500.
+    const keep = await raw(server, `/blobs/scenes/${scene!.id}/edits/keep.u8?rev=x`, { headers: auth });
+    expect(keep.status).toBe(200);
+    expect(keep.body.length).toBe(cloud.positions.length / 3);
+    expect(keep.body.every((v) => v === 1)).toBe(true);
+    const scores = await raw(server, `/blobs/scenes/${scene!.id}/edits/scores/depthEdge.f32`, {
+      headers: auth,
+    });
+    expect(scores.status).toBe(400);
+    expect(json(scores).error).toMatchObject({
+      code: 'invalid-input',
+      fix: expect.stringMatching(/Reconstruct/),
+    });
   });
 });

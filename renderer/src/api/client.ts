@@ -51,6 +51,11 @@ export function createStudioClient(transport: StudioTransport, mode: 'web' | 'el
         throw asStudioError(error);
       }
       if (!response.ok) {
+        // The core's own error (message + fix) when the bridge sent one.
+        if (response.headers.get('Content-Type')?.startsWith('application/json')) {
+          const body = (await response.json().catch(() => null)) as { error?: unknown } | null;
+          if (body?.error) throw StudioError.fromInfo(toStudioErrorInfo(body.error));
+        }
         throw new StudioError(
           response.status === 404 ? 'not-found' : 'internal',
           `Could not load ${path} (HTTP ${response.status}).`,
