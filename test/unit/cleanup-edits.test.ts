@@ -12,7 +12,7 @@ import {
   type Edit,
   type EditHistory,
 } from '../../main/common/edit-stack';
-import { rowMajorFromColumnMajor, selectInBox, selectInLasso } from '../../main/core/cleanup/selection';
+import { rowMajorFromColumnMajor, selectInBox, selectInLasso } from '../../main/common/selection';
 
 /** A 10 x 10 x 10 lattice (unit spacing, 0..9), coloured by position; frame = x coordinate. */
 function latticeBase(): EditBase {

@@ -4,7 +4,7 @@
 
 import { Group, PerspectiveCamera, Vector3 } from 'three';
 import { describe, expect, it } from 'vitest';
-import { rowMajorFromColumnMajor, selectInLasso } from '../../main/core/cleanup/selection';
+import { rowMajorFromColumnMajor, selectInLasso } from '../../main/common/selection';
 import { BudgetedPointCloud } from '../../renderer/src/scene/points/budgeted-point-cloud';
 import { THREE_FROM_OPENCV_EULER } from '../../renderer/src/scene/opencv-axes';
 import {

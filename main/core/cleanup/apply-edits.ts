@@ -18,7 +18,7 @@ import type { PointCloud } from '../pointcloud/point-cloud';
 import type { CleanupTaskOptions } from './cleanup-task';
 import type { Edit, QualityScoreName } from '../../common/edit-stack';
 import { keepMaskFromScores } from '../../common/score-mask';
-import { selectInBox, selectPoints } from './selection';
+import { selectInBox, selectPoints } from '../../common/selection';
 import { statisticalOutlierScores } from './statistical-outliers';
 import { compactPointCloud, voxelDownsample } from './voxel-downsample';
 

@@ -2,6 +2,8 @@
 // (a box, or a polygon with the view it was drawn in), never point indices, so
 // a stored edit still means the same region after the cloud beneath it changed
 // (e.g. after a voxel downsample earlier in the edit stack).
+// In common because the viewer previews selections with these same functions
+// the core applies, so what lights up is exactly what an edit removes.
 
 /** An axis-aligned box in box space; `boxFromWorld` (row-major 4x4) orients it, identity when absent. */
 export interface SelectionBox {
