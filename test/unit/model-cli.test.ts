@@ -1,5 +1,6 @@
 // `g2studio model …` run through the real CLI entry (runCli + commander) with
-// the model commands contributed, on real checkpoint folders.
+// the model commands contributed, on real checkpoint folders; the installed-model
+// commands download from a real HTTP hub on 127.0.0.1 (test/fixtures/hub-server.ts).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, promises as fs } from 'node:fs';
@@ -14,6 +15,8 @@ import {
   writeSafetensors,
   type TensorToWrite,
 } from '../../main/model/checkpoint/safetensors';
+import type { ModelInfo, ModelRemoval, ModelRuntimeInfo } from '../../main/common/domain';
+import { startFakeHub, type FakeHub } from '../fixtures/hub-server';
 import { SHARED_DIR } from '../shared-dir';
 
 const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
@@ -163,5 +166,90 @@ describe('g2studio model', () => {
     expect(run.stdout).toMatch(
       /g2vlm-2b-mot\s+InternRobotics\/G2VLM-2B-MoT\s+main\s+Apache-2\.0\s+4,538,215,076/,
     );
+  });
+});
+
+describe('g2studio model list|download|import|use|remove', () => {
+  let hub: FakeHub;
+  let savedEndpoint: string | undefined;
+  let library: string;
+  const lib = (...args: string[]): Promise<Run> => g2studio('--library', library, ...args);
+
+  beforeAll(async () => {
+    hub = await startFakeHub();
+    savedEndpoint = process.env.HF_ENDPOINT;
+    process.env.HF_ENDPOINT = hub.url;
+    library = join(work, 'library');
+  });
+  afterAll(async () => {
+    await hub.close();
+    if (savedEndpoint === undefined) delete process.env.HF_ENDPOINT;
+    else process.env.HF_ENDPOINT = savedEndpoint;
+  });
+
+  it('list on an empty library says how to get a model, and shows why CUDA is missing', async () => {
+    const run = await lib('model', 'list');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /No model is installed yet\. Download the official one with: g2studio model download/,
+    );
+    expect(run.stdout).toMatch(/^CPU\s+available \(.+, [\d.]+ GiB\)$/m);
+    const runtime = JSON.parse((await lib('model', 'runtime', '--json')).stdout) as ModelRuntimeInfo;
+    const cuda = runtime.providers.find((p) => p.name === 'cuda')!;
+    if (!cuda.available) expect(run.stdout).toContain(cuda.reason);
+    expect(JSON.parse((await lib('model', 'list', '--json')).stdout)).toEqual([]);
+  });
+
+  it('download: a dropped transfer resumes, progress on stderr, the model is installed and active', async () => {
+    hub.reset();
+    hub.behaviour.dropOnce.add('model.safetensors');
+    const run = await lib('model', 'download', hub.repo, '--precision', 'fp16', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const model = JSON.parse(run.stdout) as ModelInfo;
+    expect(model).toMatchObject({ name: 'tiny-g2', precision: 'fp16', active: true });
+    expect(hub.log.filter((r) => r.path.startsWith('/cdn/') && r.range)).toHaveLength(1);
+    expect(run.stderr).toMatch(/^download: download \d+% - Downloading model\.safetensors: /m);
+    expect(run.stderr).toMatch(/^download: verify \d+% - Checking the checkpoint/m);
+    expect(run.stderr).toMatch(/^download: convert \d+% - Converting/m);
+
+    const listed = await lib('model', 'list');
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${model.id}\\s+tiny-g2\\s+fp16\\s+reconstruct, chat\\s+yes\\s`, 'm'),
+    );
+    expect(listed.stdout).toMatch(/^provider: cpu \(setting: auto\); precision: fp16$/m);
+  });
+
+  it('a corrupted download fails with Error/Fix and exit 1; nothing new is installed', async () => {
+    hub.reset();
+    hub.behaviour.corrupt.add('model.safetensors');
+    const run = await lib('model', 'download', hub.repo, '--revision', 'other');
+    expectCleanFailure(run, /model\.safetensors arrived corrupted/);
+    expect(run.stderr).toMatch(/^Fix: Download the model again/m);
+    expect(JSON.parse((await lib('model', 'list', '--json')).stdout)).toHaveLength(1);
+  });
+
+  it('import, use and remove by id or name', async () => {
+    const imported = await lib('model', 'import', GOLDEN_CHECKPOINT);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/^Installed checkpoint \(fp32\) as (\S+)\.$/m);
+    const id = /as (\S+)\.$/m.exec(imported.stdout)![1];
+    expect(imported.stdout).toContain(`Use it: g2studio model use ${id}`);
+
+    const used = await lib('model', 'use', id);
+    expect(used.code, used.stderr).toBe(0);
+    expect(used.stdout).toBe(`Active model: checkpoint (${id}, fp32).\n`);
+
+    const removed = await lib('model', 'remove', 'checkpoint', '--json');
+    expect(removed.code, removed.stderr).toBe(0);
+    const removal = JSON.parse(removed.stdout) as ModelRemoval;
+    expect(removal).toMatchObject({ modelId: id, deletedFolder: true, active: { name: 'tiny-g2' } });
+    expect(existsSync(join(library, 'models', id))).toBe(false);
+
+    expectCleanFailure(
+      await lib('model', 'use', 'nothing-here'),
+      /There is no installed model "nothing-here"/,
+    );
+    const last = await lib('model', 'remove', removal.active!.id);
+    expect(last.stdout).toMatch(/^Active model: none$/m);
   });
 });

@@ -1,5 +1,8 @@
-// `g2studio model …`: the model-side commands (convert a checkpoint, verify
-// against the golden set, generate random checkpoints, inspect a checkpoint).
+// `g2studio model …`: the installed models (list, download from the hub,
+// import a local checkpoint, remove, use, runtime — through the studio's
+// models.* operations, so the Models view and the CLI share one library) and
+// the model-side tools (convert a checkpoint, verify against the golden set,
+// generate random checkpoints, inspect a checkpoint).
 // Registered by main/cli/index.ts as a command contributor. Output follows the
 // CLI's conventions (main/cli/output.ts): lines or one JSON document on stdout,
 // progress on stderr (a bar on a terminal), errors as message + fix.
@@ -7,8 +10,12 @@
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
+import type { JobInfo, ModelInfo, ModelRemoval, ModelRuntimeInfo } from '../../common/domain';
 import { StudioError, cancelledError } from '../../common/errors';
+import { followJob } from '../../cli/cli-support';
 import { formatBytes, printJson, printLine, processIo, table, type CliIo } from '../../cli/output';
+import { createStudio, type Studio } from '../../core/studio';
+import { DEFAULT_REVISION, OFFICIAL_REPO_ID } from '../download/hub-endpoint';
 import { openCheckpoint, parameterCount } from '../checkpoint/checkpoint';
 import {
   generateRandomCheckpoint,
@@ -99,11 +106,238 @@ const fmt = (value: number): string =>
         ? value.toExponential(2)
         : value.toPrecision(3);
 
+/**
+ * A model job's progress on stderr: a bar with the stage and the job's line (bytes while downloading) on a
+ * terminal, else one line per stage and per 10 % step.
+ */
+function modelJobView(io: CliIo, title: string): { update(job: JobInfo): void; stop(): void } {
+  if (io.stderr.isTTY) {
+    const bar = new SingleBar({
+      format: `${title} [{bar}] {percentage}% {stage}: {message}`,
+      stream: io.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+      barsize: 30,
+    });
+    bar.start(100, 0, { stage: 'queued', message: '' });
+    return {
+      update: (job) =>
+        bar.update(Math.round(job.progress * 100), { stage: job.stage, message: job.message.slice(0, 60) }),
+      stop: () => bar.stop(),
+    };
+  }
+  let last = '';
+  return {
+    update: (job) => {
+      if (job.status !== 'running') return;
+      const key = `${job.stage}:${Math.floor(job.progress * 10)}`;
+      if (key === last) return;
+      last = key;
+      io.stderr.write(`${title}: ${job.stage} ${Math.round(job.progress * 100)}% - ${job.message}\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+function capabilityText(model: ModelInfo): string {
+  const can = [model.capabilities.reconstruct && 'reconstruct', model.capabilities.chat && 'chat'];
+  return can.filter(Boolean).join(', ') || 'none';
+}
+
+/** A model by id, or by its exact (unique) name. */
+async function findModel(studio: Studio, ref: string): Promise<ModelInfo> {
+  const models = (await studio.call('models.list', {})) as ModelInfo[];
+  const byId = models.find((m) => m.id === ref);
+  if (byId) return byId;
+  const named = models.filter((m) => m.name === ref);
+  if (named.length === 1) return named[0];
+  throw new StudioError(
+    named.length > 1 ? 'invalid-input' : 'not-found',
+    named.length > 1
+      ? `${named.length} models are called "${ref}".`
+      : `There is no installed model "${ref}".`,
+    named.length > 1
+      ? `Use the model id instead: ${named.map((m) => m.id).join(', ')}.`
+      : 'Run `g2studio model list` to see the models and their ids.',
+  );
+}
+
+function printRuntime(io: CliIo, runtime: ModelRuntimeInfo): void {
+  for (const p of runtime.providers) {
+    const device = [p.device, p.memoryBytes ? formatBytes(p.memoryBytes) : null].filter(Boolean).join(', ');
+    printLine(
+      io,
+      `${p.name.toUpperCase().padEnd(5)} ${p.available ? 'available' : 'unavailable'}${device ? ` (${device})` : ''}`,
+    );
+    if (p.reason) printLine(io, `      ${p.reason}`);
+  }
+  printLine(
+    io,
+    `provider: ${runtime.provider ?? 'none usable'} (setting: ${runtime.providerSetting}); precision: ${runtime.precision ?? 'no active model'}`,
+  );
+}
+
 export function registerModelCommands(program: Command, ctx: ModelCommandsContext): void {
   const io = ctx.io ?? processIo;
   const json = (cmd: Command): boolean => cmd.optsWithGlobals<{ json?: boolean }>().json === true;
 
-  const model = program.command('model').description('model checkpoints: convert, verify, inspect, generate');
+  /** Open the studio on the command line's library (and provider setting) for one command. */
+  const withStudio =
+    <A extends unknown[]>(fn: (studio: Studio, json: boolean, ...args: A) => Promise<void>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const cmd = args[args.length - 1] as Command;
+      const studio = await createStudio({
+        libraryPath: ctx.libraryPath(),
+        mode: 'cli',
+        executionProvider: cmd.optsWithGlobals<{ provider?: 'auto' | 'cpu' | 'cuda' }>().provider,
+      });
+      try {
+        await fn(studio, json(cmd), ...(args.slice(0, -1) as A));
+      } finally {
+        await studio.close();
+      }
+    };
+
+  /** Run a model job to its end with progress on stderr; the installed model on success. */
+  const installWith = async (studio: Studio, jobId: string, title: string): Promise<ModelInfo> => {
+    const job = await followJob(studio, io, jobId, title, { view: modelJobView(io, title) });
+    const models = (await studio.call('models.list', {})) as ModelInfo[];
+    const model = models.find((m) => m.id === job.result?.modelId);
+    if (!model) throw new StudioError('internal', `${job.title} finished without a model.`, 'Try again.');
+    return model;
+  };
+
+  const model = program
+    .command('model')
+    .description('installed models (list, download, import, remove, use) and checkpoint tools');
+
+  model
+    .command('list')
+    .description('the installed models; the active one is used by reconstruct and ask')
+    .action(
+      withStudio(async (studio, asJson) => {
+        const models = (await studio.call('models.list', {})) as ModelInfo[];
+        if (asJson) return printJson(io, models);
+        if (models.length === 0) {
+          printLine(io, 'No model is installed yet. Download the official one with: g2studio model download');
+        } else {
+          printLine(
+            io,
+            table([
+              ['ID', 'NAME', 'PRECISION', 'CAN', 'ACTIVE', 'PATH'],
+              ...models.map((m) => [
+                m.id,
+                m.name,
+                m.precision,
+                capabilityText(m),
+                m.active ? 'yes' : '',
+                m.path,
+              ]),
+            ]),
+          );
+        }
+        printLine(io);
+        printRuntime(io, (await studio.call('models.runtime', {})) as ModelRuntimeInfo);
+      }),
+    );
+
+  model
+    .command('download')
+    .description(
+      'download a checkpoint from the model hub (resumes an interrupted download, checks every hash), convert it and make it active',
+    )
+    .argument('[repo]', 'hub repository id', OFFICIAL_REPO_ID)
+    .option('--revision <rev>', 'branch, tag or commit', DEFAULT_REVISION)
+    .addOption(new Option('--precision <p>', 'weight precision').choices(['fp32', 'fp16']).default('fp32'))
+    .action(
+      withStudio(
+        async (studio, asJson, repoId: string, opts: { revision: string; precision: 'fp32' | 'fp16' }) => {
+          const { jobId } = (await studio.call('models.download', {
+            repoId,
+            revision: opts.revision,
+            precision: opts.precision,
+          })) as { jobId: string };
+          const installed = await installWith(studio, jobId, 'download');
+          if (asJson) return printJson(io, installed);
+          printLine(
+            io,
+            `Installed ${installed.name} (${installed.precision}) as ${installed.id}; it is the active model.`,
+          );
+          printLine(io, `folder: ${installed.path}`);
+        },
+      ),
+    );
+
+  model
+    .command('import')
+    .description('convert a local checkpoint folder into the library and register it')
+    .argument('<folder>', 'folder with model.safetensors and text/vit/dino_config.json')
+    .addOption(new Option('--precision <p>', 'weight precision').choices(['fp32', 'fp16']).default('fp32'))
+    .option('--tokenizer <path>', 'tokenizer.json or a folder with it, for checkpoints that ship without one')
+    .action(
+      withStudio(
+        async (studio, asJson, folder: string, opts: { precision: 'fp32' | 'fp16'; tokenizer?: string }) => {
+          const { jobId } = (await studio.call('models.import', {
+            path: resolve(folder),
+            precision: opts.precision,
+            tokenizer: opts.tokenizer ? resolve(opts.tokenizer) : undefined,
+          })) as { jobId: string };
+          const installed = await installWith(studio, jobId, 'import');
+          if (asJson) return printJson(io, installed);
+          printLine(
+            io,
+            `Installed ${installed.name} (${installed.precision}) as ${installed.id}${installed.active ? '; it is the active model' : ''}.`,
+          );
+          if (!installed.active) printLine(io, `Use it: g2studio model use ${installed.id}`);
+        },
+      ),
+    );
+
+  model
+    .command('remove')
+    .description("unregister a model and delete the library's copy of it")
+    .argument('<model>', 'model id or name')
+    .action(
+      withStudio(async (studio, asJson, ref: string) => {
+        const target = await findModel(studio, ref);
+        const removal = (await studio.call('models.remove', { modelId: target.id })) as ModelRemoval;
+        if (asJson) return printJson(io, removal);
+        printLine(
+          io,
+          `Removed ${target.name} (${target.id})${removal.deletedFolder ? '' : `; its folder ${target.path} was left in place`}.`,
+        );
+        printLine(
+          io,
+          `Active model: ${removal.active ? `${removal.active.name} (${removal.active.id})` : 'none'}`,
+        );
+      }),
+    );
+
+  model
+    .command('use')
+    .description('make a model the active one')
+    .argument('<model>', 'model id or name')
+    .action(
+      withStudio(async (studio, asJson, ref: string) => {
+        const target = await findModel(studio, ref);
+        const active = (await studio.call('models.use', { modelId: target.id })) as ModelInfo;
+        if (asJson) return printJson(io, active);
+        printLine(io, `Active model: ${active.name} (${active.id}, ${active.precision}).`);
+      }),
+    );
+
+  model
+    .command('runtime')
+    .description(
+      'execution providers on this machine (CUDA device, or how to enable it) and the active precision',
+    )
+    .action(
+      withStudio(async (studio, asJson) => {
+        const runtime = (await studio.call('models.runtime', {})) as ModelRuntimeInfo;
+        if (asJson) return printJson(io, runtime);
+        printRuntime(io, runtime);
+      }),
+    );
 
   model
     .command('convert')

@@ -1,18 +1,40 @@
-import { useEffect, useRef, useState } from 'react';
-import type { ModelInfo } from '../../../main/common/domain';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { JobInfo, ModelInfo, ModelPrecision, ModelRuntimeInfo } from '../../../main/common/domain';
 import type { StudioError } from '../../../main/common/errors';
 import { asStudioError } from '../api/client';
 import { useStudio } from '../common/studio-context';
+import { ACTIVE_STATUSES } from '../jobs/job-snapshots';
+import { InstalledModels } from './InstalledModels';
+import { ModelJobProgress } from './ModelJobProgress';
+import { RuntimePanel } from './RuntimePanel';
+import { useModelJob } from './use-model-job';
+import './models.css';
+
+const OFFICIAL_REPO = 'InternRobotics/G2VLM-2B-MoT';
+
+function ErrorLine({ error }: { error: StudioError | null }) {
+  if (!error) return null;
+  return (
+    <div className="job-error" role="alert" data-testid="model-error" data-code={error.code}>
+      <strong>{error.message}</strong>
+      {error.fix && <span>{error.fix}</span>}
+    </div>
+  );
+}
 
 /**
- * The installed models and registering a converted one. Converting a checkpoint
- * is a CLI step (`g2studio model convert`): it reads gigabytes and is best run
- * once, not from a dialog.
+ * The Models view: installed models (use, remove), installing one — download
+ * from the model hub or a local checkpoint folder, converted as a job with
+ * progress and cancel — and what the model runs on (CPU, CUDA or why not).
  */
 export function ModelsDialog({ onClose }: { onClose(): void }) {
   const { client, modelsChanged } = useStudio();
   const dialog = useRef<HTMLDialogElement>(null);
   const [models, setModels] = useState<ModelInfo[] | null>(null);
+  const [runtime, setRuntime] = useState<ModelRuntimeInfo | null>(null);
+  const [repoId, setRepoId] = useState(OFFICIAL_REPO);
+  const [revision, setRevision] = useState('main');
+  const [precision, setPrecision] = useState<ModelPrecision>('fp32');
   const [path, setPath] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<StudioError | null>(null);
@@ -22,24 +44,67 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
     if (element && !element.open) element.showModal();
     return () => element?.close();
   }, []);
-  useEffect(() => {
-    client.call('models.list', {}).then(setModels, (cause: unknown) => setError(asStudioError(cause)));
-  }, [client]);
 
-  const register = async () => {
+  const refresh = useCallback(() => {
+    client.call('models.list', {}).then(setModels, (cause: unknown) => setError(asStudioError(cause)));
+    client.call('models.runtime', {}).then(setRuntime, (cause: unknown) => setError(asStudioError(cause)));
+  }, [client]);
+  useEffect(refresh, [refresh]);
+
+  const onJobFinished = useCallback(
+    (job: JobInfo) => {
+      if (job.status !== 'succeeded') return;
+      refresh();
+      modelsChanged();
+    },
+    [refresh, modelsChanged],
+  );
+  const { jobId, job, follow } = useModelJob(onJobFinished);
+  const installing = jobId !== null && (job === null || ACTIVE_STATUSES.has(job.status));
+
+  /** One action at a time; its error (message + fix) shows under the forms. */
+  const act = async (action: () => Promise<void>) => {
     setBusy(true);
     setError(null);
     try {
-      const model = await client.call('models.register', { path: path.trim() });
-      setModels((list) => [...(list ?? []).map((item) => ({ ...item, active: false })), model]);
-      setPath('');
-      modelsChanged();
+      await action();
     } catch (cause) {
       setError(asStudioError(cause));
     } finally {
       setBusy(false);
     }
   };
+
+  const download = () =>
+    act(async () => {
+      const { jobId: started } = await client.call('models.download', {
+        repoId: repoId.trim() || undefined,
+        revision: revision.trim() || undefined,
+        precision,
+      });
+      follow(started);
+    });
+
+  const importFolder = () =>
+    act(async () => {
+      const { jobId: started } = await client.call('models.import', { path: path.trim(), precision });
+      follow(started);
+    });
+
+  const register = () =>
+    act(async () => {
+      await client.call('models.register', { path: path.trim() });
+      setPath('');
+      refresh();
+      modelsChanged();
+    });
+
+  const changed = (action: () => Promise<unknown>) =>
+    act(async () => {
+      await action();
+      refresh();
+      modelsChanged();
+    });
 
   return (
     <dialog
@@ -52,56 +117,109 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
       }}
     >
       <h2>Models</h2>
-      {models && models.length === 0 && <p>No model is registered yet.</p>}
-      <ul className="model-list">
-        {models?.map((model) => (
-          <li key={model.id} data-testid="model-row">
-            <strong>{model.name}</strong>{' '}
-            {model.active && <span className="status-chip status-succeeded">active</span>}
-            <div className="muted small">
-              {model.precision} · {model.capabilities.reconstruct ? 'reconstruct' : ''}
-              {model.capabilities.chat ? ' · chat' : ''} · {model.path}
-            </div>
-          </li>
-        ))}
-      </ul>
-      <form
-        className="register-form"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (path.trim()) void register();
-        }}
-      >
-        <label htmlFor="model-path">Converted model folder</label>
-        <p className="muted small">
-          Convert the official checkpoint once with{' '}
-          <code>g2studio model convert &lt;checkpoint&gt; --out &lt;folder&gt;</code>, then register that
-          folder here.
-        </p>
-        <div className="register-row">
-          <input
-            id="model-path"
-            value={path}
-            placeholder="/path/to/g2vlm-converted"
-            onChange={(event) => setPath(event.target.value)}
-            data-testid="model-path"
-          />
-          <button
-            className="primary"
-            type="submit"
-            disabled={busy || !path.trim()}
-            data-testid="model-register"
-          >
-            {busy ? 'Registering…' : 'Register'}
-          </button>
-        </div>
-        {error && (
-          <div className="job-error" role="alert" data-testid="model-error">
-            <strong>{error.message}</strong>
-            {error.fix && <span>{error.fix}</span>}
+      <InstalledModels
+        models={models}
+        busy={busy}
+        onUse={(model) => void changed(() => client.call('models.use', { modelId: model.id }))}
+        onRemove={(model) => void changed(() => client.call('models.remove', { modelId: model.id }))}
+      />
+
+      <section className="models-section">
+        <h3>Install</h3>
+        <form
+          className="model-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void download();
+          }}
+        >
+          <label htmlFor="model-repo">From the model hub</label>
+          <div className="model-form-row">
+            <input
+              id="model-repo"
+              value={repoId}
+              onChange={(event) => setRepoId(event.target.value)}
+              placeholder={OFFICIAL_REPO}
+              aria-label="Repository id"
+              data-testid="model-repo"
+            />
+            <input
+              className="model-revision"
+              value={revision}
+              onChange={(event) => setRevision(event.target.value)}
+              placeholder="main"
+              aria-label="Revision"
+              data-testid="model-revision"
+            />
+            <select
+              value={precision}
+              onChange={(event) => setPrecision(event.target.value as ModelPrecision)}
+              aria-label="Precision"
+              data-testid="model-precision-choice"
+            >
+              <option value="fp32">fp32</option>
+              <option value="fp16">fp16</option>
+            </select>
+            <button
+              className="primary"
+              type="submit"
+              disabled={busy || installing}
+              data-testid="model-download"
+            >
+              Download
+            </button>
           </div>
+          <p className="muted small">
+            Resumes an interrupted download; every file is checked against the hub&apos;s hash, then converted
+            for the runtime. fp16 halves the disk and memory use.
+          </p>
+        </form>
+
+        <form
+          className="model-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (path.trim()) void importFolder();
+          }}
+        >
+          <label htmlFor="model-path">From a folder on this machine</label>
+          <div className="model-form-row">
+            <input
+              id="model-path"
+              value={path}
+              placeholder="/path/to/checkpoint or converted model"
+              onChange={(event) => setPath(event.target.value)}
+              data-testid="model-path"
+            />
+            <button type="submit" disabled={busy || installing || !path.trim()} data-testid="model-import">
+              Import checkpoint
+            </button>
+            <button
+              type="button"
+              disabled={busy || !path.trim()}
+              onClick={() => void register()}
+              data-testid="model-register"
+              title="A folder already converted with g2studio model convert"
+            >
+              Register converted
+            </button>
+          </div>
+        </form>
+        <ErrorLine error={error} />
+        {jobId && (
+          <ModelJobProgress
+            job={job}
+            onCancel={() =>
+              void client
+                .call('jobs.cancel', { jobId })
+                .catch((cause: unknown) => setError(asStudioError(cause)))
+            }
+          />
         )}
-      </form>
+      </section>
+
+      <RuntimePanel runtime={runtime} />
+
       <div className="dialog-actions">
         <button onClick={onClose} data-testid="models-close">
           Close
