@@ -157,6 +157,11 @@ export const api = {
         sceneId: id,
         question: z.string().trim().min(1).max(8000),
         markers: z.array(markerSchema).max(16).optional(),
+        /** Markers picked in 3D (scene units); each is drawn on the frame that sees it best. */
+        pointMarkers: z
+          .array(z.object({ color: z.enum(MARKER_COLORS), point: vec3 }).strict())
+          .max(16)
+          .optional(),
         modelId: id.optional(),
       })
       .strict(),

@@ -271,7 +271,45 @@ describe.skipIf(skipReason !== null)(
       await screenshot(page, '24-qa-after-restart');
     }, 120_000);
 
+    it('asks with a marker picked in 3D: it is drawn on the frame that sees the point, with evidence', async () => {
+      // A point of the reconstructed cloud (what a click in the viewer picks).
+      const scene = await api<SceneDetail>('scenes.get', { sceneId });
+      const bytes = await fetch(`${server.origin}/blobs/scenes/${sceneId}/points.f32`, {
+        headers: { Authorization: `Bearer ${server.token}` },
+      }).then((response) => response.arrayBuffer());
+      const positions = new Float32Array(bytes);
+      const at = Math.floor(positions.length / 3 / (2 * scene.cameras.length)); // middle of the first frame's map
+      const point = Array.from(positions.subarray(3 * at, 3 * at + 3));
+      const { jobId } = await api<{ jobId: string }>('qa.ask', {
+        sceneId,
+        question: 'How far is the red point from the camera?',
+        pointMarkers: [{ color: 'red', point }],
+      });
+      const job = await waitForJob(jobId);
+      expect(job.status, job.error?.message).toBe('succeeded');
+      const entry = (await api<QaEntry[]>('qa.history', { sceneId })).find((e) => e.id === job.result?.qaId);
+      expect(entry?.markers).toHaveLength(1);
+      const [marker] = entry!.markers;
+      const frame = scene.frames.find((f) => f.index === marker.frameIndex)!;
+      expect(marker.color).toBe('red');
+      expect(marker.x).toBeGreaterThanOrEqual(0);
+      expect(marker.x).toBeLessThanOrEqual(frame.width);
+      expect(entry!.evidence.map((e) => e.label).join('\n')).toMatch(/Depth of the red point/);
+      // A point no camera sees is refused with a reason, before any model work.
+      const hidden = await api<{ jobId: string }>('qa.ask', {
+        sceneId,
+        question: 'Where is it?',
+        pointMarkers: [{ color: 'blue', point: [0, 0, -1e6] }],
+      });
+      expect((await waitForJob(hidden.jobId)).error?.message).toMatch(/No frame .* sees the blue 3D point/);
+    }, 400_000);
+
     it("shows a failed question's message and fix, and keeps nothing", async () => {
+      const asked = (await api<QaEntry[]>('qa.history', { sceneId })).length;
+      await page
+        .getByTestId('qa-entry')
+        .nth(asked - 1)
+        .waitFor({ timeout: 20_000 });
       // The model folder vanished (a disconnected drive): the question fails with a reason.
       await rm(modelDir, { recursive: true, force: true });
       await page.getByTestId('qa-question').fill('Where is the camera?');
@@ -281,8 +319,8 @@ describe.skipIf(skipReason !== null)(
       expect(await error.getAttribute('data-code')).toBe('model-missing');
       expect(await error.locator('strong').textContent()).toContain('tiny-model');
       expect((await error.locator('span').textContent())?.length).toBeGreaterThan(10);
-      expect(await page.getByTestId('qa-entry').count()).toBe(1);
-      expect(await api<QaEntry[]>('qa.history', { sceneId })).toHaveLength(1);
+      expect(await page.getByTestId('qa-entry').count()).toBe(asked);
+      expect(await api<QaEntry[]>('qa.history', { sceneId })).toHaveLength(asked);
       await screenshot(page, '25-qa-error');
     }, 120_000);
 

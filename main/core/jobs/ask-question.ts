@@ -5,7 +5,8 @@
 
 import type { GeometricEvidence, Marker, QaEntry } from '../../common/domain';
 import { StudioError } from '../../common/errors';
-import { markerEvidence } from '../geometry/marker-evidence';
+import { markerEvidence, type MarkerGeometry } from '../geometry/marker-evidence';
+import { frameMarkerForPoint, type PointMarker } from '../geometry/point-marker';
 import { markFrame } from '../../model/chat/markers';
 import { newId, nowIso } from '../library/ids';
 import type { JobContext } from './job-queue';
@@ -17,6 +18,8 @@ export interface AskRequest {
   sceneId: string;
   question: string;
   markers?: Marker[];
+  /** Markers placed in 3D; each is drawn on the frame that sees it best (geometry/point-marker.ts). */
+  pointMarkers?: PointMarker[];
   modelId?: string;
 }
 
@@ -29,8 +32,38 @@ export async function askQuestion(
   const scene = library.scenes.get(input.sceneId);
   if (!scene) throw sceneNotFound(input.sceneId);
   const model = chooseModel(library, input.modelId, 'chat');
-  const markers = input.markers ?? [];
   const framesByIndex = new Map(scene.frames.map((f) => [f.index, f]));
+  const reconstruction = library.scenes.reconstruction(scene.id);
+  const frameIndices = scene.cameras.map((c) => c.frameIndex);
+  const geometry: MarkerGeometry | null = reconstruction
+    ? {
+        frameIndices,
+        frameSizes: frameIndices.map((i) => framesByIndex.get(i) ?? { width: 1, height: 1 }),
+        mapWidth: reconstruction.info.mapWidth,
+        mapHeight: reconstruction.info.mapHeight,
+        worldFromCamera: reconstruction.worldFromCamera,
+        localPointMaps: reconstruction.localPointMaps,
+      }
+    : null;
+  const markers = [...(input.markers ?? [])];
+  for (const pointMarker of input.pointMarkers ?? []) {
+    if (!geometry) {
+      throw new StudioError(
+        'invalid-input',
+        `The ${pointMarker.color} marker is placed in 3D, but "${scene.name}" has no reconstruction to place it with.`,
+        'Reconstruct the scene first, or place the marker on a frame.',
+      );
+    }
+    const onFrame = frameMarkerForPoint(pointMarker, geometry, scene.cameras);
+    if (!onFrame) {
+      throw new StudioError(
+        'invalid-input',
+        `No frame of "${scene.name}" sees the ${pointMarker.color} 3D point (it is hidden or outside every image).`,
+        'Pick a point the cameras saw, or place the marker on a frame.',
+      );
+    }
+    markers.push(onFrame);
+  }
   for (const marker of markers) {
     const frame = framesByIndex.get(marker.frameIndex);
     if (!frame) {
@@ -72,7 +105,6 @@ export async function askQuestion(
     frameInputs.push({ bytes, name: f.fileName ?? `frame ${f.index}` });
   }
   ctx.throwIfCancelled();
-  const reconstruction = library.scenes.reconstruction(scene.id);
   const engine = await studio.engine();
   ctx.log(`Asking ${model.name} about "${scene.name}"`);
   const output = await engine.chat(
@@ -92,21 +124,7 @@ export async function askQuestion(
   );
   ctx.throwIfCancelled();
   let evidence: GeometricEvidence[] = [];
-  if (reconstruction && markers.length) {
-    const frameIndices = scene.cameras.map((c) => c.frameIndex);
-    evidence = markerEvidence(
-      {
-        frameIndices,
-        frameSizes: frameIndices.map((i) => framesByIndex.get(i) ?? { width: 1, height: 1 }),
-        mapWidth: reconstruction.info.mapWidth,
-        mapHeight: reconstruction.info.mapHeight,
-        worldFromCamera: reconstruction.worldFromCamera,
-        localPointMaps: reconstruction.localPointMaps,
-      },
-      markers,
-      scene.metresPerUnit,
-    );
-  }
+  if (geometry && markers.length) evidence = markerEvidence(geometry, markers, scene.metresPerUnit);
   const entry: QaEntry = {
     id: newId('qa'),
     sceneId: scene.id,

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { Marker, ModelInfo, QaEntry, SceneDetail } from '../../../main/common/domain';
 import type { StudioError } from '../../../main/common/errors';
 import { asStudioError } from '../api/client';
-import { useStudio } from '../common/studio-context';
+import { useStudio, useStudioEvents } from '../common/studio-context';
 import { isActiveJob } from '../jobs/job-snapshots';
 import { MarkerEditor } from './MarkerEditor';
 import { QaEntryView } from './QaHistory';
@@ -50,6 +50,16 @@ export function QaPanel({ scene, models }: QaPanelProps) {
     );
   }, [client, scene.id]);
   useEffect(loadHistory, [loadHistory]);
+  // Questions asked elsewhere (the CLI, another window) join the history as they finish.
+  useStudioEvents((event) => {
+    if (
+      event.type === 'job' &&
+      event.job.kind === 'ask' &&
+      event.job.sceneId === scene.id &&
+      event.job.status === 'succeeded'
+    )
+      loadHistory();
+  });
 
   const { state, ask, cancel } = useAskJob(scene.id, (job) => {
     if (job.status === 'succeeded') loadHistory();
