@@ -6,7 +6,7 @@
 
 import { OrbitControls } from '@react-three/drei';
 import { Canvas, useThree } from '@react-three/fiber';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, type ReactNode } from 'react';
 import { PerspectiveCamera, Vector3, type Box3, type BufferGeometry } from 'three';
 import type { SceneDetail } from '../../../main/common/domain';
 import { CameraFrustums } from './CameraFrustums';
@@ -14,6 +14,7 @@ import { THREE_FROM_OPENCV_EULER } from './opencv-axes';
 import type { BudgetedPointCloud } from './points/budgeted-point-cloud';
 import { PointCloudLayer } from './points/PointCloudLayer';
 import { sceneBoxThree } from './scene-extent';
+import { alignmentMatrix, levelBoxThree } from './tools/levelled-world';
 
 interface OrbitLike {
   target: Vector3;
@@ -62,6 +63,8 @@ interface ViewportProps {
   highlight?: Uint8Array | null;
   /** The drawn cloud once built (for pickPoint / lassoViewProjection in ./points), null when gone. */
   onCloud?: (cloud: BudgetedPointCloud | null) => void;
+  /** Drawn with the cloud: stored (OpenCV) coordinates, under the same ground alignment. */
+  children?: ReactNode;
 }
 
 export function Viewport({
@@ -74,8 +77,13 @@ export function Viewport({
   keep = null,
   highlight = null,
   onCloud,
+  children,
 }: ViewportProps) {
-  const box = useMemo(() => sceneBoxThree(scene, geometry), [scene, geometry]);
+  const box = useMemo(
+    () => levelBoxThree(sceneBoxThree(scene, geometry), scene.groundAlignment),
+    [scene, geometry],
+  );
+  const levelled = useMemo(() => alignmentMatrix(scene.groundAlignment), [scene.groundAlignment]);
   const frustumDepth = box ? Math.max(box.getSize(new Vector3()).length() * 0.04, 1e-3) : 0.1;
   return (
     <Canvas
@@ -90,23 +98,27 @@ export function Viewport({
       camera={{ fov: 50, near: 0.01, far: 1000, position: [0, 0, 5] }}
     >
       <group name="opencv-to-three" rotation={THREE_FROM_OPENCV_EULER}>
-        {geometry && (
-          <PointCloudLayer
-            geometry={geometry}
-            pointSizePx={pointSizePx}
-            keep={keep}
-            highlight={highlight}
-            onCloud={onCloud}
-          />
-        )}
-        {showCameras && scene.cameras.length > 0 && (
-          <CameraFrustums
-            cameras={scene.cameras}
-            frames={scene.frames}
-            depth={frustumDepth}
-            activeFrameId={activeFrameId}
-          />
-        )}
+        {/* The ground alignment stands the scene upright; stored points never move. */}
+        <group name="levelled" matrixAutoUpdate={false} matrix={levelled}>
+          {geometry && (
+            <PointCloudLayer
+              geometry={geometry}
+              pointSizePx={pointSizePx}
+              keep={keep}
+              highlight={highlight}
+              onCloud={onCloud}
+            />
+          )}
+          {showCameras && scene.cameras.length > 0 && (
+            <CameraFrustums
+              cameras={scene.cameras}
+              frames={scene.frames}
+              depth={frustumDepth}
+              activeFrameId={activeFrameId}
+            />
+          )}
+          {children}
+        </group>
       </group>
       <OrbitControls makeDefault enableDamping={false} screenSpacePanning />
       <FitToScene box={box} request={fitRequest} />
