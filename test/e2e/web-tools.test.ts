@@ -387,6 +387,62 @@ describe.skipIf(skipReason !== null)(`viewer tools${skipReason ? ` (skipped: ${s
     expect(pixelsWhere(await grab(), isBlue).n).toBeLessThan(10);
   });
 
+  it('selects with rectangles (Shift adds), keeps one region, and undo brings the rest back', async () => {
+    const perCube = 12 ** 3;
+    await page.getByTestId('tool-select').click();
+    // The wheel still zooms in a selection tool: out, so the red cube is whole on screen.
+    const centre = await onPage(200, 300);
+    await page.mouse.move(centre.x, centre.y);
+    await page.mouse.wheel(0, 300);
+    const before = await grab();
+    const red = pixelsWhere(before, isRed);
+    const green = pixelsWhere(before, isGreen);
+    const gap = green.minX - red.maxX;
+    expect(gap).toBeGreaterThan(10);
+    const drag = async (x0: number, y0: number, x1: number, y1: number) => {
+      const a = await onPage(x0, y0);
+      const b = await onPage(x1, y1);
+      await page.mouse.move(a.x, a.y);
+      await page.mouse.down();
+      await page.mouse.move(b.x, b.y, { steps: 8 });
+      await page.mouse.up();
+    };
+    expect(red.minX).toBeGreaterThan(10);
+    const aroundRed = [red.minX - 10, red.minY - 10, red.maxX + gap / 2, red.maxY + 10] as const;
+    const aroundGreen = [
+      green.minX - gap / 2,
+      green.minY - 10,
+      green.maxX + gap / 2,
+      green.maxY + 10,
+    ] as const;
+    await drag(...aroundRed);
+    const count = page.getByTestId('selection-count');
+    expect(await count.textContent()).toBe(`${perCube.toLocaleString('en-US')} points selected`);
+    await page.keyboard.down('Shift');
+    await drag(...aroundGreen);
+    await page.keyboard.up('Shift');
+    expect(await count.textContent()).toBe(`${(2 * perCube).toLocaleString('en-US')} points selected`);
+    const both = await grab();
+    expect(pixelsWhere(both, isRed).n + pixelsWhere(both, isGreen).n).toBeLessThan(10);
+    // Keep takes one region; two are refused up front.
+    expect(await page.getByTestId('selection-keep').isDisabled()).toBe(true);
+
+    // A new rectangle without Shift replaces the selection.
+    await drag(...aroundRed);
+    expect(await count.textContent()).toBe(`${perCube.toLocaleString('en-US')} points selected`);
+    await page.getByTestId('selection-keep').click();
+    await expect.poll(() => keptCount(cubesId), { timeout: 20_000 }).toBe(perCube);
+    await expect.poll(async () => pixelsWhere(await grab(), isGreen).n, { timeout: 20_000 }).toBeLessThan(10);
+    expect(pixelsWhere(await grab(), isRed).n).toBeGreaterThan(500);
+
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => keptCount(cubesId), { timeout: 20_000 }).toBe(2 * perCube);
+    await expect
+      .poll(async () => pixelsWhere(await grab(), isGreen).n, { timeout: 20_000 })
+      .toBeGreaterThan(500);
+    await page.keyboard.press('Escape');
+  });
+
   it('measures between two picked points, in units and then in metres once the scale is set', async () => {
     await openScene(floorId);
     await page.getByTestId('tool-measure').click();
