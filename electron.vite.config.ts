@@ -9,6 +9,8 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
+      // The viewer benchmark drives Chromium with playwright-core (a dev dependency): loaded, not bundled.
+      externalizeDeps: { include: ['playwright-core'] },
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'main/electron/index.ts'),
@@ -34,7 +36,13 @@ export default defineConfig({
     plugins: [react()],
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
-      rollupOptions: { input: { index: resolve(__dirname, 'renderer/index.html') } },
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'renderer/index.html'),
+          // The viewer benchmark page (`npm run bench -- viewer` loads it in Chromium).
+          'viewer-bench': resolve(__dirname, 'renderer/bench/viewer-bench.html'),
+        },
+      },
     },
   },
 });

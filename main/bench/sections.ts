@@ -6,6 +6,7 @@ import { runCleanupBench } from './cleanup-bench';
 import { runLibraryBench } from './library-bench';
 import { runMediaBench } from './media-bench';
 import { runModelBench } from './model-bench';
+import { runViewerBench } from './viewer-bench';
 
 export const benchSections: Record<string, () => Promise<BenchSection>> = {
   media: runMediaBench,
@@ -13,4 +14,5 @@ export const benchSections: Record<string, () => Promise<BenchSection>> = {
   model: runModelBench,
   chat: runChatBench,
   cleanup: runCleanupBench,
+  viewer: runViewerBench,
 };

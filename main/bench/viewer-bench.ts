@@ -1,0 +1,160 @@
+// Viewer benchmark: frame time of the 3D view for 1M, 5M and 10M points in
+// headless Chromium, BudgetedPointCloud against a plain THREE.Points with
+// PointsMaterial on the same synthetic room in the same run. The page is
+// renderer/bench/viewer-bench.html from the renderer build; each frame is
+// synchronised with a pixel read, so a time is the whole frame. Without a GPU
+// Chromium draws with SwiftShader (a CPU rasteriser): few frames per size keep
+// the section to a few minutes, and absolute figures are not GPU figures.
+
+import { existsSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import type { Comparison, FrameRun, RunOptions } from '../../renderer/bench/viewer-bench';
+import type { BenchFigure, BenchSection } from './bench-types';
+
+const CHROMIUM_PATH = process.env.G2STUDIO_CHROMIUM ?? '/usr/bin/chromium';
+const SIZES = [1_000_000, 5_000_000, 10_000_000];
+const OPTIONS: RunOptions = { movingFrames: 3, stillFrames: 2, budget: 1_000_000, pointSizePx: 2 };
+const ORIGIN = 'http://viewer-bench.localhost';
+const MB = 1e6;
+
+interface BenchPage {
+  webgl(): string;
+  prepare(count: number): number;
+  compare(options: RunOptions): Promise<Comparison>;
+}
+
+/** Best of the frames: on a shared machine the slower ones measure the other processes. */
+function best(values: number[]): number {
+  return Math.min(...values);
+}
+
+function versus(label: string, value: number, unit: string, baseline: number): BenchFigure {
+  return {
+    label,
+    value,
+    unit,
+    baseline: { label: 'plain THREE.Points', value: baseline },
+    ratio: value / baseline,
+  };
+}
+
+export async function runViewerBench(): Promise<BenchSection> {
+  // out/main/bench.js -> out/renderer
+  const rendererDir = join(__dirname, '..', 'renderer');
+  if (!existsSync(join(rendererDir, 'bench', 'viewer-bench.html'))) {
+    throw new Error(`the viewer benchmark page is not built (${rendererDir}): run \`npm run build\``);
+  }
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}`);
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      // WebGL without a GPU: ANGLE on SwiftShader; with a GPU Chromium would need --use-angle=vulkan etc.
+      '--use-gl=angle',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--ignore-gpu-blocklist',
+      '--disable-dev-shm-usage',
+      '--enable-precise-memory-info',
+      '--js-flags=--expose-gc',
+    ],
+  });
+  const figures: BenchFigure[] = [];
+  const notes: string[] = [];
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    // The built files are served from disk under a made-up origin (module scripts need http, not file:).
+    await page.route(`${ORIGIN}/**`, (route) => {
+      const path = normalize(join(rendererDir, new URL(route.request().url()).pathname));
+      if (!path.startsWith(rendererDir) || !existsSync(path)) return route.fulfill({ status: 404 });
+      return route.fulfill({ path });
+    });
+    await page.goto(`${ORIGIN}/bench/viewer-bench.html`);
+    await page.waitForFunction(() => document.title === 'viewer-bench ready', null, { timeout: 60_000 });
+    const webgl = await page.evaluate(() =>
+      (window as unknown as { viewerBench: BenchPage }).viewerBench.webgl(),
+    );
+    for (const count of SIZES) {
+      const label = `${count / 1e6}M points`;
+      process.stdout.write(`  ${label}…\n`);
+      await page.evaluate(
+        (n) => (window as unknown as { viewerBench: BenchPage }).viewerBench.prepare(n),
+        count,
+      );
+      const { plain, budgeted: ours } = await page.evaluate(
+        (options) => (window as unknown as { viewerBench: BenchPage }).viewerBench.compare(options),
+        OPTIONS,
+      );
+      figures.push(
+        versus(
+          `${label}, frame while orbiting (BudgetedPointCloud draws ${ours.movingDrawn.toLocaleString('en-US')})`,
+          best(ours.movingMs),
+          'ms',
+          best(plain.movingMs),
+        ),
+        versus(
+          `${label}, still frame (all ${ours.stillDrawn.toLocaleString('en-US')} drawn)`,
+          best(ours.stillMs),
+          'ms',
+          best(plain.stillMs),
+        ),
+        versus(
+          `${label}, first frame (GPU upload + shader compile)`,
+          ours.firstFrameMs,
+          'ms',
+          plain.firstFrameMs,
+        ),
+        {
+          label: `${label}, CPU preparation before the upload (shuffle + draw-order copies)`,
+          value: ours.buildMs,
+          unit: 'ms',
+        },
+        versus(
+          `${label}, typed arrays the renderer keeps on the CPU after the upload`,
+          ours.cpuBytesKept / MB,
+          'MB',
+          plain.cpuBytesKept / MB,
+        ),
+        { label: `${label}, pickPoint (4 px radius, CPU)`, value: ours.pickMs, unit: 'ms' },
+        {
+          label: `${label}, keep mask change (half hidden), setMasks on the CPU`,
+          value: ours.maskMs,
+          unit: 'ms',
+        },
+        {
+          label: `${label}, frame after the keep mask change (1-byte upload)`,
+          value: ours.maskFrameMs,
+          unit: 'ms',
+        },
+      );
+      const growth = (run: FrameRun) =>
+        run.movingHeapGrowth === null
+          ? 'n/a'
+          : `${Math.round(run.movingHeapGrowth / OPTIONS.movingFrames)} B`;
+      notes.push(
+        `${label}: JS heap growth per orbiting frame ${growth(ours)} (plain THREE.Points ${growth(plain)}); ` +
+          `canvas covered ${(ours.coverage * 100).toFixed(1)}% vs ${(plain.coverage * 100).toFixed(1)}% still, ` +
+          `${(ours.maskedCoverage * 100).toFixed(1)}% with half the room hidden; ` +
+          `frames ${ours.movingMs.map((ms) => ms.toFixed(0)).join('/')} ms orbiting, ` +
+          `plain ${plain.movingMs.map((ms) => ms.toFixed(0)).join('/')} ms; still ` +
+          `${ours.stillMs.map((ms) => ms.toFixed(0)).join('/')} ms, plain ${plain.stillMs.map((ms) => ms.toFixed(0)).join('/')} ms.`,
+      );
+    }
+    if (pageErrors.length > 0) throw new Error(`the benchmark page failed: ${pageErrors.join('; ')}`);
+    notes.unshift(
+      `Measured ${new Date().toISOString()}. WebGL renderer: ${webgl}. SwiftShader is a CPU rasteriser: absolute times are not GPU times; ` +
+        `the ratios compare the two renderers on the same rasteriser in the same run.`,
+      `1280x720 canvas, ${OPTIONS.pointSizePx} px points, synthetic room (floor, walls, table, furniture) in OpenCV axes; ` +
+        `best of ${OPTIONS.movingFrames} orbiting and ${OPTIONS.stillFrames} still frames, each ended by a pixel read, ` +
+        `the two renderers taking turns frame by frame on the same camera path. ` +
+        `The moving budget is fixed at ${OPTIONS.budget.toLocaleString('en-US')} here; in the app it adapts to the frame interval.`,
+    );
+  } finally {
+    await browser.close();
+  }
+  return { name: 'Viewer: frame time in headless Chromium', figures, notes };
+}
