@@ -589,6 +589,23 @@ describe.skipIf(skipReason !== null)(`viewer tools${skipReason ? ` (skipped: ${s
     expect(tiltFromVertical(pixelsWhere(await grab(), isRed))).toBeGreaterThan(8);
   });
 
+  it('shows the current scale in the measure tool and clears it', async () => {
+    await page.getByTestId('tool-measure').click();
+    const scale = page.getByTestId('scene-scale');
+    expect(Number(await scale.getAttribute('data-metres-per-unit'))).toBeGreaterThan(0);
+    expect(await scale.textContent()).toMatch(/^Scale: 1 unit = [\d.]+ m$/);
+    await page.getByTestId('scale-clear').click();
+    await expect
+      .poll(
+        async () => (await callApi<SceneDetail>(studio, 'scenes.get', { sceneId: floorId })).metresPerUnit,
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBeNull();
+    await expect.poll(() => scale.textContent()).toContain('No scale yet');
+  });
+
   it('ran without console errors', () => {
     expect(problems).toEqual([]);
   });
