@@ -229,7 +229,7 @@ const viewerBench = {
     await interleavedFrames([plain, ours], options);
     // After the upload only the draw order and the visibility bytes stay on the CPU
     // (the source arrays are the app's own, held either way).
-    ours.run.cpuBytesKept = points.order.byteLength;
+    ours.run.cpuBytesKept = points.order.blockStarts.byteLength;
     for (const attribute of Object.values(points.geometry.attributes)) {
       ours.run.cpuBytesKept += attribute.array.byteLength;
     }

@@ -18,7 +18,7 @@ import {
   type Scene,
   type WebGLRenderer,
 } from 'three';
-import { gatherInDrawOrder, randomDrawOrder, writeVisibility } from './draw-order';
+import { DrawOrder } from './draw-order';
 import { DEFAULT_BUDGET, drawCount, nextBudget, type BudgetOptions } from './point-budget';
 import { createPointMaterial, type PointUniforms } from './point-material';
 
@@ -38,6 +38,8 @@ export interface BudgetedPointCloudOptions {
   settleMs?: number;
   /** Draw-order seed (tests). */
   seed?: number;
+  /** Consecutive stored points shuffled as one run (see draw-order.ts); 1 shuffles single points. */
+  blockSize?: number;
 }
 
 /** Frames further apart than this belong to different movements: not a frame interval. */
@@ -56,8 +58,8 @@ export class BudgetedPointCloud extends Points<
   /** The source positions, original order (picking and selections read these). */
   readonly sourcePositions: Float32Array;
   readonly pointCount: number;
-  /** order[slot] = original index of the point drawn in slot. */
-  readonly order: Uint32Array;
+  /** Where each stored point sits in the GPU buffers. */
+  readonly order: DrawOrder;
   readonly budgetOptions: BudgetOptions;
   readonly settleMs: number;
   private requestRender: (() => void) | null = null;
@@ -78,25 +80,20 @@ export class BudgetedPointCloud extends Points<
   constructor(source: PointSource, options: BudgetedPointCloudOptions = {}) {
     const { positions, colors, count } = source;
     if (positions.length < count * 3) throw new RangeError(`${count} points need ${count * 3} coordinates`);
-    const order = randomDrawOrder(count, options.seed ?? 1);
+    const order = new DrawOrder(count, { seed: options.seed ?? 1, blockSize: options.blockSize });
     const geometry = new BufferGeometry();
-    const position = new BufferAttribute(
-      gatherInDrawOrder(positions, 3, order, new Float32Array(count * 3)),
-      3,
-    ).setUsage(StaticDrawUsage);
+    const position = new BufferAttribute(order.gather(positions, 3, new Float32Array(count * 3)), 3).setUsage(
+      StaticDrawUsage,
+    );
     position.onUpload(releaseArrayAfterUpload);
     geometry.setAttribute('position', position);
     const hasColor = colors !== null && colors.length >= count * 3;
     if (hasColor) {
-      const color = new BufferAttribute(
-        gatherInDrawOrder(colors, 3, order, new Uint8Array(count * 3)),
-        3,
-        true,
-      );
+      const color = new BufferAttribute(order.gather(colors, 3, new Uint8Array(count * 3)), 3, true);
       color.setUsage(StaticDrawUsage).onUpload(releaseArrayAfterUpload);
       geometry.setAttribute('color', color);
     }
-    const visibility = new BufferAttribute(writeVisibility(order, null, null, new Uint8Array(count)), 1);
+    const visibility = new BufferAttribute(order.writeVisibility(null, null, new Uint8Array(count)), 1);
     visibility.setUsage(DynamicDrawUsage);
     geometry.setAttribute('visibility', visibility);
     // Bounds from the source: the draw-order copy is released once uploaded.
@@ -154,7 +151,7 @@ export class BudgetedPointCloud extends Points<
    */
   setMasks(keep: Uint8Array | null, highlight: Uint8Array | null): void {
     if (keep === this.keepMask && highlight === this.highlightMask) return;
-    writeVisibility(this.order, keep, highlight, this.visibilityAttribute.array as Uint8Array);
+    this.order.writeVisibility(keep, highlight, this.visibilityAttribute.array as Uint8Array);
     this.keepMask = keep;
     this.highlightMask = highlight;
     this.visibilityAttribute.needsUpdate = true;
