@@ -62,9 +62,9 @@ export function describeEdit(edit: Edit): string {
     case 'keep-selection': {
       const verb = edit.kind === 'delete-selection' ? 'delete' : 'keep';
       const { selection } = edit.params;
-      return selection.kind === 'box'
-        ? `${verb} box ${box(selection.box)}`
-        : `${verb} lasso (${selection.lasso.polygon.length} corners)`;
+      if (selection.kind === 'box') return `${verb} box ${box(selection.box)}`;
+      if (selection.kind === 'lasso') return `${verb} lasso (${selection.lasso.polygon.length} corners)`;
+      return `${verb} ${selection.regions.length} regions`;
     }
     case 'hide-frames':
       return edit.params.frameIndices.length

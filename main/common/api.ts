@@ -9,7 +9,6 @@
 import { z } from 'zod';
 import type {
   AppInfo,
-  CameraExportResult,
   ExportResult,
   SceneEditState,
   JobInfo,

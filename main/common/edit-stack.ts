@@ -14,20 +14,33 @@ export const selectionBoxSchema = z
   .strict()
   .refine((box) => box.min.every((v, a) => v <= box.max[a]), 'box min must not exceed max');
 
+const boxRegionSchema = z.object({ kind: z.literal('box'), box: selectionBoxSchema }).strict();
+const lassoRegionSchema = z
+  .object({
+    kind: z.literal('lasso'),
+    lasso: z
+      .object({
+        polygon: z
+          .array(z.tuple([z.number().finite(), z.number().finite()]))
+          .min(3)
+          .max(10_000),
+        viewProjection: matrix4,
+      })
+      .strict(),
+  })
+  .strict();
+
+/** One region, or several taken together (shift-added in the viewer): one edit, one undo step. */
 export const selectionSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('box'), box: selectionBoxSchema }).strict(),
+  boxRegionSchema,
+  lassoRegionSchema,
   z
     .object({
-      kind: z.literal('lasso'),
-      lasso: z
-        .object({
-          polygon: z
-            .array(z.tuple([z.number().finite(), z.number().finite()]))
-            .min(3)
-            .max(10_000),
-          viewProjection: matrix4,
-        })
-        .strict(),
+      kind: z.literal('regions'),
+      regions: z
+        .array(z.discriminatedUnion('kind', [boxRegionSchema, lassoRegionSchema]))
+        .min(1)
+        .max(64),
     })
     .strict(),
 ]);

@@ -24,7 +24,10 @@ export interface SelectionLasso {
   viewProjection: number[];
 }
 
-export type Selection = { kind: 'box'; box: SelectionBox } | { kind: 'lasso'; lasso: SelectionLasso };
+export type SelectionRegion = { kind: 'box'; box: SelectionBox } | { kind: 'lasso'; lasso: SelectionLasso };
+
+/** A region, or the union of several (a shift-added selection). */
+export type Selection = SelectionRegion | { kind: 'regions'; regions: SelectionRegion[] };
 
 export function rowMajorFromColumnMajor(m: ArrayLike<number>): number[] {
   const out = new Array<number>(16);
@@ -95,7 +98,12 @@ export function selectInLasso(positions: Float32Array, count: number, lasso: Sel
 }
 
 export function selectPoints(positions: Float32Array, count: number, selection: Selection): Uint8Array {
-  return selection.kind === 'box'
-    ? selectInBox(positions, count, selection.box)
-    : selectInLasso(positions, count, selection.lasso);
+  if (selection.kind === 'box') return selectInBox(positions, count, selection.box);
+  if (selection.kind === 'lasso') return selectInLasso(positions, count, selection.lasso);
+  const union = new Uint8Array(count);
+  for (const region of selection.regions) {
+    const inside = selectPoints(positions, count, region);
+    for (let i = 0; i < count; i++) union[i] |= inside[i];
+  }
+  return union;
 }

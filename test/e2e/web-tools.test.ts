@@ -387,7 +387,7 @@ describe.skipIf(skipReason !== null)(`viewer tools${skipReason ? ` (skipped: ${s
     expect(pixelsWhere(await grab(), isBlue).n).toBeLessThan(10);
   });
 
-  it('selects with rectangles (Shift adds), keeps one region, and undo brings the rest back', async () => {
+  it('selects with rectangles (Shift adds) as one edit, keeps one region, and undo brings the rest back', async () => {
     const perCube = 12 ** 3;
     await page.getByTestId('tool-select').click();
     // The wheel still zooms in a selection tool: out, so the red cube is whole on screen.
@@ -424,8 +424,14 @@ describe.skipIf(skipReason !== null)(`viewer tools${skipReason ? ` (skipped: ${s
     expect(await count.textContent()).toBe(`${(2 * perCube).toLocaleString('en-US')} points selected`);
     const both = await grab();
     expect(pixelsWhere(both, isRed).n + pixelsWhere(both, isGreen).n).toBeLessThan(10);
-    // Keep takes one region; two are refused up front.
-    expect(await page.getByTestId('selection-keep').isDisabled()).toBe(true);
+    // Shift-added regions are one edit: Delete removes both, one undo brings both back.
+    await page.keyboard.press('Delete');
+    await expect.poll(() => keptCount(cubesId), { timeout: 20_000 }).toBe(0);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => keptCount(cubesId), { timeout: 20_000 }).toBe(2 * perCube);
+    await expect
+      .poll(async () => pixelsWhere(await grab(), isGreen).n, { timeout: 20_000 })
+      .toBeGreaterThan(500);
 
     // A new rectangle without Shift replaces the selection.
     await drag(...aroundRed);

@@ -99,6 +99,31 @@ describe('applyEdits', () => {
     expect([...xs].sort()).toEqual([0.5, 2.5]);
   });
 
+  it('several regions are one selection: keep keeps their union, hidden frames stay out of a delete', async () => {
+    const base = latticeBase();
+    const corner = (
+      at: number,
+    ): { kind: 'box'; box: { min: [number, number, number]; max: [number, number, number] } } => ({
+      kind: 'box',
+      box: { min: [at, at, at], max: [at + 1, at + 1, at + 1] },
+    });
+    const keepTwo: Edit = {
+      kind: 'keep-selection',
+      params: { selection: { kind: 'regions', regions: [corner(0), corner(8)] } },
+    };
+    expect(editSchema.safeParse(keepTwo).success).toBe(true);
+    expect((await applyEdits(base, [keepTwo])).keptCount).toBe(16); // two 2x2x2 corners
+    // Frame = x: hide frame 0, delete the corner at the origin, show frame 0 again — its points come back.
+    const deleteCorner: Edit = { kind: 'delete-selection', params: { selection: corner(0) } };
+    const result = await applyEdits(base, [
+      hide,
+      deleteCorner,
+      { kind: 'hide-frames', params: { frameIndices: [] } },
+    ]);
+    expect(result.keptCount).toBe(1000 - 4); // only the x = 1 half of the corner was visible to delete
+    expect(result.hiddenFrames).toEqual([]);
+  });
+
   it('undoing an edit and replaying gives the earlier state; the cache returns the same results', async () => {
     const base = latticeBase();
     let history = emptyEditHistory;

@@ -1,6 +1,7 @@
 // Readable names for edits, for the history list and the filter controls.
 
 import type { Edit, QualityScoreName } from '../../../../main/common/edit-stack';
+import type { Selection } from '../../../../main/common/selection';
 
 export const SCORE_LABELS: Record<QualityScoreName, string> = {
   depthEdge: 'Depth edges',
@@ -47,12 +48,18 @@ export function editLabel(edit: Edit, metresPerUnit: number | null): string {
     case 'crop':
       return 'Crop to box';
     case 'delete-selection':
-      return `Delete ${edit.params.selection.kind} selection`;
+      return `Delete ${selectionLabel(edit.params.selection)}`;
     case 'keep-selection':
-      return `Keep only ${edit.params.selection.kind} selection`;
+      return `Keep only ${selectionLabel(edit.params.selection)}`;
     case 'hide-frames':
       return formatFrames(edit.params.frameIndices);
     case 'voxel':
       return `Voxel downsample, ${formatLength(edit.params.voxelSize, metresPerUnit)}`;
   }
+}
+
+function selectionLabel(selection: Selection): string {
+  return selection.kind === 'regions'
+    ? `${selection.regions.length} selected regions`
+    : `${selection.kind} selection`;
 }

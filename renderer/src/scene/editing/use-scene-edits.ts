@@ -16,7 +16,7 @@ export interface SceneEdits {
   keep: Uint8Array | null;
   /** The revision `keep` belongs to: it lags state.revision while the new mask loads. */
   keepRevision: string | null;
-  /** A push/undo/redo is in flight (tools should not start another). */
+  /** A push/undo/redo is in flight or queued (buttons that would push the same edit twice wait). */
   busy: boolean;
   push(edit: Edit): Promise<boolean>;
   undo(): Promise<boolean>;
@@ -31,7 +31,6 @@ export function useSceneEdits(sceneId: string, enabled: boolean, version: string
   const [loadedKeep, setKeep] = useState<{ revision: string; mask: Uint8Array } | null>(null);
   const [busy, setBusy] = useState(false);
   const [reloads, setReloads] = useState(0);
-  const busyRef = useRef(false);
 
   useEffect(() => {
     if (!enabled) return;
@@ -60,21 +59,28 @@ export function useSceneEdits(sceneId: string, enabled: boolean, version: string
     return () => abort.abort();
   }, [client, sceneId, revision, showError]);
 
+  // Calls run one after another in the order the user made them: an undo
+  // pressed while a push is still in flight waits for it instead of being lost.
+  const queue = useRef<Promise<unknown>>(Promise.resolve());
+  const pending = useRef(0);
   const run = useCallback(
-    async (call: () => Promise<SceneEditState>): Promise<boolean> => {
-      if (busyRef.current) return false;
-      busyRef.current = true;
+    (call: () => Promise<SceneEditState>): Promise<boolean> => {
+      pending.current += 1;
       setBusy(true);
-      try {
-        setState(await call());
-        return true;
-      } catch (error) {
-        showError(error);
-        return false;
-      } finally {
-        busyRef.current = false;
-        setBusy(false);
-      }
+      const done = queue.current.then(async () => {
+        try {
+          setState(await call());
+          return true;
+        } catch (error) {
+          showError(error);
+          return false;
+        } finally {
+          pending.current -= 1;
+          if (pending.current === 0) setBusy(false);
+        }
+      });
+      queue.current = done;
+      return done;
     },
     [showError],
   );

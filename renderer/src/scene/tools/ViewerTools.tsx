@@ -7,7 +7,7 @@
 
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { SceneDetail } from '../../../../main/common/domain';
-import type { SelectionLasso } from '../../../../main/common/selection';
+import type { Selection, SelectionLasso } from '../../../../main/common/selection';
 import { useStudio } from '../../common/studio-context';
 import './tools.css';
 import type { SceneEdits } from '../editing/use-scene-edits';
@@ -269,26 +269,21 @@ export function ViewerTools({ scene, edits, keep, children }: ViewerToolsProps) 
     if (await edits.push(cropEdit(cropBox, scene.groundAlignment))) setMode('orbit');
   };
 
+  // Shift-added regions go to the core as one union: one edit, one undo step.
+  const selectionOfParts = (): Selection =>
+    parts.length === 1
+      ? { kind: 'lasso', lasso: parts[0] }
+      : { kind: 'regions', regions: parts.map((lasso) => ({ kind: 'lasso' as const, lasso })) };
+
   const deleteSelection = async () => {
-    // One edit per drawn region: deleting a union is deleting each part.
-    for (const part of parts) {
-      if (
-        !(await edits.push({
-          kind: 'delete-selection',
-          params: { selection: { kind: 'lasso', lasso: part } },
-        }))
-      )
-        return;
-    }
-    setParts([]);
+    if (parts.length === 0) return;
+    if (await edits.push({ kind: 'delete-selection', params: { selection: selectionOfParts() } }))
+      setParts([]);
   };
 
   const keepSelection = async () => {
-    if (parts.length !== 1) return;
-    if (
-      await edits.push({ kind: 'keep-selection', params: { selection: { kind: 'lasso', lasso: parts[0] } } })
-    )
-      setParts([]);
+    if (parts.length === 0) return;
+    if (await edits.push({ kind: 'keep-selection', params: { selection: selectionOfParts() } })) setParts([]);
   };
 
   const sceneCall = async (call: () => Promise<unknown>) => {

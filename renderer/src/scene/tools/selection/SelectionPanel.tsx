@@ -17,8 +17,6 @@ export function SelectionPanel({
   onKeep,
   onClear,
 }: SelectionPanelProps) {
-  // The core's keep-selection takes one region: a union of several would keep only their overlap.
-  const keepReason = parts > 1 ? 'Keep works on one region: clear and draw a single outline.' : null;
   return (
     <div className="tool-panel" data-testid="tool-panel-select">
       <strong>{lasso ? 'Lasso selection' : 'Rectangle selection'}</strong>
@@ -38,9 +36,9 @@ export function SelectionPanel({
           Delete
         </button>
         <button
-          disabled={parts === 0 || busy || keepReason !== null}
+          disabled={parts === 0 || busy}
           onClick={onKeep}
-          title={keepReason ?? 'Keep only the selected points'}
+          title="Keep only the selected points"
           data-testid="selection-keep"
         >
           Keep
