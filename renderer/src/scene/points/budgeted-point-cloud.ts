@@ -93,7 +93,7 @@ export class BudgetedPointCloud extends Points<
       color.setUsage(StaticDrawUsage).onUpload(releaseArrayAfterUpload);
       geometry.setAttribute('color', color);
     }
-    const visibility = new BufferAttribute(order.writeVisibility(null, null, new Uint8Array(count)), 1);
+    const visibility = new BufferAttribute(order.writeVisibility(null, null, new Uint8Array(count)), 1, true);
     visibility.setUsage(DynamicDrawUsage);
     geometry.setAttribute('visibility', visibility);
     // Bounds from the source: the draw-order copy is released once uploaded.

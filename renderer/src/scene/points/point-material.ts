@@ -13,13 +13,15 @@ uniform float pointSize;
 uniform vec3 baseColor;
 uniform vec3 highlightColor;
 in vec3 position;
+// The code as a normalized byte (code / 255): UNORM8 is a vertex format every backend reads natively.
 in float visibility;
 #ifdef HAS_COLOR
 in vec3 color;
 #endif
 out vec3 vColor;
 void main() {
-  if (visibility < 0.5) {
+  float code = visibility * 255.0;
+  if (code < 0.5) {
     // Outside every clip plane: the point is dropped before rasterisation.
     gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
     gl_PointSize = 0.0;
@@ -30,7 +32,7 @@ void main() {
 #else
   vColor = baseColor;
 #endif
-  if (visibility > 1.5) vColor = highlightColor;
+  if (code > 1.5) vColor = highlightColor;
   gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
   gl_PointSize = pointSize;
 }
