@@ -137,7 +137,9 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
       ? scene.kind === 'pointcloud'
         ? 'An imported point cloud has no cameras.'
         : 'Reconstruct the scene first: camera formats need its cameras.'
-      : null;
+      : scene.cameras.some((camera) => camera.frameId && !camera.intrinsics)
+        ? 'Some cameras have no intrinsics (no focal length could be fitted to their point maps), so camera formats cannot describe them.'
+        : null;
 
   if (job) {
     return (
