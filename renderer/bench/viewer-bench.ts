@@ -257,6 +257,44 @@ const viewerBench = {
       budgeted: { ...ours.run, buildMs, pickMs, maskMs, maskFrameMs, maskedCoverage },
     };
   },
+  /**
+   * Pixels in the highlight colour (of all pixels) with no masks, with the x < 0
+   * half highlighted, and with that half highlighted and the rest hidden (tests).
+   */
+  async highlightFractions(): Promise<{
+    none: number;
+    half: number;
+    onlyHighlighted: number;
+    covered: number;
+  }> {
+    if (!cloud) throw new Error('prepare() first');
+    const points = new BudgetedPointCloud(cloud);
+    points.setPointSize(2);
+    const scene = sceneWith(points);
+    placeCamera(0);
+    const highlighted = (): number => {
+      frame(scene);
+      const { drawingBufferWidth: w, drawingBufferHeight: h } = gl;
+      const pixels = new Uint8Array(w * h * 4);
+      gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, pixels);
+      let n = 0;
+      for (let i = 0; i < pixels.length; i += 4) {
+        if (pixels[i] > 250 && pixels[i + 1] > 205 && pixels[i + 1] < 229 && pixels[i + 2] < 10) n++;
+      }
+      return n / (w * h);
+    };
+    const none = highlighted();
+    const half = new Uint8Array(cloud.count);
+    for (let i = 0; i < cloud.count; i++) half[i] = cloud.positions[3 * i] < 0 ? 1 : 0;
+    points.setMasks(null, half);
+    const halfFraction = highlighted();
+    points.setMasks(half, half);
+    const onlyHighlighted = highlighted();
+    const covered = coverage().coverage;
+    points.dispose();
+    renderer.renderLists.dispose();
+    return { none, half: halfFraction, onlyHighlighted, covered };
+  },
 };
 
 (window as unknown as { viewerBench: typeof viewerBench }).viewerBench = viewerBench;

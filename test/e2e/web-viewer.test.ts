@@ -18,7 +18,11 @@ const skipReason =
 const ORIGIN = 'http://viewer-test.localhost';
 
 interface BenchWindow {
-  viewerBench: { prepare(count: number): number; compare(options: RunOptions): Promise<Comparison> };
+  viewerBench: {
+    prepare(count: number): number;
+    compare(options: RunOptions): Promise<Comparison>;
+    highlightFractions(): Promise<{ none: number; half: number; onlyHighlighted: number; covered: number }>;
+  };
 }
 
 describe.skipIf(skipReason !== null)(
@@ -65,6 +69,19 @@ describe.skipIf(skipReason !== null)(
       expect(budgeted.maskedCoverage).toBeGreaterThan(budgeted.coverage * 0.25);
       // Positions and colours were released after the upload: only the run order and visibility stay.
       expect(budgeted.cpuBytesKept).toBe(4 * Math.floor(count / 16) + count);
+      expect(problems).toEqual([]);
+    });
+
+    it('draws highlighted points in the highlight colour, and hidden ones not at all', async () => {
+      await page.evaluate((n) => (window as unknown as BenchWindow).viewerBench.prepare(n), 100_000);
+      const f = await page.evaluate(() =>
+        (window as unknown as BenchWindow).viewerBench.highlightFractions(),
+      );
+      expect(f.none).toBeLessThan(0.001); // the room has no such yellow of its own
+      expect(f.half).toBeGreaterThan(0.1);
+      // x ≥ 0 hidden, x < 0 highlighted: whatever is still drawn is highlight-coloured.
+      expect(f.onlyHighlighted).toBeGreaterThan(f.covered * 0.97);
+      expect(f.covered).toBeLessThan(f.half * 1.5);
       expect(problems).toEqual([]);
     });
   },

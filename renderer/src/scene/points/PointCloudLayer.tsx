@@ -3,7 +3,7 @@
 // view is still (the Canvas renders on demand).
 
 import { useThree } from '@react-three/fiber';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { BufferGeometry } from 'three';
 import { BudgetedPointCloud, type BudgetedPointCloudOptions } from './budgeted-point-cloud';
 
@@ -44,12 +44,17 @@ export function PointCloudLayer({
     // Options are read at build time only: a new object each render must not rebuild 10M points.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [geometry]);
+  // The latest callback, so that an inline one does not re-announce the cloud on every render.
+  const onCloudRef = useRef(onCloud);
+  useEffect(() => {
+    onCloudRef.current = onCloud;
+  }, [onCloud]);
   useEffect(() => {
     if (!cloud) return;
     cloud.setRenderRequest(() => invalidate());
-    onCloud?.(cloud);
-    return () => onCloud?.(null);
-  }, [cloud, invalidate, onCloud]);
+    onCloudRef.current?.(cloud);
+    return () => onCloudRef.current?.(null);
+  }, [cloud, invalidate]);
   useEffect(() => {
     if (!cloud) return;
     cloud.setPointSize(pointSizePx);

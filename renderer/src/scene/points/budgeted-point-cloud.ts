@@ -199,6 +199,12 @@ export class BudgetedPointCloud extends Points<
     this.material.uniforms.pointSize.value = this.pointSizePx * renderer.getPixelRatio();
   }
 
+  /**
+   * Not raycastable: three.js would walk the draw-order copy, which is released
+   * once uploaded, and ignore the masks. Picking is pickPoint (point-picking.ts).
+   */
+  override raycast(): void {}
+
   override dispose(): void {
     if (this.settleTimer !== null) clearTimeout(this.settleTimer);
     this.settleTimer = null;
