@@ -4,6 +4,7 @@
 // and one pass over the points, not a sort of a million values.
 
 import type { ScoreCut } from '../../../../main/common/score-mask';
+import { sortFloat32 } from '../../../../main/common/sort-float32';
 
 export interface ScoreTable {
   /** One score per point of the edited cloud, higher is worse. */
@@ -19,10 +20,11 @@ export interface ScoreTable {
 export function buildScoreTable(scores: Float32Array, within: Uint8Array): ScoreTable {
   let n = 0;
   for (let i = 0; i < scores.length; i++) if (within[i] && !Number.isNaN(scores[i])) n++;
-  const sorted = new Float32Array(n);
+  const kept = new Float32Array(n);
   n = 0;
-  for (let i = 0; i < scores.length; i++) if (within[i] && !Number.isNaN(scores[i])) sorted[n++] = scores[i];
-  sorted.sort();
+  for (let i = 0; i < scores.length; i++) if (within[i] && !Number.isNaN(scores[i])) kept[n++] = scores[i];
+  // Linear-time sort: this runs on the UI thread when the filter opens.
+  const sorted = sortFloat32(kept);
   let finiteCount = sorted.length;
   while (finiteCount > 0 && !Number.isFinite(sorted[finiteCount - 1])) finiteCount--;
   return { scores, within, sorted, finiteCount };
