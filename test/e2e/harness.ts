@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { JobInfo } from '../../main/common/domain';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import sharp from 'sharp';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 export const artifactsDir = join(repoRoot, 'test-artifacts', 'e2e');
@@ -145,4 +146,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(artifactsDir, `${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+export interface CanvasRgb {
+  /** Three bytes per pixel, row by row. */
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/**
+ * The scene's canvas as RGB bytes. Waits first: the viewer renders on demand
+ * and a SwiftShader frame of a few thousand points can take a second.
+ */
+export async function sceneCanvasRgb(page: Page, settleMs = 1500): Promise<CanvasRgb> {
+  await page.waitForTimeout(settleMs);
+  const png = await page.locator('[data-testid=scene-view] canvas').screenshot();
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
 }

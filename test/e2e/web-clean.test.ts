@@ -8,7 +8,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SceneEditState, SceneSummary } from '../../main/common/domain';
@@ -18,6 +17,7 @@ import {
   collectPageProblems,
   launchChromium,
   missingPrerequisites,
+  sceneCanvasRgb,
   screenshot,
   startStudio,
   type StudioUnderTest,
@@ -76,13 +76,9 @@ describe.skipIf(skipReason !== null)(
 
     /** Yellow (stray) and saturated red/green/blue pixels of the canvas, after the on-demand render. */
     const pixels = async (): Promise<PixelCounts> => {
-      await page.waitForTimeout(1500); // SwiftShader renders on demand; a frame can take a while
-      const { data, info } = await sharp(await page.locator('[data-testid=scene-view] canvas').screenshot())
-        .removeAlpha()
-        .raw()
-        .toBuffer({ resolveWithObject: true });
+      const { data } = await sceneCanvasRgb(page);
       const counts = { yellow: 0, coloured: 0 };
-      for (let i = 0; i < info.width * info.height * 3; i += 3) {
+      for (let i = 0; i < data.length; i += 3) {
         const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
         if (r > 200 && g > 180 && b < 80) counts.yellow++;
         else if (Math.max(r, g, b) > 200 && r + g + b < 330) counts.coloured++;

@@ -11,7 +11,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
-import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraInfo, SceneDetail, SceneEditState } from '../../main/common/domain';
@@ -22,6 +21,7 @@ import {
   collectPageProblems,
   launchChromium,
   missingPrerequisites,
+  sceneCanvasRgb,
   screenshot,
   startStudio,
   type StudioUnderTest,
@@ -83,13 +83,7 @@ describe.skipIf(skipReason !== null)(
     const api = <T>(name: string, input: unknown): Promise<T> => callApi<T>(studio, name, input);
     const editState = () => api<SceneEditState>('edits.get', { sceneId: scene.id });
     const shown = async () => Number(await page.getByTestId('cloud-status').getAttribute('data-shown'));
-    const canvasPixels = async () => {
-      await page.waitForTimeout(1500); // on-demand rendering on SwiftShader
-      return sharp(await page.locator('[data-testid=scene-view] canvas').screenshot())
-        .removeAlpha()
-        .raw()
-        .toBuffer();
-    };
+    const canvasPixels = async () => (await sceneCanvasRgb(page)).data;
     /** Pixels of the cloud's grey (the fixture colours every point 90, 90, 90). */
     const greyPixels = (raw: Buffer) => {
       let count = 0;

@@ -7,7 +7,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportResult, SceneDetail, SceneEditState } from '../../main/common/domain';
@@ -17,10 +16,11 @@ import {
   collectPageProblems,
   launchChromium,
   missingPrerequisites,
+  sceneCanvasRgb,
   screenshot,
   startStudio,
-  waitForJobOver,
   type StudioUnderTest,
+  waitForJobOver,
 } from './harness';
 
 const skipReason = missingPrerequisites();
@@ -230,15 +230,7 @@ describe.skipIf(skipReason !== null)(`viewer tools${skipReason ? ` (skipped: ${s
   const floor = tiltedFloor();
 
   const canvas = () => page.locator('[data-testid=scene-view] canvas');
-  const settle = () => page.waitForTimeout(1500); // on-demand rendering on SwiftShader
-  const grab = async (): Promise<Raw> => {
-    await settle();
-    const { data, info } = await sharp(await canvas().screenshot())
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height };
-  };
+  const grab = (): Promise<Raw> => sceneCanvasRgb(page);
   /** Page coordinates of a pixel of the canvas screenshot. */
   const onPage = async (x: number, y: number) => {
     const box = (await canvas().boundingBox())!;

@@ -14,6 +14,7 @@ import {
   collectPageProblems,
   launchChromium,
   missingPrerequisites,
+  sceneCanvasRgb,
   screenshot,
   startStudio,
   type StudioUnderTest,
@@ -210,14 +211,7 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
 
   it('orbits with the mouse, returns with Fit to scene, and grows points with the size slider', async () => {
     const canvas = page.locator('[data-testid=scene-view] canvas');
-    const pixels = async () => {
-      await page.waitForTimeout(1500); // on-demand rendering on SwiftShader
-      // Three bytes per pixel, as the helpers below read them.
-      return sharp(await canvas.screenshot())
-        .removeAlpha()
-        .raw()
-        .toBuffer();
-    };
+    const pixels = async () => (await sceneCanvasRgb(page)).data;
     const differing = (a: Buffer, b: Buffer) => {
       let count = 0;
       for (let i = 0; i < a.length; i += 3)
