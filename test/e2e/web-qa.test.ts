@@ -17,6 +17,7 @@ import {
   launchChromium,
   missingPrerequisites,
   repoRoot,
+  sceneCanvasRgb,
   screenshot,
   startStudio,
   type StudioUnderTest,
@@ -302,6 +303,54 @@ describe.skipIf(skipReason !== null)(
         pointMarkers: [{ color: 'blue', point: [0, 0, -1e6] }],
       });
       expect((await waitForJob(hidden.jobId)).error?.message).toMatch(/No frame .* sees the blue 3D point/);
+    }, 400_000);
+
+    it('marks a point by clicking the 3D view, and asks about it', async () => {
+      // The points reused from the history take red and blue: clear them, so the mark is red.
+      while ((await page.getByTestId('qa-marker-remove').count()) > 0)
+        await page.getByTestId('qa-marker-remove').first().click();
+      await page.getByTestId('tool-mark').click();
+      // Click the brightest pixel of the view's middle: a point of the cloud, not the dark
+      // background or the tool overlays along the edges.
+      const view = await sceneCanvasRgb(page);
+      let best = 0,
+        at = 0;
+      for (let y = Math.floor(view.height * 0.3); y < view.height * 0.7; y++) {
+        for (let x = Math.floor(view.width * 0.3); x < view.width * 0.7; x++) {
+          const i = 3 * (y * view.width + x);
+          const light = view.data[i] + view.data[i + 1] + view.data[i + 2];
+          if (light > best) [best, at] = [light, y * view.width + x];
+        }
+      }
+      expect(best).toBeGreaterThan(150);
+      const box = (await page.locator('[data-testid=scene-view] canvas').boundingBox())!;
+      await page.mouse.click(
+        box.x + (((at % view.width) + 0.5) * box.width) / view.width,
+        box.y + ((Math.floor(at / view.width) + 0.5) * box.height) / view.height,
+      );
+      const listed = page.getByTestId('qa-point-marker');
+      await listed.waitFor({ timeout: 20_000 });
+      expect(await listed.getAttribute('data-color')).toBe('red');
+      // The picked point shows in its colour on the view.
+      const marked = await sceneCanvasRgb(page);
+      let red = 0;
+      for (let i = 0; i < marked.data.length; i += 3)
+        if (marked.data[i] > 230 && marked.data[i + 1] < 30 && marked.data[i + 2] < 30) red++;
+      expect(red).toBeGreaterThan(20);
+      await screenshot(page, '26-qa-3d-marker');
+
+      const before = (await api<QaEntry[]>('qa.history', { sceneId })).length;
+      await page.getByTestId('qa-question').fill('How far is the red point from the camera?');
+      await page.getByTestId('qa-ask').click();
+      await expect
+        .poll(async () => (await api<QaEntry[]>('qa.history', { sceneId })).length, { timeout: 300_000 })
+        .toBe(before + 1);
+      const newest = (await api<QaEntry[]>('qa.history', { sceneId })).sort((a, b) =>
+        b.createdAt.localeCompare(a.createdAt),
+      )[0];
+      expect(newest.markers.map((m) => m.color)).toEqual(['red']);
+      expect(newest.evidence.map((e) => e.label).join('\n')).toMatch(/Depth of the red point/);
+      await page.getByTestId('tool-orbit').click();
     }, 400_000);
 
     it("shows a failed question's message and fix, and keeps nothing", async () => {

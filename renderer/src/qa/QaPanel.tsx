@@ -1,10 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { Marker, ModelInfo, QaEntry, SceneDetail } from '../../../main/common/domain';
+import type { ModelInfo, QaEntry, SceneDetail } from '../../../main/common/domain';
 import type { StudioError } from '../../../main/common/errors';
 import { asStudioError } from '../api/client';
 import { useStudio, useStudioEvents } from '../common/studio-context';
 import { isActiveJob } from '../jobs/job-snapshots';
 import { MarkerEditor } from './MarkerEditor';
+import { MARKER_CSS } from './marker-coords';
+import { withFrameMarkers, withoutPointMarker, type QaMarkers } from './qa-markers';
 import { QaEntryView } from './QaHistory';
 import { useAskJob } from './use-ask-job';
 import './qa.css';
@@ -13,6 +15,9 @@ interface QaPanelProps {
   scene: SceneDetail;
   /** models.list as the scene view last read it (null while loading). */
   models: ModelInfo[] | null;
+  /** The question's points, on frames and in 3D; held by the scene view, whose Mark tool adds 3D ones. */
+  markers: QaMarkers;
+  onMarkersChange(markers: QaMarkers): void;
 }
 
 const NO_CHAT_MODEL =
@@ -32,11 +37,10 @@ function ErrorLine({ error }: { error: StudioError }) {
  * answer stream in, and read the scene's kept history (newest first) with the
  * values computed from the reconstruction beside the model's answers.
  */
-export function QaPanel({ scene, models }: QaPanelProps) {
+export function QaPanel({ scene, models, markers, onMarkersChange }: QaPanelProps) {
   const { client } = useStudio();
   const [open, setOpen] = useState(false);
   const [question, setQuestion] = useState('');
-  const [markers, setMarkers] = useState<Marker[]>([]);
   const [history, setHistory] = useState<QaEntry[] | null>(null);
   const [historyError, setHistoryError] = useState<StudioError | null>(null);
 
@@ -82,7 +86,12 @@ export function QaPanel({ scene, models }: QaPanelProps) {
 
   const submit = () => {
     if (reason !== null || !model) return;
-    void ask({ question: question.trim(), markers, modelId: model.id });
+    void ask({
+      question: question.trim(),
+      markers: markers.frame,
+      ...(markers.points.length ? { pointMarkers: markers.points } : {}),
+      modelId: model.id,
+    });
   };
   // The streamed answer shows until the finished entry is in the history.
   const finishedEntryShown =
@@ -109,11 +118,45 @@ export function QaPanel({ scene, models }: QaPanelProps) {
       </button>
       {open && (
         <div className="qa-body">
-          {scene.frames.length > 0 ? (
-            <MarkerEditor frames={scene.frames} markers={markers} onChange={setMarkers} disabled={running} />
-          ) : (
-            <p className="muted small">This scene has no frames to place points on.</p>
-          )}
+          <div className="qa-points">
+            {scene.frames.length > 0 ? (
+              <MarkerEditor
+                frames={scene.frames}
+                markers={markers.frame}
+                onChange={(frame) => onMarkersChange(withFrameMarkers(markers, frame))}
+                disabled={running}
+              />
+            ) : (
+              <p className="muted small">This scene has no frames to place points on.</p>
+            )}
+            {scene.reconstruction && (
+              <div className="qa-point-markers" data-testid="qa-point-markers">
+                <span className="muted small">
+                  Or mark a point on the 3D view: choose <strong>Mark</strong> in the viewer&apos;s tools and
+                  click the cloud; the studio draws it on the frame that sees it best.
+                </span>
+                {markers.points.length > 0 && (
+                  <ul className="qa-marker-list">
+                    {markers.points.map((marker) => (
+                      <li key={marker.color} data-testid="qa-point-marker" data-color={marker.color}>
+                        <span className="qa-swatch" style={{ background: MARKER_CSS[marker.color] }} />
+                        {marker.color} · 3D point ({marker.point.map((v) => v.toFixed(2)).join(', ')})
+                        <button
+                          className="small-button"
+                          disabled={running}
+                          title={`Remove the ${marker.color} point`}
+                          data-testid="qa-point-marker-remove"
+                          onClick={() => onMarkersChange(withoutPointMarker(markers, marker.color))}
+                        >
+                          Remove
+                        </button>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </div>
+            )}
+          </div>
           <div className="qa-conversation">
             <label className="qa-question-box">
               <span className="small muted">
@@ -186,7 +229,7 @@ export function QaPanel({ scene, models }: QaPanelProps) {
                   entry={entry}
                   onReuse={(reused) => {
                     setQuestion(reused.question);
-                    setMarkers(reused.markers);
+                    onMarkersChange({ frame: reused.markers, points: [] });
                   }}
                 />
               ))}

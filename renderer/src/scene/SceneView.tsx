@@ -4,6 +4,7 @@ import { asStudioError } from '../api/client';
 import { useStudio, useStudioEvents } from '../common/studio-context';
 import { isActiveJob, mergeJobs } from '../jobs/job-snapshots';
 import { QaPanel } from '../qa/QaPanel';
+import { noQaMarkers, withPointMarker, type QaMarkers } from '../qa/qa-markers';
 import { EditPanel } from './editing/EditPanel';
 import { useEditShortcuts } from './editing/use-edit-shortcuts';
 import { useEditedCloud } from './editing/use-edited-cloud';
@@ -87,6 +88,8 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
   const [showCameras, setShowCameras] = useState(true);
   const [fitRequest, setFitRequest] = useState(0);
   const [activeFrameId, setActiveFrameId] = useState<string | null>(null);
+  // The points a question refers to: placed on frames in the Q&A panel, or picked in 3D with the Mark tool.
+  const [qaMarkers, setQaMarkers] = useState<QaMarkers>(noQaMarkers);
 
   const refresh = useCallback(() => {
     client.call('scenes.get', { sceneId }).then(setScene, (error: unknown) => {
@@ -184,7 +187,13 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
       </div>
       <div className="scene-body">
         <div className="viewport-wrap">
-          <ViewerTools scene={scene} edits={edits} keep={keep}>
+          <ViewerTools
+            scene={scene}
+            edits={edits}
+            keep={keep}
+            pointMarkers={qaMarkers.points}
+            onMarkPoint={(point) => setQaMarkers((current) => withPointMarker(current, point))}
+          >
             {(tools) => (
               <Viewport
                 scene={scene}
@@ -264,7 +273,9 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
           visibility={frameVisibility}
         />
       )}
-      {scene.kind !== 'pointcloud' && <QaPanel scene={scene} models={models} />}
+      {scene.kind !== 'pointcloud' && (
+        <QaPanel scene={scene} models={models} markers={qaMarkers} onMarkersChange={setQaMarkers} />
+      )}
     </section>
   );
 }

@@ -43,6 +43,8 @@ import {
 } from './selection/selection-shapes';
 import { isDrawingTool, isPickingTool, TOOL_MODES, type ToolMode } from './tool-modes';
 import { useCanvasPointer, type CanvasPointer } from './use-canvas-pointer';
+import { MARKER_CSS } from '../../qa/marker-coords';
+import type { PointMarker } from '../../qa/qa-markers';
 
 /** What the Viewport draws for the tools. */
 export interface ToolLayer {
@@ -58,6 +60,9 @@ interface ViewerToolsProps {
   edits: SceneEdits;
   /** The mask the viewer would draw without the tools (edits, a filter preview), over the drawn cloud. */
   keep: Uint8Array | null;
+  /** Question points picked in 3D, drawn in their colours; the Mark tool adds one per click. */
+  pointMarkers: readonly PointMarker[];
+  onMarkPoint(point: Vec3): void;
   children: (layer: ToolLayer) => ReactNode;
 }
 
@@ -84,7 +89,7 @@ const isTyping = (target: EventTarget | null): boolean =>
   target instanceof HTMLElement &&
   (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 
-export function ViewerTools({ scene, edits, keep, children }: ViewerToolsProps) {
+export function ViewerTools({ scene, edits, keep, pointMarkers, onMarkPoint, children }: ViewerToolsProps) {
   const { client, showError } = useStudio();
   const [mode, setModeState] = useState<ToolMode>('orbit');
   const [cloud, setCloud] = useState<BudgetedPointCloud | null>(null);
@@ -246,6 +251,7 @@ export function ViewerTools({ scene, edits, keep, children }: ViewerToolsProps) 
       if (!point) return;
       if (mode === 'measure')
         setMeasurePoints((current) => (current.length >= 2 ? [point] : [...current, point]));
+      else if (mode === 'mark') onMarkPoint(point);
       else setGroundPoints((current) => [...current, point]);
     },
     onCancel: () => {
@@ -343,6 +349,9 @@ export function ViewerTools({ scene, edits, keep, children }: ViewerToolsProps) 
         />
       )}
       {mode === 'ground' && <PickMarkers points={groundPoints} color={GROUND_COLOR} />}
+      {pointMarkers.map((marker) => (
+        <PickMarkers key={marker.color} points={[marker.point]} color={MARKER_CSS[marker.color]} />
+      ))}
     </>
   );
 
@@ -362,7 +371,7 @@ export function ViewerTools({ scene, edits, keep, children }: ViewerToolsProps) 
             className={mode === tool.mode ? 'active' : undefined}
             aria-pressed={mode === tool.mode}
             title={tool.title}
-            disabled={tool.mode !== 'orbit' && !cloud}
+            disabled={(tool.mode !== 'orbit' && !cloud) || (tool.mode === 'mark' && !scene.reconstruction)}
             onClick={() => setMode(mode === tool.mode ? 'orbit' : tool.mode)}
             data-testid={`tool-${tool.mode}`}
           >

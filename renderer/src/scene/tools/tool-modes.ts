@@ -1,7 +1,7 @@
 // The viewer's tool modes. Orbit is the resting mode: every other tool is
 // left with Esc and gives the mouse back to the camera.
 
-export type ToolMode = 'orbit' | 'crop' | 'select' | 'lasso' | 'measure' | 'ground';
+export type ToolMode = 'orbit' | 'crop' | 'select' | 'lasso' | 'measure' | 'ground' | 'mark';
 
 export const TOOL_MODES: ReadonlyArray<{ mode: ToolMode; label: string; title: string }> = [
   { mode: 'orbit', label: 'Orbit', title: 'Orbit, pan and zoom the view (Esc leaves any tool)' },
@@ -18,10 +18,16 @@ export const TOOL_MODES: ReadonlyArray<{ mode: ToolMode; label: string; title: s
     title: 'Click two points for their distance; set the scene scale from it',
   },
   { mode: 'ground', label: 'Ground', title: 'Click 3+ points on the floor to stand the scene upright' },
+  {
+    mode: 'mark',
+    label: 'Mark',
+    title: 'Click a point to mark it for a question ("the red point"); needs a reconstruction',
+  },
 ];
 
 /** Tools that draw with a left drag: the camera must not orbit while they do. */
 export const isDrawingTool = (mode: ToolMode): boolean => mode === 'select' || mode === 'lasso';
 
 /** Tools that pick points with a click (a drag still orbits). */
-export const isPickingTool = (mode: ToolMode): boolean => mode === 'measure' || mode === 'ground';
+export const isPickingTool = (mode: ToolMode): boolean =>
+  mode === 'measure' || mode === 'ground' || mode === 'mark';
