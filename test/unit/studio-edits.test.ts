@@ -4,8 +4,9 @@
 // scale and levelling, and exports that hold exactly what the edits leave —
 // PLY read back, COLMAP zip unzipped and parsed, nerfstudio folder parsed.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,11 @@ const { dir, cleanup } = tempDir('g2-edits-');
 const libraryPath = join(dir, 'lib');
 let studio: Studio;
 let sceneId = '';
+// gltf-validator ships without type declarations: loaded with require and typed here.
+const gltfValidator = createRequire(import.meta.url)('gltf-validator') as {
+  validateBytes(data: Uint8Array): Promise<{ issues: { numErrors: number } }>;
+};
+
 const call = <T>(name: string, input: unknown): Promise<T> => studio.call(name, input) as Promise<T>;
 const total = 3 * W * H;
 
@@ -251,5 +257,42 @@ describe('scale, levelling and exports', () => {
       outDir,
     });
     expect((await studio.waitForJob(again.jobId)).error?.message).toMatch(/already exists/);
+  });
+
+  it('exports a levelled, scaled GLB with its cameras that the glTF validator accepts', async () => {
+    const result = await call<ExportResult>('scenes.export', { sceneId, format: 'glb' });
+    const state = await call<SceneEditState>('edits.get', { sceneId });
+    expect(result.pointCount).toBe(state.keptCount);
+    const bytes = readFileSync(join(libraryPath, 'exports', result.exportId, result.fileName));
+    const report = await gltfValidator.validateBytes(new Uint8Array(bytes));
+    expect(report.issues.numErrors).toBe(0);
+  });
+
+  it('cancels a camera export mid-write and leaves nothing behind', async () => {
+    // A scene of its own, with enough points that writing points3D.txt takes many cancel checks.
+    const bigScene = await reconstructedFloorScene(studio.library, 'Big floor');
+    const big = 1_500_000;
+    const positions = new Float32Array(big * 3);
+    for (let i = 0; i < big; i++) positions.set([(i % 1000) / 100, 1, 2 + Math.floor(i / 1000) / 300], 3 * i);
+    studio.library.scenes.replacePoints(bigScene, { positions, colors: null, count: big });
+    const outDir = join(dir, 'cancelled-colmap');
+    const { jobId } = await call<{ jobId: string }>('scenes.exportCameras', {
+      sceneId,
+      format: 'colmap',
+      outDir,
+    });
+    let cancelAsked = false;
+    const unsubscribe = studio.subscribe((event) => {
+      if (event.type === 'job' && event.job.id === jobId && event.job.stage === 'points' && !cancelAsked) {
+        cancelAsked = true;
+        void call('jobs.cancel', { jobId });
+      }
+    });
+    const job = await studio.waitForJob(jobId);
+    unsubscribe();
+    expect(cancelAsked).toBe(true);
+    expect(job.status, job.error?.message).toBe('cancelled');
+    expect(existsSync(outDir)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes('cancelled-colmap'))).toEqual([]);
   });
 });
