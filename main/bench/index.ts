@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark section, prints the figures and writes
 // them to bench-results/latest.json and BENCHMARKS.md (figures from this run,
 // each against a baseline measured in the same run where one exists).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BenchSection } from './bench-types';
@@ -15,24 +15,45 @@ function formatValue(value: number): string {
   return value.toPrecision(3);
 }
 
-function toMarkdown(sections: BenchSection[], header: string): string {
-  const lines = ['# Benchmarks', '', header, ''];
-  for (const section of sections) {
-    lines.push(
-      `## ${section.name}`,
-      '',
-      '| figure | value | baseline (same run) | ratio |',
-      '|---|---|---|---|',
-    );
-    for (const f of section.figures) {
-      const baseline = f.baseline ? `${f.baseline.label}: ${formatValue(f.baseline.value)} ${f.unit}` : '';
-      const ratio = f.ratio !== undefined ? `${formatValue(f.ratio)}×` : '';
-      lines.push(`| ${f.label} | ${formatValue(f.value)} ${f.unit} | ${baseline} | ${ratio} |`);
-    }
-    for (const note of section.notes ?? []) lines.push('', `- ${note}`);
-    lines.push('');
+function sectionMarkdown(section: BenchSection): string {
+  const lines = [
+    `## ${section.name}`,
+    '',
+    '| figure | value | baseline (same run) | ratio |',
+    '|---|---|---|---|',
+  ];
+  for (const f of section.figures) {
+    const baseline = f.baseline ? `${f.baseline.label}: ${formatValue(f.baseline.value)} ${f.unit}` : '';
+    const ratio = f.ratio !== undefined ? `${formatValue(f.ratio)}×` : '';
+    lines.push(`| ${f.label} | ${formatValue(f.value)} ${f.unit} | ${baseline} | ${ratio} |`);
   }
+  for (const note of section.notes ?? []) lines.push('', `- ${note}`);
+  lines.push('');
   return lines.join('\n');
+}
+
+function toMarkdown(sections: BenchSection[], header: string): string {
+  return ['# Benchmarks', '', header, '', ...sections.map(sectionMarkdown)].join('\n');
+}
+
+/**
+ * A partial run (`npm run bench -- cleanup`) replaces only its sections in
+ * the existing BENCHMARKS.md and keeps the others as they were measured, each
+ * block stamped with when it ran.
+ */
+function mergeIntoMarkdown(existing: string, sections: BenchSection[], stamp: string): string {
+  const [head, ...blocks] = existing.split(/^(?=## )/m);
+  const byHeading = new Map(blocks.map((block) => [block.split('\n', 1)[0].slice(3).trim(), block]));
+  for (const section of sections) {
+    const notes = [...(section.notes ?? []), `Measured ${stamp}, in a run of this section alone.`];
+    byHeading.set(section.name, sectionMarkdown({ ...section, notes }) + '\n');
+  }
+  const intro = head.replace(/^Measured .*$/m, (line) =>
+    line.includes('sections re-measured')
+      ? line
+      : `${line} Some sections re-measured later: see their notes.`,
+  );
+  return intro + [...byHeading.values()].join('');
 }
 
 async function main(): Promise<void> {
@@ -64,7 +85,14 @@ async function main(): Promise<void> {
     `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpu}, ` +
     `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Regenerate with \`npm run bench\`.`;
   writeFileSync(join(outDir, 'latest.json'), JSON.stringify({ header, sections }, null, 2));
-  writeFileSync(join(process.cwd(), 'BENCHMARKS.md'), toMarkdown(sections, header));
+  const markdownPath = join(process.cwd(), 'BENCHMARKS.md');
+  const partial = only.length > 0 && existsSync(markdownPath);
+  writeFileSync(
+    markdownPath,
+    partial
+      ? mergeIntoMarkdown(readFileSync(markdownPath, 'utf8'), sections, new Date().toISOString())
+      : toMarkdown(sections, header),
+  );
   process.stdout.write(`[bench] wrote bench-results/latest.json and BENCHMARKS.md\n`);
 }
 
