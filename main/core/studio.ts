@@ -252,6 +252,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
 
     'scenes.delete': async ({ sceneId }) => {
       if (!library.scenes.delete(sceneId)) throw sceneNotFound(sceneId);
+      editor.forget(sceneId);
       emit({ type: 'scenes-changed' });
       return { deleted: true as const };
     },
