@@ -12,9 +12,9 @@ import {
   distance,
   measuredDistance,
   metresPerUnitFromKnownDistance,
-  scalePoseTranslation,
   type Vec3,
 } from '../../main/core/geometry/measure';
+import { IDENTITY4, transformPose } from '../../main/core/geometry/world-transform';
 
 const apply4 = (m: number[], p: Vec3): Vec3 =>
   [0, 1, 2].map((r) => m[r * 4] * p[0] + m[r * 4 + 1] * p[1] + m[r * 4 + 2] * p[2] + m[r * 4 + 3]) as Vec3;
@@ -51,9 +51,11 @@ describe('measure and scale', () => {
       value: 8,
       unit: 'model units',
     });
-    expect(scalePoseTranslation([1, 0, 0, 2, 0, 1, 0, 4, 0, 0, 1, 6, 0, 0, 0, 1], mpu)).toEqual([
-      1, 0, 0, 1, 0, 1, 0, 2, 0, 0, 1, 3, 0, 0, 0, 1,
-    ]);
+    const scaled = transformPose([1, 0, 0, 2, 0, 1, 0, 4, 0, 0, 1, 6, 0, 0, 0, 1], {
+      transform: IDENTITY4,
+      scale: mpu,
+    });
+    expect(scaled).toEqual([1, 0, 0, 1, 0, 1, 0, 2, 0, 0, 1, 3, 0, 0, 0, 1]);
   });
 
   it('bad scale inputs are typed errors with a fix', () => {

@@ -1,8 +1,8 @@
 // Measuring in a reconstruction. The model's world has no unit ("model
 // units"); one known distance gives metres per unit, stored per scene
 // (SceneSummary.metresPerUnit) and applied everywhere after: displayed
-// distances, exports (positions and camera translations scale, rotations and
-// intrinsics do not).
+// distances here, exports through world-transform.ts (positions and camera
+// translations scale, rotations and intrinsics do not).
 
 import type { GeometricEvidence } from '../../common/domain';
 import { StudioError } from '../../common/errors';
@@ -51,21 +51,4 @@ export function measuredDistance(
   return metresPerUnit
     ? { label, value: units * metresPerUnit, unit: 'metres' }
     : { label, value: units, unit: 'model units' };
-}
-
-/** Positions multiplied by `scale` (a new array; scale 1 returns the input). */
-export function scalePositions(positions: Float32Array, scale: number): Float32Array {
-  if (scale === 1) return positions;
-  const out = new Float32Array(positions.length);
-  for (let i = 0; i < positions.length; i++) out[i] = positions[i] * scale;
-  return out;
-}
-
-/** A row-major rigid 4x4 with its translation multiplied by `scale` (rotation unchanged). */
-export function scalePoseTranslation(worldFromCamera: readonly number[], scale: number): number[] {
-  const out = worldFromCamera.slice();
-  out[3] *= scale;
-  out[7] *= scale;
-  out[11] *= scale;
-  return out;
 }
