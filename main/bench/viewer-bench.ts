@@ -11,8 +11,8 @@ import { loadavg } from 'node:os';
 import { join, normalize } from 'node:path';
 import type { Comparison, FrameRun, RunOptions } from '../../renderer/bench/viewer-bench';
 import type { BenchFigure, BenchSection } from './bench-types';
+import { CHROMIUM_PATH, SOFTWARE_WEBGL_ARGS } from './headless-chromium';
 
-const CHROMIUM_PATH = process.env.G2STUDIO_CHROMIUM ?? '/usr/bin/chromium';
 const COMMON = { budget: 1_000_000, pointSizePx: 2 };
 // Frames per size: more where they are cheap (SwiftShader: ~0.5 s at 1M, ~5 s at 10M).
 const RUNS: Array<{ count: number; options: RunOptions }> = [
@@ -57,17 +57,7 @@ export async function runViewerBench(): Promise<BenchSection> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [
-      '--no-sandbox',
-      // WebGL without a GPU: ANGLE on SwiftShader; with a GPU Chromium would need --use-angle=vulkan etc.
-      '--use-gl=angle',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--ignore-gpu-blocklist',
-      '--disable-dev-shm-usage',
-      '--enable-precise-memory-info',
-      '--js-flags=--expose-gc',
-    ],
+    args: [...SOFTWARE_WEBGL_ARGS, '--enable-precise-memory-info', '--js-flags=--expose-gc'],
   });
   const figures: BenchFigure[] = [];
   const notes: string[] = [];

@@ -9,12 +9,13 @@ import { join, resolve } from 'node:path';
 import type { JobInfo } from '../../main/common/domain';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import sharp from 'sharp';
+import { CHROMIUM_PATH, SOFTWARE_WEBGL_ARGS } from '../../main/bench/headless-chromium';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 export const artifactsDir = join(repoRoot, 'test-artifacts', 'e2e');
 const cliPath = join(repoRoot, 'out', 'main', 'cli.js');
 const rendererIndex = join(repoRoot, 'out', 'renderer', 'index.html');
-export const CHROMIUM_PATH = process.env.G2STUDIO_CHROMIUM ?? '/usr/bin/chromium';
+export { CHROMIUM_PATH };
 
 export interface StudioUnderTest {
   /** The printed URL, with ?token=… */
@@ -116,13 +117,7 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
-      '--no-sandbox',
-      // WebGL without a GPU: ANGLE on SwiftShader (software Vulkan/GL).
-      '--use-gl=angle',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--ignore-gpu-blocklist',
-      '--disable-dev-shm-usage',
+      ...SOFTWARE_WEBGL_ARGS,
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
