@@ -95,42 +95,31 @@ export function registerSceneEditCommands(program: Command, io: CliIo, withStudi
       "a scene's non-destructive edit stack: list, undo, redo, filter, crop, delete, hide frames, voxel",
     );
 
-  const pushing = (build: (opts: Record<string, unknown>) => Edit) =>
-    withStudio(async (studio, json, sceneRef: string, opts: Record<string, unknown>) => {
+  /** An edit command: find the scene, run one edits.* call, print the stack it leaves. */
+  const onStack = <A extends unknown[]>(
+    call: (studio: Studio, sceneId: string, ...args: A) => Promise<unknown>,
+  ) =>
+    withStudio(async (studio, json, sceneRef: string, ...args: A) => {
       const scene = await findScene(studio, sceneRef);
-      const state = (await studio.call('edits.push', {
-        sceneId: scene.id,
-        edit: build(opts),
-      })) as SceneEditState;
-      printEditState(io, json, state);
+      printEditState(io, json, (await call(studio, scene.id, ...args)) as SceneEditState);
     });
+  const pushing = (build: (opts: Record<string, unknown>) => Edit) =>
+    onStack((studio, sceneId, opts: Record<string, unknown>) =>
+      studio.call('edits.push', { sceneId, edit: build(opts) }),
+    );
 
   edit
     .command('list')
     .description('the edits in order and how many points they keep')
     .argument('<scene>', 'scene id or name')
-    .action(
-      withStudio(async (studio, json, sceneRef: string) => {
-        const scene = await findScene(studio, sceneRef);
-        printEditState(io, json, (await studio.call('edits.get', { sceneId: scene.id })) as SceneEditState);
-      }),
-    );
+    .action(onStack((studio, sceneId) => studio.call('edits.get', { sceneId })));
 
   for (const action of ['undo', 'redo'] as const) {
     edit
       .command(action)
       .description(action === 'undo' ? 'undo the last edit' : 'redo the last undone edit')
       .argument('<scene>', 'scene id or name')
-      .action(
-        withStudio(async (studio, json, sceneRef: string) => {
-          const scene = await findScene(studio, sceneRef);
-          printEditState(
-            io,
-            json,
-            (await studio.call(`edits.${action}`, { sceneId: scene.id })) as SceneEditState,
-          );
-        }),
-      );
+      .action(onStack((studio, sceneId) => studio.call(`edits.${action}`, { sceneId })));
   }
 
   edit
@@ -195,18 +184,16 @@ export function registerSceneEditCommands(program: Command, io: CliIo, withStudi
     .argument('<scene>', 'scene id or name')
     .argument('[frames...]', 'frame indices as `g2studio show` lists them')
     .action(
-      withStudio(async (studio, json, sceneRef: string, frames: string[]) => {
-        const indices = frames.map((value) => {
+      onStack((studio, sceneId, frames: string[]) => {
+        const frameIndices = frames.map((value) => {
           const n = Number(value);
           if (!Number.isInteger(n) || n < 0) throw usage(`"${value}" is not a frame index.`);
           return n;
         });
-        const scene = await findScene(studio, sceneRef);
-        const state = (await studio.call('edits.push', {
-          sceneId: scene.id,
-          edit: { kind: 'hide-frames', params: { frameIndices: indices } },
-        })) as SceneEditState;
-        printEditState(io, json, state);
+        return studio.call('edits.push', {
+          sceneId,
+          edit: { kind: 'hide-frames', params: { frameIndices } },
+        });
       }),
     );
 
