@@ -244,8 +244,11 @@ export interface SceneEditState {
 }
 
 export interface CameraExportResult {
-  exportId: string;
-  /** The zip served at blobPaths.export(exportId). */
+  /** The zip to download at blobPaths.export(exportId); null when the export went to a folder (outDir). */
+  exportId: string | null;
+  /** The folder written when scenes.exportCameras was given outDir, else null. */
+  dir: string | null;
+  /** The zip's file name, or the folder's name. */
   fileName: string;
   bytes: number;
   format: 'colmap' | 'nerfstudio';

@@ -206,9 +206,10 @@ describe('scale, levelling and exports', () => {
     expect(job.status, job.error?.message).toBe('succeeded');
     const result = job.result as unknown as CameraExportResult;
     expect(result).toMatchObject({ format: 'colmap', cameraCount: 3 });
-    const blob = await studio.openBlob(blobPaths.export(result.exportId));
+    const exportId = result.exportId ?? 'missing';
+    const blob = await studio.openBlob(blobPaths.export(exportId));
     expect(blob?.contentType).toBe('application/zip');
-    const zip = unzipSync(readFileSync(join(libraryPath, 'exports', result.exportId, result.fileName)));
+    const zip = unzipSync(readFileSync(join(libraryPath, 'exports', exportId, result.fileName)));
     expect(Object.keys(zip).sort()).toEqual(
       expect.arrayContaining(['sparse/0/cameras.txt', 'sparse/0/images.txt', 'sparse/0/points3D.txt']),
     );

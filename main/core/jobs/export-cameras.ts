@@ -4,7 +4,7 @@
 // (outDir) or as a zip to download.
 
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { CameraExportResult } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { exportColmapText } from '../camera-export/colmap-text';
@@ -33,7 +33,7 @@ export async function exportSceneCameras(
   editor: SceneEditor,
   input: ExportCamerasInput,
   ctx: JobContext,
-): Promise<CameraExportResult & { dir: string | null }> {
+): Promise<CameraExportResult> {
   const { library } = studio;
   const scene = library.scenes.get(input.sceneId);
   if (!scene) throw sceneNotFound(input.sceneId);
@@ -84,8 +84,8 @@ export async function exportSceneCameras(
   if (input.outDir) {
     const written = await write(input.outDir, exportInput, { signal: ctx.signal, onProgress });
     return {
-      exportId: '',
-      fileName: input.outDir,
+      exportId: null,
+      fileName: basename(input.outDir),
       bytes: written.bytes,
       format: input.format,
       cameraCount: written.cameraCount,

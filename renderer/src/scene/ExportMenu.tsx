@@ -76,7 +76,8 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
     setJob(null);
     if (snapshot.status === 'succeeded' && snapshot.result) {
       const result = snapshot.result as unknown as CameraExportResult;
-      download(client.blobUrl(blobPaths.export(result.exportId)), result.fileName);
+      // The studio's own exports are zips; a folder export (outDir) is already where it belongs.
+      if (result.exportId) download(client.blobUrl(blobPaths.export(result.exportId)), result.fileName);
     } else if (snapshot.status === 'failed' && snapshot.error) {
       showError(StudioError.fromInfo(snapshot.error));
     }
