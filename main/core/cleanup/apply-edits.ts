@@ -19,7 +19,7 @@ import type { CleanupTaskOptions } from './cleanup-task';
 import type { Edit, QualityScoreName } from '../../common/edit-stack';
 import { keepMaskFromScores } from '../../common/score-mask';
 import { selectInBox, selectPoints } from '../../common/selection';
-import { statisticalOutlierScores } from './statistical-outliers';
+import { statisticalOutlierScores, type OutlierOptions } from './statistical-outliers';
 import { compactPointCloud, voxelDownsample } from './voxel-downsample';
 
 export interface EditBase {
@@ -41,6 +41,22 @@ export interface EditResult {
   hiddenFrames: readonly number[];
   /** The mask before frame hiding: what showing every frame again would give. */
   editKeep: Uint8Array;
+}
+
+/**
+ * Statistical outlier scores of the kept points among themselves (deleted
+ * points are nobody's neighbours), per point of `cloud`; +Infinity where not kept.
+ */
+export async function outlierScoresOfKept(
+  cloud: PointCloud,
+  keep: Uint8Array,
+  opts: OutlierOptions = {},
+): Promise<Float32Array> {
+  const kept = compactPointCloud(cloud, keep);
+  const keptScores = await statisticalOutlierScores(kept.positions, kept.count, opts);
+  const scores = new Float32Array(cloud.count).fill(Infinity);
+  for (let i = 0, j = 0; i < cloud.count; i++) if (keep[i]) scores[i] = keptScores[j++];
+  return scores;
 }
 
 /** Memo of intermediate states keyed by edit prefix, so undo/redo and appending an edit are cheap. */
@@ -102,14 +118,10 @@ async function applyToMask(
       const { score, cut } = edit.params;
       let scores: Float32Array;
       if (score === 'outlier') {
-        // Score the kept points among themselves, then scatter back.
-        const kept = compactPointCloud(cloud, state.keep);
-        const keptScores = await statisticalOutlierScores(kept.positions, kept.count, {
+        scores = await outlierScoresOfKept(cloud, state.keep, {
           ...opts,
           neighbours: edit.params.neighbours,
         });
-        scores = new Float32Array(cloud.count).fill(Infinity);
-        for (let i = 0, j = 0; i < cloud.count; i++) if (state.keep[i]) scores[i] = keptScores[j++];
       } else {
         const given = cloud === base.cloud ? base.scores?.[score] : undefined;
         if (!given || given.length !== cloud.count) {

@@ -8,10 +8,14 @@ import { createHash } from 'node:crypto';
 import type { SceneEditState, StoredEdit } from '../../common/domain';
 import { editSchema, QUALITY_SCORES, type Edit, type QualityScoreName } from '../../common/edit-stack';
 import { StudioError } from '../../common/errors';
-import { applyEdits, EditCache, type EditBase, type EditResult } from '../cleanup/apply-edits';
+import {
+  applyEdits,
+  EditCache,
+  outlierScoresOfKept,
+  type EditBase,
+  type EditResult,
+} from '../cleanup/apply-edits';
 import { editBaseOf, sceneQualityFromMaps } from '../cleanup/scene-quality';
-import { compactPointCloud } from '../cleanup/voxel-downsample';
-import { statisticalOutlierScores } from '../cleanup/statistical-outliers';
 import type { SceneEdit } from '../library/annotation-store';
 import type { Library } from '../library/library';
 
@@ -89,13 +93,7 @@ export class SceneEditor {
   async scores(sceneId: string, score: QualityScoreName): Promise<Float32Array> {
     const { base } = await this.base(sceneId);
     const result = await this.result(sceneId);
-    if (score === 'outlier') {
-      const kept = compactPointCloud(result.cloud, result.keep);
-      const keptScores = await statisticalOutlierScores(kept.positions, kept.count);
-      const scores = new Float32Array(result.cloud.count).fill(Infinity);
-      for (let i = 0, j = 0; i < result.cloud.count; i++) if (result.keep[i]) scores[i] = keptScores[j++];
-      return scores;
-    }
+    if (score === 'outlier') return outlierScoresOfKept(result.cloud, result.keep);
     const given = result.cloud === base.cloud ? base.scores?.[score] : undefined;
     if (!given) {
       throw new StudioError(
