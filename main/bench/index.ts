@@ -45,7 +45,11 @@ function mergeIntoMarkdown(existing: string, sections: BenchSection[], stamp: st
   const [head, ...blocks] = existing.split(/^(?=## )/m);
   const byHeading = new Map(blocks.map((block) => [block.split('\n', 1)[0].slice(3).trim(), block]));
   for (const section of sections) {
-    const notes = [...(section.notes ?? []), `Measured ${stamp}, in a run of this section alone.`];
+    // A section that stamps its own notes with the time keeps that stamp alone.
+    const stamped = (section.notes ?? []).some((note) => note.startsWith('Measured '));
+    const notes = stamped
+      ? (section.notes ?? [])
+      : [...(section.notes ?? []), `Measured ${stamp}, in a run of this section alone.`];
     byHeading.set(section.name, sectionMarkdown({ ...section, notes }) + '\n');
   }
   const intro = head.replace(/^Measured .*$/m, (line) =>
