@@ -15,7 +15,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'main/electron/index.ts'),
           cli: resolve(__dirname, 'main/cli/index.ts'),
-          'engine-worker': resolve(__dirname, 'main/core/engine/engine-worker.ts'),
+          'engine-worker': resolve(__dirname, 'main/model/engine/engine-worker.ts'),
           bench: resolve(__dirname, 'main/bench/index.ts'),
         },
         // Shared chunks sit beside the entries, so `__dirname` is out/main in every

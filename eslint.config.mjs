@@ -11,6 +11,7 @@ const noElectron = {
   name: 'electron',
   message: 'The studio core has no Electron imports (main/electron only).',
 };
+const modelFace = 'Import the model through its face, main/model/index.ts (not its internals).';
 
 export default tseslint.config(
   { ignores: ['node_modules', 'out', 'dist', 'test-artifacts', 'bench-results', 'bin'] },
@@ -23,17 +24,93 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
+  // Layers (README "Architecture"): common and base at the bottom, then the
+  // model, then the studio core, then the front doors (cli, server, electron).
+  // A layer imports only downward; the model is reached only through its face,
+  // main/model/index.ts. The benchmarks measure internals and may reach in.
   {
     files: ['main/**/*.ts'],
-    ignores: ['main/electron/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [noElectron] }] },
+    ignores: ['main/electron/**', 'main/bench/**', 'main/model/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noElectron],
+          patterns: [{ group: ['**/model/*', '!**/model/index'], message: modelFace }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noElectron],
+          patterns: [
+            {
+              group: ['**/core', '**/core/*', '**/cli/*', '**/server/*', '**/electron/*', '**/bench/*'],
+              message: 'The model is a lower layer: it imports only main/common and main/base.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/base/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noElectron],
+          patterns: [
+            {
+              group: [
+                '**/core',
+                '**/core/*',
+                '**/model',
+                '**/model/*',
+                '**/cli/*',
+                '**/server/*',
+                '**/electron/*',
+              ],
+              message: 'main/base is the bottom layer: it imports only Node and main/common.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noElectron],
+          patterns: [
+            { group: ['**/model/*', '!**/model/index'], message: modelFace },
+            {
+              group: ['**/cli/*', '**/server/*', '**/electron/*', '**/bench/*'],
+              message:
+                'The studio core sits below the front doors (cli, server, electron) and never imports them.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['main/common/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [noElectron], patterns: ['node:*', '../core/*', '../model/*', '../server/*'] },
+        {
+          paths: [noElectron],
+          patterns: ['node:*', '../core/*', '../model/*', '../model', '../server/*', '../base/*', '../cli/*'],
+        },
       ],
     },
   },

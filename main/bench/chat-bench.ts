@@ -15,7 +15,7 @@ import { convertCheckpoint } from '../model/convert/convert-checkpoint';
 import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from '../model/chat/chat-layout';
 import { ChatModel } from '../model/chat/chat-model';
 import { releaseChatModel, runChatOn } from '../model/chat/chat-pipeline';
-import type { ChatRequest } from '../core/engine/engine-types';
+import type { ChatRequest } from '../model/engine/engine-types';
 import { answerQuestion, prefillPrefix } from '../model/chat/chat-session';
 import { decodeRgbImage, type RgbImage } from '../model/preprocess/qwen-image';
 import { SHARED_DIR } from './shared-dir';

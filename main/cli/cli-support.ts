@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { JobInfo, ModelInfo, SceneDetail, SceneSummary } from '../common/domain';
 import { StudioError } from '../common/errors';
-import { ensureDir } from '../core/library/ensure-dir';
+import { ensureDir } from '../base/ensure-dir';
 import type { Studio } from '../core/studio';
 import { jobProgressView, type CliIo, type JobProgressView } from './output';
 

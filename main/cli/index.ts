@@ -5,7 +5,7 @@
 import { formatError } from './output';
 import { runCli, type CommandContributor } from './program';
 import { toStudioErrorInfo } from '../common/errors';
-import { registerModelCommands } from '../model/cli/model-commands';
+import { registerModelCommands } from './model-commands';
 
 // Model commands (`g2studio model convert|verify-golden|…`) live with the model code.
 const contributors: CommandContributor[] = [registerModelCommands];

@@ -35,8 +35,9 @@ import { reconstructScene, sceneNotFound } from './jobs/reconstruct-scene';
 import type { Engine, StudioContext } from './jobs/studio-context';
 import { newId } from './library/ids';
 import { Library } from './library/library';
-import { readModelFolder } from './library/model-manifest';
-import { ModelManager } from './models/model-manager';
+import { readModelFolder } from './model-library/model-folder';
+import { ModelManager } from './model-library/model-manager';
+import { startEngine } from '../model';
 import { APP_VERSION } from './settings';
 import type { BlobResponse, StudioService } from './studio-service';
 
@@ -160,9 +161,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
 
   let enginePromise: Promise<Engine> | null = options.engine ? Promise.resolve(options.engine) : null;
   const engine = (): Promise<Engine> => {
-    enginePromise ??= import('./engine/engine-client').then(
-      ({ EngineClient }) => new EngineClient() as Engine,
-    );
+    enginePromise ??= startEngine().then((client) => client as Engine);
     return enginePromise;
   };
   let ffmpegPromise: Promise<FfmpegInfo> | null = null;

@@ -4,7 +4,7 @@ import { useStudio } from './common/studio-context';
 import { JobsPanel } from './jobs/JobsPanel';
 import { importFiles } from './library/import-files';
 import { LibraryView } from './library/LibraryView';
-import { ModelsDialog } from './models/ModelsDialog';
+import { ModelsDialog } from './model-manager/ModelsDialog';
 
 // three.js and the viewer load only when a scene is opened: the library opens fast.
 const SceneView = lazy(() => import('./scene/SceneView').then((module) => ({ default: module.SceneView })));

@@ -25,7 +25,7 @@ import { releaseChatModel, runChatOn } from '../../main/model/chat/chat-pipeline
 import { verifyChatGolden } from '../../main/model/chat/verify-chat';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { readGoldenManifest } from '../../main/model/golden/verify-golden';
-import type { ChatRequest } from '../../main/core/engine/engine-types';
+import type { ChatRequest } from '../../main/model/engine/engine-types';
 import { SHARED_DIR } from '../shared-dir';
 
 const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;

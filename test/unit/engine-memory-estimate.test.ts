@@ -10,7 +10,7 @@ import {
   modelInputSize,
   reconstructionMemory,
   type ModelFootprint,
-} from '../../main/core/engine/memory-estimate';
+} from '../../main/model/engine/memory-estimate';
 import {
   decoderConfigFor,
   parseDinoConfig,

@@ -12,7 +12,7 @@ import type {
   EngineProgress,
   ReconstructionOutput,
   ReconstructRequest,
-} from '../../main/core/engine/engine-types';
+} from '../../main/model/engine/engine-types';
 import { matmulModel } from '../../main/bench/model-bench';
 
 export const TEST_MAP_WIDTH = 64;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runCli } from '../../main/cli/program';
 import type { CliIo } from '../../main/cli/output';
-import { registerModelCommands } from '../../main/model/cli/model-commands';
+import { registerModelCommands } from '../../main/cli/model-commands';
 import {
   SafetensorsFile,
   writeSafetensors,

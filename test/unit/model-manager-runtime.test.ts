@@ -10,7 +10,7 @@ import {
   parseNvidiaSmi,
   probeProviders,
   type ProviderProbe,
-} from '../../main/core/models/runtime-report';
+} from '../../main/core/model-library/runtime-report';
 
 const linuxGpuBox: ProviderProbe = {
   platform: 'linux',

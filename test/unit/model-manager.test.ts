@@ -15,7 +15,7 @@ import type {
 } from '../../main/common/domain';
 import { StudioError } from '../../main/common/errors';
 import { createStudio, type Studio } from '../../main/core/studio';
-import { checkpointFolderName } from '../../main/core/models/install-model';
+import { checkpointFolderName } from '../../main/core/model-library/install-model';
 import { generateRandomCheckpoint } from '../../main/model/checkpoint/random-checkpoint';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { DOWNLOAD_RECORD_FILE } from '../../main/model/download/checkpoint-download';

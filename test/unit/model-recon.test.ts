@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineProgress, FrameInput } from '../../main/core/engine/engine-types';
+import type { EngineProgress, FrameInput } from '../../main/model/engine/engine-types';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { GoldenTensorReader, compareAllclose } from '../../main/model/golden/golden-tensors';
 import { releaseReconModels, runReconstruction } from '../../main/model/runtime/recon-pipeline';

@@ -2,7 +2,7 @@
 // local point maps, the stored record, and marker evidence.
 
 import { describe, expect, it } from 'vitest';
-import type { ReconstructionOutput } from '../../main/core/engine/engine-types';
+import type { ReconstructionOutput } from '../../main/model/engine/engine-types';
 import { estimateIntrinsics } from '../../main/core/geometry/intrinsics';
 import { markerEvidence } from '../../main/core/geometry/marker-evidence';
 import { finiteWorldPoints, reconstructionRecord } from '../../main/core/library/reconstruction-record';

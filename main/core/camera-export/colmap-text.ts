@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { promises as fs } from 'node:fs';
 import { formatFloat32 } from '../pointcloud/ply-writer';
-import { invertRigid, quaternionFromRotation } from './camera-math';
+import { invertRigid, quaternionFromRotation } from '../../base/camera-math';
 import {
   writeExportFolder,
   writeImages,

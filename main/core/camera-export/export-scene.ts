@@ -7,7 +7,7 @@ import type { CameraInfo } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import type { PointCloud } from '../pointcloud/point-cloud';
 import { transformCloud, transformPose, type WorldTransform } from '../geometry/world-transform';
-import { isRigid } from './camera-math';
+import { isRigid } from '../../base/camera-math';
 
 export interface ExportFrame {
   camera: CameraInfo;

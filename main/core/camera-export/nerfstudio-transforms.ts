@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { cancelledError } from '../../common/errors';
 import { writePly } from '../pointcloud/ply-writer';
-import { openGlFromOpenCvCameraToWorld } from './camera-math';
+import { openGlFromOpenCvCameraToWorld } from '../../base/camera-math';
 import {
   writeExportFolder,
   writeImages,

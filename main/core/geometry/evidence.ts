@@ -4,7 +4,7 @@
 // distance the user knows. Every result says it was computed and how, so the
 // studio can show it beside (never instead of) the model's answer.
 //
-// Conventions (main/core/engine/engine-types.ts): OpenCV camera axes (x right,
+// Conventions (main/model/engine/engine-types.ts): OpenCV camera axes (x right,
 // y down, z forward); `worldFromCamera` N×4×4 row-major camera-to-world; local
 // point maps N×H×W×3 in each frame's own camera. Reconstructions are up to scale
 // ("model units") until a known distance fixes the scale.

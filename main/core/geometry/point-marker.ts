@@ -9,7 +9,7 @@
 // that sees the point nearest its image centre wins.
 
 import type { CameraInfo, Marker, MarkerColor } from '../../common/domain';
-import { invertRigid } from '../camera-export/camera-math';
+import { invertRigid } from '../../base/camera-math';
 import type { MarkerGeometry } from './marker-evidence';
 import type { Vec3 } from './measure';
 

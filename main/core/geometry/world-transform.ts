@@ -5,7 +5,7 @@
 
 import type { CameraInfo, SceneSummary } from '../../common/domain';
 import type { PointCloud } from '../pointcloud/point-cloud';
-import { multiply4 } from '../camera-export/camera-math';
+import { multiply4 } from '../../base/camera-math';
 
 export const IDENTITY4 = Object.freeze([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]) as readonly number[];
 

@@ -7,7 +7,7 @@ import type { GeometricEvidence, Marker, QaEntry } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { markerEvidence, type MarkerGeometry } from '../geometry/marker-evidence';
 import { frameMarkerForPoint, type PointMarker } from '../geometry/point-marker';
-import { markFrame } from '../../model/chat/markers';
+import { markFrame } from '../../model';
 import { newId, nowIso } from '../library/ids';
 import type { JobContext } from './job-queue';
 import { chooseModel } from './model-choice';

@@ -9,10 +9,10 @@ import type {
   MemoryEstimate,
   ReconstructionOutput,
   ReconstructRequest,
-} from '../engine/engine-types';
+} from '../../model';
 import type { Library } from '../library/library';
 
-/** The model engine as the studio uses it (main/core/engine/engine-client.ts implements it). */
+/** The model engine as the studio uses it (main/model/engine/engine-client.ts implements it). */
 export interface Engine {
   reconstruct(
     req: ReconstructRequest,

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { StudioError } from '../../common/errors';
-import { ensureDir } from './ensure-dir';
+import { ensureDir } from '../../base/ensure-dir';
 import { migrate, NewerLibraryError } from './migrations';
 
 export function openDatabase(dbFile: string, options: { migrateTo?: number } = {}): Database.Database {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { libraryLocation, type LibraryLocation } from '../settings';
 import { AnnotationStore } from './annotation-store';
 import { openDatabase } from './database';
-import { ensureDir } from './ensure-dir';
+import { ensureDir } from '../../base/ensure-dir';
 import { JobStore, THIS_PROCESS, type JobOwner } from './job-store';
 import { currentSchemaVersion } from './migrations';
 import { ModelStore } from './model-store';

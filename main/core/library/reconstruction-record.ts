@@ -3,7 +3,7 @@
 // frame (pose + fitted intrinsics) and the per-frame local point maps.
 
 import type { CameraInfo } from '../../common/domain';
-import type { ReconstructionOutput } from '../engine/engine-types';
+import type { ReconstructionOutput } from '../../model';
 import { estimateIntrinsics } from '../geometry/intrinsics';
 import type { NewReconstruction, ScenePoints } from './scene-store';
 

@@ -2,7 +2,7 @@
 // question about a scene's images with G2VLM.chat_with_recon's dataflow
 // (model doc §3.2), streaming the answer token by token. The loaded model and
 // the per-scene prefixes stay in memory between questions.
-import type { ChatOutput, ChatRequest, EngineProgress } from '../../core/engine/engine-types';
+import type { ChatOutput, ChatRequest, EngineProgress } from '../engine/engine-types';
 import { StudioError, cancelledError } from '../../common/errors';
 import { decodeRgbImage, DEFAULT_VIT_IMAGE_SIZE } from '../preprocess/qwen-image';
 import type { ExecutionProviderChoice } from '../runtime/session';
@@ -199,7 +199,7 @@ export async function runChatOn(
   };
 }
 
-/** The engine worker's chat entry point (main/core/engine/engine-worker.ts). */
+/** The engine worker's chat entry point (main/model/engine/engine-worker.ts). */
 export async function runChat(request: ChatRequest, options: ChatRunOptions = {}): Promise<ChatOutput> {
   const model = await getChatModel(request.modelDir, request.executionProvider ?? 'cpu');
   return runChatOn(model, request, options, { prefixDiskDir: process.env[PREFIX_DIR_ENV] || undefined });

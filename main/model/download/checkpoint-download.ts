@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StudioError, cancelledError } from '../../common/errors';
-import { ensureDir } from '../../core/library/ensure-dir';
+import { ensureDir } from '../../base/ensure-dir';
 import { modelCatalog } from '../checkpoint/catalog';
 import { ensureFreeDiskSpace } from './disk-space';
 import { downloadFile } from './file-download';

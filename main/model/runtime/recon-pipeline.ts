@@ -10,7 +10,7 @@ import type {
   EngineProgress,
   ReconstructRequest,
   ReconstructionOutput,
-} from '../../core/engine/engine-types';
+} from '../engine/engine-types';
 import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { concatPositions, PositionCounter } from '../g2vlm/mrope';
 import { rope2dTables } from '../g2vlm/rope2d';

@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { StudioError } from '../../common/errors';
-import { readG2vlmConfig, type G2vlmConfig } from '../../model/checkpoint/config';
+import { readG2vlmConfig, type G2vlmConfig } from '../checkpoint/config';
 import type { MemoryEstimate } from './engine-types';
 
 const F32 = 4;

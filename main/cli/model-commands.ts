@@ -10,19 +10,23 @@
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
-import type { JobInfo, ModelInfo, ModelRemoval, ModelRuntimeInfo } from '../../common/domain';
-import { StudioError, cancelledError } from '../../common/errors';
-import { followJob } from '../../cli/cli-support';
-import { formatBytes, printJson, printLine, processIo, table, type CliIo } from '../../cli/output';
-import { createStudio, type Studio } from '../../core/studio';
-import { DEFAULT_REVISION, OFFICIAL_REPO_ID } from '../download/hub-endpoint';
-import { openCheckpoint, parameterCount } from '../checkpoint/checkpoint';
+import type { JobInfo, ModelInfo, ModelRemoval, ModelRuntimeInfo } from '../common/domain';
+import { StudioError, cancelledError } from '../common/errors';
+import { followJob } from './cli-support';
+import { formatBytes, printJson, printLine, processIo, table, type CliIo } from './output';
+import { createStudio, type Studio } from '../core/studio';
 import {
-  generateRandomCheckpoint,
+  DEFAULT_REVISION,
+  OFFICIAL_REPO_ID,
   RANDOM_CHECKPOINT_PRESETS,
+  convertCheckpoint,
+  generateRandomCheckpoint,
+  modelCatalog,
+  openCheckpoint,
+  parameterCount,
+  verifyGolden,
   type RandomCheckpointPreset,
-} from '../checkpoint/random-checkpoint';
-import { modelCatalog } from '../checkpoint/catalog';
+} from '../model';
 
 export interface ModelCommandsContext {
   libraryPath: () => string;
@@ -358,7 +362,6 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
         cmd: Command,
       ) => {
         const asJson = json(cmd);
-        const { convertCheckpoint } = await import('../convert/convert-checkpoint');
         const view = stageProgress(io, 'convert', false);
         const started = performance.now();
         try {
@@ -395,7 +398,6 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
     .option('--all', 'list every tensor, not only failures and a summary', false)
     .action(async (goldenDir: string, opts: { dtype: 'fp32' | 'fp16'; all: boolean }, cmd: Command) => {
       const asJson = json(cmd);
-      const { verifyGolden } = await import('../golden/verify-golden');
       const view = stageProgress(io, 'verify', false);
       let report;
       try {

@@ -1,5 +1,5 @@
 // The contract between the studio core and the model engine (which runs in a
-// worker thread: main/core/engine/engine-worker.ts). Arrays are transferred,
+// worker thread: main/model/engine/engine-worker.ts). Arrays are transferred,
 // not copied. Coordinates: OpenCV camera axes (x right, y down, z forward).
 
 export interface EngineProgress {

@@ -10,18 +10,20 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ModelInfo, ModelPrecision } from '../../common/domain';
 import { formatByteSize } from '../../common/format-bytes';
-import { convertCheckpoint } from '../../model/convert/convert-checkpoint';
 import {
+  DEFAULT_REVISION,
   DOWNLOAD_RECORD_FILE,
+  OFFICIAL_REPO_ID,
+  convertCheckpoint,
   downloadCheckpoint,
+  importCheckpointFolder,
   type DownloadProgress,
-} from '../../model/download/checkpoint-download';
-import { DEFAULT_REVISION, OFFICIAL_REPO_ID } from '../../model/download/hub-endpoint';
-import { importCheckpointFolder, type ImportedCheckpoint } from '../../model/download/import-checkpoint';
+  type ImportedCheckpoint,
+} from '../../model';
 import type { JobContext } from '../jobs/job-queue';
-import { ensureDir } from '../library/ensure-dir';
+import { ensureDir } from '../../base/ensure-dir';
 import type { Library } from '../library/library';
-import { readModelFolder } from '../library/model-manifest';
+import { readModelFolder } from './model-folder';
 
 export interface ModelFolders {
   /** Converted models, one folder per model id. */

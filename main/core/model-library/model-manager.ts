@@ -7,7 +7,7 @@ import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { JobInfo, ModelInfo, ModelRemoval, ModelRuntimeInfo, ModelPrecision } from '../../common/domain';
 import { StudioError } from '../../common/errors';
-import { DEFAULT_REVISION, OFFICIAL_REPO_ID, checkRepoId } from '../../model/download/hub-endpoint';
+import { DEFAULT_REVISION, OFFICIAL_REPO_ID, checkRepoId } from '../../model';
 import { unreadablePathError } from '../ingest/media-kind';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Library } from '../library/library';

@@ -94,7 +94,7 @@ function loadReconstruction(): Promise<ReconstructionRunner> {
           what,
           'model/runtime/recon-pipeline',
           'runReconstruction',
-          () => import('../../model/runtime/recon-pipeline'),
+          () => import('../runtime/recon-pipeline'),
         );
   reconRunner.catch(() => (reconRunner = undefined));
   return reconRunner;
@@ -111,7 +111,7 @@ function loadChat(): Promise<ChatRunner> {
           what,
           'model/chat/chat-pipeline',
           'runChat',
-          () => import('../../model/chat/chat-pipeline'),
+          () => import('../chat/chat-pipeline'),
         );
   chatRunner.catch(() => (chatRunner = undefined));
   return chatRunner;

@@ -7,8 +7,8 @@ import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ModelInfo } from '../../common/domain';
 import { StudioError } from '../../common/errors';
-import { readModelManifest, type GraphId } from '../../model/runtime/model-manifest';
-import { nowIso } from './ids';
+import { readModelManifest, type GraphId } from '../../model';
+import { nowIso } from '../library/ids';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

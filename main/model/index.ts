@@ -1,0 +1,77 @@
+// The model layer's one public face. Everything above the model (the studio
+// core, the CLI, the web server, the Electron shell) imports the model only
+// from here; an ESLint rule (eslint.config.mjs) enforces it. The model itself
+// imports nothing from those layers: only main/common and main/base.
+//
+// Heavy parts (ONNX graph building, ONNX Runtime sessions, the converter) are
+// loaded on first use, so importing the face stays cheap for the CLI and the
+// web server.
+
+// Engine: the worker-thread client that runs reconstruction and chat.
+export type {
+  ChatOutput,
+  ChatRequest,
+  EngineProgress,
+  FrameInput,
+  MemoryEstimate,
+  ReconstructionOutput,
+  ReconstructRequest,
+} from './engine/engine-types';
+export type { EngineClient, EngineClientOptions } from './engine/engine-client';
+
+/** Starts the engine worker (loaded on first use). */
+export async function startEngine(
+  options?: import('./engine/engine-client').EngineClientOptions,
+): Promise<import('./engine/engine-client').EngineClient> {
+  const { EngineClient } = await import('./engine/engine-client');
+  return new EngineClient(options);
+}
+
+// Converted model folders.
+export {
+  MODEL_MANIFEST_FILE,
+  readModelManifest,
+  type GraphId,
+  type ModelManifest,
+} from './runtime/model-manifest';
+
+// Checkpoints: the hub, downloads, local folders, random checkpoints, the catalog.
+export { DEFAULT_REVISION, OFFICIAL_REPO_ID, checkRepoId } from './download/hub-endpoint';
+export {
+  DOWNLOAD_RECORD_FILE,
+  discardPendingDownload,
+  downloadCheckpoint,
+  pendingDownload,
+  type CheckpointDownloadOptions,
+  type CheckpointDownloadResult,
+  type DownloadProgress,
+} from './download/checkpoint-download';
+export { importCheckpointFolder, type ImportedCheckpoint } from './download/import-checkpoint';
+export { openCheckpoint, parameterCount } from './checkpoint/checkpoint';
+export {
+  RANDOM_CHECKPOINT_PRESETS,
+  generateRandomCheckpoint,
+  type RandomCheckpointPreset,
+} from './checkpoint/random-checkpoint';
+export { modelCatalog, type CatalogModel, type ModelCatalog } from './checkpoint/catalog';
+
+/** Converts a checkpoint folder into the runtime format (loaded on first use). */
+export async function convertCheckpoint(
+  ...args: Parameters<typeof import('./convert/convert-checkpoint').convertCheckpoint>
+): ReturnType<typeof import('./convert/convert-checkpoint').convertCheckpoint> {
+  const { convertCheckpoint: convert } = await import('./convert/convert-checkpoint');
+  return convert(...args);
+}
+export type { ConvertOptions } from './convert/convert-checkpoint';
+
+/** Checks a converted model against an official golden set (loaded on first use). */
+export async function verifyGolden(
+  ...args: Parameters<typeof import('./golden/verify-golden').verifyGolden>
+): ReturnType<typeof import('./golden/verify-golden').verifyGolden> {
+  const { verifyGolden: verify } = await import('./golden/verify-golden');
+  return verify(...args);
+}
+export type { GoldenReport, GoldenReportEntry } from './golden/verify-golden';
+
+// Q&A markers, drawn the way the model's training data marks points.
+export { MARKER_COLORS, markFrame, type Marker, type MarkerColor } from './chat/markers';
