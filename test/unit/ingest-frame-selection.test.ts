@@ -49,4 +49,17 @@ describe('selectFrames', () => {
     expect(picks.filter(Boolean)).toHaveLength(2);
     expect(picks[2]).toBe(false);
   });
+
+  it('keeps a much sharper frame even when it repeats the previous view (sharpness 1163 against 111)', () => {
+    const candidates = [
+      { blurScore: 400, signature: signature(10) },
+      { blurScore: 100, signature: signature(200) },
+      { blurScore: 1163, signature: signature(11) }, // the same view as the first pick, far sharper
+      { blurScore: 111, signature: signature(60) },
+      { blurScore: 105, signature: signature(120) },
+      { blurScore: 90, signature: signature(180) },
+    ];
+    expect(signatureDifference(candidates[0].signature, candidates[2].signature)).toBeLessThan(1.5);
+    expect(selectFrames(candidates, 3)).toEqual([true, false, true, false, true, false]);
+  });
 });

@@ -1,16 +1,21 @@
 // Picks `count` frames out of time-ordered candidates: evenly spread over time,
-// skipping blurry frames and frames that repeat the previous pick.
+// the sharpest frame of each time window, skipping frames that repeat the
+// previous pick only when that costs little sharpness.
 //
-// The candidates are cut into `count` consecutive groups of (nearly) equal size
-// and one frame is taken from each group, so the picks stay spread over the
-// whole video. Inside a group the sharpest frame wins, but a frame that is blurry
-// (blurScore below BLURRY_FRACTION of the median of all candidates) or a
-// near-duplicate of the previous pick only wins when the group has nothing else.
-// A video of a static scene therefore still yields `count` frames.
+// The candidates are cut into `count` consecutive windows of (nearly) equal
+// size and one frame is taken from each, so the picks stay spread over the
+// whole video. Inside a window the sharpest frame wins. A near-duplicate of the
+// previous pick gives way only to a frame of the same window that is at least
+// DUPLICATE_SHARPNESS_TRADE of its sharpness and not blurry (blurScore below
+// BLURRY_FRACTION of the median of all candidates): a much sharper view of the
+// same place is worth more to the model than a blurry different one. A video of
+// a static scene therefore still yields `count` frames.
 
 import { NEAR_DUPLICATE_MEAN_DIFF, signatureDifference, type FrameQuality } from './frame-quality';
 
 export const BLURRY_FRACTION = 0.5;
+/** A near-duplicate pick is traded for a fresh view no blurrier than this fraction of it. */
+export const DUPLICATE_SHARPNESS_TRADE = 0.5;
 
 export function selectFrames(candidates: FrameQuality[], count: number): boolean[] {
   const total = candidates.length;
@@ -19,26 +24,27 @@ export function selectFrames(candidates: FrameQuality[], count: number): boolean
   const blurryBelow = BLURRY_FRACTION * scores[total >> 1];
   const selected = candidates.map(() => false);
   let previous: FrameQuality | null = null;
-  for (let group = 0; group < count; group++) {
-    const start = Math.floor((group * total) / count);
-    const end = Math.floor(((group + 1) * total) / count);
-    let best = -1;
-    let bestRank = -Infinity;
-    for (let i = start; i < end; i++) {
-      const candidate = candidates[i];
-      const blurry = candidate.blurScore < blurryBelow;
-      const duplicate =
-        previous !== null &&
-        signatureDifference(previous.signature, candidate.signature) < NEAR_DUPLICATE_MEAN_DIFF;
-      // Usable frames outrank flawed ones; then sharpness decides.
-      const rank = (blurry ? 0 : 2) + (duplicate ? 0 : 1) + candidate.blurScore / (candidate.blurScore + 1);
-      if (rank > bestRank) {
-        bestRank = rank;
-        best = i;
-      }
+  for (let window = 0; window < count; window++) {
+    const start = Math.floor((window * total) / count);
+    const end = Math.floor(((window + 1) * total) / count);
+    const bySharpness = Array.from({ length: end - start }, (_, k) => start + k).sort(
+      (a, b) => candidates[b].blurScore - candidates[a].blurScore,
+    );
+    const sharpest = bySharpness[0];
+    let pick = sharpest;
+    if (previous !== null && isDuplicate(previous, candidates[sharpest])) {
+      const floor = Math.max(blurryBelow, DUPLICATE_SHARPNESS_TRADE * candidates[sharpest].blurScore);
+      const fresh = bySharpness.find(
+        (i) => candidates[i].blurScore >= floor && !isDuplicate(previous as FrameQuality, candidates[i]),
+      );
+      if (fresh !== undefined) pick = fresh;
     }
-    selected[best] = true;
-    previous = candidates[best];
+    selected[pick] = true;
+    previous = candidates[pick];
   }
   return selected;
+}
+
+function isDuplicate(a: FrameQuality, b: FrameQuality): boolean {
+  return signatureDifference(a.signature, b.signature) < NEAR_DUPLICATE_MEAN_DIFF;
 }
