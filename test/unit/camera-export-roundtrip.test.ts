@@ -231,4 +231,26 @@ describe('nerfstudio transforms.json export', () => {
     expectClose([json.frames[0].fl_y, json.frames[0].w], [62.5, 64]);
     expectClose([json.frames[1].fl_y, json.frames[1].w, json.frames[1].cx], [40, 32, 16]);
   });
+
+  it('gives frames of one physical camera one set of intrinsics although their fits differ by 1e-10', async () => {
+    const nudged = (d: number) => ({
+      ...mapIntrinsics,
+      fx: mapIntrinsics.fx + d,
+      fy: mapIntrinsics.fy - d,
+      cx: mapIntrinsics.cx + d,
+    });
+    const frames = [await frame(0, nudged(0)), await frame(1, nudged(1e-10)), await frame(2, nudged(-2e-10))];
+    const cloud = { positions: new Float32Array(0), colors: null, count: 0 };
+    const nerf = join(work, 'nerfstudio-nudged');
+    await exportNerfstudio(nerf, { frames, points: cloud, metresPerUnit: null });
+    const json = JSON.parse(readFileSync(join(nerf, 'transforms.json'), 'utf8'));
+    expectClose([json.fl_x, json.fl_y, json.cx], [61, 62.5, 32]);
+    expect(json.frames.every((f: Record<string, unknown>) => f.fl_x === undefined)).toBe(true);
+
+    const colmap = join(work, 'colmap-nudged');
+    await exportColmapText(colmap, { frames, points: cloud, metresPerUnit: null });
+    const model = readColmap(colmap);
+    expect(model.cameras.size).toBe(1);
+    expect(new Set(model.images.map((i) => i.cameraId))).toEqual(new Set([1]));
+  });
 });

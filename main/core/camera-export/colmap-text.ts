@@ -8,7 +8,7 @@
 // stores its world-to-camera pose: R = rotation of cameraFromWorld as a unit
 // quaternion (w first), t its translation. Pixel centres sit at +0.5 in COLMAP
 // as in our fitted intrinsics (geometry/intrinsics.ts), so cx, cy carry over.
-// Frames sharing identical intrinsics share one camera.
+// Frames whose intrinsics agree (shared-intrinsics.ts) share one camera.
 
 import { join } from 'node:path';
 import { promises as fs } from 'node:fs';

@@ -8,6 +8,7 @@ import { StudioError } from '../../common/errors';
 import type { PointCloud } from '../pointcloud/point-cloud';
 import { transformCloud, transformPose, type WorldTransform } from '../geometry/world-transform';
 import { isRigid } from '../../base/camera-math';
+import { shareIntrinsics } from './shared-intrinsics';
 
 export interface ExportFrame {
   camera: CameraInfo;
@@ -113,5 +114,5 @@ export function prepareCameraExport(input: CameraExportInput): PreparedScene {
       image: image.bytes,
     };
   });
-  return { cameras, points: transformCloud(input.points, world) };
+  return { cameras: shareIntrinsics(cameras), points: transformCloud(input.points, world) };
 }
