@@ -61,6 +61,23 @@ export function quaternionFromRotation(m: readonly number[], stride = 3): [numbe
   return [w / n, x / n, y / n, z / n];
 }
 
+/** Row-major 3x3 rotation of a quaternion [w, x, y, z] (normalised first). */
+export function rotationFromQuaternion(q: readonly number[]): number[] {
+  const n = Math.hypot(q[0], q[1], q[2], q[3]);
+  const [w, x, y, z] = [q[0] / n, q[1] / n, q[2] / n, q[3] / n];
+  return [
+    1 - 2 * (y * y + z * z),
+    2 * (x * y - w * z),
+    2 * (x * z + w * y),
+    2 * (x * y + w * z),
+    1 - 2 * (x * x + z * z),
+    2 * (y * z - w * x),
+    2 * (x * z - w * y),
+    2 * (y * z + w * x),
+    1 - 2 * (x * x + y * y),
+  ];
+}
+
 /**
  * nerfstudio / OpenGL camera-to-world from an OpenCV one: the camera's y and z
  * axes flip (y up, looking down −z), i.e. columns 1 and 2 of the rotation negate.

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import type { SceneSummary, SourceInfo } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { detectMediaKind, unreadablePathError } from '../ingest/media-kind';
@@ -14,6 +14,7 @@ import { importPhotos } from '../ingest/photo-import';
 import type { IngestedFrame } from '../ingest/types';
 import { importVideo, probeVideo } from '../ingest/video-import';
 import { sha256File } from '../library/file-hash';
+import { detectPosedCapture, readPosedCapture, type PosedImport } from '../posed-import/import-posed-capture';
 import type { NewFrame, NewScene } from '../library/scene-store';
 import type { JobContext } from './job-queue';
 import type { StudioContext } from './studio-context';
@@ -30,17 +31,21 @@ export interface ImportRequest {
 export type ImportPlan =
   | { kind: 'video'; path: string }
   | { kind: 'photos'; paths: string[]; folder: string | null }
-  | { kind: 'pointcloud'; path: string };
+  | { kind: 'pointcloud'; path: string }
+  | { kind: 'posed'; path: string; format: 'colmap' | 'nerfstudio' };
 
 const unsupported = (what: string): StudioError =>
   new StudioError(
     'unsupported-file',
     `${what} is not a video, photo or point cloud G2 Studio can read.`,
-    'Import an MP4/MOV video, a folder of JPEG/PNG photos, or a PLY/GLB/glTF point cloud.',
+    'Import an MP4/MOV video, a folder of JPEG/PNG photos, a PLY/GLB/glTF point cloud, or a COLMAP project / transforms.json.',
   );
 
 /** Decide what kind of import the paths call for (reads only the first bytes of each file). */
 export async function planImport(paths: string[], displayNames: string[]): Promise<ImportPlan> {
+  // A COLMAP project or a transforms.json is a posed capture, not a folder of photos.
+  const posed = paths.length === 1 ? detectPosedCapture(paths[0]) : null;
+  if (posed) return { kind: 'posed', path: paths[0], format: posed };
   const kinds = await Promise.all(paths.map((path) => detectMediaKind(path)));
   if (paths.length === 1) {
     const [path] = paths;
@@ -175,7 +180,31 @@ export async function importScene(
   // Ingest takes 0..0.9 of the bar; writing the scene the rest.
   const onProgress = (progress: number, stage: string): void => ctx.progress(0.9 * progress, stage);
   let scene: NewScene;
-  if (plan.kind === 'video') {
+  let posed: PosedImport | null = null;
+  if (plan.kind === 'posed') {
+    // A transforms.json is named after its folder; a COLMAP project is its folder.
+    const label =
+      basename(plan.path).toLowerCase() === 'transforms.json'
+        ? basename(dirname(plan.path))
+        : basename(plan.path);
+    ctx.log(
+      `Reading the ${plan.format === 'colmap' ? 'COLMAP model' : 'transforms.json'} in ${request.displayNames[0]}`,
+    );
+    posed = await readPosedCapture(plan.path, plan.format, { signal: ctx.signal, onProgress });
+    for (const warning of posed.capture.warnings) ctx.log(warning);
+    ctx.progress(0.9, 'hash');
+    const source = await stillSource(
+      posed.capture.frames.map((f) => f.imagePath),
+      request.displayNames[0],
+      ctx.signal,
+    );
+    scene = {
+      name: request.name ?? label,
+      kind: 'photos',
+      source,
+      frames: posed.frames,
+    };
+  } else if (plan.kind === 'video') {
     const displayName = request.displayNames[0];
     ctx.log(`Reading ${displayName}`);
     const ffmpeg = await studio.ffmpeg();
@@ -240,7 +269,13 @@ export async function importScene(
   // The scene and its job's success row are one transaction: a kill cannot
   // leave a stored scene whose import reads as failed.
   const summary = library.db.transaction(() => {
-    const created = library.scenes.create(scene);
+    let created = library.scenes.create(scene);
+    if (posed) {
+      // The capture's cameras and points are stored as the scene's reconstruction, in the same transaction.
+      const frameIds = library.scenes.get(created.id)?.frames.map((f) => f.id) ?? [];
+      library.scenes.saveReconstruction(created.id, posed.reconstruction(frameIds));
+      created = library.scenes.summary(created.id) ?? created;
+    }
     ctx.recordSuccess(importResult(created), created.id);
     return created;
   })();
