@@ -149,6 +149,8 @@ export const api = {
 
   'jobs.list': query(z.object({ sceneId: id.optional() }).strict())<JobInfo[]>(),
   'jobs.cancel': command(z.object({ jobId: id }).strict())<JobInfo>(),
+  /** Forget finished jobs (of one scene, or all): the Jobs panel's Clear. Running jobs stay. */
+  'jobs.clear': command(z.object({ sceneId: id.optional() }).strict())<{ cleared: number }>(),
 
   'qa.ask': job(
     z

@@ -252,6 +252,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     'scenes.delete': async ({ sceneId }) => {
       if (!library.scenes.delete(sceneId)) throw sceneNotFound(sceneId);
       editor.forget(sceneId);
+      queue.forgetFinished(sceneId);
       emit({ type: 'scenes-changed' });
       return { deleted: true as const };
     },
@@ -417,6 +418,8 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     'jobs.list': async ({ sceneId }) => queue.list(sceneId),
 
     'jobs.cancel': async ({ jobId }) => queue.cancel(jobId),
+
+    'jobs.clear': async ({ sceneId }) => ({ cleared: queue.forgetFinished(sceneId) }),
 
     'qa.ask': async (input) => {
       const scene = requireScene(input.sceneId);

@@ -123,6 +123,11 @@ describe.skipIf(skipReason !== null)(
         }),
       ]);
       expect(await running.getByTestId('job-stage').textContent()).toMatch(/[a-z].*\d+%$/);
+      // Stages in words, with the time the job has taken.
+      expect(await running.getByTestId('job-stage').getAttribute('data-stage')).not.toBe(
+        await running.getByTestId('job-stage').locator('span').first().textContent(),
+      );
+      expect(await running.getByTestId('job-time').textContent()).toMatch(/elapsed/);
       // One reconstruction per scene at a time: the button waits for this one.
       expect(await button.isDisabled()).toBe(true);
       expect(await button.textContent()).toMatch(/^Reconstructing… \d+%$/);

@@ -329,6 +329,17 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     await screenshot(page, '07-failed-import');
   });
 
+  it('clears finished jobs from the Jobs panel, and they stay cleared after a reload', async () => {
+    const panel = page.getByTestId('jobs-panel');
+    expect(await panel.locator('[data-testid=job][data-status=succeeded]').count()).toBeGreaterThan(0);
+    await panel.getByTestId('jobs-clear').click();
+    await expect.poll(() => panel.getByTestId('job').count(), { timeout: 10_000 }).toBe(0);
+    await page.reload();
+    await page.getByTestId('jobs-panel').waitFor();
+    await new Promise((done) => setTimeout(done, 500));
+    expect(await page.getByTestId('job').count()).toBe(0);
+  });
+
   it('ran without console errors or CSP violations', () => {
     expect(problems).toEqual([]);
   });

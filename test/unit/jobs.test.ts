@@ -203,4 +203,45 @@ describe('job queue', () => {
     expect(library.jobs.prune(5)).toBe(3);
     expect(library.jobs.list().map((j) => j.id)).toEqual(ids.slice(3).reverse());
   });
+
+  it('forgets finished jobs on Clear, keeps running ones, and hides the jobs of a deleted scene', async () => {
+    const { library, queue } = setup();
+    const scene = library.scenes.create({
+      name: 'doomed',
+      kind: 'pointcloud',
+      source: null,
+      frames: [],
+      points: { positions: new Float32Array([0, 0, 1]), colors: null, count: 1 },
+    });
+    const ofScene = queue.enqueue({
+      kind: 'export',
+      title: 'export scene',
+      sceneId: scene.id,
+      run: async () => undefined,
+    });
+    await queue.wait(ofScene.id);
+    const loose = queue.enqueue({ kind: 'export', title: 'export loose', run: async () => undefined });
+    await queue.wait(loose.id);
+    const running = queue.enqueue({ kind: 'export', title: 'long', run: (ctx) => untilAborted(ctx.signal) });
+    await sleep(20);
+    expect(
+      library.jobs
+        .list()
+        .map((j) => j.title)
+        .sort(),
+    ).toEqual(['export loose', 'export scene', 'long']);
+
+    library.scenes.delete(scene.id);
+    expect(
+      library.jobs
+        .list()
+        .map((j) => j.title)
+        .sort(),
+    ).toEqual(['export loose', 'long']);
+
+    expect(queue.forgetFinished()).toBe(2); // the loose export and the deleted scene's
+    expect(library.jobs.list().map((j) => j.title)).toEqual(['long']);
+    queue.cancel(running.id);
+    await queue.wait(running.id);
+  });
 });

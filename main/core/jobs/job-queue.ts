@@ -12,6 +12,7 @@ export interface JobPersistence {
   save(job: JobInfo): void;
   get(jobId: string): JobInfo | null;
   list(sceneId?: string): JobInfo[];
+  forgetFinished(sceneId?: string): number;
 }
 
 export interface JobContext {
@@ -118,6 +119,12 @@ export class JobQueue {
 
   list(sceneId?: string): JobInfo[] {
     return this.options.store.list(sceneId);
+  }
+
+  /** Forget finished jobs (of one scene, or all); running and queued ones stay. */
+  forgetFinished(sceneId?: string): number {
+    // Finished jobs live only in the store (finish() drops them from `entries`).
+    return this.options.store.forgetFinished(sceneId);
   }
 
   /** Resolves with the final JobInfo (never rejects). */

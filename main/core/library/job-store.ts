@@ -111,16 +111,29 @@ export class JobStore {
     return row ? toJob(row) : null;
   }
 
-  /** Newest first. */
+  /** Newest first. Jobs of a scene that was deleted are not listed: they concern nothing the user has. */
   list(sceneId?: string, limit = 200): JobInfo[] {
     const rows = (
       sceneId
         ? this.db
             .prepare('SELECT * FROM jobs WHERE scene_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?')
             .all(sceneId, limit)
-        : this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit)
+        : this.db
+            .prepare(
+              `SELECT * FROM jobs WHERE scene_id IS NULL OR scene_id IN (SELECT id FROM scenes)
+               ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+            )
+            .all(limit)
     ) as JobRow[];
     return rows.map(toJob);
+  }
+
+  /** Forget finished jobs, of one scene or all; returns how many. Queued and running jobs stay. */
+  forgetFinished(sceneId?: string): number {
+    const finished = `status IN ('succeeded', 'failed', 'cancelled')`;
+    return sceneId
+      ? this.db.prepare(`DELETE FROM jobs WHERE ${finished} AND scene_id = ?`).run(sceneId).changes
+      : this.db.prepare(`DELETE FROM jobs WHERE ${finished}`).run().changes;
   }
 
   /** Forget finished jobs beyond the newest `keep` (the history a user scrolls through). */

@@ -1,43 +1,114 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useReducer } from 'react';
 import type { JobInfo } from '../../../main/common/domain';
+import { stageName } from '../../../main/common/job-stages';
 import { useStudio, useStudioEvents } from '../common/studio-context';
 import { ACTIVE_STATUSES as ACTIVE, mergeJobs } from './job-snapshots';
+import { advanceClock, formatDuration, secondsLeft, type StageClock } from './job-timing';
 
 const MAX_SHOWN = 30;
 
-/** Every long operation with live progress (stage, %, message), Cancel, and errors with their fix. */
+interface PanelState {
+  jobs: JobInfo[];
+  /** Per running job, when its current stage was first seen and how far it has moved since. */
+  clocks: Map<string, StageClock>;
+  now: number;
+}
+
+type PanelAction =
+  | { type: 'merge'; incoming: JobInfo[]; now: number }
+  | { type: 'keep-active' }
+  | { type: 'tick'; now: number };
+
+function withClocks(
+  jobs: JobInfo[],
+  previous: Map<string, StageClock>,
+  now: number,
+): Map<string, StageClock> {
+  const clocks = new Map<string, StageClock>();
+  for (const job of jobs) {
+    if (ACTIVE.has(job.status))
+      clocks.set(job.id, advanceClock(previous.get(job.id), job.stage, job.progress, now));
+  }
+  return clocks;
+}
+
+function reduce(state: PanelState, action: PanelAction): PanelState {
+  switch (action.type) {
+    case 'merge': {
+      const jobs = mergeJobs(state.jobs, action.incoming, MAX_SHOWN);
+      return { jobs, clocks: withClocks(jobs, state.clocks, action.now), now: action.now };
+    }
+    case 'keep-active':
+      return { ...state, jobs: state.jobs.filter((job) => ACTIVE.has(job.status)) };
+    case 'tick':
+      return { ...state, clocks: withClocks(state.jobs, state.clocks, action.now), now: action.now };
+  }
+}
+
+/** Every long operation with live progress (stage, %, time), Cancel, and errors with their fix. */
 export function JobsPanel() {
   const { client, showError } = useStudio();
-  const [jobs, setJobs] = useState<JobInfo[]>([]);
+  const [{ jobs, clocks, now }, dispatch] = useReducer(reduce, undefined, () => ({
+    jobs: [],
+    clocks: new Map<string, StageClock>(),
+    now: Date.now(),
+  }));
+  const merge = useCallback(
+    (incoming: JobInfo[]) => dispatch({ type: 'merge', incoming, now: Date.now() }),
+    [],
+  );
 
   const refresh = useCallback(() => {
-    client
-      .call('jobs.list', {})
-      .then((list) => setJobs((current) => mergeJobs(current, list, MAX_SHOWN)), showError);
-  }, [client, showError]);
+    client.call('jobs.list', {}).then(merge, showError);
+  }, [client, showError, merge]);
   useEffect(refresh, [refresh]);
 
   useStudioEvents((event) => {
-    if (event.type === 'job') setJobs((list) => mergeJobs(list, [event.job], MAX_SHOWN));
+    if (event.type === 'job') merge([event.job]);
     // Sent after the events socket reconnects, when job events may have been missed.
     if (event.type === 'scenes-changed') refresh();
   });
 
   const cancel = async (job: JobInfo) => {
     try {
-      const updated = await client.call('jobs.cancel', { jobId: job.id });
-      setJobs((list) => mergeJobs(list, [updated], MAX_SHOWN));
+      merge([await client.call('jobs.cancel', { jobId: job.id })]);
+    } catch (error) {
+      showError(error);
+    }
+  };
+
+  const clear = async () => {
+    try {
+      await client.call('jobs.clear', {});
+      dispatch({ type: 'keep-active' });
     } catch (error) {
       showError(error);
     }
   };
 
   const active = jobs.filter((job) => ACTIVE.has(job.status)).length;
+  // Elapsed time and the estimate tick once a second while something runs.
+  useEffect(() => {
+    if (active === 0) return;
+    const timer = setInterval(() => dispatch({ type: 'tick', now: Date.now() }), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+
   return (
     <aside className="jobs-panel" data-testid="jobs-panel">
       <div className="panel-header">
         <h2>Jobs</h2>
         {active > 0 && <span className="badge">{active} running</span>}
+        {jobs.length > active && (
+          <button
+            className="small-button panel-header-action"
+            onClick={() => void clear()}
+            data-testid="jobs-clear"
+            title="Remove finished jobs from the list"
+          >
+            Clear
+          </button>
+        )}
       </div>
       {jobs.length === 0 && <p className="muted small">Imports, reconstructions and exports show up here.</p>}
       <ul className="job-list">
@@ -64,10 +135,11 @@ export function JobsPanel() {
                 >
                   <div className="progress-fill" style={{ width: `${Math.round(job.progress * 100)}%` }} />
                 </div>
-                <div className="job-stage" data-testid="job-stage">
-                  <span>{job.stage || 'waiting'}</span>
+                <div className="job-stage" data-testid="job-stage" data-stage={job.stage}>
+                  <span>{stageName(job.stage, job.kind)}</span>
                   <span>{Math.round(job.progress * 100)}%</span>
                 </div>
+                <JobTime job={job} clock={clocks.get(job.id)} now={now} />
               </>
             )}
             {job.message && !(job.status === 'failed' && job.error) && (
@@ -88,5 +160,16 @@ export function JobsPanel() {
         ))}
       </ul>
     </aside>
+  );
+}
+
+function JobTime({ job, clock, now }: { job: JobInfo; clock: StageClock | undefined; now: number }) {
+  const elapsed = (now - Date.parse(job.createdAt)) / 1000;
+  const left = secondsLeft(clock);
+  return (
+    <div className="job-time muted small" data-testid="job-time">
+      <span>{Number.isFinite(elapsed) ? `${formatDuration(elapsed)} elapsed` : ''}</span>
+      {left !== null && <span data-testid="job-eta">about {formatDuration(left)} left</span>}
+    </div>
   );
 }

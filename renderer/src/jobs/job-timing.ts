@@ -1,0 +1,47 @@
+// Elapsed time and an estimate of the time left for a running job, from what
+// the Jobs panel has seen of it. The estimate uses the rate of the current
+// stage only (stages run at very different speeds: reading frames is fast,
+// understanding the scene is slow), and is shown only once the stage has
+// moved for a while, so it never promises from one early sample.
+
+export interface StageClock {
+  stage: string;
+  /** ms timestamps and progress (0..1) when the stage was first seen, and the latest sample. */
+  startedAt: number;
+  startProgress: number;
+  lastAt: number;
+  lastProgress: number;
+}
+
+/** Seconds a stage must have run, and progress it must have made, before an ETA is shown. */
+export const ETA_MIN_STAGE_S = 2;
+export const ETA_MIN_PROGRESS = 0.01;
+
+export function advanceClock(
+  clock: StageClock | undefined,
+  stage: string,
+  progress: number,
+  now: number,
+): StageClock {
+  if (!clock || clock.stage !== stage) {
+    return { stage, startedAt: now, startProgress: progress, lastAt: now, lastProgress: progress };
+  }
+  return { ...clock, lastAt: now, lastProgress: Math.max(clock.lastProgress, progress) };
+}
+
+/** Seconds left at the current stage's rate, or null while there is no honest estimate. */
+export function secondsLeft(clock: StageClock | undefined): number | null {
+  if (!clock) return null;
+  const seconds = (clock.lastAt - clock.startedAt) / 1000;
+  const moved = clock.lastProgress - clock.startProgress;
+  if (seconds < ETA_MIN_STAGE_S || moved < ETA_MIN_PROGRESS) return null;
+  return ((1 - clock.lastProgress) * seconds) / moved;
+}
+
+/** "8 s", "2 min 05 s", "1 h 03 min". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
