@@ -193,6 +193,8 @@ export const api = {
         precision: z.enum(MODEL_PRECISIONS).optional(),
         /** tokenizer.json or a folder with it, for checkpoints that ship without one. */
         tokenizer: z.string().min(1).max(4096).optional(),
+        /** Replace an installed model with the same id (same checkpoint and precision); refused otherwise. */
+        replace: z.boolean().optional(),
       })
       .strict(),
   ),

@@ -14,6 +14,7 @@ export type StudioErrorCode =
   | 'ffmpeg-missing'
   | 'model-missing' // no converted model installed / model folder absent
   | 'model-corrupt' // checkpoint or converted model fails validation
+  | 'already-installed' // the same model (checkpoint and precision) is installed; replace it explicitly
   | 'insufficient-memory'
   | 'disk-full'
   | 'cancelled'

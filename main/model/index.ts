@@ -63,6 +63,7 @@ export async function convertCheckpoint(
   return convert(...args);
 }
 export type { ConvertOptions } from './convert/convert-checkpoint';
+export { convertedModelId } from './convert/model-id';
 
 /** Checks a converted model against an official golden set (loaded on first use). */
 export async function verifyGolden(

@@ -14,6 +14,7 @@ export function statusForError(code: StudioErrorCode): number {
       return 401;
     case 'busy':
     case 'cancelled':
+    case 'already-installed':
       return 409;
     case 'internal':
       return 500;

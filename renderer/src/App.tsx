@@ -4,6 +4,7 @@ import { useStudio } from './common/studio-context';
 import { JobsPanel } from './jobs/JobsPanel';
 import { importFiles } from './library/import-files';
 import { LibraryView } from './library/LibraryView';
+import { ModelSetupCard } from './model-manager/ModelSetupCard';
 import { ModelsDialog } from './model-manager/ModelsDialog';
 
 // three.js and the viewer load only when a scene is opened: the library opens fast.
@@ -98,7 +99,10 @@ export function App() {
               <SceneView key={sceneId} sceneId={sceneId} onBack={() => openScene(null)} />
             </Suspense>
           ) : (
-            <LibraryView onOpen={openScene} onImport={startImport} />
+            <>
+              <ModelSetupCard onOpenModels={() => setShowModels(true)} />
+              <LibraryView onOpen={openScene} onImport={startImport} />
+            </>
           )}
         </main>
         <JobsPanel />

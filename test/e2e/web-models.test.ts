@@ -49,6 +49,19 @@ describe.skipIf(skipReason !== null)(
       else process.env.HF_ENDPOINT = savedEndpoint;
     });
 
+    it('tells a new user on the first screen that a model is needed, what it costs, and how to get it', async () => {
+      const card = page.getByTestId('model-setup-card');
+      await card.waitFor({ timeout: 20_000 });
+      expect(await card.getByTestId('model-setup-sizes').textContent()).toMatch(
+        /Download: about [\d.]+ GB.*Disk/,
+      );
+      expect(await card.getByTestId('setup-download').isEnabled()).toBe(true);
+      await card.getByTestId('setup-import').click();
+      await page.getByTestId('models-dialog').waitFor();
+      await page.getByTestId('models-dialog').getByTestId('models-close').click();
+      await screenshot(page, 'models-00-setup-card');
+    });
+
     it('shows no model yet, the CPU, and why CUDA is missing with how to enable it', async () => {
       await page.getByTestId('models-button').click();
       const dialog = page.getByTestId('models-dialog');
@@ -115,6 +128,8 @@ describe.skipIf(skipReason !== null)(
         .poll(() => page.locator('[data-testid=job][data-kind=download][data-status=succeeded]').count())
         .toBe(1);
       await screenshot(page, 'models-03-installed');
+      // With a model installed, the first-run card is gone.
+      await expect.poll(() => page.getByTestId('model-setup-card').count(), { timeout: 20_000 }).toBe(0);
     });
 
     it('removes the model after a confirmation', async () => {
@@ -124,6 +139,7 @@ describe.skipIf(skipReason !== null)(
       await dialog.getByTestId('models-empty').waitFor({ timeout: 20_000 });
       expect(await callApi<unknown[]>(studio, 'models.list', {})).toEqual([]);
       await dialog.getByTestId('models-close').click();
+      await expect.poll(() => page.getByTestId('model-setup-card').count(), { timeout: 20_000 }).toBe(1);
       expect(problems).toEqual([]);
     });
   },

@@ -3,7 +3,7 @@
 // (test/fixtures/hub-server.ts) that serves the golden tiny checkpoint, and
 // converting with the real converter into a real library.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
@@ -19,7 +19,7 @@ import { checkpointFolderName } from '../../main/core/model-library/install-mode
 import { generateRandomCheckpoint } from '../../main/model/checkpoint/random-checkpoint';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
 import { DOWNLOAD_RECORD_FILE } from '../../main/model/download/checkpoint-download';
-import { startFakeHub, sha256, type FakeHub } from '../fixtures/hub-server';
+import { qwen2TokenizerFiles, startFakeHub, sha256, type FakeHub } from '../fixtures/hub-server';
 import { tempDir } from '../fixtures/library-fixtures';
 import { writeBinaryPly } from '../fixtures/ply-fixture';
 
@@ -273,6 +273,36 @@ describe('models.import, use, remove', () => {
     expect((await listModels()).find((m) => m.active)?.id).toBe(activeBefore.id);
     // The user's folder is theirs: untouched.
     expect(existsSync(join(checkpoint, 'model.safetensors'))).toBe(true);
+  });
+
+  it('says a checkpoint without a tokenizer can only reconstruct; a tokenizer attached at import gives chat', async () => {
+    expect(imported.capabilities).toEqual({ reconstruct: true, chat: false });
+    const withTokenizer = join(dir, 'tokenizer-files');
+    mkdirSync(withTokenizer, { recursive: true });
+    const { vocab, merges } = qwen2TokenizerFiles();
+    writeFileSync(join(withTokenizer, 'vocab.json'), vocab);
+    writeFileSync(join(withTokenizer, 'merges.txt'), merges);
+    const job = await runJob('models.import', {
+      path: join(dir, 'my-checkpoint'),
+      precision: 'fp16',
+      tokenizer: withTokenizer,
+      replace: true,
+    });
+    expect(job.status, job.error?.message).toBe('succeeded');
+    const replaced = (await listModels()).find((m) => m.id === imported.id)!;
+    expect(replaced.capabilities).toEqual({ reconstruct: true, chat: true });
+    expect(existsSync(join(replaced.path, 'merges.txt'))).toBe(true);
+  });
+
+  it('asks before replacing: a re-import of an installed model fails already-installed before converting', async () => {
+    events.length = 0;
+    const job = await runJob('models.import', { path: join(dir, 'my-checkpoint'), precision: 'fp16' });
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatchObject({ code: 'already-installed' });
+    expect(job.error?.fix).toMatch(/Replace/);
+    // Refused at verify time: no conversion ran.
+    expect(events.filter((e) => e.id === job.id).map((e) => e.stage)).not.toContain('convert');
+    expect(leftovers()).toEqual([]);
   });
 
   it('refuses a folder that is not there at call time, and one that is no checkpoint in the job', async () => {

@@ -9,12 +9,14 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ModelInfo, ModelPrecision } from '../../common/domain';
+import { StudioError } from '../../common/errors';
 import { formatByteSize } from '../../common/format-bytes';
 import {
   DEFAULT_REVISION,
   DOWNLOAD_RECORD_FILE,
   OFFICIAL_REPO_ID,
   convertCheckpoint,
+  convertedModelId,
   downloadCheckpoint,
   importCheckpointFolder,
   type DownloadProgress,
@@ -214,6 +216,8 @@ export interface ImportModelInput {
   path: string;
   precision?: ModelPrecision;
   tokenizer?: string;
+  /** Replace an installed model with the same id; without it a re-import is refused before converting. */
+  replace?: boolean;
 }
 
 /** models.import: a local checkpoint folder → converted model, registered (active when none is). */
@@ -226,6 +230,18 @@ export async function importModel(
   const dir = resolve(input.path);
   const precision = input.precision ?? 'fp32';
   const checkpoint = await verifyCheckpoint(dir, 0, ctx);
+  if (!input.replace) {
+    // Asked before converting: a real checkpoint takes minutes to convert.
+    const id = await convertedModelId(dir, precision);
+    const installed = library.models.get(id);
+    if (installed) {
+      throw new StudioError(
+        'already-installed',
+        `This checkpoint is already installed at ${precision} as "${installed.name}" (${id}).`,
+        'Import it again and choose Replace, or remove the installed model first.',
+      );
+    }
+  }
   const model = await convertAndRegister(
     library,
     folders,

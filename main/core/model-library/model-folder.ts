@@ -31,6 +31,12 @@ const exists = (path: string): Promise<boolean> =>
     () => false,
   );
 
+/** The tokenizer files main/model/tokenizer reads: tokenizer.json, or vocab.json with merges.txt. */
+async function hasTokenizer(dir: string): Promise<boolean> {
+  if (await exists(join(dir, 'tokenizer.json'))) return true;
+  return (await exists(join(dir, 'vocab.json'))) && (await exists(join(dir, 'merges.txt')));
+}
+
 /** Validate a converted model folder and describe it as the library stores it. */
 export async function readModelFolder(path: string): Promise<Omit<ModelInfo, 'active'>> {
   const dir = resolve(path);
@@ -68,7 +74,11 @@ export async function readModelFolder(path: string): Promise<Omit<ModelInfo, 'ac
       'Convert the checkpoint again with `g2studio model convert`.',
     );
   }
-  const capabilities = { reconstruct: has(RECONSTRUCT_GRAPHS), chat: has(CHAT_GRAPHS) };
+  // Chat needs the tokenizer as much as its graphs: a checkpoint converted without one can only reconstruct.
+  const capabilities = {
+    reconstruct: has(RECONSTRUCT_GRAPHS),
+    chat: has(CHAT_GRAPHS) && (await hasTokenizer(dir)),
+  };
   if (!capabilities.reconstruct && !capabilities.chat) {
     throw new StudioError(
       'model-corrupt',

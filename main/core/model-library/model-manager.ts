@@ -88,6 +88,7 @@ export class ModelManager {
     path: string;
     precision?: ModelPrecision;
     tokenizer?: string;
+    replace?: boolean;
   }): Promise<{ jobId: string }> {
     const path = resolve(input.path);
     const folder = await stat(path).catch((error: unknown) => {

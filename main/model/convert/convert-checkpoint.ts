@@ -18,6 +18,7 @@ import { ExternalWeightsWriter } from '../graph/external-weights';
 import type { GraphBuilder } from '../graph/graph-builder';
 import { loadQwen2Tokenizer } from '../tokenizer/qwen2-tokenizer';
 import { tokenIdMapFor } from '../tokenizer/token-id-map';
+import { convertedModelIdFrom } from './model-id';
 import {
   MODEL_FORMAT_VERSION,
   MODEL_MANIFEST_FILE,
@@ -186,7 +187,7 @@ export async function convertCheckpoint(
     const { source: _source, ...specialTokens } = config.specialTokens;
     const manifest: ModelManifest = {
       format_version: MODEL_FORMAT_VERSION,
-      id: `g2vlm-${(sourceHashes['model.safetensors'] ?? Object.values(sourceHashes).join('')).slice(0, 12)}-${dtype}`,
+      id: convertedModelIdFrom(sourceHashes, dtype),
       name: basename(resolve(checkpointDir)),
       dtype,
       configs: config,

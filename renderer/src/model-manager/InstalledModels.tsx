@@ -4,7 +4,9 @@ import { ConfirmDialog } from '../common/ConfirmDialog';
 
 function capabilities(model: ModelInfo): string {
   const can = [model.capabilities.reconstruct && 'reconstruct', model.capabilities.chat && 'chat'];
-  return can.filter(Boolean).join(' · ') || 'no capabilities';
+  const said = can.filter(Boolean).join(' · ') || 'no capabilities';
+  // Say why chat is missing: the fix (import again with a tokenizer) is one step away.
+  return model.capabilities.chat ? said : `${said} (chat unavailable: no tokenizer — import again with one)`;
 }
 
 /** The installed models, the active one marked, each with Use and Remove (confirmed). */

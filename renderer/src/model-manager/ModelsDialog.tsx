@@ -36,6 +36,9 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
   const [revision, setRevision] = useState('main');
   const [precision, setPrecision] = useState<ModelPrecision>('fp32');
   const [path, setPath] = useState('');
+  const [tokenizer, setTokenizer] = useState('');
+  /** The installed model a re-import would replace, while the user decides. */
+  const [replaceAsk, setReplaceAsk] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<StudioError | null>(null);
 
@@ -53,6 +56,8 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
 
   const onJobFinished = useCallback(
     (job: JobInfo) => {
+      if (job.status === 'failed' && job.error?.code === 'already-installed')
+        setReplaceAsk(job.error.message);
       if (job.status !== 'succeeded') return;
       refresh();
       modelsChanged();
@@ -85,9 +90,15 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
       follow(started);
     });
 
-  const importFolder = () =>
+  const importFolder = (replace = false) =>
     act(async () => {
-      const { jobId: started } = await client.call('models.import', { path: path.trim(), precision });
+      setReplaceAsk(null);
+      const { jobId: started } = await client.call('models.import', {
+        path: path.trim(),
+        precision,
+        tokenizer: tokenizer.trim() || undefined,
+        replace,
+      });
       follow(started);
     });
 
@@ -179,7 +190,7 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
           className="model-form"
           onSubmit={(event) => {
             event.preventDefault();
-            if (path.trim()) void importFolder();
+            if (path.trim()) void importFolder(false);
           }}
         >
           <label htmlFor="model-path">From a folder on this machine</label>
@@ -204,7 +215,34 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
               Register converted
             </button>
           </div>
+          <div className="model-form-row">
+            <input
+              value={tokenizer}
+              placeholder="Tokenizer (optional): tokenizer.json or its folder, for checkpoints without one"
+              onChange={(event) => setTokenizer(event.target.value)}
+              aria-label="Tokenizer file or folder"
+              data-testid="model-tokenizer"
+            />
+          </div>
+          <p className="muted small">
+            Chat needs the checkpoint&apos;s tokenizer; without one the model can only reconstruct.
+          </p>
         </form>
+        {replaceAsk && (
+          <div className="model-replace" role="alertdialog" data-testid="model-replace">
+            <span>{replaceAsk} Replace it with a new conversion?</span>
+            <button
+              className="danger"
+              onClick={() => void importFolder(true)}
+              data-testid="model-replace-confirm"
+            >
+              Replace
+            </button>
+            <button onClick={() => setReplaceAsk(null)} data-testid="model-replace-keep">
+              Keep the installed one
+            </button>
+          </div>
+        )}
         <ErrorLine error={error} />
         {jobId && (
           <ModelJobProgress
