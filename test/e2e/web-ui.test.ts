@@ -123,6 +123,16 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     await expect.poll(() => card.count(), { timeout: 20_000 }).toBe(0);
   });
 
+  it('opens a scene by clicking its name', async () => {
+    const card = page.locator('[data-testid=scene-card][data-kind=video]').first();
+    await card.getByTestId('scene-name').click();
+    await expect
+      .poll(() => page.evaluate(() => window.location.hash), { timeout: 10_000 })
+      .toMatch(/^#\/scene\//);
+    await page.getByTestId('nav-library').click();
+    await page.getByTestId('library').waitFor();
+  });
+
   it('renames a scene inline and deletes it after confirming', async () => {
     const card = page.locator('[data-testid=scene-card][data-kind=video]');
     await card.getByTestId('scene-rename').click();

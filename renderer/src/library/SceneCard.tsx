@@ -71,15 +71,8 @@ export function SceneCard({ scene, onOpen, onRename, onDelete }: SceneCardProps)
             }}
           />
         ) : (
-          <h3
-            className="scene-name"
-            title="Double-click to rename"
-            data-testid="scene-name"
-            onDoubleClick={() => {
-              setDraft(scene.name);
-              setEditing(true);
-            }}
-          >
+          // The name opens the scene, as the thumbnail does; renaming is the pencil button's.
+          <h3 className="scene-name" title={`Open ${scene.name}`} data-testid="scene-name" onClick={onOpen}>
             {scene.name}
           </h3>
         )}
