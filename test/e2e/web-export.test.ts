@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraInfo, SceneDetail, SceneEditState } from '../../main/common/domain';
 import { Library } from '../../main/core/library/library';
-import { reconstructedFloorScene } from '../fixtures/reconstructed-scene';
+import { reconstructedFloorScene } from '../support/reconstructed-scene';
 import {
   callApi,
   collectPageProblems,

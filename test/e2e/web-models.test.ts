@@ -1,12 +1,12 @@
 // The Models view in a real browser against the built studio, downloading from
-// a real HTTP hub on 127.0.0.1 (test/fixtures/hub-server.ts, reached through
+// a real HTTP hub on 127.0.0.1 (test/support/hub-server.ts, reached through
 // HF_ENDPOINT): progress with bytes, cancel, resume, the model listed as active,
 // and the execution-provider panel explaining how to enable CUDA when it is missing.
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelRuntimeInfo } from '../../main/common/domain';
-import { startFakeHub, type FakeHub } from '../fixtures/hub-server';
+import { startFakeHub, type FakeHub } from '../support/hub-server';
 import {
   callApi,
   collectPageProblems,

@@ -24,7 +24,7 @@ import {
   callApi,
   waitForJobOver,
 } from './harness';
-import { SHARED_DIR } from '../shared-dir';
+import { SHARED_DIR } from '../support/shared-dir';
 
 const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const FRAMES = ['frame_00019.png', 'frame_00040.png', 'frame_00060.png'];

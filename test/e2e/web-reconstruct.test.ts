@@ -23,7 +23,7 @@ import {
   callApi,
   waitForJobOver,
 } from './harness';
-import { SHARED_DIR } from '../shared-dir';
+import { SHARED_DIR } from '../support/shared-dir';
 
 const TINY_CHECKPOINT = `${SHARED_DIR}/golden/g2vlm-tiny-a/checkpoint`;
 const VIDEO = `${SHARED_DIR}/samples/video/arkit-portrait.mov`;

@@ -19,7 +19,7 @@ import {
   startStudio,
   type StudioUnderTest,
 } from './harness';
-import { SHARED_DIR } from '../shared-dir';
+import { SHARED_DIR } from '../support/shared-dir';
 
 const PORTRAIT_VIDEO = `${SHARED_DIR}/samples/video/arkit-portrait.mov`;
 const PHOTO_FOLDER = `${SHARED_DIR}/samples/arkitscenes`;

@@ -1,7 +1,7 @@
 // Scenes, their source, frames, point cloud, cameras and reconstructions.
 // Every scene write is one transaction: a scene becomes visible to readers only
 // when its frames and points are all in, and a kill mid-write leaves the old
-// state (see test/unit/library-crash.test.ts).
+// state (see test/unit/core/library/library-crash.test.ts).
 
 import type Database from 'better-sqlite3';
 import type {

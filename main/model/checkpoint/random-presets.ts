@@ -1,7 +1,7 @@
 // Configuration presets for random-weight checkpoints, copied verbatim from the
 // shared golden set (g2vlm-tiny-a) and the shared benchmark size (g2vlm-medium) so
 // that generated checkpoints have exactly those configs without needing /work/shared.
-// test/unit/checkpoint-random.test.ts checks they still equal the shared files.
+// test/unit/model/checkpoint/checkpoint-random.test.ts checks they still equal the shared files.
 
 export interface CheckpointConfigFiles {
   textConfig: Record<string, unknown>;

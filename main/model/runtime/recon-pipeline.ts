@@ -6,11 +6,7 @@
 // fixes the resize target and is the global head's reference).
 import type { ort } from './ort';
 import { cancelledError } from '../../common/errors';
-import type {
-  EngineProgress,
-  ReconstructRequest,
-  ReconstructionOutput,
-} from '../engine/engine-types';
+import type { EngineProgress, ReconstructRequest, ReconstructionOutput } from '../engine/engine-types';
 import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { concatPositions, PositionCounter } from '../g2vlm/mrope';
 import { rope2dTables } from '../g2vlm/rope2d';

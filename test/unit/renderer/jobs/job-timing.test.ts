@@ -1,0 +1,36 @@
+// The Jobs panel's words and times: stage names, elapsed time and the estimate
+// of the time left (only once the current stage has moved for a while).
+import { describe, expect, it } from 'vitest';
+import { stageName } from '../../../../main/common/job-stages';
+import { advanceClock, formatDuration, secondsLeft } from '../../../../renderer/src/jobs/job-timing';
+
+describe('job stage names', () => {
+  it('says what a stage does, by job kind where an id means two things', () => {
+    expect(stageName('geometry-prefill')).toBe('Understanding the scene');
+    expect(stageName('decode')).toBe('Reading frames');
+    expect(stageName('decode', 'ask')).toBe('Writing the answer');
+    expect(stageName('some-new-stage')).toBe('Some new stage');
+    expect(stageName('')).toBe('Waiting');
+  });
+});
+
+describe('job time left', () => {
+  it('estimates from the current stage only, after 2 s of movement', () => {
+    let clock = advanceClock(undefined, 'decode', 0.1, 0);
+    clock = advanceClock(clock, 'decode', 0.2, 1000);
+    expect(secondsLeft(clock)).toBeNull(); // one second is too early to promise anything
+    clock = advanceClock(clock, 'decode', 0.3, 4000);
+    // 0.2 of the bar in 4 s: 0.7 left takes 14 s.
+    expect(secondsLeft(clock)).toBeCloseTo(14, 9);
+    clock = advanceClock(clock, 'geometry-prefill', 0.3, 5000);
+    expect(secondsLeft(clock)).toBeNull(); // a new stage starts a new clock
+    clock = advanceClock(clock, 'geometry-prefill', 0.3, 20_000);
+    expect(secondsLeft(clock)).toBeNull(); // a stalled stage gives no estimate rather than infinity
+  });
+
+  it('formats durations for people', () => {
+    expect(formatDuration(8.4)).toBe('8 s');
+    expect(formatDuration(125)).toBe('2 min 05 s');
+    expect(formatDuration(3780)).toBe('1 h 03 min');
+  });
+});
