@@ -231,32 +231,78 @@ export interface StudioTransport {
 /**
  * Bulk data, served as binary: HTTP in web mode, the g2studio:// protocol in
  * Electron. Points are little-endian float32 xyz in scene units (OpenCV axes),
- * colours are uint8 rgb, one triple per point.
+ * colours are uint8 rgb, one triple per point. Every route is declared once
+ * here; the path builders below (for the renderer) and `matchBlobRoute` (for
+ * the core that serves them) are both made from this table.
  */
+export const BLOB_ROUTES = {
+  points: '/blobs/scenes/{sceneId}/points.f32',
+  colors: '/blobs/scenes/{sceneId}/colors.u8',
+  frameImage: '/blobs/frames/{frameId}/image',
+  frameThumb: '/blobs/frames/{frameId}/thumb.jpg',
+  export: '/blobs/exports/{exportId}',
+  editKeep: '/blobs/scenes/{sceneId}/edits/keep.u8',
+  editPoints: '/blobs/scenes/{sceneId}/edits/points.f32',
+  editColors: '/blobs/scenes/{sceneId}/edits/colors.u8',
+  editScores: '/blobs/scenes/{sceneId}/edits/scores/{score}.f32',
+} as const;
+export type BlobRouteName = keyof typeof BLOB_ROUTES;
+
+/** A route parameter: an id (or a score name), never a path separator or a dot-dot. */
+const BLOB_PARAM = '([A-Za-z0-9_-]{1,64})';
+
+function blobPath(route: BlobRouteName, params: Record<string, string>): string {
+  return BLOB_ROUTES[route].replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name]));
+}
+
+const blobMatchers = (Object.keys(BLOB_ROUTES) as BlobRouteName[]).map((route) => {
+  const names: string[] = [];
+  const source = BLOB_ROUTES[route]
+    .split(/(\{\w+\})/)
+    .map((part) => {
+      const param = /^\{(\w+)\}$/.exec(part);
+      if (!param) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(param[1]);
+      return BLOB_PARAM;
+    })
+    .join('');
+  return { route, names, pattern: new RegExp(`^${source}$`) };
+});
+
+/** The route and parameters of a blob path (its query string ignored), or null for no route. */
+export function matchBlobRoute(
+  path: string,
+): { route: BlobRouteName; params: Record<string, string> } | null {
+  const bare = path.split('?')[0];
+  for (const { route, names, pattern } of blobMatchers) {
+    const match = pattern.exec(bare);
+    if (match) return { route, params: Object.fromEntries(names.map((name, i) => [name, match[i + 1]])) };
+  }
+  return null;
+}
+
 export const blobPaths = {
-  points: (sceneId: string) => `/blobs/scenes/${sceneId}/points.f32`,
-  colors: (sceneId: string) => `/blobs/scenes/${sceneId}/colors.u8`,
-  frameImage: (frameId: string) => `/blobs/frames/${frameId}/image`,
-  frameThumb: (frameId: string) => `/blobs/frames/${frameId}/thumb.jpg`,
-  export: (exportId: string) => `/blobs/exports/${exportId}`,
+  points: (sceneId: string) => blobPath('points', { sceneId }),
+  colors: (sceneId: string) => blobPath('colors', { sceneId }),
+  frameImage: (frameId: string) => blobPath('frameImage', { frameId }),
+  frameThumb: (frameId: string) => blobPath('frameThumb', { frameId }),
+  export: (exportId: string) => blobPath('export', { exportId }),
   /**
    * The edit stack's result (SceneEditState): a uint8 keep mask over the edited
    * cloud, which is the scene's own cloud unless a voxel edit replaced it (then
    * read editPoints/editColors). `revision` is SceneEditState.revision, only to
    * keep caches honest.
    */
-  editKeep: (sceneId: string, revision: string) => `/blobs/scenes/${sceneId}/edits/keep.u8?rev=${revision}`,
-  editPoints: (sceneId: string, revision: string) =>
-    `/blobs/scenes/${sceneId}/edits/points.f32?rev=${revision}`,
-  editColors: (sceneId: string, revision: string) =>
-    `/blobs/scenes/${sceneId}/edits/colors.u8?rev=${revision}`,
+  editKeep: (sceneId: string, revision: string) => `${blobPath('editKeep', { sceneId })}?rev=${revision}`,
+  editPoints: (sceneId: string, revision: string) => `${blobPath('editPoints', { sceneId })}?rev=${revision}`,
+  editColors: (sceneId: string, revision: string) => `${blobPath('editColors', { sceneId })}?rev=${revision}`,
   /**
    * float32 quality score per point of the edited cloud (higher is worse), for a
    * live filter preview before the filter is pushed: 'outlier' is computed over
    * the points still kept (+Infinity for the others).
    */
   editScores: (sceneId: string, score: QualityScoreName, revision: string) =>
-    `/blobs/scenes/${sceneId}/edits/scores/${score}.f32?rev=${revision}`,
+    `${blobPath('editScores', { sceneId, score })}?rev=${revision}`,
 } as const;
 
 /** The Electron custom protocol scheme for blobPaths. */
