@@ -7,11 +7,12 @@ import { rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { JobInfo, ModelInfo, SceneDetail, SceneSummary } from '../common/domain';
+import type { JobInfo, SceneDetail } from '../common/domain';
 import { StudioError } from '../common/errors';
 import { ensureDir } from '../base/ensure-dir';
 import type { Studio } from '../core/studio';
-import { jobProgressView, type CliIo, type JobProgressView } from './output';
+import type { CliIo } from './output';
+import { jobProgressView, type JobProgressView } from './progress';
 
 /** A scene by id, or by its exact (unique) name. */
 export async function findScene(studio: Studio, ref: string): Promise<SceneDetail> {
@@ -19,9 +20,9 @@ export async function findScene(studio: Studio, ref: string): Promise<SceneDetai
     const byId = studio.library.scenes.get(ref);
     if (byId) return byId;
   }
-  const scenes = (await studio.call('scenes.list', {})) as SceneSummary[];
+  const scenes = await studio.run('scenes.list', {});
   const named = scenes.filter((s) => s.name === ref);
-  if (named.length === 1) return (await studio.call('scenes.get', { sceneId: named[0].id })) as SceneDetail;
+  if (named.length === 1) return await studio.run('scenes.get', { sceneId: named[0].id });
   if (named.length > 1) {
     throw new StudioError(
       'invalid-input',
@@ -37,7 +38,7 @@ export async function findScene(studio: Studio, ref: string): Promise<SceneDetai
 }
 
 export async function registerModel(studio: Studio, dir: string): Promise<string> {
-  const model = (await studio.call('models.register', { path: resolve(dir) })) as ModelInfo;
+  const model = await studio.run('models.register', { path: resolve(dir) });
   return model.id;
 }
 

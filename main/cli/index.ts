@@ -2,13 +2,9 @@
 // bin/g2studio.js). Errors a user can cause end as "Error: … / Fix: …" and a
 // non-zero exit code, never a stack trace.
 
-import { formatError } from './output';
-import { runCli, type CommandContributor } from './program';
 import { toStudioErrorInfo } from '../common/errors';
-import { registerModelCommands } from './model-commands';
-
-// Model commands (`g2studio model convert|verify-golden|…`) live with the model code.
-const contributors: CommandContributor[] = [registerModelCommands];
+import { formatError } from './output';
+import { runCli } from './program';
 
 function fatal(error: unknown): void {
   process.stderr.write(formatError(toStudioErrorInfo(error)));
@@ -18,6 +14,6 @@ function fatal(error: unknown): void {
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);
 
-void runCli(process.argv, { contributors }).then((code) => {
+void runCli(process.argv).then((code) => {
   process.exitCode = code;
 });

@@ -1,9 +1,7 @@
 // How the CLI talks to people and scripts: plain lines (or one JSON document
 // with --json) on stdout, errors as "message + fix" on stderr, never a stack
-// trace. Progress bars only on a terminal.
+// trace. Progress is in progress.ts.
 
-import { SingleBar } from 'cli-progress';
-import type { JobInfo } from '../common/domain';
 import { toStudioErrorInfo, type StudioErrorInfo } from '../common/errors';
 
 export interface CliIo {
@@ -45,45 +43,6 @@ export function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n');
-}
-
-export interface JobProgressView {
-  update(job: JobInfo): void;
-  stop(): void;
-}
-
-/**
- * A progress bar on a terminal; elsewhere (pipes, CI, --json) one plain line
- * per stage and per 10 % step, on stderr so stdout stays machine-readable.
- */
-export function jobProgressView(io: CliIo, title: string): JobProgressView {
-  if (io.stderr.isTTY) {
-    const bar = new SingleBar({
-      format: `${title} [{bar}] {percentage}% {stage}`,
-      stream: io.stderr,
-      hideCursor: true,
-      clearOnComplete: true,
-      barsize: 30,
-    });
-    bar.start(100, 0, { stage: 'queued' });
-    return {
-      update: (job) => bar.update(Math.round(job.progress * 100), { stage: job.stage }),
-      stop: () => bar.stop(),
-    };
-  }
-  let lastStage = '';
-  let lastStep = -1;
-  return {
-    update: (job) => {
-      if (job.status !== 'running') return;
-      const step = Math.floor(job.progress * 10);
-      if (job.stage === lastStage && step === lastStep) return;
-      lastStage = job.stage;
-      lastStep = step;
-      io.stderr.write(`${title}: ${job.stage} ${Math.round(job.progress * 100)}%\n`);
-    },
-    stop: () => undefined,
-  };
 }
 
 export function formatBytes(bytes: number): string {

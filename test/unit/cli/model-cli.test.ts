@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runCli } from '../../../main/cli/program';
 import type { CliIo } from '../../../main/cli/output';
-import { registerModelCommands } from '../../../main/cli/model-commands';
 import {
   SafetensorsFile,
   writeSafetensors,
@@ -39,10 +38,7 @@ async function g2studio(...args: string[]): Promise<Run> {
       },
     });
   const io: CliIo = { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) };
-  const code = await runCli(['node', 'g2studio', ...args], {
-    io,
-    contributors: [(program, ctx) => registerModelCommands(program, { ...ctx, io })],
-  });
+  const code = await runCli(['node', 'g2studio', ...args], { io });
   return { code, stdout, stderr };
 }
 
