@@ -75,4 +75,4 @@ export async function verifyGolden(
 export type { GoldenReport, GoldenReportEntry } from './golden/verify-golden';
 
 // Q&A markers, drawn the way the model's training data marks points.
-export { MARKER_COLORS, markFrame, type Marker, type MarkerColor } from './chat/markers';
+export { MARKER_COLORS, type Marker, type MarkerColor } from './chat/markers';

@@ -7,7 +7,6 @@ import type { GeometricEvidence, Marker, QaEntry } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { markerEvidence, type MarkerGeometry } from '../geometry/marker-evidence';
 import { frameMarkerForPoint, type PointMarker } from '../geometry/point-marker';
-import { markFrame } from '../../model';
 import { newId, nowIso } from '../library/ids';
 import type { JobContext } from './job-queue';
 import { chooseModel } from './model-choice';
@@ -94,16 +93,16 @@ export async function askQuestion(
     );
   }
   ctx.progress(0, 'prepare');
-  const frameInputs = [];
-  for (const f of frames) {
-    // Drawn as the official training data marks points (filled 20 px discs in
-    // PIL's colours, lossless PNG), so "the red point" means what the model learned.
-    const own = markers
+  // The engine draws the markers on its own decode of each frame, as the official
+  // training data marks points (filled 20 px discs in PIL's colours), so "the red
+  // point" means what the model learned.
+  const frameInputs = frames.map((f) => ({
+    bytes: f.bytes,
+    name: f.fileName ?? `frame ${f.index}`,
+    markers: markers
       .filter((m) => m.frameIndex === f.index)
-      .map((m) => ({ kind: 'point' as const, x: m.x, y: m.y, color: m.color }));
-    const bytes = own.length ? await markFrame(f.bytes, own, f.fileName ?? `frame ${f.index}`) : f.bytes;
-    frameInputs.push({ bytes, name: f.fileName ?? `frame ${f.index}` });
-  }
+      .map((m) => ({ kind: 'point' as const, x: m.x, y: m.y, color: m.color })),
+  }));
   ctx.throwIfCancelled();
   const engine = await studio.engine();
   ctx.log(`Asking ${model.name} about "${scene.name}"`);

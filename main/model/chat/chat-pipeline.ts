@@ -7,6 +7,7 @@ import { StudioError, cancelledError } from '../../common/errors';
 import { decodeRgbImage, DEFAULT_VIT_IMAGE_SIZE } from '../preprocess/qwen-image';
 import type { ExecutionProviderChoice } from '../runtime/session';
 import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from './chat-layout';
+import { drawMarkers } from './markers';
 import { ChatModel } from './chat-model';
 import { answerQuestion, prefillPrefix, type ChatPrefix } from './chat-session';
 import { PrefixCache, prefixBytes, prefixKey } from './prefix-cache';
@@ -146,7 +147,14 @@ export async function runChatOn(
     const images = [];
     for (const frame of request.frames) {
       if (signal?.aborted) throw cancelledError('The question');
-      images.push(await decodeRgbImage(frame.bytes, frame.name));
+      const image = await decodeRgbImage(frame.bytes, frame.name);
+      // Markers are drawn here, on the one decode of the frame, as the official
+      // data pipeline draws them: both the geometry and the vision path see them.
+      images.push(
+        frame.markers?.length
+          ? { ...image, rgb: drawMarkers(image.rgb, image.width, image.height, frame.markers) }
+          : image,
+      );
     }
     timingsMs.decodeImages = performance.now() - t0;
     t0 = performance.now();

@@ -12,12 +12,14 @@ export function prefixKey(parts: {
   executionProvider: string;
   sceneKey: string;
   visionImageSize: number;
-  frames: Array<{ bytes: Uint8Array }>;
+  frames: Array<{ bytes: Uint8Array; markers?: unknown[] }>;
 }): string {
   const hash = createHash('sha256');
   for (const frame of parts.frames) {
     hash.update(String(frame.bytes.byteLength));
     hash.update(frame.bytes);
+    // Markers change the pixels the model sees, so they are part of the key.
+    hash.update(JSON.stringify(frame.markers ?? []));
   }
   return [
     parts.modelDir,

@@ -2,6 +2,8 @@
 // worker thread: main/model/engine/engine-worker.ts). Arrays are transferred,
 // not copied. Coordinates: OpenCV camera axes (x right, y down, z forward).
 
+import type { Marker } from '../chat/markers';
+
 export interface EngineProgress {
   /** 0..1 over the whole request. */
   progress: number;
@@ -14,6 +16,11 @@ export interface FrameInput {
   bytes: Uint8Array;
   /** For messages only. */
   name: string;
+  /**
+   * Chat only: markers the engine draws on the decoded frame before the model
+   * sees it (main/model/chat/markers.ts), in the frame's pixels.
+   */
+  markers?: Marker[];
 }
 
 export interface ReconstructRequest {
