@@ -265,7 +265,15 @@ export interface ExportResult {
 }
 
 /** Server-pushed events; every transport delivers the same stream. */
+/** What of a scene an event says changed: name/scale/ground, the point cloud, the frames, the edit stack. */
+export type ScenePart = 'meta' | 'points' | 'frames' | 'edits';
+
 export type StudioEvent =
   | { type: 'job'; job: JobInfo }
-  | { type: 'scenes-changed' }
+  /**
+   * Scenes changed. With a sceneId, only that scene, and only the parts named
+   * (a rename touches 'meta', not 'points'): a viewer refetches only what it
+   * shows from those parts. Without one (a reconnect), anything may have.
+   */
+  | { type: 'scenes-changed'; sceneId?: string; parts?: ScenePart[] }
   | { type: 'qa-token'; jobId: string; sceneId: string; text: string };

@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plyBytes, rgbCubes, writeRgbCubesPly } from './fixtures';
 import {
+  callApi,
   collectPageProblems,
   launchChromium,
   missingPrerequisites,
@@ -217,6 +218,31 @@ describe.skipIf(skipReason !== null)(`web UI${skipReason ? ` (skipped: ${skipRea
     // OpenCV y down becomes three.js y up: the raised (more negative y) green cube is higher on screen.
     expect(stats.green.y).toBeLessThan(stats.red.y - 10);
     expect(stats.green.y).toBeLessThan(stats.blue.y - 10);
+  });
+
+  it('renaming the open scene refetches its name, not its point cloud', async () => {
+    const sceneId = (await page.evaluate(() => window.location.hash)).replace('#/scene/', '');
+    const cloudRequests: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      if (/\/blobs\/scenes\/.*\/(points\.f32|colors\.u8|edits\/)/.test(request.url()))
+        cloudRequests.push(request.url());
+    };
+    page.on('request', onRequest);
+    try {
+      await callApi(studio, 'scenes.rename', { sceneId, name: 'renamed cubes' });
+      await expect
+        .poll(() => page.getByTestId('scene-title').textContent(), { timeout: 10_000 })
+        .toBe('renamed cubes');
+      await page.waitForTimeout(500);
+      expect(cloudRequests).toEqual([]);
+      await callApi(studio, 'scenes.rename', { sceneId, name: 'rgb-cubes' });
+      await expect
+        .poll(() => page.getByTestId('scene-title').textContent(), { timeout: 10_000 })
+        .toBe('rgb-cubes');
+      expect(cloudRequests).toEqual([]);
+    } finally {
+      page.off('request', onRequest);
+    }
   });
 
   it('orbits with the mouse, returns with Fit to scene, and grows points with the size slider', async () => {

@@ -33,7 +33,7 @@ export function sceneHandlers(ctx: HandlerContext): HandlerGroup<SceneOperation>
     'scenes.rename': async ({ sceneId, name }) => {
       const renamed = library.scenes.rename(sceneId, name);
       if (!renamed) throw sceneNotFound(sceneId);
-      emit({ type: 'scenes-changed' });
+      emit({ type: 'scenes-changed', sceneId, parts: ['meta'] });
       return renamed;
     },
 
@@ -41,7 +41,7 @@ export function sceneHandlers(ctx: HandlerContext): HandlerGroup<SceneOperation>
       if (!library.scenes.delete(sceneId)) throw sceneNotFound(sceneId);
       editor.forget(sceneId);
       queue.forgetFinished(sceneId);
-      emit({ type: 'scenes-changed' });
+      emit({ type: 'scenes-changed', sceneId, parts: ['meta', 'points', 'frames', 'edits'] });
       return { deleted: true as const };
     },
 
@@ -101,7 +101,7 @@ export function sceneHandlers(ctx: HandlerContext): HandlerGroup<SceneOperation>
             ? scale.value
             : metresPerUnitFromKnownDistance(scale.a, scale.b, scale.metres);
       library.scenes.setMetresPerUnit(sceneId, metresPerUnit);
-      emit({ type: 'scenes-changed' });
+      emit({ type: 'scenes-changed', sceneId, parts: ['meta'] });
       return requireScene(sceneId);
     },
 
@@ -128,7 +128,7 @@ export function sceneHandlers(ctx: HandlerContext): HandlerGroup<SceneOperation>
         alignment = levellingTransform(plane, [0, -1, 0]);
       }
       library.scenes.setGroundAlignment(sceneId, alignment);
-      emit({ type: 'scenes-changed' });
+      emit({ type: 'scenes-changed', sceneId, parts: ['meta'] });
       return requireScene(sceneId);
     },
   };

@@ -280,7 +280,7 @@ export async function importScene(
     return created;
   })();
   ctx.setScene(summary.id);
-  studio.emit({ type: 'scenes-changed' });
+  studio.emit({ type: 'scenes-changed', sceneId: summary.id, parts: ['meta', 'points', 'frames', 'edits'] });
   return importResult(summary);
 }
 

@@ -61,7 +61,7 @@ export async function reconstructScene(
     ctx.recordSuccess(stored, scene.id);
     return stored;
   })();
-  studio.emit({ type: 'scenes-changed' });
+  studio.emit({ type: 'scenes-changed', sceneId: input.sceneId, parts: ['meta', 'points', 'edits'] });
   return result;
 }
 

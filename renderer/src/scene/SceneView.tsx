@@ -119,18 +119,22 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
     if (event.type === 'job' && isThisReconstruct(event.job)) {
       setReconstructJobs((current) => mergeJobs(current, [event.job]));
     }
-    if (event.type === 'scenes-changed') refresh();
+    // Only events about this scene (or about everything, after a reconnect) refetch its details.
+    if (event.type === 'scenes-changed' && (!event.sceneId || event.sceneId === sceneId)) refresh();
     if (event.type === 'job' && event.job.sceneId === sceneId && event.job.status === 'succeeded') refresh();
   });
 
-  const baseCloud = usePointCloud(client, sceneId, scene?.pointCount ?? 0, scene?.updatedAt ?? '');
+  // Arrays are keyed by what they hold, not by the scene's updated_at: a rename,
+  // a scale or a levelling changes the scene but not its points.
+  const cloudKey = scene ? pointCloudKey(scene) : '';
+  const baseCloud = usePointCloud(client, sceneId, scene?.pointCount ?? 0, cloudKey);
   useEffect(() => {
     if (baseCloud.status === 'failed') showError(baseCloud.error);
   }, [baseCloud, showError]);
 
   // The edit stack decides what is drawn: its cloud (voxel or not) and its keep mask,
   // narrowed further by a filter the user is previewing.
-  const edits = useSceneEdits(sceneId, (scene?.pointCount ?? 0) > 0, scene?.updatedAt ?? '');
+  const edits = useSceneEdits(sceneId, (scene?.pointCount ?? 0) > 0, cloudKey);
   useEditShortcuts(edits, edits.state !== null);
   const { cloud, keep: editKeep } = useEditedCloud(sceneId, baseCloud, edits);
   const [filterPreview, setFilterPreview] = useState<Uint8Array | null>(null);
@@ -278,4 +282,9 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
       )}
     </section>
   );
+}
+
+/** What identifies a scene's stored points: its reconstruction (or the imported cloud) and their count. */
+export function pointCloudKey(scene: Pick<SceneDetail, 'reconstruction' | 'pointCount'>): string {
+  return `${scene.reconstruction?.id ?? 'source'}:${scene.pointCount}`;
 }

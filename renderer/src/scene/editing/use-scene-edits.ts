@@ -24,7 +24,7 @@ export interface SceneEdits {
   reload(): void;
 }
 
-/** `enabled` false (no points yet) loads nothing. `version` reloads when the scene changes. */
+/** `enabled` false (no points yet) loads nothing. `version` (the points' content key) reloads when the base cloud changes. */
 export function useSceneEdits(sceneId: string, enabled: boolean, version: string): SceneEdits {
   const { client, showError } = useStudio();
   const [state, setState] = useState<SceneEditState | null>(null);
