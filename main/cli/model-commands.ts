@@ -193,7 +193,7 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
       const studio = await createStudio({
         libraryPath: ctx.libraryPath(),
         mode: 'cli',
-        executionProvider: cmd.optsWithGlobals<{ provider?: 'auto' | 'cpu' | 'cuda' }>().provider,
+        executionProvider: cmd.optsWithGlobals<{ provider?: 'auto' | 'cpu' | 'webgpu' | 'cuda' }>().provider,
       });
       try {
         await fn(studio, json(cmd), ...(args.slice(0, -1) as A));

@@ -66,7 +66,7 @@ export function describeProviders(probe: ProviderProbe): ExecutionProviderStatus
 /** The provider a run uses under a setting; null when the setting asks for an unavailable one. */
 export function effectiveProvider(
   providers: ExecutionProviderStatus[],
-  setting: 'auto' | 'cpu' | 'cuda',
+  setting: 'auto' | 'cpu' | 'webgpu' | 'cuda',
 ): ExecutionProviderName | null {
   const usable = (name: ExecutionProviderName): boolean =>
     providers.some((p) => p.name === name && p.available);
