@@ -404,6 +404,7 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
         report = await interruptible(io, 'The golden verification', (signal) =>
           verifyGolden(resolve(goldenDir), {
             dtype: opts.dtype,
+            executionProvider: cmd.optsWithGlobals<{ provider?: 'auto' | 'cpu' | 'webgpu' | 'cuda' }>().provider,
             signal,
             onProgress: (p, stage) => view.update(p, stage),
           }),
@@ -416,6 +417,8 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
       if (asJson) {
         printJson(io, {
           pass: report.pass && failed.length === 0,
+          executionProvider: report.executionProvider,
+          providerNotes: report.providerNotes,
           compared: compared.length,
           failed: failed.length,
           entries: report.entries,
@@ -444,6 +447,8 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
             (skipped > 0 ? `, ${skipped} not produced by this runtime (use --all to list them)` : '') +
             '.',
         );
+        printLine(io, `Ran on: ${report.executionProvider}.`);
+        for (const note of report.providerNotes) printLine(io, `  ${note}`);
       }
       if (failed.length > 0 || !report.pass) {
         throw new StudioError(
