@@ -404,7 +404,8 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
         report = await interruptible(io, 'The golden verification', (signal) =>
           verifyGolden(resolve(goldenDir), {
             dtype: opts.dtype,
-            executionProvider: cmd.optsWithGlobals<{ provider?: 'auto' | 'cpu' | 'webgpu' | 'cuda' }>().provider,
+            executionProvider: cmd.optsWithGlobals<{ provider?: 'auto' | 'cpu' | 'webgpu' | 'cuda' }>()
+              .provider,
             signal,
             onProgress: (p, stage) => view.update(p, stage),
           }),

@@ -174,8 +174,10 @@ export interface ExecutionProviderStatus {
   device?: string;
   /** System memory (CPU) or GPU memory, when known. */
   memoryBytes?: number;
-  /** Why it is unavailable and how to enable it. */
+  /** Why it is unavailable and how to enable it (or, when available, a caveat). */
   reason?: string;
+  /** WebGPU on a software adapter (SwiftShader, lavapipe): usable when asked for, never chosen by auto. */
+  software?: boolean;
 }
 
 /** What the model runs on here: providers, the provider setting, and the active model's precision. */

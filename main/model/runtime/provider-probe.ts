@@ -230,6 +230,8 @@ export interface AutoProviderChoice {
   /** One plain line: why this provider (and why not the better ones). */
   why: string;
   webgpu?: GpuProviderProbe;
+  /** The WebGPU adapter is a real GPU (webGpuAdapterIsHardware). */
+  webgpuHardware: boolean;
   cuda?: GpuProviderProbe;
 }
 
@@ -241,28 +243,26 @@ export interface AutoProviderChoice {
 export async function chooseAutoProvider(env: NodeJS.ProcessEnv = process.env): Promise<AutoProviderChoice> {
   const notes: string[] = [];
   const cudaLib = cudaProviderLibrary();
-  let cuda: GpuProviderProbe | undefined;
-  if (cudaLib && existsSync(cudaLib)) {
-    cuda = await gpuProviderProbe('cuda');
-    if (cuda.starts) return { provider: 'cuda', why: 'CUDA: its provider is installed and started.', cuda };
-    notes.push(`CUDA is installed but did not start (${cuda.error ?? 'unknown error'})`);
-  }
-  const webgpu = await gpuProviderProbe('webgpu');
+  // Both probes at once: the report (g2studio info) shows WebGPU even where CUDA wins.
+  const webgpuProbe = gpuProviderProbe('webgpu');
+  const cuda = cudaLib && existsSync(cudaLib) ? await gpuProviderProbe('cuda') : undefined;
+  const webgpu = await webgpuProbe;
+  const webgpuHardware = webGpuAdapterIsHardware(webgpu, env);
+  const probes = { webgpu, webgpuHardware, cuda };
+  if (cuda?.starts)
+    return { provider: 'cuda', why: 'CUDA: its provider is installed and started.', ...probes };
+  if (cuda) notes.push(`CUDA is installed but did not start (${cuda.error ?? 'unknown error'})`);
   if (webgpu.starts) {
-    if (webGpuAdapterIsHardware(webgpu, env))
-      return { provider: 'webgpu', why: `WebGPU on ${gpuDescription(webgpu)}.`, webgpu, cuda };
-    if (env[ALLOW_SOFTWARE_WEBGPU_ENV] === '1')
-      return {
-        provider: 'webgpu',
-        why: `WebGPU on a software adapter (${ALLOW_SOFTWARE_WEBGPU_ENV}=1).`,
-        webgpu,
-        cuda,
-      };
+    if (webgpuHardware) return { provider: 'webgpu', why: `WebGPU on ${gpuDescription(webgpu)}.`, ...probes };
+    if (env[ALLOW_SOFTWARE_WEBGPU_ENV] === '1') {
+      const why = `WebGPU on a software adapter (${ALLOW_SOFTWARE_WEBGPU_ENV}=1).`;
+      return { provider: 'webgpu', why, ...probes };
+    }
     notes.push('the only WebGPU adapter is a software renderer, which is slower than the CPU provider');
   } else {
     notes.push(`no WebGPU adapter (${webgpu.error ?? 'unknown error'})`);
   }
-  return { provider: 'cpu', why: `CPU: ${notes.join('; ')}.`, webgpu, cuda };
+  return { provider: 'cpu', why: `CPU: ${notes.join('; ')}.`, ...probes };
 }
 
 /** "NVIDIA GPU 0x2684" from ORT's discovered devices, or "the GPU". */
