@@ -205,13 +205,11 @@ async function runChatChecks(
   modelDir: string,
   opts: VerifyChatOptions,
 ): Promise<GoldenReportEntry[] | undefined> {
-  // Resolved at run time: the chat verifier is optional (absent -> chat tensors are reported as skipped).
-  const modulePath = '../chat/verify-chat';
+  // A plain dynamic import: the bundler keeps the chat verifier as its own chunk
+  // (the old @vite-ignore path did not exist in the built CLI, so chat was skipped there).
   let verifyChatGolden: VerifyChatGolden | undefined;
   try {
-    verifyChatGolden = (
-      (await import(/* @vite-ignore */ modulePath)) as { verifyChatGolden?: VerifyChatGolden }
-    ).verifyChatGolden;
+    verifyChatGolden = (await import('../chat/verify-chat')).verifyChatGolden;
   } catch {
     return undefined;
   }
