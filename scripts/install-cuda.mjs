@@ -1,13 +1,32 @@
-// Installs onnxruntime-node's CUDA execution provider (Linux x64, CUDA 12) by
-// running the package's own installer with the download switched on.
+// Installs onnxruntime-node's CUDA execution provider (Linux x64) by running
+// the package's own installer with the download switched on. onnxruntime-node
+// 1.30's installer (script/install-metadata.js) fetches NuGet's
+// Microsoft.ML.OnnxRuntime.Gpu.Linux 1.30.0 for the 'cuda12' manifest, and its
+// own script refuses anything but CUDA 12; after the download we read the CUDA
+// major the library really links (libcudart.so.N / libcublas.so.N) and say it,
+// so a CUDA 13 build under the cuda12 name would not go unnoticed. It needs an
+// NVIDIA driver that supports that CUDA major, and cuDNN 9.
 // Used by `npm run install-cuda` and, as a best effort, by postinstall.
 // Never throws: a machine without internet or without a GPU keeps the CPU provider.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
+
+/** The CUDA major a provider library links against, from the names of the CUDA libraries it needs. */
+async function linkedCudaMajor(path) {
+  const pattern = /(?:libcudart\.so\.|libcublas\.so\.)(\d{2})/;
+  let carry = '';
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const text = carry + chunk.toString('latin1');
+    const match = pattern.exec(text);
+    if (match) return Number(match[1]);
+    carry = text.slice(-32);
+  }
+  return null;
+}
 const bestEffort = process.argv.includes('--best-effort');
 
 function log(message) {
@@ -16,7 +35,7 @@ function log(message) {
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   log(
-    `CUDA execution provider downloads exist for Linux x64 only; ${process.platform}/${process.arch} uses the CPU provider (DirectML/CoreML are not wired yet).`,
+    `CUDA execution provider downloads exist for Linux x64 only; ${process.platform}/${process.arch} uses the bundled WebGPU provider on a GPU (Metal on macOS, Direct3D 12 on Windows) or the CPU.`,
   );
   process.exit(0);
 }
@@ -33,7 +52,9 @@ if (existsSync(marker)) {
   log('CUDA execution provider already installed.');
   process.exit(0);
 }
-log('Downloading the ONNX Runtime CUDA 12 execution provider (about 300 MB)…');
+log(
+  'Downloading the ONNX Runtime 1.30 CUDA execution provider (NuGet Microsoft.ML.OnnxRuntime.Gpu.Linux, CUDA 12 + cuDNN 9, about 300 MB)…',
+);
 const result = spawnSync(process.execPath, [join(ortDir, 'script', 'install.js')], {
   cwd: ortDir,
   stdio: 'inherit',
@@ -41,7 +62,13 @@ const result = spawnSync(process.execPath, [join(ortDir, 'script', 'install.js')
   timeout: 15 * 60_000,
 });
 if (result.status === 0 && existsSync(marker)) {
-  log('CUDA execution provider installed. `g2studio info` lists it when a CUDA 12 driver is present.');
+  const major = await linkedCudaMajor(marker);
+  log(
+    `CUDA execution provider installed${major ? ` (built for CUDA ${major})` : ''}. ` +
+      `It needs an NVIDIA driver with CUDA ${major ?? 12} support and cuDNN 9; \`g2studio info\` checks both.`,
+  );
+  if (major !== null && major !== 12)
+    log(`Note: onnxruntime-node asked for a CUDA 12 build but this library links CUDA ${major}.`);
   process.exit(0);
 }
 log(

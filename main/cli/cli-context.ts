@@ -15,7 +15,7 @@ export interface GlobalOptions {
   library?: string;
   json?: boolean;
   ffmpeg?: string;
-  provider?: 'auto' | 'cpu' | 'cuda';
+  provider?: 'auto' | 'cpu' | 'webgpu' | 'cuda';
 }
 
 /** A command's action, given the open studio, whether --json is set, and the command's arguments. */

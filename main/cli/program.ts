@@ -34,8 +34,11 @@ export function buildProgram(io: CliIo): Command {
     .option('--json', 'print machine-readable JSON on stdout')
     .option('--ffmpeg <path>', 'ffmpeg binary to use (default: G2STUDIO_FFMPEG, bundled, then PATH)')
     .addOption(
-      new Option('--provider <ep>', 'ONNX Runtime execution provider for the model (auto: CUDA when usable)')
-        .choices(['auto', 'cpu', 'cuda'])
+      new Option(
+        '--provider <ep>',
+        'ONNX Runtime execution provider for the model (auto: CUDA if installed, else WebGPU on a real GPU, else CPU)',
+      )
+        .choices(['auto', 'cpu', 'webgpu', 'cuda'])
         .env('G2STUDIO_PROVIDER')
         .default('auto'),
     )

@@ -164,7 +164,7 @@ export interface ModelInfo {
 export const MODEL_PRECISIONS = ['fp32', 'fp16'] as const;
 export type ModelPrecision = (typeof MODEL_PRECISIONS)[number];
 
-export type ExecutionProviderName = 'cpu' | 'cuda';
+export type ExecutionProviderName = 'cpu' | 'webgpu' | 'cuda';
 
 /** One ONNX Runtime execution provider on this machine. */
 export interface ExecutionProviderStatus {
@@ -174,14 +174,16 @@ export interface ExecutionProviderStatus {
   device?: string;
   /** System memory (CPU) or GPU memory, when known. */
   memoryBytes?: number;
-  /** Why it is unavailable and how to enable it. */
+  /** Why it is unavailable and how to enable it (or, when available, a caveat). */
   reason?: string;
+  /** WebGPU on a software adapter (SwiftShader, lavapipe): usable when asked for, never chosen by auto. */
+  software?: boolean;
 }
 
 /** What the model runs on here: providers, the provider setting, and the active model's precision. */
 export interface ModelRuntimeInfo {
   providers: ExecutionProviderStatus[];
-  providerSetting: 'auto' | 'cpu' | 'cuda';
+  providerSetting: 'auto' | 'cpu' | 'webgpu' | 'cuda';
   /** The provider a run uses under that setting; null when the setting names one that is unavailable. */
   provider: ExecutionProviderName | null;
   activeModel: ModelInfo | null;

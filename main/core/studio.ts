@@ -47,7 +47,7 @@ export interface StudioOptions {
   ffmpegPath?: string;
   /** Frames taken from a video when an import does not say (default 16, fewer for short clips). */
   defaultFrameCount?: number;
-  executionProvider?: 'cpu' | 'cuda' | 'auto';
+  executionProvider?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   /** Minimum ms between progress events of one job (default 100: ~10/s). */
   progressIntervalMs?: number;
 }

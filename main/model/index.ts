@@ -76,3 +76,20 @@ export type { GoldenReport, GoldenReportEntry } from './golden/verify-golden';
 
 // Q&A markers, drawn the way the model's training data marks points.
 export { MARKER_COLORS, type Marker, type MarkerColor } from './chat/markers';
+
+// Execution providers: which GPU providers start here, probed once per process
+// in a quiet child process (loaded on first use).
+export type { AutoProviderChoice, DiscoveredDevice, GpuProviderProbe } from './runtime/provider-probe';
+
+/** The provider `auto` runs on here, with the WebGPU (and, when installed, CUDA) probes behind the choice. */
+export async function autoProviderChoice(): Promise<import('./runtime/provider-probe').AutoProviderChoice> {
+  const { autoProvider } = await import('./runtime/provider-probe');
+  return autoProvider();
+}
+
+/** The CUDA major version the installed ORT CUDA provider links against (null: not installed or unreadable). */
+export async function installedCudaProviderMajor(): Promise<number | null> {
+  const { cudaMajorOfLibrary, cudaProviderLibrary } = await import('./runtime/provider-probe');
+  const library = cudaProviderLibrary();
+  return library ? cudaMajorOfLibrary(library) : null;
+}

@@ -77,6 +77,7 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
         report = await interruptible(io, 'The golden verification', (signal) =>
           verifyGolden(resolve(goldenDir), {
             dtype: opts.dtype,
+            executionProvider: ctx.globals(cmd).provider,
             signal,
             onProgress: (p, stage) => view.update(p, stage),
           }),
@@ -89,6 +90,8 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
       if (asJson) {
         printJson(io, {
           pass: report.pass && failed.length === 0,
+          executionProvider: report.executionProvider,
+          providerNotes: report.providerNotes,
           compared: compared.length,
           failed: failed.length,
           entries: report.entries,
@@ -117,6 +120,8 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
             (skipped > 0 ? `, ${skipped} not produced by this runtime (use --all to list them)` : '') +
             '.',
         );
+        printLine(io, `Ran on: ${report.executionProvider}.`);
+        for (const note of report.providerNotes) printLine(io, `  ${note}`);
       }
       if (failed.length > 0 || !report.pass) {
         throw new StudioError(

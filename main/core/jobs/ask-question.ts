@@ -122,6 +122,9 @@ export async function askQuestion(
     },
   );
   ctx.throwIfCancelled();
+  // One plain line says where the model ran, and why any graph fell back to the CPU.
+  ctx.log(`Ran on ${output.executionProvider}`);
+  for (const note of output.providerNotes ?? []) ctx.log(note);
   let evidence: GeometricEvidence[] = [];
   if (geometry && markers.length) evidence = markerEvidence(geometry, markers, scene.metresPerUnit);
   const entry: QaEntry = {

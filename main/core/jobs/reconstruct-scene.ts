@@ -41,6 +41,9 @@ export async function reconstructScene(
     { signal: ctx.signal, onProgress: (p) => ctx.progress(0.95 * p.progress, p.stage) },
   );
   ctx.throwIfCancelled();
+  // One plain line says where the model ran, and why any graph fell back to the CPU.
+  ctx.log(`Ran on ${output.executionProvider}`);
+  for (const note of output.providerNotes ?? []) ctx.log(note);
   ctx.progress(0.96, 'store');
   const record = reconstructionRecord(
     output,

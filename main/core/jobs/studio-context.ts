@@ -38,5 +38,5 @@ export interface StudioContext {
   emit(event: StudioEvent): void;
   /** Frames taken from a video when the import does not say. */
   defaultFrameCount: number;
-  executionProvider: 'cpu' | 'cuda' | 'auto';
+  executionProvider: 'cpu' | 'cuda' | 'webgpu' | 'auto';
 }

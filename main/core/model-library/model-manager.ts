@@ -21,7 +21,7 @@ const STALE_TEMP_MS = 24 * 3600 * 1000;
 export interface ModelManagerOptions {
   library: Library;
   queue: JobQueue;
-  providerSetting: 'auto' | 'cpu' | 'cuda';
+  providerSetting: 'auto' | 'cpu' | 'webgpu' | 'cuda';
 }
 
 function modelNotFound(modelId: string): StudioError {

@@ -1,6 +1,6 @@
 // Which ONNX Runtime execution providers can run the model on this machine,
-// with the device behind each, and — for CUDA when it cannot — why not and
-// what to do about it. Detection is split from the probes so the rules are
+// with the device behind each, and — for CUDA and WebGPU when they cannot —
+// why not and what to do about it. Detection is split from the probes so the rules are
 // testable on machines without a GPU: ORT's own backend list names providers
 // the binary merely knows about, which alone would mislead a user.
 
@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { ExecutionProviderName, ExecutionProviderStatus } from '../../common/domain';
+import { autoProviderChoice, installedCudaProviderMajor, type GpuProviderProbe } from '../../model';
 
 /** What the probes found; each field is one fact about this machine. */
 export interface ProviderProbe {
@@ -26,10 +27,58 @@ export interface ProviderProbe {
   gpus: Array<{ name: string; memoryBytes: number }>;
   cpuModel: string;
   memoryBytes: number;
+  /** The WebGPU probe (a session on the bundled WebGPU provider); null when not probed. */
+  webgpu: GpuProviderProbe | null;
+  /** The WebGPU adapter is a real GPU (auto may use it), not SwiftShader/lavapipe. */
+  webgpuHardware: boolean;
+  /** The CUDA probe (a session on the installed CUDA provider); null when it is not installed. */
+  cuda: GpuProviderProbe | null;
+  /** CUDA major version the installed CUDA provider links against (null: not installed/unknown). */
+  cudaProviderMajor: number | null;
+  /** Highest CUDA version the NVIDIA driver supports, major part (nvidia-smi's header; null: unknown). */
+  driverCudaMajor: number | null;
 }
 
+/** onnxruntime-node 1.30's install script fetches Microsoft.ML.OnnxRuntime.Gpu.Linux 1.30.0, a CUDA 12 + cuDNN 9 build. */
+export const EXPECTED_CUDA_MAJOR = 12;
+
 export const ENABLE_CUDA_HINT =
-  'To use an NVIDIA GPU: install an NVIDIA driver with CUDA 12 support, run `npm run install-cuda` in the G2 Studio folder (Linux x64), then restart the studio.';
+  'To use CUDA on an NVIDIA GPU: install an NVIDIA driver with CUDA 12 support and cuDNN 9, run `npm run install-cuda` in the G2 Studio folder (Linux x64), then restart the studio.';
+
+/** The WebGPU entry: available when a session started on it (any adapter: asking for webgpu explicitly may use a software one). */
+export function describeWebGpu(probe: ProviderProbe): ExecutionProviderStatus {
+  const webgpu = probe.webgpu;
+  if (!webgpu || !webgpu.starts) {
+    return {
+      name: 'webgpu',
+      available: false,
+      reason:
+        `No WebGPU adapter${webgpu?.error ? ` (${webgpu.error})` : ''}. ` +
+        (probe.platform === 'linux'
+          ? 'On Linux WebGPU needs a Vulkan driver for the GPU (e.g. mesa-vulkan-drivers for AMD/Intel, the NVIDIA driver) and libvulkan1.'
+          : probe.platform === 'win32'
+            ? 'On Windows WebGPU needs a Direct3D 12 GPU driver; update the graphics driver.'
+            : 'On macOS WebGPU runs on Metal; it needs macOS 13 or later.'),
+    };
+  }
+  const gpu = webgpu.devices.find((d) => d.kind === 'gpu');
+  const f16 = webgpu.shaderF16 ? 'shader-f16' : 'no shader-f16 (fp32 only)';
+  if (!probe.webgpuHardware) {
+    return {
+      name: 'webgpu',
+      available: true,
+      software: true,
+      device: `software adapter (CPU rasteriser, e.g. SwiftShader), ${f16}`,
+      reason:
+        'The only WebGPU adapter is a software renderer: `--provider webgpu` runs on it (correct but slower than the CPU provider); `auto` does not use it.',
+    };
+  }
+  return {
+    name: 'webgpu',
+    available: true,
+    device: `${gpu ? `${gpu.vendor} GPU (PCI ${gpu.vendorId.toString(16)}:${gpu.deviceId.toString(16)})` : 'GPU'}, ${f16}`,
+  };
+}
 
 /** The providers, CPU last (it always works), from what the probes found. */
 export function describeProviders(probe: ProviderProbe): ExecutionProviderStatus[] {
@@ -52,7 +101,15 @@ export function describeProviders(probe: ProviderProbe): ExecutionProviderStatus
   } else if (!probe.nvidiaDriver) {
     reason = `No NVIDIA GPU driver is loaded on this machine, so the model runs on the CPU. ${ENABLE_CUDA_HINT}`;
   } else if (!cudaKnown || !(cudaKnown.bundled || probe.cudaProviderInstalled)) {
-    reason = `The ONNX Runtime CUDA execution provider is not installed${gpu ? ` (GPU found: ${gpu.name})` : ''}. Run \`npm run install-cuda\` (downloads about 300 MB; needs a CUDA 12 driver), then restart the studio.`;
+    reason = `The ONNX Runtime CUDA execution provider is not installed${gpu ? ` (GPU found: ${gpu.name})` : ''}. Run \`npm run install-cuda\` (downloads about 300 MB; needs a CUDA 12 driver and cuDNN 9), then restart the studio.`;
+  } else if (
+    probe.cudaProviderMajor !== null &&
+    probe.driverCudaMajor !== null &&
+    probe.driverCudaMajor < probe.cudaProviderMajor
+  ) {
+    reason = `The installed CUDA provider is built for CUDA ${probe.cudaProviderMajor}, but the NVIDIA driver supports CUDA ${probe.driverCudaMajor} at most: update the NVIDIA driver.`;
+  } else if (probe.cuda && !probe.cuda.starts) {
+    reason = `The CUDA provider is installed but did not start (${probe.cuda.error ?? 'unknown error'}). It needs the CUDA ${probe.cudaProviderMajor ?? EXPECTED_CUDA_MAJOR} runtime libraries (cuBLAS, cuFFT, cuRAND) and cuDNN 9 on the library path.`;
   }
   const cuda: ExecutionProviderStatus = {
     name: 'cuda',
@@ -60,17 +117,21 @@ export function describeProviders(probe: ProviderProbe): ExecutionProviderStatus
     ...(gpu ? { device: gpu.name, memoryBytes: gpu.memoryBytes } : {}),
     ...(reason ? { reason } : {}),
   };
-  return [cuda, cpu];
+  return [cuda, describeWebGpu(probe), cpu];
 }
 
 /** The provider a run uses under a setting; null when the setting asks for an unavailable one. */
 export function effectiveProvider(
   providers: ExecutionProviderStatus[],
-  setting: 'auto' | 'cpu' | 'cuda',
+  setting: 'auto' | 'cpu' | 'webgpu' | 'cuda',
 ): ExecutionProviderName | null {
   const usable = (name: ExecutionProviderName): boolean =>
     providers.some((p) => p.name === name && p.available);
-  if (setting === 'auto') return usable('cuda') ? 'cuda' : usable('cpu') ? 'cpu' : null;
+  if (setting === 'auto') {
+    // Never a software WebGPU adapter: it is slower than the CPU provider.
+    const gpuWebGpu = providers.some((p) => p.name === 'webgpu' && p.available && !p.software);
+    return usable('cuda') ? 'cuda' : gpuWebGpu ? 'webgpu' : usable('cpu') ? 'cpu' : null;
+  }
   return usable(setting) ? setting : null;
 }
 
@@ -82,6 +143,20 @@ export function parseNvidiaSmi(output: string): Array<{ name: string; memoryByte
     if (match) gpus.push({ name: match[1], memoryBytes: Number(match[2]) * 2 ** 20 });
   }
   return gpus;
+}
+
+/** The "CUDA Version: 12.4" of nvidia-smi's header, major part. */
+export function parseDriverCudaMajor(output: string): number | null {
+  const match = /CUDA Version:\s*(\d+)\./.exec(output);
+  return match ? Number(match[1]) : null;
+}
+
+function queryDriverCudaMajor(): Promise<number | null> {
+  return new Promise((resolve) => {
+    execFile('nvidia-smi', [], { timeout: 5000, windowsHide: true }, (error, stdout) =>
+      resolve(error ? null : parseDriverCudaMajor(stdout)),
+    );
+  });
 }
 
 function queryNvidiaSmi(): Promise<Array<{ name: string; memoryBytes: number }>> {
@@ -118,6 +193,7 @@ export async function probeProviders(): Promise<ProviderProbe> {
   }
   const nvidiaDriver =
     process.platform === 'linux' ? existsSync('/proc/driver/nvidia/version') : process.platform === 'win32';
+  const choice = ortBackends ? await autoProviderChoice() : null;
   return {
     platform: process.platform,
     arch: process.arch,
@@ -127,6 +203,11 @@ export async function probeProviders(): Promise<ProviderProbe> {
     gpus: nvidiaDriver ? await queryNvidiaSmi() : [],
     cpuModel: cpus()[0]?.model.trim() ?? '',
     memoryBytes: totalmem(),
+    webgpu: choice?.webgpu ?? null,
+    webgpuHardware: choice?.webgpuHardware ?? false,
+    cuda: choice?.cuda ?? null,
+    cudaProviderMajor: await installedCudaProviderMajor(),
+    driverCudaMajor: nvidiaDriver ? await queryDriverCudaMajor() : null,
   };
 }
 

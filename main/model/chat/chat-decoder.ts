@@ -13,7 +13,13 @@ import type { ExternalLocation } from '../graph/graph-builder';
 import { mropeCosSin } from '../g2vlm/mrope';
 import type { KvCache } from '../runtime/llm-runner';
 import type { ModelManifest } from '../runtime/model-manifest';
-import { floatTensor, int64Tensor, sessionOptions, type ExecutionProviderChoice } from '../runtime/session';
+import {
+  createSession,
+  floatTensor,
+  int64Tensor,
+  type ExecutionProviderChoice,
+  type LoadedSession,
+} from '../runtime/session';
 import { buildChatDecodeGraph, decodeInputNames, decodeOutputNames } from './decode-graph';
 
 export const DECODE_GRAPH_FILE = 'chat_decode.v2.onnx';
@@ -62,22 +68,8 @@ export function ensureDecodeGraph(modelDir: string, manifest: ModelManifest): st
  * a prepacked copy would add the whole und expert + LM head to the process
  * memory (docs/onnx-runtime-notes.md §7; the cost for a one-row MatMul is nil).
  */
-async function createSharedWeightSession(
-  path: string,
-  ep: ExecutionProviderChoice,
-): Promise<ort.InferenceSession> {
-  const options = (which: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions => ({
-    ...sessionOptions(which),
-    extra: { session: { disable_prepacking: '1' } },
-  });
-  if (ep !== 'cpu') {
-    try {
-      return await ort.InferenceSession.create(path, options('cuda'));
-    } catch (error) {
-      if (ep === 'cuda') throw error;
-    }
-  }
-  return ort.InferenceSession.create(path, options('cpu'));
+async function createSharedWeightSession(path: string, ep: ExecutionProviderChoice): Promise<LoadedSession> {
+  return createSession(path, ep, { sharedWeights: true });
 }
 
 /** The KV cache in (1, Hk, capacity, hd) buffers per layer, filled up to `length`. */
@@ -93,8 +85,17 @@ export interface DecodeCache {
 export class ChatDecoder {
   private constructor(
     private readonly manifest: ModelManifest,
-    private readonly session: ort.InferenceSession,
+    private readonly loaded: LoadedSession,
   ) {}
+
+  private get session(): ort.InferenceSession {
+    return this.loaded.session;
+  }
+
+  /** The provider the decode graph runs on, and why it fell back if it did. */
+  get placement(): Pick<LoadedSession, 'executionProvider' | 'fallbackReason'> {
+    return this.loaded;
+  }
 
   static async load(
     modelDir: string,

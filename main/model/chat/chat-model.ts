@@ -9,7 +9,13 @@ import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { patchRowLength, visionRotaryCosSin } from '../g2vlm/vision-tower';
 import { LlmRunner } from '../runtime/llm-runner';
 import { graphPath, readModelManifest, type ModelManifest } from '../runtime/model-manifest';
-import { createSession, floatTensor, type ExecutionProviderChoice } from '../runtime/session';
+import {
+  combinedProvider,
+  createSession,
+  fallbackReasons,
+  floatTensor,
+  type ExecutionProviderChoice,
+} from '../runtime/session';
 import { loadQwen2Tokenizer, type Qwen2Tokenizer } from '../tokenizer/qwen2-tokenizer';
 import { tokenIdMapFor } from '../tokenizer/token-id-map';
 import { ChatDecoder } from './chat-decoder';
@@ -34,6 +40,8 @@ export class ChatModel {
     readonly executionProvider: string,
     /** The one-step decode graph; undefined when it could not be built (read-only folder). */
     readonly decoder: ChatDecoder | undefined,
+    /** Why graphs fell back to the CPU (empty when none did). */
+    readonly providerNotes: string[] = [],
   ) {}
 
   static async load(
@@ -61,8 +69,9 @@ export class ChatModel {
       dino.session,
       vision.session,
       tokenizer,
-      llm.executionProvider,
+      combinedProvider([llm, dino, vision, ...(decoder ? [decoder.placement] : [])]),
       decoder,
+      [...llm.providerNotes, ...fallbackReasons([dino, vision, ...(decoder ? [decoder.placement] : [])])],
     );
   }
 

@@ -201,6 +201,7 @@ export async function runChatOn(
     answer: tokenizer.decode(answer.tokenIds),
     tokenIds: answer.tokenIds,
     executionProvider: model.executionProvider,
+    ...(model.providerNotes.length > 0 ? { providerNotes: model.providerNotes } : {}),
     precision: model.manifest.dtype,
     timingsMs,
     prefixReused,

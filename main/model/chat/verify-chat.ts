@@ -9,7 +9,7 @@
 // decode_input_ids at every step); the greedy run must give decode_argmax_ids.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { GoldenManifest, GoldenReportEntry } from '../golden/golden-types';
+import type { GoldenManifest, GoldenReportEntry, VerifyChatOptions } from '../golden/golden-types';
 import { GoldenTensorReader } from '../golden/golden-tensors';
 import { compareTensor } from '../golden/verify-golden';
 import { decodeRgbImage, qwenImageInput, type RgbImage } from '../preprocess/qwen-image';
@@ -62,12 +62,13 @@ export async function verifyChatGolden(
   goldenDir: string,
   manifest: GoldenManifest,
   modelDir: string,
-  opts: { dtype: 'fp32' | 'fp16'; signal?: AbortSignal },
+  opts: VerifyChatOptions,
 ): Promise<GoldenReportEntry[]> {
   const chat = manifest.chat as unknown as ChatSection;
   const reader = new GoldenTensorReader(goldenDir);
   const entries: GoldenReportEntry[] = [];
-  const model = await ChatModel.load(modelDir, 'cpu', { requireTokenizer: false });
+  const model = await ChatModel.load(modelDir, opts.executionProvider ?? 'cpu', { requireTokenizer: false });
+  opts.onProvider?.(model.executionProvider, model.providerNotes);
   try {
     const check = async (name: string, actual: ArrayLike<number>, shape: number[]): Promise<void> => {
       const spec = manifest.tensors[name];

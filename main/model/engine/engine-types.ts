@@ -28,8 +28,8 @@ export interface ReconstructRequest {
   modelDir: string;
   /** In the order the model must see them: frame 0 is the reference frame and fixes the resize target. */
   frames: FrameInput[];
-  /** 'cpu' | 'cuda' | 'auto' (CUDA when its binaries and a device are present). */
-  executionProvider?: 'cpu' | 'cuda' | 'auto';
+  /** auto: CUDA when installed and it starts, else WebGPU on a real GPU, else the CPU (provider-probe.ts). */
+  executionProvider?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
 }
 
 export interface ReconstructionOutput {
@@ -47,7 +47,10 @@ export interface ReconstructionOutput {
   globalPoints: Float32Array;
   /** N x H x W x 3 colours of the resized input images (uint8 RGB). */
   colors: Uint8Array;
+  /** The provider(s) the graphs really ran on: "webgpu", "cpu", or "webgpu+cpu" when some fell back. */
   executionProvider: string;
+  /** Why graphs that were asked to run on a GPU run on the CPU (absent when none did). */
+  providerNotes?: string[];
   precision: string;
   timingsMs: Record<string, number>;
 }
@@ -62,7 +65,7 @@ export interface ChatRequest {
   topP?: number;
   topK?: number;
   seed?: number;
-  executionProvider?: 'cpu' | 'cuda' | 'auto';
+  executionProvider?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   /** Reuse the system + geometry + vision prefill of this scene if cached. */
   prefixCacheKey?: string;
 }
@@ -71,6 +74,8 @@ export interface ChatOutput {
   answer: string;
   tokenIds: number[];
   executionProvider: string;
+  /** Why graphs that were asked to run on a GPU run on the CPU (absent when none did). */
+  providerNotes?: string[];
   precision: string;
   timingsMs: Record<string, number>;
   prefixReused: boolean;

@@ -33,6 +33,19 @@ export interface GoldenReportEntry {
 export interface GoldenReport {
   entries: GoldenReportEntry[];
   pass: boolean;
+  /** The provider(s) the graphs really ran on ("cpu", "webgpu", "webgpu+cpu" when some fell back). */
+  executionProvider: string;
+  /** Why graphs asked to run on a GPU ran on the CPU (empty when none did). */
+  providerNotes: string[];
+}
+
+/** Where the chat verifier runs and how it says what really ran. */
+export interface VerifyChatOptions {
+  dtype: 'fp32' | 'fp16';
+  signal?: AbortSignal;
+  executionProvider?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
+  /** Told the provider(s) the chat graphs run on, once they are loaded. */
+  onProvider?: (executionProvider: string, notes: string[]) => void;
 }
 
 /**
@@ -44,5 +57,5 @@ export type VerifyChatGolden = (
   goldenDir: string,
   manifest: GoldenManifest,
   modelDir: string,
-  opts: { dtype: 'fp32' | 'fp16'; signal?: AbortSignal },
+  opts: VerifyChatOptions,
 ) => Promise<GoldenReportEntry[]>;

@@ -7,7 +7,14 @@ import { llmInputNames, llmOutputNames } from '../g2vlm/llm';
 import { mropeCosSin } from '../g2vlm/mrope';
 import type { ModelManifest } from './model-manifest';
 import { graphPath } from './model-manifest';
-import { createSession, floatTensor, int64Tensor, type ExecutionProviderChoice } from './session';
+import {
+  combinedProvider,
+  createSession,
+  fallbackReasons,
+  floatTensor,
+  int64Tensor,
+  type ExecutionProviderChoice,
+} from './session';
 
 /** Bytes of attention scores one non-causal query block may hold at a time. */
 const ATTENTION_SCORE_BUDGET_BYTES = 768 * 2 ** 20;
@@ -36,6 +43,8 @@ export class LlmRunner {
     private readonly blockSession: ort.InferenceSession,
     private readonly lmHeadSession: ort.InferenceSession,
     readonly executionProvider: string,
+    /** Why graphs of the stack fell back to the CPU (empty when none did). */
+    readonly providerNotes: string[] = [],
   ) {}
 
   static async load(
@@ -58,7 +67,8 @@ export class LlmRunner {
       causal.session,
       block.session,
       lmHead.session,
-      causal.executionProvider,
+      combinedProvider([embed, causal, block, lmHead]),
+      fallbackReasons([embed, causal, block, lmHead]),
     );
   }
 

@@ -14,7 +14,14 @@ import { decodeRgb, prepareDinoBatch, type DinoBatch, type RgbImage } from '../p
 import { LlmRunner } from './llm-runner';
 import { graphPath, readModelManifest, type ModelManifest } from './model-manifest';
 import { posesFromHead, worldPointsFromLocal } from './rotation';
-import { createSession, floatTensor, int64Tensor, type ExecutionProviderChoice } from './session';
+import {
+  combinedProvider,
+  createSession,
+  fallbackReasons,
+  floatTensor,
+  int64Tensor,
+  type ExecutionProviderChoice,
+} from './session';
 
 /** Attention scores of one decoder run are kept under this (frames are batched up to it). */
 const DECODER_SCORE_BUDGET_BYTES = 384 * 2 ** 20;
@@ -39,6 +46,8 @@ export class ReconModel {
     private readonly dino: ort.InferenceSession,
     private readonly decoders: Record<'point' | 'camera' | 'global', ort.InferenceSession>,
     readonly executionProvider: string,
+    /** Why graphs fell back to the CPU (empty when none did). */
+    readonly providerNotes: string[] = [],
   ) {}
 
   static async load(modelDir: string, ep: ExecutionProviderChoice = 'cpu'): Promise<ReconModel> {
@@ -54,7 +63,8 @@ export class ReconModel {
       llm,
       dino.session,
       { point: point.session, camera: camera.session, global: global.session },
-      dino.executionProvider,
+      combinedProvider([dino, llm, point, camera, global]),
+      [...fallbackReasons([dino, point, camera, global]), ...llm.providerNotes],
     );
   }
 
@@ -129,6 +139,7 @@ export class ReconModel {
       globalPoints: heads.globalPoints,
       colors: batch.resizedRgb,
       executionProvider: this.executionProvider,
+      ...(this.providerNotes.length > 0 ? { providerNotes: this.providerNotes } : {}),
       precision: this.manifest.dtype,
       timingsMs: timings,
     };

@@ -1,14 +1,19 @@
-// ONNX Runtime sessions for converted graphs. CPU always; CUDA first when it
-// was asked for and its provider loads (the session reports which one ran).
+// ONNX Runtime sessions for converted graphs. CPU always; CUDA or WebGPU when
+// asked for, or when `auto` picked one (provider-probe.ts). Each session
+// reports the provider it really runs on; a GPU session that cannot start
+// under `auto` falls back to the CPU and says why (fallbackReason).
 // ORT's telemetry is a Windows ETW provider only; on Linux/macOS the Node
 // binding sends nothing and writes no cache (we still switch it off where the
 // API allows). Threads: one per physical core (hyper-threads slow GEMMs down).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ort } from './ort';
+import { autoProvider } from './provider-probe';
 import { StudioError } from '../../common/errors';
 
-export type ExecutionProviderChoice = 'cpu' | 'cuda' | 'auto';
+export type ExecutionProviderChoice = 'cpu' | 'cuda' | 'webgpu' | 'auto';
+/** A provider a session runs on. */
+export type SessionProvider = 'cpu' | 'cuda' | 'webgpu';
 
 let physicalCoresCache: number | undefined;
 
@@ -35,8 +40,25 @@ export function physicalCores(): number {
 
 export interface LoadedSession {
   session: ort.InferenceSession;
-  /** The provider that actually runs the graph ('cpu' or 'cuda'). */
-  executionProvider: string;
+  /** The provider that actually runs the graph. */
+  executionProvider: SessionProvider;
+  /** Set when a GPU session failed and this one runs on the CPU instead: why. */
+  fallbackReason?: string;
+}
+
+/**
+ * The provider a set of sessions runs on, as runs record it: one name when
+ * they agree, else e.g. "webgpu+cpu" (a model is never reported under the
+ * GPU's name when part of it fell back).
+ */
+export function combinedProvider(sessions: Array<{ executionProvider: string }>): string {
+  const names = [...new Set(sessions.flatMap((s) => s.executionProvider.split('+')))];
+  return names.join('+');
+}
+
+/** The fallback reasons of a set of sessions (empty when every one runs where it was asked to). */
+export function fallbackReasons(sessions: Array<{ fallbackReason?: string }>): string[] {
+  return [...new Set(sessions.flatMap((s) => (s.fallbackReason ? [s.fallbackReason] : [])))];
 }
 
 export interface SessionTuning {
@@ -56,11 +78,12 @@ export interface SessionTuning {
 }
 
 export function sessionOptions(
-  ep: 'cpu' | 'cuda',
+  ep: SessionProvider,
   tuning: SessionTuning = {},
 ): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: ep === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    // A GPU provider with the CPU after it: ops the GPU provider lacks run on the CPU.
+    executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: physicalCores(),
     interOpNumThreads: 1,
@@ -79,35 +102,70 @@ export function sessionOptions(
   };
 }
 
-/** Creates a session from a model file (external weights are resolved beside it) or from bytes (no external data). */
+const PROVIDER_LABEL: Record<SessionProvider, string> = { cpu: 'CPU', cuda: 'CUDA', webgpu: 'WebGPU' };
+
+const PROVIDER_FIX: Record<'cuda' | 'webgpu', string> = {
+  cuda: 'Install the CUDA provider (npm run install-cuda) and an NVIDIA driver with CUDA 12, or choose --provider auto or cpu. `g2studio info` says what is missing.',
+  webgpu:
+    'Update the GPU driver (Vulkan on Linux, Direct3D 12 on Windows, Metal on macOS), or choose --provider auto or cpu. `g2studio info` says what was found.',
+};
+
+async function createOn(
+  model: string | Uint8Array,
+  ep: SessionProvider,
+  tuning: SessionTuning,
+): Promise<ort.InferenceSession> {
+  return typeof model === 'string'
+    ? ort.InferenceSession.create(model, sessionOptions(ep, tuning))
+    : ort.InferenceSession.create(model, sessionOptions(ep, tuning));
+}
+
+/**
+ * Creates a session on `target`. A GPU target that fails throws a StudioError,
+ * or with `fallbackToCpu` returns a CPU session that carries the reason.
+ */
+export async function createSessionOn(
+  model: string | Uint8Array,
+  target: SessionProvider,
+  tuning: SessionTuning = {},
+  fallbackToCpu = false,
+): Promise<LoadedSession> {
+  if (target === 'cpu') return { session: await createOn(model, 'cpu', tuning), executionProvider: 'cpu' };
+  try {
+    return { session: await createOn(model, target, tuning), executionProvider: target };
+  } catch (error) {
+    const message = (error as Error).message.replace(/\s+/g, ' ').trim().slice(0, 400);
+    const graph = typeof model === 'string' ? model.split(/[\\/]/).pop() : 'an in-memory graph';
+    if (!fallbackToCpu) {
+      throw new StudioError(
+        'internal',
+        `The ${PROVIDER_LABEL[target]} execution provider could not start ${graph}: ${message}`,
+        PROVIDER_FIX[target],
+        { cause: error },
+      );
+    }
+    const session = await createOn(model, 'cpu', tuning);
+    return {
+      session,
+      executionProvider: 'cpu',
+      fallbackReason: `${graph} runs on the CPU: its ${PROVIDER_LABEL[target]} session failed (${message}).`,
+    };
+  }
+}
+
+/**
+ * Creates a session from a model file (external weights are resolved beside it)
+ * or from bytes (no external data). `auto` resolves to the provider the probe
+ * picked once for this process and falls back to the CPU, visibly, if a
+ * session on it fails; an explicit GPU choice that fails is an error.
+ */
 export async function createSession(
   model: string | Uint8Array,
   ep: ExecutionProviderChoice = 'cpu',
   tuning: SessionTuning = {},
 ): Promise<LoadedSession> {
-  const wantCuda = ep === 'cuda' || ep === 'auto';
-  if (wantCuda) {
-    try {
-      const session =
-        typeof model === 'string'
-          ? await ort.InferenceSession.create(model, sessionOptions('cuda', tuning))
-          : await ort.InferenceSession.create(model, sessionOptions('cuda', tuning));
-      return { session, executionProvider: 'cuda' };
-    } catch (error) {
-      if (ep === 'cuda') {
-        throw new StudioError(
-          'internal',
-          `The CUDA execution provider could not start: ${(error as Error).message}`,
-          'Install the CUDA runtime (npm run install-cuda) or choose the CPU.',
-        );
-      }
-    }
-  }
-  const session =
-    typeof model === 'string'
-      ? await ort.InferenceSession.create(model, sessionOptions('cpu', tuning))
-      : await ort.InferenceSession.create(model, sessionOptions('cpu', tuning));
-  return { session, executionProvider: 'cpu' };
+  const target = ep === 'auto' ? (await autoProvider()).provider : ep;
+  return createSessionOn(model, target, tuning, ep === 'auto');
 }
 
 export function floatTensor(data: Float32Array, dims: number[]): ort.Tensor {

@@ -1,6 +1,8 @@
 import type { ModelRuntimeInfo } from '../../../main/common/domain';
 import { formatByteSize } from '../../../main/common/format-bytes';
 
+const PROVIDER_LABEL: Record<string, string> = { cpu: 'CPU', cuda: 'CUDA (NVIDIA)', webgpu: 'WebGPU' };
+
 /** What the model runs on: each execution provider with its device, or why it is missing and how to enable it. */
 export function RuntimePanel({ runtime }: { runtime: ModelRuntimeInfo | null }) {
   if (!runtime) return <p className="muted small">Checking the execution providers…</p>;
@@ -16,9 +18,9 @@ export function RuntimePanel({ runtime }: { runtime: ModelRuntimeInfo | null }) 
             className={provider.available ? 'provider provider-ok' : 'provider provider-missing'}
           >
             <div className="provider-head">
-              <strong>{provider.name.toUpperCase()}</strong>
+              <strong>{PROVIDER_LABEL[provider.name] ?? provider.name}</strong>
               <span className={`status-chip ${provider.available ? 'status-succeeded' : 'status-cancelled'}`}>
-                {provider.available ? 'available' : 'not available'}
+                {provider.available ? (provider.software ? 'software only' : 'available') : 'not available'}
               </span>
               {runtime.provider === provider.name && (
                 <span className="status-chip status-running">in use</span>
@@ -41,7 +43,9 @@ export function RuntimePanel({ runtime }: { runtime: ModelRuntimeInfo | null }) 
       </ul>
       <p className="muted small" data-testid="runtime-summary">
         Provider setting <code>{runtime.providerSetting}</code>
-        {runtime.provider ? ` → ${runtime.provider.toUpperCase()}` : ' (not available on this machine)'}
+        {runtime.provider
+          ? ` → ${PROVIDER_LABEL[runtime.provider] ?? runtime.provider}`
+          : ' (not available on this machine)'}
         {' · '}precision{' '}
         <strong data-testid="active-precision">{runtime.precision ?? 'no active model'}</strong>
       </p>

@@ -24,11 +24,16 @@ const linuxGpuBox: ProviderProbe = {
   gpus: [{ name: 'NVIDIA H100 80GB HBM3', memoryBytes: 81559 * 2 ** 20 }],
   cpuModel: 'AMD EPYC 9454',
   memoryBytes: 128 * 2 ** 30,
+  webgpu: null,
+  webgpuHardware: false,
+  cuda: { provider: 'cuda', starts: true, shaderF16: null, devices: [] },
+  cudaProviderMajor: 12,
+  driverCudaMajor: 12,
 };
 
 describe('execution providers', () => {
   it('CUDA with its device and memory when the driver, the provider library and a GPU are there', () => {
-    const [cuda, cpu] = describeProviders(linuxGpuBox);
+    const [cuda, , cpu] = describeProviders(linuxGpuBox);
     expect(cuda).toEqual({
       name: 'cuda',
       available: true,
