@@ -6,11 +6,7 @@
 // fixes the resize target and is the global head's reference).
 import type { ort } from './ort';
 import { cancelledError } from '../../common/errors';
-import type {
-  EngineProgress,
-  ReconstructRequest,
-  ReconstructionOutput,
-} from '../engine/engine-types';
+import type { EngineProgress, ReconstructRequest, ReconstructionOutput } from '../engine/engine-types';
 import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { concatPositions, PositionCounter } from '../g2vlm/mrope';
 import { rope2dTables } from '../g2vlm/rope2d';
@@ -32,6 +28,8 @@ export interface ReconRunOptions {
   capture?: TensorCapture;
   /** Frames per decoder run (default: as many as fit DECODER_SCORE_BUDGET_BYTES). */
   decoderBatchFrames?: number;
+  /** Prompt ids after <bos> (default: the converted model's `reconPromptIds`); golden checks feed the set's own ids. */
+  promptIds?: readonly number[];
 }
 
 /** The loaded sessions of one converted model (kept between reconstructions). */
@@ -96,7 +94,7 @@ export class ReconModel {
     checkpoint();
 
     progress(0.15, 'geometry-prefill');
-    const geometryHidden = await this.geometryPrefill(dino2llm, batch, opts.signal, capture);
+    const geometryHidden = await this.geometryPrefill(dino2llm, batch, opts.signal, capture, opts.promptIds);
     lap('geometry-prefill');
     checkpoint();
 
@@ -168,6 +166,7 @@ export class ReconModel {
     batch: DinoBatch,
     signal: AbortSignal | undefined,
     capture?: TensorCapture,
+    promptIds: readonly number[] = this.manifest.reconPromptIds,
   ): Promise<Float32Array> {
     const m = this.manifest;
     const D = m.configs.text.hiddenSize;
@@ -181,7 +180,7 @@ export class ReconModel {
     const counter = new PositionCounter();
 
     // Phase 1: [bos] + 'Reconstruct the 3D scene.' (causal, und).
-    const textIds = [m.specialTokens.bos, ...m.reconPromptIds];
+    const textIds = [m.specialTokens.bos, ...promptIds];
     const textPositions = counter.text(textIds.length);
     await llm.run(
       cache,
