@@ -51,6 +51,7 @@ export { openCheckpoint, parameterCount } from './checkpoint/checkpoint';
 export {
   RANDOM_CHECKPOINT_PRESETS,
   generateRandomCheckpoint,
+  randomCheckpointSize,
   type RandomCheckpointPreset,
 } from './checkpoint/random-checkpoint';
 export { modelCatalog, type CatalogModel, type ModelCatalog } from './checkpoint/catalog';

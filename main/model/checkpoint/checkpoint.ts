@@ -211,8 +211,13 @@ function listSome(names: string[], limit = 5): string {
   return names.length > limit ? `${shown} and ${names.length - limit} more` : shown;
 }
 
-/** Checks a set of tensors against the inventory; throws the first problem as a model-corrupt error. */
-export function validateTensors(config: G2vlmConfig, tensors: ReadonlyMap<string, TensorInfo>): void {
+/**
+ * Checks a set of tensors against the inventory; throws the first problem as a
+ * model-corrupt error. Like the official non-strict load, tensors G2VLM does not
+ * have are ignored: they come back as one warning line (empty when none).
+ * Missing and mis-shaped ones are refused (the official load would leave them random).
+ */
+export function validateTensors(config: G2vlmConfig, tensors: ReadonlyMap<string, TensorInfo>): string[] {
   const expected = inventory(config);
   const missing = [...expected.keys()].filter((name) => !tensors.has(name));
   if (missing.length > 0) {
@@ -225,14 +230,12 @@ export function validateTensors(config: G2vlmConfig, tensors: ReadonlyMap<string
   const extra = [...tensors.keys()]
     .filter((name) => !expected.has(name) && !IGNORED_TENSORS.has(name))
     .sort();
-  if (extra.length > 0) {
-    const file = basename(tensors.get(extra[0])!.file);
-    throw new StudioError(
-      'model-corrupt',
-      `${file} holds ${extra.length} tensor${extra.length === 1 ? '' : 's'} G2VLM does not have: ${listSome(extra)}. Its configuration files may belong to another model size.`,
-      COMPLETE_FIX,
-    );
-  }
+  const warnings =
+    extra.length === 0
+      ? []
+      : [
+          `${basename(tensors.get(extra[0])!.file)} holds ${extra.length} tensor${extra.length === 1 ? '' : 's'} G2VLM does not use, ignored as the official loader ignores them: ${listSome(extra)}.`,
+        ];
   for (const [name, { shape, source }] of expected) {
     const info = tensors.get(name)!;
     if (!FLOAT_DTYPES.has(info.dtype)) {
@@ -250,11 +253,14 @@ export function validateTensors(config: G2vlmConfig, tensors: ReadonlyMap<string
       );
     }
   }
+  return warnings;
 }
 
 export interface Checkpoint {
   readonly dir: string;
   readonly config: G2vlmConfig;
+  /** Problems that do not stop loading (tensors G2VLM does not use), one line each. */
+  readonly warnings: readonly string[];
   /** The weights inference uses (sorted; ignored tensors excluded). */
   tensorNames(): string[];
   info(name: string): TensorInfo;
@@ -310,8 +316,9 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
     );
   }
   const weights = await SafetensorsFile.open(weightsPath);
+  let warnings: string[];
   try {
-    validateTensors(config, weights.tensors);
+    warnings = validateTensors(config, weights.tensors);
   } catch (error) {
     await weights.close();
     throw error;
@@ -325,6 +332,7 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
     config,
     weights,
     storageDtype,
+    warnings,
     tensorNames: () => names.slice(),
     info: (name) => weights.info(name),
     readFloat32: (name) => weights.readFloat32(name),
