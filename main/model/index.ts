@@ -76,3 +76,4 @@ export type { GoldenReport, GoldenReportEntry } from './golden/verify-golden';
 
 // Q&A markers, drawn the way the model's training data marks points.
 export { MARKER_COLORS, markFrame, type Marker, type MarkerColor } from './chat/markers';
+export { CHAT_MAX_FRAMES, chooseChatFrames } from './chat/frame-selection';
