@@ -51,6 +51,7 @@ export { openCheckpoint, parameterCount } from './checkpoint/checkpoint';
 export {
   RANDOM_CHECKPOINT_PRESETS,
   generateRandomCheckpoint,
+  randomCheckpointSize,
   type RandomCheckpointPreset,
 } from './checkpoint/random-checkpoint';
 export { modelCatalog, type CatalogModel, type ModelCatalog } from './checkpoint/catalog';
@@ -93,3 +94,4 @@ export async function installedCudaProviderMajor(): Promise<number | null> {
   const library = cudaProviderLibrary();
   return library ? cudaMajorOfLibrary(library) : null;
 }
+export { CHAT_MAX_FRAMES, chooseChatFrames } from './chat/frame-selection';

@@ -12,6 +12,7 @@ import {
   RANDOM_CHECKPOINT_PRESETS,
   type RandomCheckpointPreset,
   generateRandomCheckpoint,
+  randomCheckpointSize,
   modelCatalog,
   openCheckpoint,
   parameterCount,
@@ -31,13 +32,22 @@ export function registerModelCheckpointCommands(model: Command, ctx: CliContext)
     )
     .addOption(new Option('--dtype <dtype>', 'storage dtype').choices(['f32', 'bf16']).default('bf16'))
     .option('--seed <n>', 'random seed', parseSeed, 0)
+    .option('--dry-run', 'print the parameter count and size without writing anything', false)
     .action(
       async (
         outDir: string,
-        opts: { preset: RandomCheckpointPreset; dtype: 'f32' | 'bf16'; seed: number },
+        opts: { preset: RandomCheckpointPreset; dtype: 'f32' | 'bf16'; seed: number; dryRun: boolean },
         cmd: Command,
       ) => {
         const asJson = json(cmd);
+        if (opts.dryRun) {
+          const size = randomCheckpointSize(opts.preset, opts.dtype === 'f32' ? 'F32' : 'BF16');
+          if (asJson) return printJson(io, { ...size, preset: opts.preset, dtype: opts.dtype, dryRun: true });
+          return printLine(
+            io,
+            `A random ${opts.preset} checkpoint would hold ${size.parameterCount.toLocaleString('en-US')} parameters, ${formatBytes(size.weightBytes)} (${opts.dtype}); nothing written.`,
+          );
+        }
         const view = progressView(io, 'generate');
         const started = performance.now();
         try {

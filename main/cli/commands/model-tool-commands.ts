@@ -86,7 +86,8 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
         view.stop();
       }
       const compared = report.entries.filter((e) => !e.skipped);
-      const failed = compared.filter((e) => !e.pass);
+      // A listed tensor that was not compared fails the check like a mismatch.
+      const failed = report.entries.filter((e) => !e.pass || e.skipped);
       if (asJson) {
         printJson(io, {
           pass: report.pass && failed.length === 0,
@@ -97,7 +98,7 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
           entries: report.entries,
         });
       } else {
-        const shown = opts.all ? report.entries : report.entries.filter((e) => !e.skipped);
+        const shown = opts.all ? report.entries : report.entries.filter((e) => !e.skipped || !e.pass);
         printLine(
           io,
           table([
@@ -116,8 +117,8 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
         printLine(io, '');
         printLine(
           io,
-          `${compared.length - failed.length}/${compared.length} tensors within tolerance` +
-            (skipped > 0 ? `, ${skipped} not produced by this runtime (use --all to list them)` : '') +
+          `${compared.filter((e) => e.pass).length}/${compared.length} tensors within tolerance` +
+            (skipped > 0 ? `, ${skipped} not compared (failures; use --all to list them)` : '') +
             '.',
         );
         printLine(io, `Ran on: ${report.executionProvider}.`);
@@ -126,7 +127,7 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
       if (failed.length > 0 || !report.pass) {
         throw new StudioError(
           'model-corrupt',
-          `${failed.length} of ${compared.length} golden tensors are outside their tolerance: ${failed
+          `${failed.length} of ${report.entries.length} golden tensors are outside their tolerance${failed.some((e) => e.skipped) ? ' or were not compared' : ''}: ${failed
             .slice(0, 5)
             .map((e) => e.name)
             .join(', ')}${failed.length > 5 ? ', …' : ''}.`,

@@ -7,6 +7,7 @@ import type { GeometricEvidence, Marker, QaEntry } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { markerEvidence, type MarkerGeometry } from '../geometry/marker-evidence';
 import { frameMarkerForPoint, type PointMarker } from '../geometry/point-marker';
+import { CHAT_MAX_FRAMES, chooseChatFrames } from '../../model';
 import { newId, nowIso } from '../library/ids';
 import type { JobContext } from './job-queue';
 import { chooseModel } from './model-choice';
@@ -82,9 +83,13 @@ export async function askQuestion(
   }
   // The model sees the selected frames plus any frame a marker is on.
   const markedIndices = new Set(markers.map((m) => m.frameIndex));
-  const frames = library.scenes
+  const candidates = library.scenes
     .frameImages(scene.id, { selectedOnly: false })
     .filter((f) => markedIndices.has(f.index) || framesByIndex.get(f.index)?.selected);
+  // At most CHAT_MAX_FRAMES go to the model: marked frames first, then evenly spaced.
+  const frames = chooseChatFrames(candidates.map((f) => markedIndices.has(f.index))).map(
+    (i) => candidates[i],
+  );
   if (frames.length === 0) {
     throw new StudioError(
       'too-few-frames',
@@ -105,7 +110,12 @@ export async function askQuestion(
   }));
   ctx.throwIfCancelled();
   const engine = await studio.engine();
-  ctx.log(`Asking ${model.name} about "${scene.name}"`);
+  ctx.log(
+    `Asking ${model.name} about "${scene.name}" with frames ${frames.map((f) => f.index).join(', ')}` +
+      (candidates.length > frames.length
+        ? ` (${frames.length} of ${candidates.length}, at most ${CHAT_MAX_FRAMES})`
+        : ''),
+  );
   const output = await engine.chat(
     {
       modelDir: model.path,
@@ -140,7 +150,14 @@ export async function askQuestion(
     timingsMs: output.timingsMs,
     createdAt: nowIso(),
   };
-  const result = { qaId: entry.id, answer: entry.answer, sceneId: scene.id };
+  // Which frames the model saw (the cap may leave some out).
+  const result = {
+    qaId: entry.id,
+    answer: entry.answer,
+    sceneId: scene.id,
+    frameIndices: frames.map((f) => f.index),
+    frameIds: frames.map((f) => f.frameId),
+  };
   // The history entry and the job's success row commit together.
   library.db.transaction(() => {
     if (!library.scenes.summary(scene.id)) throw sceneNotFound(scene.id);

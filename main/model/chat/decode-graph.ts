@@ -14,10 +14,10 @@
 // over the same keys; within the block it is causal (bottom-right: every cached
 // key, then the block rows up to itself, doc §3.3).
 import type { G2vlmConfig } from '../checkpoint/config';
+import { llmNames } from '../checkpoint/weight-names';
+import { llmDims, llmLayer, type ExpertStream } from '../g2vlm/llm-layer';
 import { GraphBuilder } from '../graph/graph-builder';
-import { gatedMlp, linear, reshape, rmsNorm, rotary, transpose } from '../graph/ops';
-
-const LM = 'language_model.';
+import { dimOf, linear, reshape, rmsNorm, rotary, shapeOf, transpose } from '../graph/ops';
 
 export const decodeInputNames = {
   ids: 'input_ids',
@@ -38,12 +38,8 @@ export function buildChatDecodeGraph(
   config: G2vlmConfig,
   weightType: 'float32' | 'float16' = 'float32',
 ): GraphBuilder {
-  const t = config.text;
-  const D = t.hiddenSize;
-  const hd = t.headDim;
-  const Hq = t.numHeads;
-  const Hk = t.numKvHeads;
-  const eps = t.rmsNormEps;
+  const dims = llmDims(config);
+  const { hidden: D, headDim: hd, queryHeads: Hq, kvHeads: Hk, eps } = dims;
   const g = new GraphBuilder('chat_decode');
   g.weightType = weightType;
 
@@ -53,69 +49,40 @@ export function buildChatDecodeGraph(
   // Additive masks: cache slots (0 filled / −∞ empty) and causal within the block, rows (g, i) of each KV group.
   const cacheMask = g.input(decodeInputNames.cacheMask, 'float32', [1, 1, 1, 'capacity']);
   const blockMask = g.input(decodeInputNames.blockMask, 'float32', [1, 1, 'group_rows', 'rows']);
-  const table = g.weightAsFloat32(`${LM}model.embed_tokens.weight`, [t.vocabSize, D]);
-  let x = g.op('Gather', [table, ids], { axis: 0 }); // (L, D)
+  const table = g.weightAsFloat32(llmNames.embedTokens, [config.text.vocabSize, D]);
+  let stream: ExpertStream = { expert: 'und', x: g.op('Gather', [table, ids], { axis: 0 }) }; // (L, D)
   const scale = g.constScalar(1 / Math.sqrt(hd));
-  // (L, H·hd) -> (1, H, L, hd)
-  const headsFirst = (v: string, heads: number): string =>
-    transpose(g, reshape(g, v, [1, -1, heads, hd]), [0, 2, 1, 3]);
+  // (L, H, hd) -> (1, H, L, hd)
+  const headsFirst = (v: string): string =>
+    transpose(g, g.op('Unsqueeze', [v, g.constInt64([0])]), [0, 2, 1, 3]);
 
-  for (let i = 0; i < t.numLayers; i++) {
-    const p = `${LM}model.layers.${i}.`;
-    const a = rmsNorm(g, x, `${p}input_layernorm.weight`, D, eps);
-    const q = rmsNorm(
-      g,
-      headsFirst(linear(g, a, `${p}self_attn.q_proj`, D, Hq * hd), Hq),
-      `${p}self_attn.q_norm.weight`,
-      hd,
-      eps,
-    );
-    const k = rmsNorm(
-      g,
-      headsFirst(linear(g, a, `${p}self_attn.k_proj`, D, Hk * hd), Hk),
-      `${p}self_attn.k_norm.weight`,
-      hd,
-      eps,
-    );
-    const v = headsFirst(linear(g, a, `${p}self_attn.v_proj`, D, Hk * hd), Hk);
-    const qRot = rotary(g, q, cos, sin);
-    const kRot = rotary(g, k, cos, sin);
-    g.output(kRot, decodeOutputNames.newKey(i));
-    g.output(v, decodeOutputNames.newValue(i));
+  for (let i = 0; i < config.text.numLayers; i++) {
+    [stream] = llmLayer(g, dims, i, [stream], ([{ q, k, v: vRows }]) => {
+      const qRot = rotary(g, headsFirst(q), cos, sin);
+      const kRot = rotary(g, headsFirst(k), cos, sin);
+      const v = headsFirst(vRows);
+      g.output(kRot, decodeOutputNames.newKey(i));
+      g.output(v, decodeOutputNames.newValue(i));
 
-    // GQA: query head h uses KV head h // G: (1, Hq, L, hd) -> (1, Hk, G·L, hd).
-    const qg = g.op('Mul', [reshape(g, qRot, [1, Hk, -1, hd]), scale]);
-    const cacheK = g.input(decodeInputNames.cacheKey(i), 'float32', [1, Hk, 'capacity', hd]);
-    const cacheV = g.input(decodeInputNames.cacheValue(i), 'float32', [1, Hk, 'capacity', hd]);
-    const cacheScores = g.op('Add', [g.op('MatMul', [qg, transpose(g, cacheK, [0, 1, 3, 2])]), cacheMask]);
-    const blockScores = g.op('Add', [g.op('MatMul', [qg, transpose(g, kRot, [0, 1, 3, 2])]), blockMask]);
-    const probs = g.op('Softmax', [g.op('Concat', [cacheScores, blockScores], { axis: -1 })], { axis: -1 });
-    const widths = g.op(
-      'Concat',
-      [
-        g.op('Slice', [g.op('Shape', [cacheK]), g.constInt64([2]), g.constInt64([3])]),
-        g.op('Slice', [g.op('Shape', [kRot]), g.constInt64([2]), g.constInt64([3])]),
-      ],
-      { axis: 0 },
-    );
-    const [cacheProbs, blockProbs] = g.node('Split', [probs, widths], { outputs: 2, attrs: { axis: -1 } });
-    const attended = g.op('Add', [g.op('MatMul', [cacheProbs, cacheV]), g.op('MatMul', [blockProbs, v])]); // (1, Hk, G·L, hd)
-    const rows = reshape(g, transpose(g, reshape(g, attended, [1, Hq, -1, hd]), [0, 2, 1, 3]), [-1, Hq * hd]);
-    x = g.op('Add', [x, linear(g, rows, `${p}self_attn.o_proj`, Hq * hd, D, { bias: false })]);
-    x = g.op('Add', [
-      x,
-      gatedMlp(
-        g,
-        rmsNorm(g, x, `${p}post_attention_layernorm.weight`, D, eps),
-        `${p}mlp`,
-        D,
-        t.intermediateSize,
-      ),
-    ]);
+      // GQA: query head h uses KV head h // G: (1, Hq, L, hd) -> (1, Hk, G·L, hd).
+      const qg = g.op('Mul', [reshape(g, qRot, [1, Hk, -1, hd]), scale]);
+      const cacheK = g.input(decodeInputNames.cacheKey(i), 'float32', [1, Hk, 'capacity', hd]);
+      const cacheV = g.input(decodeInputNames.cacheValue(i), 'float32', [1, Hk, 'capacity', hd]);
+      const cacheScores = g.op('Add', [g.op('MatMul', [qg, transpose(g, cacheK, [0, 1, 3, 2])]), cacheMask]);
+      const blockScores = g.op('Add', [g.op('MatMul', [qg, transpose(g, kRot, [0, 1, 3, 2])]), blockMask]);
+      const probs = g.op('Softmax', [g.op('Concat', [cacheScores, blockScores], { axis: -1 })], { axis: -1 });
+      const widths = shapeOf(g, [dimOf(g, cacheK, 2), dimOf(g, kRot, 2)]);
+      const [cacheProbs, blockProbs] = g.node('Split', [probs, widths], { outputs: 2, attrs: { axis: -1 } });
+      const attended = g.op('Add', [g.op('MatMul', [cacheProbs, cacheV]), g.op('MatMul', [blockProbs, v])]); // (1, Hk, G·L, hd)
+      return [reshape(g, transpose(g, reshape(g, attended, [1, Hq, -1, hd]), [0, 2, 1, 3]), [-1, Hq * hd])];
+    });
   }
   // Logits are only needed for the last row (the next token).
-  const last = g.op('Gather', [x, g.constInt64([-1])], { axis: 0 });
-  const normed = rmsNorm(g, last, `${LM}model.norm.weight`, D, eps);
-  g.output(linear(g, normed, `${LM}lm_head`, D, t.vocabSize, { bias: false }), decodeOutputNames.logits);
+  const last = g.op('Gather', [stream.x, g.constInt64([-1])], { axis: 0 });
+  const normed = rmsNorm(g, last, llmNames.finalNorm('und'), D, eps);
+  g.output(
+    linear(g, normed, llmNames.lmHead, D, config.text.vocabSize, { bias: false }),
+    decodeOutputNames.logits,
+  );
   return g;
 }

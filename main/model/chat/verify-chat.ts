@@ -2,29 +2,53 @@
 // for manifests with a `chat` section). Runs the manifest's chat images through
 // the whole pipeline on the converted model — image decoding, both resizers,
 // DINO geometry block, vision tower, question, KV-cache decode — and returns
-// one report entry per chat.* tensor it reproduces. Token ids come from the
-// model's tokenizer when it has one (then chat.system_ids / chat.prompt_ids are
-// checked from text); otherwise the golden ids are fed and those two entries
-// are skipped. Decode logits are compared teacher-forced (the golden
+// one report entry per chat.* tensor it reproduces. The golden ids are fed
+// (the set states them; no tokenizer needed). chat.system_ids / chat.prompt_ids
+// are checked from text with the model's tokenizer when it has one, else from
+// the manifest's real Qwen2 ids through its stated token_id_mapping. Decode logits are compared teacher-forced (the golden
 // decode_input_ids at every step); the greedy run must give decode_argmax_ids.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { GoldenManifest, GoldenReportEntry, VerifyChatOptions } from '../golden/golden-types';
 import { GoldenTensorReader } from '../golden/golden-tensors';
-import { compareTensor } from '../golden/verify-golden';
+import { compareTensor } from '../golden/compare-tensor';
+import { goldenTokenIdMap } from '../golden/golden-token-ids';
 import { decodeRgbImage, qwenImageInput, type RgbImage } from '../preprocess/qwen-image';
 import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from './chat-layout';
 import { ChatModel } from './chat-model';
 import { answerQuestion, prefillPrefix } from './chat-session';
 import { dinoInput } from './dino-input';
+import type { TokenIdMap } from '../tokenizer/token-id-map';
 
 interface ChatSection {
   images: string[];
+  system_real_qwen2_ids?: number[];
+  prompt_real_qwen2_ids?: number[];
   vit_image_size?: number;
   system_prompt?: string;
   prompt_full?: string;
   question?: string;
   max_length?: number;
+}
+
+/**
+ * The chat ids as the runtime would derive them: from text with the model's
+ * tokenizer when it has one, else the manifest's real Qwen2 ids through the
+ * golden set's stated mapping (identity for a real vocabulary).
+ */
+function derivedIds(
+  model: ChatModel,
+  chat: ChatSection,
+  goldenMap: TokenIdMap | undefined,
+): { system: number[]; prompt: number[] } {
+  if (model.tokenizer) {
+    return {
+      system: model.tokenizer.encode(chat.system_prompt ?? CHAT_SYSTEM_PROMPT),
+      prompt: model.tokenizer.encode(chat.prompt_full ?? `${chat.question ?? ''}${CHAT_QUESTION_SUFFIX}`),
+    };
+  }
+  const map = (ids: number[] | undefined): number[] => (ids ?? []).map((id) => goldenMap?.toModel(id) ?? id);
+  return { system: map(chat.system_real_qwen2_ids), prompt: map(chat.prompt_real_qwen2_ids) };
 }
 
 function hwcToChw(hwc: Uint8Array, height: number, width: number): Uint8Array {
@@ -81,29 +105,12 @@ export async function verifyChatGolden(
       return Array.from((await reader.read(spec.file, name)).data as BigInt64Array, Number);
     };
 
-    // Token ids: from text with the model's tokenizer, else the golden ids.
-    let systemIds: number[];
-    let promptIds: number[];
-    if (model.tokenizer && chat.system_prompt !== undefined && chat.prompt_full !== undefined) {
-      systemIds = model.tokenizer.encode(chat.system_prompt ?? CHAT_SYSTEM_PROMPT);
-      promptIds = model.tokenizer.encode(chat.prompt_full ?? `${chat.question ?? ''}${CHAT_QUESTION_SUFFIX}`);
-      await check('chat.system_ids', systemIds, [systemIds.length]);
-      await check('chat.prompt_ids', promptIds, [promptIds.length]);
-    } else {
-      systemIds = await goldenIds('chat.system_ids');
-      promptIds = await goldenIds('chat.prompt_ids');
-      for (const name of ['chat.system_ids', 'chat.prompt_ids']) {
-        entries.push({
-          name,
-          maxAbs: NaN,
-          maxRel: NaN,
-          atol: 0,
-          rtol: 0,
-          pass: true,
-          skipped: 'the model has no tokenizer: golden ids fed',
-        });
-      }
-    }
+    // Token ids: the golden ids are fed; how they are derived is checked separately.
+    const systemIds = await goldenIds('chat.system_ids');
+    const promptIds = await goldenIds('chat.prompt_ids');
+    const derived = derivedIds(model, chat, goldenTokenIdMap(manifest));
+    await check('chat.system_ids', derived.system, [derived.system.length]);
+    await check('chat.prompt_ids', derived.prompt, [derived.prompt.length]);
 
     // Images: decode + both resizers, compared byte for byte.
     const images: RgbImage[] = [];

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { StudioError } from '../../common/errors';
 import { CONFIG_FILES, readG2vlmConfig, type G2vlmConfig } from './config';
 import { SafetensorsFile, elementCount, type TensorInfo } from './safetensors';
+import { DECODER_KINDS, LLM_EXPERTS, decoderNames, llmNames, type DecoderKind } from './weight-names';
 
 /** Tensors in the official checkpoint that inference never reads, skipped on purpose. */
 export const IGNORED_TENSORS: ReadonlySet<string> = new Set([
@@ -38,31 +39,32 @@ function inventory(config: G2vlmConfig): Map<string, ExpectedTensor> {
   const D = t.hiddenSize;
   const qOut = t.numHeads * t.headDim;
   const kvOut = t.numKvHeads * t.headDim;
-  const lm = 'language_model.';
-  add('text_config.json', `${lm}model.embed_tokens.weight`, [t.vocabSize, D]);
-  add('text_config.json', `${lm}lm_head.weight`, [t.vocabSize, D]);
-  add('text_config.json', `${lm}model.norm.weight`, [D]);
-  add('text_config.json', `${lm}model.norm_moe_geo.weight`, [D]);
+  add('text_config.json', llmNames.embedTokens, [t.vocabSize, D]);
+  add('text_config.json', `${llmNames.lmHead}.weight`, [t.vocabSize, D]);
+  for (const expert of LLM_EXPERTS) add('text_config.json', llmNames.finalNorm(expert), [D]);
   for (let i = 0; i < t.numLayers; i++) {
-    const p = `${lm}model.layers.${i}.`;
-    for (const geo of ['', '_moe_geo']) {
-      add('text_config.json', `${p}input_layernorm${geo}.weight`, [D]);
-      add('text_config.json', `${p}post_attention_layernorm${geo}.weight`, [D]);
-      add('text_config.json', `${p}self_attn.q_proj${geo}.weight`, [qOut, D]);
-      add('text_config.json', `${p}self_attn.q_proj${geo}.bias`, [qOut]);
-      add('text_config.json', `${p}self_attn.k_proj${geo}.weight`, [kvOut, D]);
-      add('text_config.json', `${p}self_attn.k_proj${geo}.bias`, [kvOut]);
-      add('text_config.json', `${p}self_attn.v_proj${geo}.weight`, [kvOut, D]);
-      add('text_config.json', `${p}self_attn.v_proj${geo}.bias`, [kvOut]);
-      add('text_config.json', `${p}self_attn.o_proj${geo}.weight`, [D, qOut]);
-      add('text_config.json', `${p}self_attn.q_norm${geo}.weight`, [t.headDim]);
-      add('text_config.json', `${p}self_attn.k_norm${geo}.weight`, [t.headDim]);
-      add('text_config.json', `${p}mlp${geo}.gate_proj.weight`, [t.intermediateSize, D]);
-      add('text_config.json', `${p}mlp${geo}.up_proj.weight`, [t.intermediateSize, D]);
-      add('text_config.json', `${p}mlp${geo}.down_proj.weight`, [D, t.intermediateSize]);
+    for (const expert of LLM_EXPERTS) {
+      const n = llmNames.layer(i, expert);
+      add('text_config.json', n.inputNorm, [D]);
+      add('text_config.json', n.postAttentionNorm, [D]);
+      for (const [proj, out] of [
+        [n.qProj, qOut],
+        [n.kProj, kvOut],
+        [n.vProj, kvOut],
+      ] as const) {
+        add('text_config.json', `${proj}.weight`, [out, D]);
+        add('text_config.json', `${proj}.bias`, [out]);
+      }
+      add('text_config.json', `${n.oProj}.weight`, [D, qOut]);
+      add('text_config.json', n.qNorm, [t.headDim]);
+      add('text_config.json', n.kNorm, [t.headDim]);
+      add('text_config.json', `${n.mlp}.gate_proj.weight`, [t.intermediateSize, D]);
+      add('text_config.json', `${n.mlp}.up_proj.weight`, [t.intermediateSize, D]);
+      add('text_config.json', `${n.mlp}.down_proj.weight`, [D, t.intermediateSize]);
     }
-    add('text_config.json', `${p}ls1.gamma`, [D]);
-    add('text_config.json', `${p}ls2.gamma`, [D]);
+    const scales = llmNames.layerScales(i);
+    add('text_config.json', scales.ls1, [D]);
+    add('text_config.json', scales.ls2, [D]);
   }
 
   // DINOv2 with registers.
@@ -140,36 +142,31 @@ function inventory(config: G2vlmConfig): Map<string, ExpectedTensor> {
   // Geometry decoders (width = LLM hidden, everything else fixed by the code).
   const g = config.decoders;
   const W = g.width;
-  const decoderBlock = (p: string, cross: boolean): void => {
-    const norms = cross ? ['norm1', 'norm2', 'norm3', 'norm_y'] : ['norm1', 'norm2'];
-    for (const norm of norms) {
-      add('text_config.json', `${p}${norm}.weight`, [W]);
-      add('text_config.json', `${p}${norm}.bias`, [W]);
-    }
-    add('text_config.json', `${p}attn.qkv.weight`, [3 * W, W]);
-    add('text_config.json', `${p}attn.qkv.bias`, [3 * W]);
-    add('text_config.json', `${p}attn.proj.weight`, [W, W]);
-    add('text_config.json', `${p}attn.proj.bias`, [W]);
-    if (cross) {
-      for (const proj of ['q_proj', 'k_proj', 'v_proj', 'proj']) {
-        add('text_config.json', `${p}cross_attn.${proj}.weight`, [W, W]);
-        add('text_config.json', `${p}cross_attn.${proj}.bias`, [W]);
-      }
-    }
-    add('text_config.json', `${p}mlp.fc1.weight`, [g.mlpRatio * W, W]);
-    add('text_config.json', `${p}mlp.fc1.bias`, [g.mlpRatio * W]);
-    add('text_config.json', `${p}mlp.fc2.weight`, [W, g.mlpRatio * W]);
-    add('text_config.json', `${p}mlp.fc2.bias`, [W]);
+  const linearOf = (prefix: string, out: number, inp: number): void => {
+    add('text_config.json', `${prefix}.weight`, [out, inp]);
+    add('text_config.json', `${prefix}.bias`, [out]);
   };
-  const decoders: Array<[string, boolean, number]> = [
-    ['point_decoder', false, g.pointOutDim],
-    ['camera_decoder', false, g.cameraOutDim],
-    ['global_points_decoder', true, g.globalOutDim],
-  ];
-  for (const [prefix, cross, outDim] of decoders) {
-    for (let i = 0; i < g.depth; i++) decoderBlock(`${prefix}.blocks.${i}.`, cross);
-    add('text_config.json', `${prefix}.linear_out.weight`, [outDim, W]);
-    add('text_config.json', `${prefix}.linear_out.bias`, [outDim]);
+  const normOf = (prefix: string): void => {
+    add('text_config.json', `${prefix}.weight`, [W]);
+    add('text_config.json', `${prefix}.bias`, [W]);
+  };
+  const outDims: Record<DecoderKind, number> = {
+    point: g.pointOutDim,
+    camera: g.cameraOutDim,
+    global: g.globalOutDim,
+  };
+  for (const kind of DECODER_KINDS) {
+    const cross = decoderNames.hasCrossAttention(kind);
+    for (let i = 0; i < g.depth; i++) {
+      const n = decoderNames.block(kind, i);
+      for (const norm of cross ? [n.norm1, n.norm2, n.norm3, n.normY] : [n.norm1, n.norm2]) normOf(norm);
+      linearOf(n.qkv, 3 * W, W);
+      linearOf(n.proj, W, W);
+      if (cross) for (const proj of [n.crossQ, n.crossK, n.crossV, n.crossProj]) linearOf(proj, W, W);
+      linearOf(n.fc1, g.mlpRatio * W, W);
+      linearOf(n.fc2, W, g.mlpRatio * W);
+    }
+    linearOf(decoderNames.linearOut(kind), outDims[kind], W);
   }
 
   // Heads: sizes fixed by the code.
@@ -214,8 +211,13 @@ function listSome(names: string[], limit = 5): string {
   return names.length > limit ? `${shown} and ${names.length - limit} more` : shown;
 }
 
-/** Checks a set of tensors against the inventory; throws the first problem as a model-corrupt error. */
-export function validateTensors(config: G2vlmConfig, tensors: ReadonlyMap<string, TensorInfo>): void {
+/**
+ * Checks a set of tensors against the inventory; throws the first problem as a
+ * model-corrupt error. Like the official non-strict load, tensors G2VLM does not
+ * have are ignored: they come back as one warning line (empty when none).
+ * Missing and mis-shaped ones are refused (the official load would leave them random).
+ */
+export function validateTensors(config: G2vlmConfig, tensors: ReadonlyMap<string, TensorInfo>): string[] {
   const expected = inventory(config);
   const missing = [...expected.keys()].filter((name) => !tensors.has(name));
   if (missing.length > 0) {
@@ -228,14 +230,12 @@ export function validateTensors(config: G2vlmConfig, tensors: ReadonlyMap<string
   const extra = [...tensors.keys()]
     .filter((name) => !expected.has(name) && !IGNORED_TENSORS.has(name))
     .sort();
-  if (extra.length > 0) {
-    const file = basename(tensors.get(extra[0])!.file);
-    throw new StudioError(
-      'model-corrupt',
-      `${file} holds ${extra.length} tensor${extra.length === 1 ? '' : 's'} G2VLM does not have: ${listSome(extra)}. Its configuration files may belong to another model size.`,
-      COMPLETE_FIX,
-    );
-  }
+  const warnings =
+    extra.length === 0
+      ? []
+      : [
+          `${basename(tensors.get(extra[0])!.file)} holds ${extra.length} tensor${extra.length === 1 ? '' : 's'} G2VLM does not use, ignored as the official loader ignores them: ${listSome(extra)}.`,
+        ];
   for (const [name, { shape, source }] of expected) {
     const info = tensors.get(name)!;
     if (!FLOAT_DTYPES.has(info.dtype)) {
@@ -253,11 +253,14 @@ export function validateTensors(config: G2vlmConfig, tensors: ReadonlyMap<string
       );
     }
   }
+  return warnings;
 }
 
 export interface Checkpoint {
   readonly dir: string;
   readonly config: G2vlmConfig;
+  /** Problems that do not stop loading (tensors G2VLM does not use), one line each. */
+  readonly warnings: readonly string[];
   /** The weights inference uses (sorted; ignored tensors excluded). */
   tensorNames(): string[];
   info(name: string): TensorInfo;
@@ -313,8 +316,9 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
     );
   }
   const weights = await SafetensorsFile.open(weightsPath);
+  let warnings: string[];
   try {
-    validateTensors(config, weights.tensors);
+    warnings = validateTensors(config, weights.tensors);
   } catch (error) {
     await weights.close();
     throw error;
@@ -328,6 +332,7 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
     config,
     weights,
     storageDtype,
+    warnings,
     tensorNames: () => names.slice(),
     info: (name) => weights.info(name),
     readFloat32: (name) => weights.readFloat32(name),

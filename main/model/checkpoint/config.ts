@@ -156,10 +156,41 @@ async function readJson(dir: string, file: string): Promise<Json> {
   return parsed as Json;
 }
 
+/**
+ * Upper bounds on configuration sizes, checked before anything is allocated
+ * from them: far above any released G2VLM (the 2B: hidden 1536, 28 layers,
+ * vocab 151936, MLP 8960; ViT 1280×32; DINO 1024×24) yet small enough that a
+ * corrupt or hostile config (num_hidden_layers 1e9) fails at once.
+ */
+const SIZE_LIMITS: Record<string, number> = {
+  hidden_size: 16384,
+  num_hidden_layers: 256,
+  depth: 256,
+  num_attention_heads: 256,
+  num_key_value_heads: 256,
+  num_heads: 256,
+  intermediate_size: 131072,
+  vocab_size: 1_048_576,
+  embed_dim: 16384,
+  max_position_embeddings: 1_048_576,
+  image_size: 4096,
+  num_channels: 16,
+  in_channels: 16,
+  spatial_merge_size: 8,
+  temporal_patch_size: 8,
+};
+
 function positiveInt(json: Json, file: string, key: string, fallback?: number): number {
   const value = json[key] ?? fallback;
   if (!Number.isSafeInteger(value) || (value as number) <= 0) {
     throw configError(file, `${key} must be a positive integer (found ${JSON.stringify(json[key])}).`);
+  }
+  const limit = SIZE_LIMITS[key];
+  if (limit !== undefined && (value as number) > limit) {
+    throw configError(
+      file,
+      `${key} ${value as number} exceeds the supported maximum ${limit}; the file is corrupt or not a G2VLM configuration.`,
+    );
   }
   return value as number;
 }
@@ -219,27 +250,36 @@ export function parseTextConfig(json: Json, file = 'text_config.json'): TextConf
   };
 }
 
+/** Qwen2VLVisionConfig's defaults: the official loader fills absent vit_config.json fields with them. */
+const VIT_CONFIG_DEFAULTS = {
+  depth: 32,
+  embed_dim: 1280,
+  hidden_size: 3584,
+  num_heads: 16,
+  mlp_ratio: 4,
+} as const;
+
 export function parseVitConfig(json: Json, file = 'vit_config.json'): VitConfig {
-  const embedDim = positiveInt(json, file, 'embed_dim');
-  const numHeads = positiveInt(json, file, 'num_heads');
+  const embedDim = positiveInt(json, file, 'embed_dim', VIT_CONFIG_DEFAULTS.embed_dim);
+  const numHeads = positiveInt(json, file, 'num_heads', VIT_CONFIG_DEFAULTS.num_heads);
   if (embedDim % numHeads !== 0)
     throw configError(file, `embed_dim ${embedDim} is not a multiple of num_heads ${numHeads}.`);
   const headDim = embedDim / numHeads;
   // The 2-D rotary of the vision tower uses head_dim/4 frequencies per axis.
   if (headDim % 4 !== 0)
     throw configError(file, `the vision head dimension ${headDim} is not a multiple of 4.`);
-  const mlpRatio = positiveNumber(json, file, 'mlp_ratio', 4);
-  if (!Number.isInteger(embedDim * mlpRatio))
-    throw configError(file, `embed_dim × mlp_ratio is not an integer.`);
+  const mlpRatio = positiveNumber(json, file, 'mlp_ratio', VIT_CONFIG_DEFAULTS.mlp_ratio);
+  if (!Number.isInteger(embedDim * mlpRatio) || mlpRatio > 16)
+    throw configError(file, `embed_dim × mlp_ratio is not an integer (or mlp_ratio exceeds 16).`);
   const act = json.hidden_act ?? 'quick_gelu';
   if (act !== 'quick_gelu')
     throw configError(file, `hidden_act ${JSON.stringify(act)} is not supported (quick_gelu).`);
   return {
-    depth: positiveInt(json, file, 'depth'),
+    depth: positiveInt(json, file, 'depth', VIT_CONFIG_DEFAULTS.depth),
     embedDim,
     numHeads,
     headDim,
-    outHiddenSize: positiveInt(json, file, 'hidden_size'),
+    outHiddenSize: positiveInt(json, file, 'hidden_size', VIT_CONFIG_DEFAULTS.hidden_size),
     mlpRatio,
     // The official loader sets patch_size = 14 whatever the file says (model doc §1.1).
     patchSize: 14,
@@ -265,8 +305,8 @@ export function parseDinoConfig(json: Json, file = 'dino_config.json'): DinoConf
   if (imageSize % patchSize !== 0)
     throw configError(file, `image_size ${imageSize} is not a multiple of patch_size 14.`);
   const mlpRatio = positiveNumber(json, file, 'mlp_ratio', 4);
-  if (!Number.isInteger(hiddenSize * mlpRatio))
-    throw configError(file, 'hidden_size × mlp_ratio is not an integer.');
+  if (!Number.isInteger(hiddenSize * mlpRatio) || mlpRatio > 16)
+    throw configError(file, 'hidden_size × mlp_ratio is not an integer (or exceeds 16).');
   if (json.use_swiglu_ffn === true)
     throw configError(file, 'use_swiglu_ffn is not supported (G2VLM uses the GELU MLP).');
   if (json.qkv_bias === false)
@@ -274,8 +314,8 @@ export function parseDinoConfig(json: Json, file = 'dino_config.json'): DinoConf
   const act = json.hidden_act ?? 'gelu';
   if (act !== 'gelu') throw configError(file, `hidden_act ${JSON.stringify(act)} is not supported (gelu).`);
   const numRegisters = json.num_register_tokens ?? 4;
-  if (!Number.isSafeInteger(numRegisters) || (numRegisters as number) < 0) {
-    throw configError(file, 'num_register_tokens must be a non-negative integer.');
+  if (!Number.isSafeInteger(numRegisters) || (numRegisters as number) < 0 || (numRegisters as number) > 64) {
+    throw configError(file, 'num_register_tokens must be an integer in 0..64.');
   }
   return {
     hiddenSize,

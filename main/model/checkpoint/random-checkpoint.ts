@@ -7,7 +7,15 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StudioError, cancelledError } from '../../common/errors';
-import { readG2vlmConfig } from './config';
+import {
+  QWEN2VL_SPECIAL_TOKENS,
+  decoderConfigFor,
+  parseDinoConfig,
+  parseTextConfig,
+  parseVitConfig,
+  readG2vlmConfig,
+  type G2vlmConfig,
+} from './config';
 import { expectedTensors, IGNORED_TENSORS, WEIGHTS_FILE } from './checkpoint';
 import {
   RANDOM_CHECKPOINT_PRESETS,
@@ -131,6 +139,44 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   await fs.writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** The unused DINO mask token the official checkpoint also carries (layout kept). */
+function withMaskToken(shapes: Map<string, number[]>, config: G2vlmConfig): Map<string, number[]> {
+  for (const name of IGNORED_TENSORS) {
+    if (name === 'dino_model.embeddings.mask_token') shapes.set(name, [1, config.dino.hiddenSize]);
+  }
+  return shapes;
+}
+
+export interface RandomCheckpointSize {
+  parameterCount: number;
+  /** Bytes of the tensor data in model.safetensors (the small JSON header not counted). */
+  weightBytes: number;
+}
+
+/**
+ * What a preset would write, computed from its configs alone (nothing is
+ * allocated or written): for a dry run, and to refuse before filling the disk.
+ */
+export function randomCheckpointSize(
+  source: RandomCheckpointPreset | CheckpointConfigFiles,
+  dtype: 'F32' | 'BF16',
+): RandomCheckpointSize {
+  const files = typeof source === 'string' ? RANDOM_CHECKPOINT_PRESETS[source] : source;
+  const text = parseTextConfig(files.textConfig);
+  const config: G2vlmConfig = {
+    text,
+    vit: parseVitConfig(files.vitConfig),
+    dino: parseDinoConfig(files.dinoConfig),
+    decoders: decoderConfigFor(text),
+    // Special ids do not change any tensor shape.
+    specialTokens: { ...QWEN2VL_SPECIAL_TOKENS, source: 'qwen2-vl-defaults' },
+  };
+  let parameterCount = 0;
+  for (const shape of withMaskToken(expectedTensors(config), config).values())
+    parameterCount += elementCount(shape);
+  return { parameterCount, weightBytes: parameterCount * (dtype === 'F32' ? 4 : 2) };
+}
+
 /**
  * Writes a random-weight checkpoint to `outDir` (which must not exist or be empty).
  * The folder appears only when complete (staged beside it, then renamed).
@@ -164,6 +210,15 @@ export async function generateRandomCheckpoint(
     );
   }
   await fs.mkdir(dirname(outDir), { recursive: true });
+  const { weightBytes: needed } = randomCheckpointSize(files, options.dtype);
+  const disk = await fs.statfs(dirname(outDir));
+  if (disk.bavail * disk.bsize < needed + 64 * 2 ** 20) {
+    throw new StudioError(
+      'disk-full',
+      `The checkpoint needs about ${(needed / 2 ** 30).toFixed(1)} GiB in ${dirname(outDir)}; only ${((disk.bavail * disk.bsize) / 2 ** 30).toFixed(1)} GiB are free.`,
+      'Free some disk space or choose another folder.',
+    );
+  }
   const staging = join(dirname(outDir), `.${basename(outDir)}.partial-${process.pid}-${Date.now()}`);
   await fs.mkdir(staging);
   try {
@@ -189,11 +244,7 @@ export async function generateRandomCheckpoint(
     });
     // Parse the configs exactly as a reader will (this also validates them).
     const config = await readG2vlmConfig(staging);
-    const shapes = expectedTensors(config);
-    // The official checkpoint also carries the unused DINO mask token; keep the layout.
-    for (const name of IGNORED_TENSORS) {
-      if (name === 'dino_model.embeddings.mask_token') shapes.set(name, [1, config.dino.hiddenSize]);
-    }
+    const shapes = withMaskToken(expectedTensors(config), config);
     const names = [...shapes.keys()].sort();
     let parameterCount = 0;
     const tensors: TensorToWrite[] = names.map((name) => {

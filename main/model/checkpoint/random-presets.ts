@@ -1,6 +1,7 @@
 // Configuration presets for random-weight checkpoints, copied verbatim from the
-// shared golden set (g2vlm-tiny-a) and the shared benchmark size (g2vlm-medium) so
-// that generated checkpoints have exactly those configs without needing /work/shared.
+// shared golden set (g2vlm-tiny-a) and the shared benchmark sizes (g2vlm-medium,
+// g2vlm-real-2b), so that generated checkpoints have exactly those configs without
+// needing /work/shared.
 // test/unit/model/checkpoint/checkpoint-random.test.ts checks they still equal the shared files.
 
 export interface CheckpointConfigFiles {
@@ -11,7 +12,8 @@ export interface CheckpointConfigFiles {
   g2vlmJson?: Record<string, unknown>;
 }
 
-export type RandomCheckpointPreset = 'tiny' | 'medium';
+/** tiny = golden g2vlm-tiny-a, medium = bench g2vlm-medium, real-2b = the released G2VLM-2B-MoT architecture (bench g2vlm-real-2b; real Qwen2-VL vocabulary and special ids). */
+export type RandomCheckpointPreset = 'tiny' | 'medium' | 'real-2b';
 
 export const RANDOM_CHECKPOINT_PRESETS: Record<RandomCheckpointPreset, CheckpointConfigFiles> = {
   tiny: {
@@ -196,6 +198,73 @@ export const RANDOM_CHECKPOINT_PRESETS: Record<RandomCheckpointPreset, Checkpoin
         endoftext: 2000,
         newline_start_token: 198,
       },
+    },
+  },
+  'real-2b': {
+    textConfig: {
+      architectures: ['Qwen2VLForConditionalGeneration'],
+      attention_dropout: 0,
+      bos_token_id: 151643,
+      eos_token_id: 151645,
+      vision_start_token_id: 151652,
+      vision_end_token_id: 151653,
+      vision_token_id: 151654,
+      image_token_id: 151655,
+      video_token_id: 151656,
+      hidden_act: 'silu',
+      hidden_size: 1536,
+      initializer_range: 0.02,
+      intermediate_size: 8960,
+      max_position_embeddings: 32768,
+      max_window_layers: 28,
+      model_type: 'qwen2_vl',
+      num_attention_heads: 12,
+      num_hidden_layers: 28,
+      num_key_value_heads: 2,
+      rms_norm_eps: 0.000001,
+      rope_theta: 1000000,
+      sliding_window: 32768,
+      tie_word_embeddings: false,
+      torch_dtype: 'float32',
+      use_cache: true,
+      use_sliding_window: false,
+      vocab_size: 151936,
+      rope_scaling: { type: 'mrope', mrope_section: [16, 24, 24] },
+    },
+    vitConfig: {
+      model_type: 'qwen2_vl',
+      depth: 32,
+      embed_dim: 1280,
+      hidden_size: 1536,
+      hidden_act: 'quick_gelu',
+      mlp_ratio: 4,
+      num_heads: 16,
+      in_channels: 3,
+      patch_size: 14,
+      spatial_merge_size: 2,
+      temporal_patch_size: 2,
+    },
+    dinoConfig: {
+      architectures: ['Dinov2WithRegistersModel'],
+      model_type: 'dinov2_with_registers',
+      attention_probs_dropout_prob: 0,
+      drop_path_rate: 0,
+      hidden_act: 'gelu',
+      hidden_dropout_prob: 0,
+      hidden_size: 1024,
+      image_size: 518,
+      initializer_range: 0.02,
+      layer_norm_eps: 0.000001,
+      layerscale_value: 1,
+      mlp_ratio: 4,
+      num_attention_heads: 16,
+      num_channels: 3,
+      num_hidden_layers: 24,
+      num_register_tokens: 4,
+      patch_size: 14,
+      qkv_bias: true,
+      use_swiglu_ffn: false,
+      torch_dtype: 'float32',
     },
   },
 };

@@ -4,17 +4,23 @@
 // Inputs: `hidden` (N, P, D) = final-normed DINO rows of the geometry block;
 // `rope_cos`/`rope_sin` (P, c) from rope2d.ts; `patch_grid` int64 [h, w].
 import type { G2vlmConfig } from '../checkpoint/config';
+import { decoderNames, type DecoderKind } from '../checkpoint/weight-names';
 import { GraphBuilder } from '../graph/graph-builder';
-import { attention, gelu, layerNorm, linear, mergeHeads, mlp, splitHeads } from '../graph/ops';
+import {
+  attention,
+  dimOf,
+  expandTo,
+  gelu,
+  layerNorm,
+  linear,
+  mergeHeads,
+  mlp,
+  shapeOf,
+  splitHeads,
+} from '../graph/ops';
 import { cameraHead, localPointsFromRaw, pointHead } from './heads';
 
-export type DecoderKind = 'point' | 'camera' | 'global';
-
-const PREFIX: Record<DecoderKind, string> = {
-  point: 'point_decoder',
-  camera: 'camera_decoder',
-  global: 'global_points_decoder',
-};
+export type { DecoderKind } from '../checkpoint/weight-names';
 
 /** x·cos + rotate_half_per_half(x)·sin on (B, H, S, c). */
 function rope2d(g: GraphBuilder, x: string, cos: string, sin: string): string {
@@ -40,13 +46,15 @@ export function buildDecoderGraph(
   const sin = g.input('rope_sin', 'float32', ['patches', c]);
   const patchGrid = kind === 'camera' ? '' : g.input('patch_grid', 'int64', [2]);
   const context = kind === 'global' ? g.input('context', 'float32', [1, 'patches', D]) : '';
-  const prefix = PREFIX[kind];
+  const prefix = decoderNames.prefix(kind);
+  const ffn = (x: string, norm: string, n: { fc1: string; fc2: string }): string =>
+    g.op('Add', [x, mlp(g, layerNorm(g, x, norm, D, eps), n, D, cfg.mlpRatio * D, gelu)]);
 
   let x = hidden;
   for (let i = 0; i < cfg.depth; i++) {
-    const p = `${prefix}.blocks.${i}`;
-    const a = layerNorm(g, x, `${p}.norm1`, D, eps);
-    const [q, k, v] = g.node('Split', [linear(g, a, `${p}.attn.qkv`, D, 3 * D)], {
+    const n = decoderNames.block(kind, i);
+    const a = layerNorm(g, x, n.norm1, D, eps);
+    const [q, k, v] = g.node('Split', [linear(g, a, n.qkv, D, 3 * D)], {
       outputs: 3,
       attrs: { axis: -1, num_outputs: 3 },
     });
@@ -56,56 +64,29 @@ export function buildDecoderGraph(
       rope2d(g, splitHeads(g, k, H, c), cos, sin),
       splitHeads(g, v, H, c),
     );
-    x = g.op('Add', [x, linear(g, mergeHeads(g, y, H, c), `${p}.attn.proj`, D, D)]);
-    if (kind === 'global') {
+    x = g.op('Add', [x, linear(g, mergeHeads(g, y, H, c), n.proj, D, D)]);
+    if (decoderNames.hasCrossAttention(kind)) {
       // Cross attention to frame 0 (computed once, broadcast to every frame).
-      const yCtx = layerNorm(g, context, `${p}.norm_y`, D, eps);
-      const xq = layerNorm(g, x, `${p}.norm2`, D, eps);
-      const cq = rope2d(g, splitHeads(g, linear(g, xq, `${p}.cross_attn.q_proj`, D, D), H, c), cos, sin);
-      const batch = g.op('Shape', [cq]);
-      const expand = (t: string): string =>
-        g.op('Expand', [
-          t,
-          g.op(
-            'Concat',
-            [g.op('Slice', [batch, g.constInt64([0]), g.constInt64([1])]), g.constInt64([1, 1, 1])],
-            { axis: 0 },
-          ),
-        ]);
-      const ck = expand(
-        rope2d(g, splitHeads(g, linear(g, yCtx, `${p}.cross_attn.k_proj`, D, D), H, c), cos, sin),
+      const yCtx = layerNorm(g, context, n.normY, D, eps);
+      const xq = layerNorm(g, x, n.norm2, D, eps);
+      const cq = rope2d(g, splitHeads(g, linear(g, xq, n.crossQ, D, D), H, c), cos, sin);
+      const perFrame = shapeOf(g, [dimOf(g, cq, 0), [1, 1, 1]]);
+      const ck = expandTo(
+        g,
+        rope2d(g, splitHeads(g, linear(g, yCtx, n.crossK, D, D), H, c), cos, sin),
+        perFrame,
       );
-      const cv = expand(splitHeads(g, linear(g, yCtx, `${p}.cross_attn.v_proj`, D, D), H, c));
+      const cv = expandTo(g, splitHeads(g, linear(g, yCtx, n.crossV, D, D), H, c), perFrame);
       const [cy] = attention(g, cq, ck, cv);
-      x = g.op('Add', [x, linear(g, mergeHeads(g, cy, H, c), `${p}.cross_attn.proj`, D, D)]);
-      x = g.op('Add', [
-        x,
-        mlp(
-          g,
-          layerNorm(g, x, `${p}.norm3`, D, eps),
-          { fc1: `${p}.mlp.fc1`, fc2: `${p}.mlp.fc2` },
-          D,
-          cfg.mlpRatio * D,
-          gelu,
-        ),
-      ]);
+      x = g.op('Add', [x, linear(g, mergeHeads(g, cy, H, c), n.crossProj, D, D)]);
+      x = ffn(x, n.norm3, n);
     } else {
-      x = g.op('Add', [
-        x,
-        mlp(
-          g,
-          layerNorm(g, x, `${p}.norm2`, D, eps),
-          { fc1: `${p}.mlp.fc1`, fc2: `${p}.mlp.fc2` },
-          D,
-          cfg.mlpRatio * D,
-          gelu,
-        ),
-      ]);
+      x = ffn(x, n.norm2, n);
     }
   }
   g.output(x, `${prefix}_hidden`);
   const outDim = kind === 'camera' ? cfg.cameraOutDim : kind === 'point' ? cfg.pointOutDim : cfg.globalOutDim;
-  const out = linear(g, x, `${prefix}.linear_out`, D, outDim);
+  const out = linear(g, x, decoderNames.linearOut(kind), D, outDim);
   if (kind === 'point') {
     g.output(localPointsFromRaw(g, pointHead(g, out, 'point_head', cfg, patchGrid)), 'local_points');
   } else if (kind === 'global') {

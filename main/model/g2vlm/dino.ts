@@ -7,6 +7,10 @@
 import type { G2vlmConfig } from '../checkpoint/config';
 import { GraphBuilder } from '../graph/graph-builder';
 import {
+  dimOf,
+  expandTo,
+  shapeOf,
+  zerosOf,
   attention,
   gelu,
   layerNorm,
@@ -65,30 +69,26 @@ export function buildDinoGraph(
   g.output(g.op('Concat', [clsPos, patchPos], { axis: 1 }), 'dino_pos_embed');
 
   // [CLS + pos0, registers (no position), patches + pos] per frame.
-  const frames = g.op('Slice', [g.op('Shape', [pixels]), g.constInt64([0]), g.constInt64([1])]);
+  const frames = dimOf(g, pixels, 0);
   const cls = g.op('Add', [g.weightAsFloat32(`${P}embeddings.cls_token`, [1, 1, Dd]), clsPos]);
-  const clsRows = g.op('Expand', [cls, g.op('Concat', [frames, g.constInt64([1, Dd])], { axis: 0 })]);
-  const regRows = g.op('Expand', [
+  const clsRows = expandTo(g, cls, shapeOf(g, [frames, [1, Dd]]));
+  const regRows = expandTo(
+    g,
     g.weightAsFloat32(`${P}embeddings.register_tokens`, [1, R, Dd]),
-    g.op('Concat', [frames, g.constInt64([R, Dd])], { axis: 0 }),
-  ]);
+    shapeOf(g, [frames, [R, Dd]]),
+  );
   const embeddings = g.op('Concat', [clsRows, regRows, g.op('Add', [patches, patchPos])], { axis: 1 });
   g.output(embeddings, 'dino_embeddings');
 
   // The official packing (doc §4, pitfall 1): all frames as one matrix of
   // N·(1+R+P) rows, attention windows of P rows from the top: window k =
   // rows [kP, (k+1)P). The last N·(1+R) rows are in no window -> zero output.
-  const patchShape = g.op('Shape', [patches]);
-  const nFrames = g.op('Slice', [patchShape, g.constInt64([0]), g.constInt64([1])]);
-  const nPatches = g.op('Slice', [patchShape, g.constInt64([1]), g.constInt64([2])]);
+  const nFrames = dimOf(g, patches, 0);
+  const nPatches = dimOf(g, patches, 1);
   const windowRows = g.op('Mul', [nFrames, nPatches]);
   const uncoveredRows = g.op('Mul', [nFrames, g.constInt64([1 + R])]);
-  const zeros = g.op(
-    'ConstantOfShape',
-    [g.op('Concat', [uncoveredRows, g.constInt64([Dd])], { axis: 0 })],
-    {},
-  );
-  const windowShape = g.op('Concat', [nFrames, nPatches, g.constInt64([Dd])], { axis: 0 });
+  const zeros = zerosOf(g, shapeOf(g, [uncoveredRows, [Dd]]));
+  const windowShape = shapeOf(g, [nFrames, nPatches, [Dd]]);
   const windows = (rows: string): string =>
     g.op('Reshape', [g.op('Slice', [rows, g.constInt64([0]), windowRows, g.constInt64([0])]), windowShape]);
 

@@ -14,6 +14,8 @@ export interface GoldenManifest {
   format_version: number;
   checkpoint?: { dir: string; sha256?: Record<string, string>; special_token_ids?: Record<string, number> };
   recon?: { images: string[]; prompt?: string; text_prefill_ids?: number[] };
+  /** Test-vocabulary convention: prose ("id % M … 151643+k -> B+k") or { ordinary_modulus, special_base }. */
+  token_id_mapping?: unknown;
   chat?: Record<string, unknown> & { images?: string[] };
   tensors: Record<string, GoldenTensorSpec>;
 }
@@ -47,15 +49,3 @@ export interface VerifyChatOptions {
   /** Told the provider(s) the chat graphs run on, once they are loaded. */
   onProvider?: (executionProvider: string, notes: string[]) => void;
 }
-
-/**
- * What main/model/chat/verify-chat.ts exports (chat helper): it runs the
- * manifest's chat inputs on the converted model in `modelDir` and returns one
- * entry per `chat.*` tensor it produces.
- */
-export type VerifyChatGolden = (
-  goldenDir: string,
-  manifest: GoldenManifest,
-  modelDir: string,
-  opts: VerifyChatOptions,
-) => Promise<GoldenReportEntry[]>;

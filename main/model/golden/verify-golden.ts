@@ -4,7 +4,9 @@
 // (|a − g| ≤ atol + rtol·|g|; "exact" = equal). Works for any golden folder of
 // the same layout (sizes, frame counts, aspect ratios, bf16/f32 weights,
 // manifests listing fewer tensors). Chat tensors are handed to the chat
-// module's verifier when the manifest has a `chat` section.
+// module's verifier (a static import: the built bundle must carry it). A
+// listed tensor that is not compared is a failure. Token ids are the ones the
+// golden set states, not re-derived.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,18 +15,29 @@ import { StudioError } from '../../common/errors';
 import { convertCheckpoint } from '../convert/convert-checkpoint';
 import { decodeRgb } from '../preprocess/dino-image';
 import { ReconModel } from '../runtime/recon-pipeline';
+import { verifyChatGolden } from '../chat/verify-chat';
 import { combinedProvider } from '../runtime/session';
-import { GoldenTensorReader, compareAllclose } from './golden-tensors';
-import type {
-  GoldenManifest,
-  GoldenReport,
-  GoldenReportEntry,
-  GoldenTensorSpec,
-  VerifyChatGolden,
-  VerifyChatOptions,
-} from './golden-types';
+import { compareTensor } from './compare-tensor';
+import { goldenSectionIds } from './golden-token-ids';
+import { GoldenTensorReader } from './golden-tensors';
+import type { GoldenManifest, GoldenReport, GoldenReportEntry } from './golden-types';
 
 export type { GoldenManifest, GoldenReport, GoldenReportEntry } from './golden-types';
+export { compareTensor } from './compare-tensor';
+
+/** A tensor the manifest lists but the run did not compare: a failure, never a silent pass. */
+function notCompared(name: string, why: string): GoldenReportEntry {
+  return { name, maxAbs: NaN, maxRel: NaN, atol: 0, rtol: 0, pass: false, skipped: why };
+}
+
+/** The recon prompt ids the golden set states (after <bos>), fed instead of re-derived. */
+function reconPromptIds(manifest: GoldenManifest): number[] | undefined {
+  const recon = manifest.recon as Record<string, unknown> | undefined;
+  const stated = goldenSectionIds(manifest, recon, 'prompt');
+  if (stated) return stated;
+  const prefill = manifest.recon?.text_prefill_ids;
+  return prefill && prefill.length > 1 ? prefill.slice(1) : undefined;
+}
 
 export interface VerifyGoldenOptions {
   /** Where the converted model goes (kept); default: a temporary folder, removed afterwards. */
@@ -50,55 +63,6 @@ export function readGoldenManifest(goldenDir: string): GoldenManifest {
       },
     );
   }
-}
-
-/** Compares one produced tensor with its golden spec. */
-export function compareTensor(
-  name: string,
-  spec: GoldenTensorSpec,
-  actual: ArrayLike<number>,
-  actualShape: number[],
-  golden: ArrayLike<number> | BigInt64Array,
-  dtype: 'fp32' | 'fp16',
-): GoldenReportEntry {
-  const goldenNumbers: ArrayLike<number> =
-    golden instanceof BigInt64Array ? Array.from(golden, Number) : golden;
-  const shapeOk = actualShape.join(',') === spec.shape.join(',');
-  if (spec.tolerance.compare === 'exact') {
-    let pass = shapeOk && actual.length === goldenNumbers.length;
-    let maxAbs = 0;
-    for (let i = 0; pass && i < goldenNumbers.length; i++) {
-      const d = Math.abs(actual[i] - goldenNumbers[i]);
-      if (d !== 0) pass = false;
-      maxAbs = Math.max(maxAbs, d);
-    }
-    return {
-      name,
-      maxAbs: shapeOk ? maxAbs : Infinity,
-      maxRel: 0,
-      atol: 0,
-      rtol: 0,
-      pass,
-      ...(shapeOk ? {} : { note: `shape [${actualShape}] vs [${spec.shape}]` }),
-    };
-  }
-  let atol = spec.tolerance.atol ?? 0;
-  let rtol = spec.tolerance.rtol ?? 0;
-  if (dtype === 'fp16') {
-    // Half-precision weights: the model doc §9 expects ~1e-2 relative differences.
-    atol += 1e-2 * (spec.tolerance.ref_absmax ?? 1);
-    rtol = Math.max(rtol, 1e-2);
-  }
-  const cmp = compareAllclose(actual, goldenNumbers, atol, rtol);
-  return {
-    name,
-    maxAbs: shapeOk ? cmp.maxAbs : Infinity,
-    maxRel: cmp.maxRel,
-    atol,
-    rtol,
-    pass: shapeOk && cmp.pass,
-    ...(shapeOk ? {} : { note: `shape [${actualShape}] vs [${spec.shape}]` }),
-  };
 }
 
 export async function verifyGolden(goldenDir: string, opts: VerifyGoldenOptions = {}): Promise<GoldenReport> {
@@ -129,6 +93,7 @@ export async function verifyGolden(goldenDir: string, opts: VerifyGoldenOptions 
       for (const image of manifest.recon.images)
         images.push(await decodeRgb(fs.readFileSync(join(goldenDir, image)), image));
       await model.reconstruct(images, {
+        promptIds: reconPromptIds(manifest),
         signal: opts.signal,
         onProgress: (p) => report(0.3 + 0.6 * p.progress, `recon: ${p.stage}`),
         capture: (name, data, shape) => captured.set(name, { data, shape }),
@@ -143,23 +108,16 @@ export async function verifyGolden(goldenDir: string, opts: VerifyGoldenOptions 
       }
       const produced = captured.get(name);
       if (!produced) {
-        entries.push({
-          name,
-          maxAbs: NaN,
-          maxRel: NaN,
-          atol: 0,
-          rtol: 0,
-          pass: true,
-          skipped: 'not produced by the recon runtime',
-        });
+        entries.push(notCompared(name, 'not produced by the recon runtime'));
         continue;
       }
       const golden = await reader.read(spec.file, name);
       entries.push(compareTensor(name, spec, produced.data, produced.shape, golden.data, dtype));
     }
     if (chatNames.length > 0) {
+      report(0.92, 'chat');
       const chatEntries = manifest.chat
-        ? await runChatChecks(goldenDir, manifest, modelDir, {
+        ? await verifyChatGolden(goldenDir, manifest, modelDir, {
             dtype,
             signal: opts.signal,
             executionProvider: ep,
@@ -172,22 +130,19 @@ export async function verifyGolden(goldenDir: string, opts: VerifyGoldenOptions 
       for (const name of chatNames) {
         const found = chatEntries?.find((e) => e.name === name);
         entries.push(
-          found ?? {
-            name,
-            maxAbs: NaN,
-            maxRel: NaN,
-            atol: 0,
-            rtol: 0,
-            pass: true,
-            skipped: chatEntries ? 'not produced by the chat runtime' : 'chat verifier not available',
-          },
+          found ??
+            notCompared(
+              name,
+              chatEntries ? 'not produced by the chat runtime' : 'the manifest has no chat section',
+            ),
         );
       }
     }
     report(1, 'done');
+    // A skipped check counts as a failure: a pass means every listed tensor was compared.
     return {
       entries,
-      pass: entries.every((e) => e.pass),
+      pass: entries.every((e) => e.pass && !e.skipped),
       executionProvider: combinedProvider(ran),
       providerNotes: [...new Set(providerNotes)],
     };
@@ -196,22 +151,4 @@ export async function verifyGolden(goldenDir: string, opts: VerifyGoldenOptions 
     await reader.close();
     if (ownWorkDir) fs.rmSync(workDir, { recursive: true, force: true });
   }
-}
-
-/** Chat checks belong to the chat module (main/model/chat/verify-chat.ts). */
-async function runChatChecks(
-  goldenDir: string,
-  manifest: GoldenManifest,
-  modelDir: string,
-  opts: VerifyChatOptions,
-): Promise<GoldenReportEntry[] | undefined> {
-  // A plain dynamic import: the bundler keeps the chat verifier as its own chunk
-  // (the old @vite-ignore path did not exist in the built CLI, so chat was skipped there).
-  let verifyChatGolden: VerifyChatGolden | undefined;
-  try {
-    verifyChatGolden = (await import('../chat/verify-chat')).verifyChatGolden;
-  } catch {
-    return undefined;
-  }
-  return verifyChatGolden ? verifyChatGolden(goldenDir, manifest, modelDir, opts) : undefined;
 }

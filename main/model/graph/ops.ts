@@ -53,6 +53,27 @@ export function reshape(g: GraphBuilder, x: string, shape: number[]): string {
   return g.op('Reshape', [x, g.constInt64(shape)]);
 }
 
+/** The size of `x` along `axis`, as an int64 [1] value (Shape → Slice). */
+export function dimOf(g: GraphBuilder, x: string, axis: number): string {
+  return g.op('Slice', [g.op('Shape', [x]), g.constInt64([axis]), g.constInt64([axis + 1])]);
+}
+
+/** An int64 shape from runtime sizes (int64 [k] values) and literal sizes, in order. */
+export function shapeOf(g: GraphBuilder, parts: Array<string | number[]>): string {
+  const pieces = parts.map((part) => (typeof part === 'string' ? part : g.constInt64(part)));
+  return pieces.length === 1 ? pieces[0] : g.op('Concat', pieces, { axis: 0 });
+}
+
+/** Float zeros of a runtime shape. */
+export function zerosOf(g: GraphBuilder, shape: string): string {
+  return g.op('ConstantOfShape', [shape]);
+}
+
+/** Broadcasts `x` to a runtime shape. */
+export function expandTo(g: GraphBuilder, x: string, shape: string): string {
+  return g.op('Expand', [x, shape]);
+}
+
 export function transpose(g: GraphBuilder, x: string, perm: number[]): string {
   return g.op('Transpose', [x], { perm });
 }
@@ -160,10 +181,10 @@ export function queryChunkedAttention(
   chunk: string,
 ): string {
   const i64 = (values: number[]): string => g.constInt64(values);
-  const queries = g.op('Slice', [g.op('Shape', [q]), i64([2]), i64([3])]);
+  const queries = dimOf(g, q, 2);
   const chunks = g.op('Div', [g.op('Sub', [g.op('Add', [queries, chunk]), i64([1])]), chunk]);
   const padding = g.op('Sub', [g.op('Mul', [chunks, chunk]), queries]);
-  const pads = g.op('Concat', [i64([0, 0, 0, 0, 0, 0]), padding, i64([0])], { axis: 0 });
+  const pads = shapeOf(g, [[0, 0, 0, 0, 0, 0], padding, [0]]);
   const padded = g.op('Pad', [q, pads]);
 
   const prefix = `${g.name}_qchunk${chunkedCounter++}_`;
@@ -180,8 +201,7 @@ export function queryChunkedAttention(
     outputs: 1,
     attrs: { body: { graph: body } },
   });
-  const headDim = g.op('Slice', [g.op('Shape', [v]), i64([3]), i64([4])]);
-  const mergedShape = g.op('Concat', [i64([0, 0, -1]), headDim], { axis: 0 });
+  const mergedShape = shapeOf(g, [[0, 0, -1], dimOf(g, v, 3)]);
   const merged = g.op('Reshape', [transpose(g, stacked, [1, 2, 0, 3, 4]), mergedShape]);
   return g.op('Slice', [merged, i64([0]), queries, i64([2])]);
 }

@@ -35,6 +35,8 @@ export interface ReconRunOptions {
   capture?: TensorCapture;
   /** Frames per decoder run (default: as many as fit DECODER_SCORE_BUDGET_BYTES). */
   decoderBatchFrames?: number;
+  /** Prompt ids after <bos> (default: the converted model's `reconPromptIds`); golden checks feed the set's own ids. */
+  promptIds?: readonly number[];
 }
 
 /** The loaded sessions of one converted model (kept between reconstructions). */
@@ -102,7 +104,7 @@ export class ReconModel {
     checkpoint();
 
     progress(0.15, 'geometry-prefill');
-    const geometryHidden = await this.geometryPrefill(dino2llm, batch, opts.signal, capture);
+    const geometryHidden = await this.geometryPrefill(dino2llm, batch, opts.signal, capture, opts.promptIds);
     lap('geometry-prefill');
     checkpoint();
 
@@ -175,6 +177,7 @@ export class ReconModel {
     batch: DinoBatch,
     signal: AbortSignal | undefined,
     capture?: TensorCapture,
+    promptIds: readonly number[] = this.manifest.reconPromptIds,
   ): Promise<Float32Array> {
     const m = this.manifest;
     const D = m.configs.text.hiddenSize;
@@ -188,7 +191,7 @@ export class ReconModel {
     const counter = new PositionCounter();
 
     // Phase 1: [bos] + 'Reconstruct the 3D scene.' (causal, und).
-    const textIds = [m.specialTokens.bos, ...m.reconPromptIds];
+    const textIds = [m.specialTokens.bos, ...promptIds];
     const textPositions = counter.text(textIds.length);
     await llm.run(
       cache,

@@ -26,15 +26,23 @@ export const IDENTITY_TOKEN_ID_MAP: TokenIdMap = {
   toReal: (id) => id,
 };
 
-/** The golden test-vocabulary convention; `base` = the checkpoint's `<|endoftext|>` id. */
-export function testVocabularyIdMap(base: number): TokenIdMap {
+/**
+ * The golden test-vocabulary convention: an ordinary id maps to `id % modulus`,
+ * the k-th special token to `base + k`, where `base` = the checkpoint's
+ * `<|endoftext|>` id. The golden manifest states the two numbers separately;
+ * they are equal for g2vlm-tiny-a, so `modulus` defaults to `base`.
+ */
+export function testVocabularyIdMap(base: number, modulus: number = base): TokenIdMap {
   if (!Number.isSafeInteger(base) || base <= 0)
     throw new RangeError(`test vocabulary base must be positive, got ${base}`);
+  if (!Number.isSafeInteger(modulus) || modulus <= 0 || modulus > base)
+    throw new RangeError(`test vocabulary modulus must be in 1..${base}, got ${modulus}`);
   return {
     kind: 'test-vocabulary',
-    toModel: (id) => (id >= QWEN2_FIRST_SPECIAL_ID ? base + (id - QWEN2_FIRST_SPECIAL_ID) : id % base),
+    toModel: (id) => (id >= QWEN2_FIRST_SPECIAL_ID ? base + (id - QWEN2_FIRST_SPECIAL_ID) : id % modulus),
     toReal: (id) => {
-      if (id < base) return id;
+      if (id < modulus) return id;
+      if (id < base) return undefined;
       const k = id - base;
       return k < QWEN2VL_SPECIAL_COUNT ? QWEN2_FIRST_SPECIAL_ID + k : undefined;
     },
