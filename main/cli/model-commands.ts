@@ -25,6 +25,7 @@ import {
   openCheckpoint,
   parameterCount,
   verifyGolden,
+  type Precision,
   type RandomCheckpointPreset,
 } from '../model';
 
@@ -350,7 +351,14 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
     )
     .argument('<checkpoint-dir>', 'folder with model.safetensors and text/vit/dino_config.json')
     .requiredOption('--out <model-dir>', 'output folder for the converted model (must not exist)')
-    .addOption(new Option('--dtype <dtype>', 'weight precision').choices(['fp32', 'fp16']).default('fp32'))
+    .addOption(
+      new Option('--precision <precision>', 'weight precision (int8/int4: weight-only, for CPUs)')
+        .choices(['fp32', 'fp16', 'int8', 'int4'])
+        .default('fp32'),
+    )
+    .addOption(
+      new Option('--dtype <precision>', 'alias of --precision').choices(['fp32', 'fp16', 'int8', 'int4']),
+    )
     .option(
       '--tokenizer <path>',
       'tokenizer.json or a folder with it, for checkpoints that ship without one (needed to ask questions)',
@@ -358,7 +366,7 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
     .action(
       async (
         checkpointDir: string,
-        opts: { out: string; dtype: 'fp32' | 'fp16'; tokenizer?: string },
+        opts: { out: string; precision: Precision; dtype?: Precision; tokenizer?: string },
         cmd: Command,
       ) => {
         const asJson = json(cmd);
@@ -367,7 +375,7 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
         try {
           const manifest = await interruptible(io, 'The conversion', (signal) =>
             convertCheckpoint(resolve(checkpointDir), resolve(opts.out), {
-              dtype: opts.dtype,
+              precision: opts.dtype ?? opts.precision,
               tokenizerPath: opts.tokenizer,
               signal,
               onProgress: (p, stage) => view.update(p, stage),
@@ -378,7 +386,7 @@ export function registerModelCommands(program: Command, ctx: ModelCommandsContex
           if (asJson) return printJson(io, { modelDir: resolve(opts.out), seconds, manifest });
           printLine(
             io,
-            `Converted ${checkpointDir} -> ${resolve(opts.out)} (${opts.dtype}, ${seconds.toFixed(1)} s)`,
+            `Converted ${checkpointDir} -> ${resolve(opts.out)} (${manifest.dtype}, ${seconds.toFixed(1)} s)`,
           );
           printLine(io, `model id:  ${manifest.id}`);
           printLine(io, `graphs:    ${Object.keys(manifest.graphs).join(', ')}`);

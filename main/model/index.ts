@@ -34,6 +34,7 @@ export {
   type GraphId,
   type ModelManifest,
 } from './runtime/model-manifest';
+export { PRECISIONS, type Precision } from './graph/precision';
 
 // Checkpoints: the hub, downloads, local folders, random checkpoints, the catalog.
 export { DEFAULT_REVISION, OFFICIAL_REPO_ID, checkRepoId } from './download/hub-endpoint';
