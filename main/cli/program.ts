@@ -23,6 +23,7 @@ import { APP_VERSION, resolveLibraryPath } from '../core/settings';
 import { createStudio, type Studio } from '../core/studio';
 import { copyBlobTo, findScene, followJob, registerModel } from './cli-support';
 import { registerSceneEditCommands } from './scene-edit-commands';
+import { estimateReconstructionMemory } from '../model';
 import {
   formatBytes,
   jobProgressView,
@@ -348,9 +349,11 @@ export function buildProgram(io: CliIo, contributors: CommandContributor[] = [])
     .description('reconstruct cameras and a point cloud from the scene frames with G2VLM')
     .argument('<scene>', 'scene id or name')
     .option('--model <dir>', 'converted model folder (registered and made active); default: the active model')
+    .option('--estimate', 'print the memory the run would need (and whether it fits) without running it')
     .action(
-      withStudio(async (studio, json, sceneRef: string, opts: { model?: string }) => {
+      withStudio(async (studio, json, sceneRef: string, opts: { model?: string; estimate?: boolean }) => {
         const scene = await findScene(studio, sceneRef);
+        if (opts.estimate) return printReconstructionEstimate(studio, io, json, scene.id, opts.model);
         const modelId = opts.model ? await registerModel(studio, opts.model) : undefined;
         const { jobId } = (await studio.call('scenes.reconstruct', { sceneId: scene.id, modelId })) as {
           jobId: string;
@@ -527,4 +530,38 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
     const info = reportError(io, error, json);
     return info.code === 'cancelled' ? 130 : 1;
   }
+}
+
+/** `reconstruct --estimate`: the engine's own memory figure for this scene and model, nothing run. */
+async function printReconstructionEstimate(
+  studio: Studio,
+  io: CliIo,
+  json: boolean,
+  sceneId: string,
+  model: string | undefined,
+): Promise<void> {
+  const scene = (await studio.call('scenes.get', { sceneId })) as SceneDetail;
+  const frames = scene.frames.filter((f) => f.selected);
+  const modelDir = model
+    ? resolve(model)
+    : ((await studio.call('models.list', {})) as ModelInfo[]).find((m) => m.active)?.path;
+  if (!modelDir || frames.length === 0) {
+    throw new StudioError(
+      'invalid-input',
+      modelDir ? 'The scene has no selected frames.' : 'No model is active.',
+      modelDir ? 'Import frames first.' : 'Pass --model <dir> or install a model (g2studio model use).',
+    );
+  }
+  const estimate = await estimateReconstructionMemory(
+    modelDir,
+    frames.length,
+    frames[0].width,
+    frames[0].height,
+  );
+  if (json) return printJson(io, { estimate: { ...estimate, frameCount: frames.length, modelDir } });
+  printLine(
+    io,
+    `${frames.length} frames need about ${formatBytes(estimate.peakBytes)} (${formatBytes(estimate.availableBytes)} available): ` +
+      (estimate.fits ? 'fits.' : `does not fit; at most ${estimate.maxFrames} frames fit.`),
+  );
 }

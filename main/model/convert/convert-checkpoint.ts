@@ -16,7 +16,13 @@ import { buildEmbedTokensGraph, buildLlmGraph, buildLmHeadGraph } from '../g2vlm
 import { buildVisionTowerGraph } from '../g2vlm/vision-tower';
 import { ExternalWeightsWriter } from '../graph/external-weights';
 import type { GraphBuilder } from '../graph/graph-builder';
-import { applyPrecision, type Precision } from '../graph/quantize';
+import {
+  applyPrecision,
+  quantizeLinears,
+  type Precision,
+  type QuantScheme,
+  type WeightFamily,
+} from '../graph/quantize';
 import { loadQwen2Tokenizer } from '../tokenizer/qwen2-tokenizer';
 import { tokenIdMapFor } from '../tokenizer/token-id-map';
 import {
@@ -34,6 +40,11 @@ export const WEIGHTS_FILE_NAME = 'weights.bin';
 export interface ConvertOptions {
   /** Weight precision (docs/precisions.md): float storage, or weight-only int8/int4 linears. */
   precision?: Precision;
+  /**
+   * Overrides the per-family plan of graph/quantize.ts (benchmarks measure one
+   * family at a time with it); the manifest still records `precision`.
+   */
+  quantPlan?: (family: WeightFamily) => QuantScheme | undefined;
   /** @deprecated the old name of `precision` (fp32/fp16 only). */
   dtype?: 'fp32' | 'fp16';
   /**
@@ -51,9 +62,16 @@ export function floatWeightType(precision: Precision): 'float32' | 'float16' {
 }
 
 /** Every graph of a model at a precision: built in float, then its linears quantised per family. */
-export function modelGraphs(config: G2vlmConfig, precision: Precision): Array<[GraphId, GraphBuilder]> {
+export function modelGraphs(
+  config: G2vlmConfig,
+  precision: Precision,
+  quantPlan?: ConvertOptions['quantPlan'],
+): Array<[GraphId, GraphBuilder]> {
   const graphs = floatGraphs(config, floatWeightType(precision));
-  for (const [, graph] of graphs) applyPrecision(graph, precision);
+  for (const [, graph] of graphs) {
+    if (quantPlan) quantizeLinears(graph, quantPlan);
+    else applyPrecision(graph, precision);
+  }
   return graphs;
 }
 
@@ -178,7 +196,7 @@ export async function convertCheckpoint(
     const sourceHashes = await checkpoint.sourceHashes();
     opts.signal?.throwIfAborted();
     const config = checkpoint.config;
-    const graphs = modelGraphs(config, dtype);
+    const graphs = modelGraphs(config, dtype, opts.quantPlan);
     ensureDiskSpace(temp, graphs);
     weights = new ExternalWeightsWriter(join(temp, WEIGHTS_FILE_NAME), WEIGHTS_FILE_NAME);
     const totalWeights = new Set(graphs.flatMap(([, g]) => g.weights.map((w) => w.name))).size;

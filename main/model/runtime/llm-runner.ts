@@ -34,7 +34,8 @@ export class LlmRunner {
     private readonly embedSession: ort.InferenceSession,
     private readonly causalSession: ort.InferenceSession,
     private readonly blockSession: ort.InferenceSession,
-    private readonly lmHeadSession: ort.InferenceSession,
+    /** Absent for reconstruction, which never needs token logits (the LM head is vocab x hidden). */
+    private readonly lmHeadSession: ort.InferenceSession | undefined,
     readonly executionProvider: string,
   ) {}
 
@@ -42,6 +43,7 @@ export class LlmRunner {
     modelDir: string,
     manifest: ModelManifest,
     ep: ExecutionProviderChoice = 'cpu',
+    opts: { lmHead?: boolean } = {},
   ): Promise<LlmRunner> {
     const embed = await createSession(graphPath(modelDir, manifest, 'embed_tokens'), ep);
     // Two graphs over the same layer weights: share the mapped weights, no per-session prepacked copy.
@@ -51,13 +53,14 @@ export class LlmRunner {
     const block = await createSession(graphPath(modelDir, manifest, 'llm_block'), ep, {
       sharedWeights: true,
     });
-    const lmHead = await createSession(graphPath(modelDir, manifest, 'lm_head'), ep);
+    const lmHead =
+      opts.lmHead === false ? undefined : await createSession(graphPath(modelDir, manifest, 'lm_head'), ep);
     return new LlmRunner(
       manifest,
       embed.session,
       causal.session,
       block.session,
-      lmHead.session,
+      lmHead?.session,
       causal.executionProvider,
     );
   }
@@ -140,6 +143,7 @@ export class LlmRunner {
   }
 
   async logits(hiddenRows: Float32Array, rows: number): Promise<Float32Array> {
+    if (!this.lmHeadSession) throw new Error('this LLM runner was loaded without the LM head');
     const out = await this.lmHeadSession.run({ hidden: floatTensor(hiddenRows, [rows, this.hiddenSize]) });
     return out.logits.data as Float32Array;
   }
@@ -164,6 +168,6 @@ export class LlmRunner {
     await this.embedSession.release();
     await this.causalSession.release();
     await this.blockSession.release();
-    await this.lmHeadSession.release();
+    await this.lmHeadSession?.release();
   }
 }

@@ -6,11 +6,7 @@
 // fixes the resize target and is the global head's reference).
 import type { ort } from './ort';
 import { cancelledError } from '../../common/errors';
-import type {
-  EngineProgress,
-  ReconstructRequest,
-  ReconstructionOutput,
-} from '../engine/engine-types';
+import type { EngineProgress, ReconstructRequest, ReconstructionOutput } from '../engine/engine-types';
 import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { concatPositions, PositionCounter } from '../g2vlm/mrope';
 import { rope2dTables } from '../g2vlm/rope2d';
@@ -48,7 +44,8 @@ export class ReconModel {
   static async load(modelDir: string, ep: ExecutionProviderChoice = 'cpu'): Promise<ReconModel> {
     const manifest = readModelManifest(modelDir);
     const dino = await createSession(graphPath(modelDir, manifest, 'dino'), ep, { arena: false });
-    const llm = await LlmRunner.load(modelDir, manifest, ep);
+    // Reconstruction reads no token logits: the LM head (and the vision tower) stay unloaded.
+    const llm = await LlmRunner.load(modelDir, manifest, ep, { lmHead: false });
     const point = await createSession(graphPath(modelDir, manifest, 'point_decoder'), ep, { arena: false });
     const camera = await createSession(graphPath(modelDir, manifest, 'camera_decoder'), ep, { arena: false });
     const global = await createSession(graphPath(modelDir, manifest, 'global_decoder'), ep, { arena: false });
