@@ -35,16 +35,25 @@ export function weightFamily(source: string): WeightFamily {
 }
 
 /**
- * The scheme each family gets at a precision (undefined = stays float), as
- * measured on the medium checkpoint (docs/precisions.md): the LLM experts and
- * the DINO / decoder linears hold almost all the weights; the small heads feed
- * the camera pose and point maps directly and stay float.
+ * The scheme each family gets at a precision (undefined = stays float), from
+ * the per-family errors measured on the medium checkpoint (docs/precisions.md):
+ * - heads (point / camera): tiny, and they write the outputs directly: float.
+ * - embedding table: a Gather table, paged in row by row, never resident: float.
+ * - int8: every other linear as 8-bit blocks of 32 (MatMulNBits, accuracy level 4).
+ * - int4: 4-bit only where it measured harmless — the understanding expert (and,
+ *   by the same role, the LM head and the vision tower, chat-only); DINO, the
+ *   geometry expert and the decoders each moved the points by ~50% at 4 bits
+ *   and stay 8-bit.
  */
 export function quantSchemeFor(precision: Precision, family: WeightFamily): QuantScheme | undefined {
   if (precision !== 'int8' && precision !== 'int4') return undefined;
   if (family === 'heads' || family === 'embed' || family === 'other') return undefined;
-  if (precision === 'int8') return { op: 'MatMulNBits', bits: 8, blockSize: 32, accuracyLevel: 4 };
-  return { op: 'MatMulNBits', bits: 4, blockSize: 32, accuracyLevel: 4 };
+  const int8: QuantScheme = { op: 'MatMulNBits', bits: 8, blockSize: 32, accuracyLevel: 4 };
+  if (precision === 'int8') return int8;
+  const fourBitFamilies: WeightFamily[] = ['llm_und', 'lm_head', 'vision'];
+  return fourBitFamilies.includes(family)
+    ? { op: 'MatMulNBits', bits: 4, blockSize: 32, accuracyLevel: 4 }
+    : int8;
 }
 
 /** Storage bytes of a quantised [in=K, out=N] linear weight (data + scales). */
