@@ -261,7 +261,8 @@ export async function modelFootprint(modelDir: string): Promise<ModelFootprint> 
       config: declared,
       weightsBytes: resident ?? (await folderBytes(modelDir, /\.(onnx|data|bin|weights|onnx_data)$/i)),
       // Every range counts once (see the header): no extra prepacked copies on top.
-      prepacking: resident === undefined,
+      prepacking:
+        resident === undefined && (manifest?.runtime as { prepacking?: unknown })?.prepacking !== false,
     };
   }
   const config = await readG2vlmConfig(modelDir);
