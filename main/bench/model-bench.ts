@@ -163,14 +163,18 @@ function peakRssBytes(pid: number | 'self' = 'self'): number | undefined {
   }
 }
 
-interface ReconBench {
+export interface ReconBench {
   seconds: number;
   stageSeconds: Record<string, number>;
   peakRssBytes: number | undefined;
   output: ReconstructionOutput;
 }
 
-async function timeReconstruction(modelDir: string, frames: FrameInput[], runs: number): Promise<ReconBench> {
+export async function timeReconstruction(
+  modelDir: string,
+  frames: FrameInput[],
+  runs: number,
+): Promise<ReconBench> {
   const request = { modelDir, frames, executionProvider: 'cpu' as const };
   // Let the garbage of earlier work go before the peak-RSS mark is reset.
   (globalThis as { gc?: () => void }).gc?.();
@@ -192,7 +196,7 @@ async function timeReconstruction(modelDir: string, frames: FrameInput[], runs: 
   return { seconds: median(totals), stageSeconds, peakRssBytes: peak, output };
 }
 
-async function extractFrames(video: string, count: number, outDir: string): Promise<FrameInput[]> {
+export async function extractFrames(video: string, count: number, outDir: string): Promise<FrameInput[]> {
   const { ffmpegPath } = await locateFfmpeg();
   await fs.mkdir(outDir, { recursive: true });
   // dl3dv-walk has 20 distinct frames: every other one, the first `count`.

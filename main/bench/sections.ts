@@ -6,12 +6,14 @@ import { runCleanupBench } from './cleanup-bench';
 import { runLibraryBench } from './library-bench';
 import { runMediaBench } from './media-bench';
 import { runModelBench } from './model-bench';
+import { runPrecisionBench } from './precision-bench';
 import { runViewerBench } from './viewer-bench';
 
 export const benchSections: Record<string, () => Promise<BenchSection>> = {
   media: runMediaBench,
   library: runLibraryBench,
   model: runModelBench,
+  precision: runPrecisionBench,
   chat: runChatBench,
   cleanup: runCleanupBench,
   viewer: runViewerBench,

@@ -34,6 +34,15 @@ export {
   type GraphId,
   type ModelManifest,
 } from './runtime/model-manifest';
+export { PRECISIONS, type Precision } from './graph/precision';
+
+/** The memory a reconstruction will need, from what its sessions really hold (the figure the engine refuses by). */
+export async function estimateReconstructionMemory(
+  ...args: Parameters<typeof import('./engine/memory-estimate').estimateReconstructionMemory>
+): ReturnType<typeof import('./engine/memory-estimate').estimateReconstructionMemory> {
+  const { estimateReconstructionMemory: estimate } = await import('./engine/memory-estimate');
+  return estimate(...args);
+}
 
 // Checkpoints: the hub, downloads, local folders, random checkpoints, the catalog.
 export { DEFAULT_REVISION, OFFICIAL_REPO_ID, checkRepoId } from './download/hub-endpoint';

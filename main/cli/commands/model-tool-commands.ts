@@ -11,7 +11,7 @@ import { interruptible, progressView } from '../progress';
 import { fmt } from './model-support';
 import { StudioError } from '../../common/errors';
 import { resolve } from 'node:path';
-import { convertCheckpoint, verifyGolden } from '../../model';
+import { convertCheckpoint, verifyGolden, type Precision } from '../../model';
 
 export function registerModelToolCommands(model: Command, ctx: CliContext): void {
   const { io } = ctx;
@@ -23,7 +23,14 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
     )
     .argument('<checkpoint-dir>', 'folder with model.safetensors and text/vit/dino_config.json')
     .requiredOption('--out <model-dir>', 'output folder for the converted model (must not exist)')
-    .addOption(new Option('--dtype <dtype>', 'weight precision').choices(['fp32', 'fp16']).default('fp32'))
+    .addOption(
+      new Option('--precision <precision>', 'weight precision (int8/int4: weight-only, for CPUs)')
+        .choices(['fp32', 'fp16', 'int8', 'int4'])
+        .default('fp32'),
+    )
+    .addOption(
+      new Option('--dtype <precision>', 'alias of --precision').choices(['fp32', 'fp16', 'int8', 'int4']),
+    )
     .option(
       '--tokenizer <path>',
       'tokenizer.json or a folder with it, for checkpoints that ship without one (needed to ask questions)',
@@ -31,7 +38,7 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
     .action(
       async (
         checkpointDir: string,
-        opts: { out: string; dtype: 'fp32' | 'fp16'; tokenizer?: string },
+        opts: { out: string; precision: Precision; dtype?: Precision; tokenizer?: string },
         cmd: Command,
       ) => {
         const asJson = json(cmd);
@@ -40,7 +47,7 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
         try {
           const manifest = await interruptible(io, 'The conversion', (signal) =>
             convertCheckpoint(resolve(checkpointDir), resolve(opts.out), {
-              dtype: opts.dtype,
+              precision: opts.dtype ?? opts.precision,
               tokenizerPath: opts.tokenizer,
               signal,
               onProgress: (p, stage) => view.update(p, stage),
@@ -51,7 +58,7 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
           if (asJson) return printJson(io, { modelDir: resolve(opts.out), seconds, manifest });
           printLine(
             io,
-            `Converted ${checkpointDir} -> ${resolve(opts.out)} (${opts.dtype}, ${seconds.toFixed(1)} s)`,
+            `Converted ${checkpointDir} -> ${resolve(opts.out)} (${manifest.dtype}, ${seconds.toFixed(1)} s)`,
           );
           printLine(io, `model id:  ${manifest.id}`);
           printLine(io, `graphs:    ${Object.keys(manifest.graphs).join(', ')}`);

@@ -20,6 +20,7 @@ import {
   type ExecutionProviderChoice,
   type LoadedSession,
 } from '../runtime/session';
+import { applyPrecision } from '../graph/quantize';
 import { buildChatDecodeGraph, decodeInputNames, decodeOutputNames } from './decode-graph';
 
 export const DECODE_GRAPH_FILE = 'chat_decode.v2.onnx';
@@ -49,6 +50,7 @@ export function ensureDecodeGraph(modelDir: string, manifest: ModelManifest): st
   if (fs.existsSync(path)) return path;
   try {
     const graph = buildChatDecodeGraph(manifest.configs, manifest.dtype === 'fp16' ? 'float16' : 'float32');
+    applyPrecision(graph, manifest.dtype); // the same quantised initializers the LLM graphs use
     const locations = externalLocations(modelDir, manifest);
     for (const spec of graph.weights) if (!locations.has(spec.name)) return undefined;
     const bytes = graph.toModelBytes((spec) => locations.get(spec.name) as ExternalLocation);

@@ -16,6 +16,13 @@ import { buildEmbedTokensGraph, buildLlmGraph, buildLmHeadGraph } from '../g2vlm
 import { buildVisionTowerGraph } from '../g2vlm/vision-tower';
 import { ExternalWeightsWriter } from '../graph/external-weights';
 import type { GraphBuilder } from '../graph/graph-builder';
+import {
+  applyPrecision,
+  quantizeLinears,
+  type Precision,
+  type QuantScheme,
+  type WeightFamily,
+} from '../graph/quantize';
 import { loadQwen2Tokenizer } from '../tokenizer/qwen2-tokenizer';
 import { tokenIdMapFor } from '../tokenizer/token-id-map';
 import { convertedModelIdFrom } from './model-id';
@@ -32,6 +39,14 @@ export const RECON_PROMPT_REAL_IDS = [693, 7596, 279, 220, 18, 35, 6109, 13];
 export const WEIGHTS_FILE_NAME = 'weights.bin';
 
 export interface ConvertOptions {
+  /** Weight precision (docs/precisions.md): float storage, or weight-only int8/int4 linears. */
+  precision?: Precision;
+  /**
+   * Overrides the per-family plan of graph/quantize.ts (benchmarks measure one
+   * family at a time with it); the manifest still records `precision`.
+   */
+  quantPlan?: (family: WeightFamily) => QuantScheme | undefined;
+  /** @deprecated the old name of `precision` (fp32/fp16 only). */
   dtype?: 'fp32' | 'fp16';
   /**
    * Tokenizer for the chat path when the checkpoint folder has none: a folder
@@ -42,10 +57,26 @@ export interface ConvertOptions {
   onProgress?: (progress: number, stage: string) => void;
 }
 
+/** The float storage type of the weights that stay float at a precision. */
+export function floatWeightType(precision: Precision): 'float32' | 'float16' {
+  return precision === 'fp16' ? 'float16' : 'float32';
+}
+
+/** Every graph of a model at a precision: built in float, then its linears quantised per family. */
 export function modelGraphs(
   config: G2vlmConfig,
-  weightType: 'float32' | 'float16',
+  precision: Precision,
+  quantPlan?: ConvertOptions['quantPlan'],
 ): Array<[GraphId, GraphBuilder]> {
+  const graphs = floatGraphs(config, floatWeightType(precision));
+  for (const [, graph] of graphs) {
+    if (quantPlan) quantizeLinears(graph, quantPlan);
+    else applyPrecision(graph, precision);
+  }
+  return graphs;
+}
+
+function floatGraphs(config: G2vlmConfig, weightType: 'float32' | 'float16'): Array<[GraphId, GraphBuilder]> {
   return [
     ['dino', buildDinoGraph(config, weightType)],
     ['embed_tokens', buildEmbedTokensGraph(config, weightType)],
@@ -114,12 +145,14 @@ async function copyTokenizer(
   return true;
 }
 
+const BYTES_PER_ELEMENT = { float32: 4, float16: 2, uint8: 1, int8: 1 } as const;
+
 /** Refuses up front when the weights file cannot fit on the target disk. */
 function ensureDiskSpace(dir: string, graphs: Array<[GraphId, GraphBuilder]>): void {
   const unique = new Map<string, number>();
   for (const [, g] of graphs) {
     for (const w of g.weights)
-      unique.set(w.name, w.dims.reduce((a, b) => a * b, 1) * (w.type === 'float16' ? 2 : 4) + 4096);
+      unique.set(w.name, w.dims.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[w.type] + 4096);
   }
   const needed = [...unique.values()].reduce((a, b) => a + b, 0) + 16 * 2 ** 20;
   const stats = fs.statfsSync(dir);
@@ -150,8 +183,7 @@ export async function convertCheckpoint(
   outDir: string,
   opts: ConvertOptions = {},
 ): Promise<ModelManifest> {
-  const dtype = opts.dtype ?? 'fp32';
-  const weightType = dtype === 'fp16' ? 'float16' : 'float32';
+  const dtype: Precision = opts.precision ?? opts.dtype ?? 'fp32';
   const report = opts.onProgress ?? (() => undefined);
   const target = resolve(outDir);
   refuseForeignFolder(target);
@@ -165,7 +197,7 @@ export async function convertCheckpoint(
     const sourceHashes = await checkpoint.sourceHashes();
     opts.signal?.throwIfAborted();
     const config = checkpoint.config;
-    const graphs = modelGraphs(config, weightType);
+    const graphs = modelGraphs(config, dtype, opts.quantPlan);
     ensureDiskSpace(temp, graphs);
     weights = new ExternalWeightsWriter(join(temp, WEIGHTS_FILE_NAME), WEIGHTS_FILE_NAME);
     const totalWeights = new Set(graphs.flatMap(([, g]) => g.weights.map((w) => w.name))).size;

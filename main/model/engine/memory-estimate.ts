@@ -2,15 +2,24 @@
 // of memory half-way through a 2-minute run (or being killed by the OOM killer,
 // which the user sees as a crash) is worse than a clear refusal up front.
 //
-// The figure is a model, not a measurement: weights + every stage's
-// activations + the outputs, per stage from the dataflow of model doc §8 and the
-// ONNX Runtime behaviour in onnx-runtime-notes §6-7 (Attention materialises the
-// Hq·Lq·Lk score matrix; sessions prepack MatMul weights into anonymous memory).
+// The figure is a model, not a measurement: the weights the job's sessions
+// really hold + every stage's activations + the outputs, per stage from the
+// dataflow of model doc §8 and the ONNX Runtime behaviour in
+// onnx-runtime-notes §6-7 (Attention materialises the Hq·Lq·Lk score matrix).
+//
+// Weights, per precision, are read from the converted graphs themselves (each
+// initializer's byte range in the external-data file), for the graphs the job
+// loads only: reconstruction never loads the vision tower or the LM head. The
+// LLM graphs share one mapped copy (prepacking off, runtime/llm-runner.ts);
+// DINO and the decoders prepack, and ORT then releases the mapped original,
+// so every byte range counts once. The token-embedding table is a Gather
+// table: only the rows a job looks up are ever paged in.
 
 import { promises as fs } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { StudioError } from '../../common/errors';
+import { onnx } from 'onnx-proto';
 import { readG2vlmConfig, type G2vlmConfig } from '../checkpoint/config';
 import type { MemoryEstimate } from './engine-types';
 
@@ -60,7 +69,11 @@ export interface MemoryBreakdown {
 
 export interface ModelFootprint {
   config: G2vlmConfig;
-  /** Bytes of the model's weight files as stored (external data). */
+  /**
+   * Bytes of weights a reconstruction keeps resident: the recon graphs'
+   * initializers, each byte range once, without the embedding table (a
+   * converted model); or the checkpoint's weight files (not yet converted).
+   */
   weightsBytes: number;
   /** Whether the runtime lets ORT prepack weights (default true). */
   prepacking: boolean;
@@ -164,6 +177,50 @@ export async function availableMemoryBytes(): Promise<number> {
   return available;
 }
 
+/** The graphs a reconstruction loads (runtime/recon-pipeline.ts): no vision tower, no LM head. */
+export const RECON_GRAPHS = [
+  'dino',
+  'embed_tokens',
+  'llm_causal',
+  'llm_block',
+  'point_decoder',
+  'camera_decoder',
+  'global_decoder',
+] as const;
+
+/**
+ * Bytes of the external-data ranges the given graphs reference, each range
+ * once, leaving out Gather tables (only looked-up rows are paged in).
+ * Undefined when a graph file is missing or unreadable.
+ */
+export async function residentWeightBytes(
+  modelDir: string,
+  graphs: Record<string, { file?: unknown }>,
+  ids: readonly string[],
+): Promise<number | undefined> {
+  const ranges = new Map<string, number>();
+  for (const id of ids) {
+    const file = graphs[id]?.file;
+    if (typeof file !== 'string') return undefined;
+    let model: onnx.ModelProto;
+    try {
+      model = onnx.ModelProto.decode(await fs.readFile(join(modelDir, file)));
+    } catch {
+      return undefined;
+    }
+    const gathered = new Set<string>();
+    for (const node of model.graph?.node ?? [])
+      if (node.opType === 'Gather') gathered.add(node.input?.[0] ?? '');
+    for (const init of model.graph?.initializer ?? []) {
+      if (gathered.has(init.name ?? '')) continue;
+      const kv = new Map((init.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+      if (!kv.has('location')) continue;
+      ranges.set(`${kv.get('location')}@${kv.get('offset') ?? 0}`, Number(kv.get('length') ?? 0));
+    }
+  }
+  return [...ranges.values()].reduce((a, b) => a + b, 0);
+}
+
 async function folderBytes(dir: string, pattern: RegExp): Promise<number> {
   let total = 0;
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
@@ -198,11 +255,14 @@ export async function modelFootprint(modelDir: string): Promise<ModelFootprint> 
   // The converter's manifest stores the parsed configuration as `configs`.
   const declared = (manifest?.configs ?? manifest?.config) as G2vlmConfig | undefined;
   if (declared && typeof declared === 'object' && declared.text && declared.dino && declared.decoders) {
-    const runtime = manifest?.runtime as { prepacking?: unknown } | undefined;
+    const graphs = manifest?.graphs as Record<string, { file?: unknown }> | undefined;
+    const resident = graphs ? await residentWeightBytes(modelDir, graphs, RECON_GRAPHS) : undefined;
     return {
       config: declared,
-      weightsBytes: await folderBytes(modelDir, /\.(onnx|data|bin|weights|onnx_data)$/i),
-      prepacking: runtime?.prepacking !== false,
+      weightsBytes: resident ?? (await folderBytes(modelDir, /\.(onnx|data|bin|weights|onnx_data)$/i)),
+      // Every range counts once (see the header): no extra prepacked copies on top.
+      prepacking:
+        resident === undefined && (manifest?.runtime as { prepacking?: unknown })?.prepacking !== false,
     };
   }
   const config = await readG2vlmConfig(modelDir);

@@ -5,7 +5,9 @@
 // docs/onnx-runtime-notes.md §7). The builder itself never holds weight data.
 import { onnx } from 'onnx-proto';
 
-export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
+import type { QuantScheme } from './quantize';
+
+export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
 /** A dimension: a fixed size or a symbolic name (dynamic). */
 export type Dim = number | string;
 export type AttrValue =
@@ -17,6 +19,8 @@ const DATA_TYPE: Record<TensorType, number> = {
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL,
+  uint8: onnx.TensorProto.DataType.UINT8,
+  int8: onnx.TensorProto.DataType.INT8,
 };
 
 export const MS_DOMAIN = 'com.microsoft';
@@ -35,7 +39,13 @@ export interface WeightSpec {
   /** Shape of the initializer as the graph sees it (after the transform). */
   dims: number[];
   /** Storage type of the initializer. */
-  type: 'float32' | 'float16';
+  type: 'float32' | 'float16' | 'uint8' | 'int8';
+  /**
+   * Set for a quantised linear weight (graph/quantize.ts): `source` is the
+   * checkpoint's [out=N, in=K] matrix and this initializer is one part of its
+   * quantised form.
+   */
+  quant?: { scheme: QuantScheme; part: 'data' | 'scales'; K: number; N: number };
 }
 
 export interface ExternalLocation {
@@ -183,6 +193,51 @@ export class GraphBuilder {
     return [...this.weightSpecs.values()];
   }
 
+  /** The nodes in order (read-only view, for graph rewrites). */
+  get nodeList(): readonly onnx.INodeProto[] {
+    return this.nodes;
+  }
+
+  /** Replaces each node for which `rewrite` returns a node (same place, so the order stays topological). */
+  rewriteNodes(rewrite: (node: onnx.INodeProto) => onnx.INodeProto | undefined): void {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const replacement = rewrite(this.nodes[i]);
+      if (replacement) {
+        this.nodes[i] = replacement;
+        if (replacement.domain === MS_DOMAIN) this.usesMsDomain = true;
+      }
+    }
+  }
+
+  /** Adds a fully described weight (a graph rewrite's new initializer); the same name twice is one weight. */
+  registerWeight(spec: WeightSpec): string {
+    if (!this.weightSpecs.has(spec.name)) {
+      this.usedNames.add(spec.name);
+      this.weightSpecs.set(spec.name, spec);
+    }
+    return spec.name;
+  }
+
+  /**
+   * Removes nodes whose outputs nobody reads (not graph outputs) and weights no
+   * node reads, repeatedly (a Cast left behind by a rewrite, then its weight).
+   * Subgraph bodies count as readers of the outer names they use.
+   */
+  pruneUnused(): void {
+    for (;;) {
+      const read = new Set<string>(this.outputs.map((o) => o.name));
+      for (const node of this.nodes) collectReads(node, read);
+      const before = this.nodes.length;
+      const kept = this.nodes.filter((n) => (n.output ?? []).some((o) => o !== '' && read.has(o)));
+      this.nodes.length = 0;
+      this.nodes.push(...kept);
+      if (kept.length === before) {
+        for (const name of [...this.weightSpecs.keys()]) if (!read.has(name)) this.weightSpecs.delete(name);
+        return;
+      }
+    }
+  }
+
   private graphProto(initializer: onnx.ITensorProto[]): onnx.IGraphProto {
     return {
       name: this.name,
@@ -232,6 +287,11 @@ export class GraphBuilder {
     };
     return onnx.ModelProto.encode(model).finish();
   }
+}
+
+function collectReads(node: onnx.INodeProto, into: Set<string>): void {
+  for (const i of node.input ?? []) into.add(i);
+  for (const a of node.attribute ?? []) for (const n of a.g?.node ?? []) collectReads(n, into);
 }
 
 function graphProtoOf(builder: GraphBuilder): onnx.IGraphProto {

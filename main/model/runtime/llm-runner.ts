@@ -41,7 +41,8 @@ export class LlmRunner {
     private readonly embedSession: ort.InferenceSession,
     private readonly causalSession: ort.InferenceSession,
     private readonly blockSession: ort.InferenceSession,
-    private readonly lmHeadSession: ort.InferenceSession,
+    /** Absent for reconstruction, which never needs token logits (the LM head is vocab x hidden). */
+    private readonly lmHeadSession: ort.InferenceSession | undefined,
     readonly executionProvider: string,
     /** Why graphs of the stack fell back to the CPU (empty when none did). */
     readonly providerNotes: string[] = [],
@@ -51,6 +52,7 @@ export class LlmRunner {
     modelDir: string,
     manifest: ModelManifest,
     ep: ExecutionProviderChoice = 'cpu',
+    opts: { lmHead?: boolean } = {},
   ): Promise<LlmRunner> {
     const embed = await createSession(graphPath(modelDir, manifest, 'embed_tokens'), ep);
     // Two graphs over the same layer weights: share the mapped weights, no per-session prepacked copy.
@@ -60,15 +62,17 @@ export class LlmRunner {
     const block = await createSession(graphPath(modelDir, manifest, 'llm_block'), ep, {
       sharedWeights: true,
     });
-    const lmHead = await createSession(graphPath(modelDir, manifest, 'lm_head'), ep);
+    const lmHead =
+      opts.lmHead === false ? undefined : await createSession(graphPath(modelDir, manifest, 'lm_head'), ep);
+    const loaded = lmHead ? [embed, causal, block, lmHead] : [embed, causal, block];
     return new LlmRunner(
       manifest,
       embed.session,
       causal.session,
       block.session,
-      lmHead.session,
-      combinedProvider([embed, causal, block, lmHead]),
-      fallbackReasons([embed, causal, block, lmHead]),
+      lmHead?.session,
+      combinedProvider(loaded),
+      fallbackReasons(loaded),
     );
   }
 
@@ -150,6 +154,7 @@ export class LlmRunner {
   }
 
   async logits(hiddenRows: Float32Array, rows: number): Promise<Float32Array> {
+    if (!this.lmHeadSession) throw new Error('this LLM runner was loaded without the LM head');
     const out = await this.lmHeadSession.run({ hidden: floatTensor(hiddenRows, [rows, this.hiddenSize]) });
     return out.logits.data as Float32Array;
   }
@@ -174,6 +179,6 @@ export class LlmRunner {
     await this.embedSession.release();
     await this.causalSession.release();
     await this.blockSession.release();
-    await this.lmHeadSession.release();
+    await this.lmHeadSession?.release();
   }
 }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { StudioError } from '../../common/errors';
 import type { G2vlmConfig } from '../checkpoint/config';
+import type { Precision } from '../graph/quantize';
 
 export const MODEL_FORMAT_VERSION = 1;
 export const MODEL_MANIFEST_FILE = 'manifest.json';
@@ -23,8 +24,8 @@ export interface ModelManifest {
   format_version: number;
   id: string;
   name: string;
-  /** Storage precision of the weights. */
-  dtype: 'fp32' | 'fp16';
+  /** Precision of the weights (docs/precisions.md). */
+  dtype: Precision;
   configs: G2vlmConfig;
   specialTokens: {
     bos: number;

@@ -55,7 +55,8 @@ export class ReconModel {
   static async load(modelDir: string, ep: ExecutionProviderChoice = 'cpu'): Promise<ReconModel> {
     const manifest = readModelManifest(modelDir);
     const dino = await createSession(graphPath(modelDir, manifest, 'dino'), ep, { arena: false });
-    const llm = await LlmRunner.load(modelDir, manifest, ep);
+    // Reconstruction reads no token logits: the LM head (and the vision tower) stay unloaded.
+    const llm = await LlmRunner.load(modelDir, manifest, ep, { lmHead: false });
     const point = await createSession(graphPath(modelDir, manifest, 'point_decoder'), ep, { arena: false });
     const camera = await createSession(graphPath(modelDir, manifest, 'camera_decoder'), ep, { arena: false });
     const global = await createSession(graphPath(modelDir, manifest, 'global_decoder'), ep, { arena: false });

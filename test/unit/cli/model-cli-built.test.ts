@@ -49,10 +49,7 @@ async function verifyGoldenBuilt(goldenDir: string): Promise<{ code: number; ver
 
 describe('built g2studio model verify-golden', () => {
   it('compares every chat tensor of the golden set (none skipped) and passes', async () => {
-    expect(
-      fs.existsSync(join(REPO_ROOT, 'out', 'main', 'cli.js')),
-      'run `npm run build` first',
-    ).toBe(true);
+    expect(fs.existsSync(join(REPO_ROOT, 'out', 'main', 'cli.js')), 'run `npm run build` first').toBe(true);
     const { code, verdict } = await verifyGoldenBuilt(GOLDEN);
     const chat = Object.keys(readGoldenManifest(GOLDEN).tensors).filter((n) => n.startsWith('chat.'));
     expect(chat.length).toBeGreaterThan(10);

@@ -80,7 +80,7 @@ describe('model catalog', () => {
     // + the unused DINO mask token (1 x 1024) stored in the checkpoint
     expect(parameterCount(config) + 1024).toBe(official.parameterCount);
     expect(official.entry.expectedConfig.specialTokens).toEqual(QWEN2VL_SPECIAL_TOKENS);
-    const built = modelGraphs(config, 'float32').map(([id]) => id);
+    const built = modelGraphs(config, 'fp32').map(([id]) => id);
     expect(official.entry.graphs.map((g) => g.id).sort()).toEqual([...built].sort());
   });
 
