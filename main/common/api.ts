@@ -112,7 +112,11 @@ export const api = {
         format: z.enum(['ply', 'glb']),
         encoding: z.enum(['binary', 'ascii']).optional(),
       })
-      .strict(),
+      .strict()
+      .refine((input) => !(input.format === 'glb' && input.encoding === 'ascii'), {
+        message: 'GLB is binary only: leave out encoding, or export PLY for ASCII',
+        path: ['encoding'],
+      }),
   )<ExportResult>(),
   /**
    * Camera formats for downstream tools (Gaussian splatting, meshing): a COLMAP
