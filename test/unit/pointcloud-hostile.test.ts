@@ -54,7 +54,9 @@ const MAX_CHILD_RSS_KB = 700 * 1024;
  * reader fails the test instead of taking the machine.
  */
 async function importInChild(path: string, seconds = 30): Promise<ChildReport> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -85,7 +87,8 @@ function expectTyped(report: ChildReport, code: string): void {
   expect(report.fix?.length ?? 0).toBeGreaterThan(10);
 }
 
-const plyHeader = (lines: string[]): Buffer => Buffer.from(`${['ply', ...lines, 'end_header'].join('\n')}\n`, 'latin1');
+const plyHeader = (lines: string[]): Buffer =>
+  Buffer.from(`${['ply', ...lines, 'end_header'].join('\n')}\n`, 'latin1');
 
 function floats(values: number[]): Buffer {
   const b = Buffer.alloc(values.length * 4);
@@ -120,7 +123,14 @@ describe('hostile PLY files', () => {
     writeFileSync(
       path,
       Buffer.concat([
-        plyHeader(['format ascii 1.0', 'element junk 9007199254740991', 'element vertex 1', 'property float x', 'property float y', 'property float z']),
+        plyHeader([
+          'format ascii 1.0',
+          'element junk 9007199254740991',
+          'element vertex 1',
+          'property float x',
+          'property float y',
+          'property float z',
+        ]),
         Buffer.from('1 2 3\n'),
       ]),
     );
@@ -206,8 +216,19 @@ describe('non-finite points', () => {
     writeFileSync(
       ascii,
       Buffer.concat([
-        plyHeader(['format ascii 1.0', 'element vertex 6', 'property float x', 'property float y', 'property float z', 'property uchar red', 'property uchar green', 'property uchar blue']),
-        Buffer.from('1 2 3 10 20 30\nnan 0 0 1 1 1\n4 inf 6 2 2 2\n7 8 -inf 3 3 3\nInfinity 0 0 4 4 4\n9 9 9 40 50 60\n'),
+        plyHeader([
+          'format ascii 1.0',
+          'element vertex 6',
+          'property float x',
+          'property float y',
+          'property float z',
+          'property uchar red',
+          'property uchar green',
+          'property uchar blue',
+        ]),
+        Buffer.from(
+          '1 2 3 10 20 30\nnan 0 0 1 1 1\n4 inf 6 2 2 2\n7 8 -inf 3 3 3\nInfinity 0 0 4 4 4\n9 9 9 40 50 60\n',
+        ),
       ]),
     );
     const cloud = await importPointCloud(ascii);
@@ -220,7 +241,13 @@ describe('non-finite points', () => {
     writeFileSync(
       binary,
       Buffer.concat([
-        plyHeader(['format binary_little_endian 1.0', 'element vertex 3', 'property float x', 'property float y', 'property float z']),
+        plyHeader([
+          'format binary_little_endian 1.0',
+          'element vertex 3',
+          'property float x',
+          'property float y',
+          'property float z',
+        ]),
         floats([NaN, 1, 1, 5, 6, 7, 1, Infinity, 1]),
       ]),
     );
@@ -391,7 +418,7 @@ describe('hostile glTF / GLB files', () => {
     expect(await importInChild(join(folder, 'long.gltf'))).toMatchObject({ ok: true, count: 4 });
   });
 
-  it('buffer URIs may only name files inside the glTF file\'s folder (or be data: URIs)', async () => {
+  it("buffer URIs may only name files inside the glTF file's folder (or be data: URIs)", async () => {
     const outside = join(work, 'outside');
     const folder = join(outside, 'scene');
     mkdirSync(join(folder, 'sub'), { recursive: true });
@@ -492,7 +519,13 @@ describe('GLB colours and quantised glTF (#12)', () => {
       .setAttribute('COLOR_0', color);
     const ints = doc.createPrimitive().setMode(Primitive.Mode.POINTS).setAttribute('POSITION', positionInts);
     const scene = doc.createScene();
-    scene.addChild(doc.createNode().setScale([2, 2, 2]).setTranslation([1, 0, 0]).setMesh(doc.createMesh().addPrimitive(points)));
+    scene.addChild(
+      doc
+        .createNode()
+        .setScale([2, 2, 2])
+        .setTranslation([1, 0, 0])
+        .setMesh(doc.createMesh().addPrimitive(points)),
+    );
     scene.addChild(doc.createNode().setMesh(doc.createMesh().addPrimitive(ints)));
     const { json, resources } = await new NodeIO().writeJSON(doc, { format: 'GLB' as never });
     json.extensionsUsed = ['KHR_mesh_quantization'];
@@ -516,7 +549,7 @@ describe('the export contract', () => {
     expect(schema.safeParse({ sceneId: 'scn_1', format: 'ply', encoding: 'ascii' }).success).toBe(true);
   });
 
-  it('PLY exports y-up or z-up on request, say so in the header, and read back in the studio\'s axes', async () => {
+  it("PLY exports y-up or z-up on request, say so in the header, and read back in the studio's axes", async () => {
     const cloud: PointCloud = { positions: new Float32Array([1, 2, 3]), colors: null, count: 1 };
     const expected = { opencv: [1, 2, 3], 'y-up': [1, -2, -3], 'z-up': [1, 3, -2] } as const;
     for (const upAxis of ['opencv', 'y-up', 'z-up'] as const) {
@@ -529,7 +562,9 @@ describe('the export contract', () => {
       expect([0, 1, 2].map((i) => bytes.readFloatLE(dataAt + i * 4))).toEqual(expected[upAxis]);
       expect([...(await importPointCloud(path)).positions]).toEqual([1, 2, 3]);
     }
-    await expect(exportPointCloud(join(work, 'z.glb'), cloud, { format: 'glb', upAxis: 'z-up' })).rejects.toMatchObject({
+    await expect(
+      exportPointCloud(join(work, 'z.glb'), cloud, { format: 'glb', upAxis: 'z-up' }),
+    ).rejects.toMatchObject({
       code: 'invalid-input',
     });
   });

@@ -168,13 +168,15 @@ export async function importScene(
   studio: StudioContext,
   request: ImportRequest,
   ctx: JobContext,
-): Promise<{ sceneId: string; name: string; frameCount: number; pointCount: number }> {
+): Promise<ImportResult> {
   ctx.progress(0, 'inspect');
   const plan = await planImport(request.paths, request.displayNames);
   ctx.throwIfCancelled();
   // Ingest takes 0..0.9 of the bar; writing the scene the rest.
   const onProgress = (progress: number, stage: string): void => ctx.progress(0.9 * progress, stage);
   let scene: NewScene;
+  /** Point clouds only: points the file held with NaN/infinite coordinates, not stored. */
+  let droppedNonFinite = 0;
   if (plan.kind === 'video') {
     const displayName = request.displayNames[0];
     ctx.log(`Reading ${displayName}`);
@@ -224,6 +226,11 @@ export async function importScene(
       onProgress: (progress, stage) => ctx.progress(0.8 * progress, stage),
     });
     ctx.throwIfCancelled();
+    droppedNonFinite = cloud.droppedNonFinite;
+    if (droppedNonFinite > 0)
+      ctx.log(
+        `Left out ${droppedNonFinite} point${droppedNonFinite === 1 ? '' : 's'} with NaN or infinite coordinates; ${cloud.count} kept`,
+      );
     ctx.progress(0.8, 'hash');
     const source = await stillSource([plan.path], displayName, ctx.signal);
     scene = {
@@ -241,24 +248,31 @@ export async function importScene(
   // leave a stored scene whose import reads as failed.
   const summary = library.db.transaction(() => {
     const created = library.scenes.create(scene);
-    ctx.recordSuccess(importResult(created), created.id);
+    ctx.recordSuccess(importResult(created, droppedNonFinite), created.id);
     return created;
   })();
   ctx.setScene(summary.id);
   studio.emit({ type: 'scenes-changed' });
-  return importResult(summary);
+  return importResult(summary, droppedNonFinite);
 }
 
-function importResult(summary: SceneSummary): {
+/** JobInfo.result of an import. */
+export type ImportResult = {
   sceneId: string;
   name: string;
   frameCount: number;
+  /** Points stored: what every export of the scene will contain. */
   pointCount: number;
-} {
+  /** Points of the file left out for NaN/infinite coordinates (0 for videos and photos). */
+  droppedNonFinite: number;
+};
+
+function importResult(summary: SceneSummary, droppedNonFinite: number): ImportResult {
   return {
     sceneId: summary.id,
     name: summary.name,
     frameCount: summary.frameCount,
     pointCount: summary.pointCount,
+    droppedNonFinite,
   };
 }

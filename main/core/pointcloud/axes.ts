@@ -55,7 +55,14 @@ export const UP_AXIS_DESCRIPTIONS: Record<UpAxis, string> = {
  * Writes OpenCV-world point (x, y, z) in `up` axes into out[at..at+2].
  * Each case is a rotation, so distances and handedness are kept.
  */
-export function openCvToUpAxis(up: UpAxis, x: number, y: number, z: number, out: Float32Array, at: number): void {
+export function openCvToUpAxis(
+  up: UpAxis,
+  x: number,
+  y: number,
+  z: number,
+  out: Float32Array,
+  at: number,
+): void {
   if (up === 'opencv') {
     out[at] = x;
     out[at + 1] = y;

@@ -13,8 +13,23 @@ import type { GltfJson } from './gltf-source';
 
 type ComponentType = 5120 | 5121 | 5122 | 5123 | 5125 | 5126;
 
-const COMPONENT_BYTES: Record<ComponentType, number> = { 5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4 };
-const TYPE_COMPONENTS: Record<string, number> = { SCALAR: 1, VEC2: 2, VEC3: 3, VEC4: 4, MAT2: 4, MAT3: 9, MAT4: 16 };
+const COMPONENT_BYTES: Record<ComponentType, number> = {
+  5120: 1,
+  5121: 1,
+  5122: 2,
+  5123: 2,
+  5125: 4,
+  5126: 4,
+};
+const TYPE_COMPONENTS: Record<string, number> = {
+  SCALAR: 1,
+  VEC2: 2,
+  VEC3: 3,
+  VEC4: 4,
+  MAT2: 4,
+  MAT3: 9,
+  MAT4: 16,
+};
 
 export interface CheckedAccessor {
   index: number;
@@ -56,13 +71,17 @@ function viewBytes(
   const views = list(json, 'bufferViews', fail);
   if (!isIndex(index, views.length)) throw fail(`bufferView ${String(index)} does not exist`);
   const view = views[index];
-  if (!isIndex(view.buffer, buffers.length)) throw fail(`bufferView ${index} names a buffer that does not exist`);
+  if (!isIndex(view.buffer, buffers.length))
+    throw fail(`bufferView ${index} names a buffer that does not exist`);
   const offset = view.byteOffset ?? 0;
   const length = view.byteLength;
-  if (!isCount(offset) || !isCount(length)) throw fail(`bufferView ${index} has no valid byteOffset/byteLength`);
+  if (!isCount(offset) || !isCount(length))
+    throw fail(`bufferView ${index} has no valid byteOffset/byteLength`);
   const buffer = buffers[view.buffer];
   if (offset + length > buffer.length)
-    throw fail(`bufferView ${index} (bytes ${offset}..${offset + length}) runs past its ${buffer.length}-byte buffer`);
+    throw fail(
+      `bufferView ${index} (bytes ${offset}..${offset + length}) runs past its ${buffer.length}-byte buffer`,
+    );
   const stride = view.byteStride;
   if (stride !== undefined && (!isCount(stride) || stride < 4 || stride > 252 || stride % 4 !== 0))
     throw fail(`bufferView ${index} has byteStride ${String(stride)} (glTF allows 4..252, multiples of 4)`);
@@ -94,7 +113,8 @@ export function checkAccessor(
   if (a.bufferView !== undefined) {
     const view = viewBytes(json, buffers, a.bufferView, fail);
     const offset = a.byteOffset ?? 0;
-    if (!isCount(offset) || offset % componentBytes !== 0) throw fail(`accessor ${index} has a bad byteOffset`);
+    if (!isCount(offset) || offset % componentBytes !== 0)
+      throw fail(`accessor ${index} has a bad byteOffset`);
     const stride = view.byteStride ?? elementBytes;
     if (stride < elementBytes) throw fail(`accessor ${index}'s elements overlap (byteStride ${stride})`);
     const needed = offset + stride * (count - 1) + elementBytes;
@@ -104,12 +124,19 @@ export function checkAccessor(
       );
     data = { bytes: view.bytes.subarray(offset), stride };
   } else if (count > maxCount) {
-    throw fail(`accessor ${index} claims ${count} elements without data for them, more than the file's size allows`);
+    throw fail(
+      `accessor ${index} claims ${count} elements without data for them, more than the file's size allows`,
+    );
   }
   let sparse: CheckedAccessor['sparse'] = null;
   if (a.sparse !== undefined) {
-    const s = a.sparse as { count?: unknown; indices?: Record<string, unknown>; values?: Record<string, unknown> };
-    if (!isCount(s.count) || s.count < 1 || s.count > count) throw fail(`accessor ${index} has a bad sparse count`);
+    const s = a.sparse as {
+      count?: unknown;
+      indices?: Record<string, unknown>;
+      values?: Record<string, unknown>;
+    };
+    if (!isCount(s.count) || s.count < 1 || s.count > count)
+      throw fail(`accessor ${index} has a bad sparse count`);
     const indexType = s.indices?.componentType;
     if (indexType !== 5121 && indexType !== 5123 && indexType !== 5125)
       throw fail(`accessor ${index} has sparse indices of a bad type`);
@@ -117,7 +144,8 @@ export function checkAccessor(
     const indicesOffset = s.indices?.byteOffset ?? 0;
     const valuesView = viewBytes(json, buffers, s.values?.bufferView, fail);
     const valuesOffset = s.values?.byteOffset ?? 0;
-    if (!isCount(indicesOffset) || !isCount(valuesOffset)) throw fail(`accessor ${index} has bad sparse offsets`);
+    if (!isCount(indicesOffset) || !isCount(valuesOffset))
+      throw fail(`accessor ${index} has bad sparse offsets`);
     const indicesEnd = indicesOffset + s.count * COMPONENT_BYTES[indexType];
     const valuesEnd = valuesOffset + s.count * elementBytes;
     if (indicesEnd > indicesView.bytes.length || valuesEnd > valuesView.bytes.length)
@@ -167,7 +195,8 @@ function componentReader(type: ComponentType, normalized: boolean): ComponentRea
   }
 }
 
-const asView = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const asView = (bytes: Uint8Array): DataView =>
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
  * Writes the accessor's first `take` components of each element, as floats,
@@ -207,8 +236,10 @@ export async function decodeAccessor(
     const elementBytes = components * componentBytes;
     for (let s = 0; s < accessor.sparse.count; s++) {
       const target = readIndex(indexView, s * indexBytes);
-      if (target >= count) throw fail(`accessor ${accessor.index} has a sparse index ${target} past its ${count} elements`);
-      for (let c = 0; c < take; c++) out[at + target * take + c] = read(valueView, s * elementBytes + c * componentBytes);
+      if (target >= count)
+        throw fail(`accessor ${accessor.index} has a sparse index ${target} past its ${count} elements`);
+      for (let c = 0; c < take; c++)
+        out[at + target * take + c] = read(valueView, s * elementBytes + c * componentBytes);
     }
   }
 }

@@ -30,7 +30,11 @@ import {
 const POINTS_MODE = 0;
 const TRIANGLES_MODE = 4;
 /** Compression extensions whose data we cannot decode: the accessors hold nothing without them. */
-const COMPRESSION_EXTENSIONS = ['KHR_draco_mesh_compression', 'EXT_meshopt_compression', 'KHR_meshopt_compression'];
+const COMPRESSION_EXTENSIONS = [
+  'KHR_draco_mesh_compression',
+  'EXT_meshopt_compression',
+  'KHR_meshopt_compression',
+];
 /** Deepest node hierarchy followed; real scenes are a few levels deep. */
 const MAX_NODE_DEPTH = 256;
 
@@ -53,7 +57,9 @@ function multiply(a: number[], b: number[]): number[] {
 }
 
 const finiteNumbers = (value: unknown, length: number): value is number[] =>
-  Array.isArray(value) && value.length === length && value.every((v) => typeof v === 'number' && Number.isFinite(v));
+  Array.isArray(value) &&
+  value.length === length &&
+  value.every((v) => typeof v === 'number' && Number.isFinite(v));
 
 /** A node's local matrix: `matrix`, or translation · rotation · scale. */
 function localMatrix(node: Record<string, unknown>, index: number, fail: (d: string) => Error): number[] {
@@ -96,18 +102,27 @@ function collectParts(
   const meshes = objects(json, 'meshes', fail);
   const sceneIndex = json.scene ?? 0;
   if (scenes.length === 0) return { points, vertices };
-  if (typeof sceneIndex !== 'number' || !Number.isInteger(sceneIndex) || sceneIndex < 0 || sceneIndex >= scenes.length)
+  if (
+    typeof sceneIndex !== 'number' ||
+    !Number.isInteger(sceneIndex) ||
+    sceneIndex < 0 ||
+    sceneIndex >= scenes.length
+  )
     throw fail(`scene ${String(sceneIndex)} does not exist`);
   const childList = (value: unknown, what: string): number[] => {
     const list = value ?? [];
-    if (!Array.isArray(list) || list.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= nodes.length))
+    if (
+      !Array.isArray(list) ||
+      list.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= nodes.length)
+    )
       throw fail(`${what} lists a node that does not exist`);
     return list as number[];
   };
   const onPath = new Set<number>();
   const visit = (index: number, parent: number[], depth: number): void => {
     // A node that is its own ancestor would make the walk endless.
-    if (onPath.has(index) || depth > MAX_NODE_DEPTH) throw fail(`node ${index} is part of a cycle or too deep a hierarchy`);
+    if (onPath.has(index) || depth > MAX_NODE_DEPTH)
+      throw fail(`node ${index} is part of a cycle or too deep a hierarchy`);
     onPath.add(index);
     const node = nodes[index];
     const world = multiply(parent, localMatrix(node, index, fail));
@@ -122,7 +137,9 @@ function collectParts(
         const positions = checkAccessor(json, buffers, attributes.POSITION, maxCount, fail);
         if (positions.components !== 3) throw fail('a POSITION attribute is not xyz');
         const colors =
-          attributes.COLOR_0 === undefined ? null : checkAccessor(json, buffers, attributes.COLOR_0, maxCount, fail);
+          attributes.COLOR_0 === undefined
+            ? null
+            : checkAccessor(json, buffers, attributes.COLOR_0, maxCount, fail);
         if (colors && (colors.components < 3 || colors.components > 4 || colors.count < positions.count))
           throw fail('a COLOR_0 attribute is not rgb or rgba for every vertex');
         const mode = primitive?.mode ?? TRIANGLES_MODE;
@@ -138,7 +155,9 @@ function collectParts(
 
 function refuseCompression(json: GltfJson, fileName: string): void {
   const required = Array.isArray(json.extensionsRequired) ? (json.extensionsRequired as unknown[]) : [];
-  const compressed = required.find((name) => typeof name === 'string' && COMPRESSION_EXTENSIONS.includes(name));
+  const compressed = required.find(
+    (name) => typeof name === 'string' && COMPRESSION_EXTENSIONS.includes(name),
+  );
   if (compressed)
     throw new StudioError(
       'unsupported-file',

@@ -47,7 +47,7 @@ function refusedUri(fileName: string, uri: string, why: string): StudioError {
   return new StudioError(
     'unsupported-file',
     `"${fileName}" refers to the buffer "${shown}", which ${why}.`,
-    'Keep the glTF\'s .bin files in its own folder (relative names only), or export it as one GLB file.',
+    "Keep the glTF's .bin files in its own folder (relative names only), or export it as one GLB file.",
   );
 }
 
@@ -67,7 +67,10 @@ function parseJson(fileName: string, text: string): GltfJson {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw corruptGltf(fileName, `its JSON does not parse (${error instanceof Error ? error.message : String(error)})`);
+    throw corruptGltf(
+      fileName,
+      `its JSON does not parse (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw corruptGltf(fileName, 'its JSON is not an object');
@@ -89,19 +92,26 @@ async function readGlbContainer(
   if (head.readUInt32LE(4) !== 2) throw corruptGltf(fileName, `GLB version ${head.readUInt32LE(4)} is not 2`);
   const total = head.readUInt32LE(8);
   if (total !== fileBytes)
-    throw corruptGltf(fileName, `the GLB header says ${total} bytes but the file has ${fileBytes} (truncated or padded)`);
+    throw corruptGltf(
+      fileName,
+      `the GLB header says ${total} bytes but the file has ${fileBytes} (truncated or padded)`,
+    );
   const jsonLength = head.readUInt32LE(12);
   if (head.readUInt32LE(16) !== CHUNK_JSON) throw corruptGltf(fileName, 'the first GLB chunk is not JSON');
   if (20 + jsonLength > total) throw corruptGltf(fileName, 'the JSON chunk runs past the end of the file');
   if (jsonLength > MAX_JSON_BYTES)
-    throw corruptGltf(fileName, `the JSON chunk is ${jsonLength} bytes, more than ${MAX_JSON_BYTES >> 20} MB`);
+    throw corruptGltf(
+      fileName,
+      `the JSON chunk is ${jsonLength} bytes, more than ${MAX_JSON_BYTES >> 20} MB`,
+    );
   const json = parseJson(fileName, (await readExactly(file, 20, jsonLength)).toString('utf8'));
   const binAt = 20 + jsonLength;
   if (binAt + 8 > total) return { json, bin: null };
   const binHead = await readExactly(file, binAt, 8);
   if (binHead.readUInt32LE(4) !== CHUNK_BIN) return { json, bin: null };
   const binLength = binHead.readUInt32LE(0);
-  if (binAt + 8 + binLength > total) throw corruptGltf(fileName, 'the BIN chunk runs past the end of the file');
+  if (binAt + 8 + binLength > total)
+    throw corruptGltf(fileName, 'the BIN chunk runs past the end of the file');
   return { json, bin: await readExactly(file, binAt + 8, binLength) };
 }
 
@@ -138,7 +148,7 @@ async function readExternalBuffer(
     return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
   };
   const candidate = resolve(folder, decoded);
-  if (!inside(folder, candidate)) throw refusedUri(fileName, uri, 'lies outside the glTF file\'s folder');
+  if (!inside(folder, candidate)) throw refusedUri(fileName, uri, "lies outside the glTF file's folder");
   let real: string;
   try {
     real = await realpath(candidate);
@@ -150,7 +160,8 @@ async function readExternalBuffer(
     );
   }
   // A symlink inside the folder may still point anywhere: judge where it really leads.
-  if (!inside(await realpath(folder), real)) throw refusedUri(fileName, uri, 'leads outside the glTF file\'s folder');
+  if (!inside(await realpath(folder), real))
+    throw refusedUri(fileName, uri, "leads outside the glTF file's folder");
   // Devices (/dev/zero), FIFOs and folders never end or never answer: regular files only.
   if (!(await stat(real)).isFile()) throw refusedUri(fileName, uri, 'is not a regular file');
   const file = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -158,7 +169,10 @@ async function readExternalBuffer(
     const info = await file.stat();
     if (!info.isFile()) throw refusedUri(fileName, uri, 'is not a regular file');
     if (info.size < byteLength)
-      throw corruptGltf(fileName, `the buffer "${decoded}" has ${info.size} bytes, fewer than the ${byteLength} it declares`);
+      throw corruptGltf(
+        fileName,
+        `the buffer "${decoded}" has ${info.size} bytes, fewer than the ${byteLength} it declares`,
+      );
     return { bytes: await readExactly(file, 0, byteLength), fileBytes: byteLength };
   } finally {
     await file.close();
@@ -197,7 +211,8 @@ export async function loadGltfSource(path: string): Promise<GltfSource> {
     const uri = def?.uri;
     let bytes: Uint8Array;
     if (uri === undefined) {
-      if (i !== 0 || !bin) throw corruptGltf(fileName, `buffer ${i} has no URI and there is no GLB BIN chunk for it`);
+      if (i !== 0 || !bin)
+        throw corruptGltf(fileName, `buffer ${i} has no URI and there is no GLB BIN chunk for it`);
       bytes = bin;
     } else if (typeof uri !== 'string') {
       throw corruptGltf(fileName, `buffer ${i} has a URI that is not text`);
@@ -209,7 +224,10 @@ export async function loadGltfSource(path: string): Promise<GltfSource> {
       inputBytes += external.fileBytes;
     }
     if (bytes.length < byteLength)
-      throw corruptGltf(fileName, `buffer ${i} holds ${bytes.length} bytes, fewer than the ${byteLength} it declares`);
+      throw corruptGltf(
+        fileName,
+        `buffer ${i} holds ${bytes.length} bytes, fewer than the ${byteLength} it declares`,
+      );
     buffers.push(bytes.subarray(0, byteLength));
   }
   return { json, buffers, inputBytes };

@@ -156,10 +156,7 @@ export function parsePlyHeader(head: Buffer): PlyHeader {
  * properties, whose records take no bytes at all.
  */
 export function minRecordBytes(element: PlyElement): number {
-  return element.properties.reduce(
-    (sum, p) => sum + PLY_TYPE_BYTES[p.listCountType ?? p.type],
-    0,
-  );
+  return element.properties.reduce((sum, p) => sum + PLY_TYPE_BYTES[p.listCountType ?? p.type], 0);
 }
 
 /** Bytes of one binary record when every record has the same size (no lists), else null. */

@@ -180,7 +180,9 @@ function checkCountsFitFile(header: PlyHeader, vertexIndex: number, dataBytes: n
         element.name === 'vertex'
           ? `the header promises ${element.count} points`
           : `the header promises ${element.count} "${element.name}" records before the points`;
-      throw corruptPly(`${what} but the file has only ${dataBytes} bytes of data (it is truncated or the header is wrong)`);
+      throw corruptPly(
+        `${what} but the file has only ${dataBytes} bytes of data (it is truncated or the header is wrong)`,
+      );
     }
   }
 }
@@ -233,7 +235,8 @@ function recordLength(
     if (at + countBytes > limit) return -1;
     const count = scalarReader(property.listCountType, littleEndian)(view, at);
     // A negative length would make a record end before it starts: parsing could loop forever.
-    if (count < 0) throw corruptPly(`a "${property.name}" list of the "${element.name}" element has length ${count}`);
+    if (count < 0)
+      throw corruptPly(`a "${property.name}" list of the "${element.name}" element has length ${count}`);
     at += countBytes + count * PLY_TYPE_BYTES[property.type];
   }
   return at > limit ? -1 : at - offset;
@@ -367,8 +370,7 @@ async function readAscii(
     // Other writers spell non-finite values nan, inf, -inf, Infinity: read them
     // (the import drops such points and says how many) rather than call the file damaged.
     const nonFinite = token === undefined ? null : NON_FINITE_WORDS.exec(token);
-    if (!nonFinite)
-      throw corruptPly(`vertex ${done + 1} (data line ${lineNumber}) is not a list of numbers`);
+    if (!nonFinite) throw corruptPly(`vertex ${done + 1} (data line ${lineNumber}) is not a list of numbers`);
     if (nonFinite[2].toLowerCase() === 'nan') return NaN;
     return nonFinite[1] === '-' ? -Infinity : Infinity;
   };
@@ -396,7 +398,9 @@ async function readAscii(
     const lines = text.split('\n');
     carry = more ? (lines.pop() ?? '') : '';
     if (carry.length > MAX_RECORD_BYTES)
-      throw corruptPly(`data line ${lineNumber + lines.length + 1} is longer than ${MAX_RECORD_BYTES >> 20} MB`);
+      throw corruptPly(
+        `data line ${lineNumber + lines.length + 1} is longer than ${MAX_RECORD_BYTES >> 20} MB`,
+      );
     for (const line of lines) {
       onLine(line);
       if (done >= count) break;

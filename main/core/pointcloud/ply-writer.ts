@@ -58,7 +58,13 @@ export function formatFloat32(value: number): string {
 export function countFinitePoints(positions: Float32Array, count: number): number {
   let finite = 0;
   for (let p = 0; p < count * 3; p += 3)
-    if (positions[p] - positions[p] + (positions[p + 1] - positions[p + 1]) + (positions[p + 2] - positions[p + 2]) === 0)
+    if (
+      positions[p] -
+        positions[p] +
+        (positions[p + 1] - positions[p + 1]) +
+        (positions[p + 2] - positions[p + 2]) ===
+      0
+    )
       finite++;
   return finite;
 }
@@ -80,7 +86,11 @@ export async function writePly(
     const { positions, colors, count } = cloud;
     const xyz = new Float32Array(3);
     const isFinitePoint = (p: number): boolean =>
-      positions[p] - positions[p] + (positions[p + 1] - positions[p + 1]) + (positions[p + 2] - positions[p + 2]) === 0;
+      positions[p] -
+        positions[p] +
+        (positions[p + 1] - positions[p + 1]) +
+        (positions[p + 2] - positions[p + 2]) ===
+      0;
     if (encoding === 'binary') {
       const stride = colors ? 15 : 12;
       for (let first = 0; first < count; first += POINTS_PER_CHUNK) {
