@@ -130,6 +130,8 @@ export function checkAccessor(
   }
   let sparse: CheckedAccessor['sparse'] = null;
   if (a.sparse !== undefined) {
+    if (typeof a.sparse !== 'object' || a.sparse === null)
+      throw fail(`accessor ${index} has a bad sparse entry`);
     const s = a.sparse as {
       count?: unknown;
       indices?: Record<string, unknown>;
