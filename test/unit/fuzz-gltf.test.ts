@@ -144,7 +144,6 @@ describe('fuzzing the glTF / GLB reader', () => {
         fc.array(byteEdit, { maxLength: 2 }),
         async (container, jsonEdits, byteEdits) => {
           let json = glbJson;
-          let bin = glbBin;
           let name = `case-${index++}.glb`;
           if (container !== 'glb') {
             const uri =
@@ -155,8 +154,7 @@ describe('fuzzing the glTF / GLB reader', () => {
             name = `case-${index}.gltf`;
           }
           json = applyJsonEdits(json, jsonEdits);
-          const bytes = container === 'glb' ? glb(json, bin) : Buffer.from(JSON.stringify(json));
-          bin = Buffer.alloc(0);
+          const bytes = container === 'glb' ? glb(json, glbBin) : Buffer.from(JSON.stringify(json));
           const path = join(caseDir, name);
           await boundedCase(path, applyEdits(bytes, byteEdits), async (sample) => {
             const cloud = await importPointCloud(path, { onProgress: sample });
