@@ -547,6 +547,8 @@ describe('the export contract', () => {
     expect(schema.safeParse({ sceneId: 'scn_1', format: 'glb', encoding: 'ascii' }).success).toBe(false);
     expect(schema.safeParse({ sceneId: 'scn_1', format: 'glb' }).success).toBe(true);
     expect(schema.safeParse({ sceneId: 'scn_1', format: 'ply', encoding: 'ascii' }).success).toBe(true);
+    expect(schema.safeParse({ sceneId: 'scn_1', format: 'ply', upAxis: 'z-up' }).success).toBe(true);
+    expect(schema.safeParse({ sceneId: 'scn_1', format: 'glb', upAxis: 'z-up' }).success).toBe(false);
   });
 
   it("PLY exports y-up or z-up on request, say so in the header, and read back in the studio's axes", async () => {
