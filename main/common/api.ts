@@ -111,8 +111,18 @@ export const api = {
         sceneId: id,
         format: z.enum(['ply', 'glb']),
         encoding: z.enum(['binary', 'ascii']).optional(),
+        /** PLY only: 'opencv' (default), 'y-up' or 'z-up'; GLB is always y-up. */
+        upAxis: z.enum(['opencv', 'y-up', 'z-up']).optional(),
       })
-      .strict(),
+      .strict()
+      .refine((input) => input.format === 'ply' || input.upAxis === undefined || input.upAxis === 'y-up', {
+        message: 'GLB is always y-up: leave out upAxis, or export PLY for OpenCV or z-up axes',
+        path: ['upAxis'],
+      })
+      .refine((input) => !(input.format === 'glb' && input.encoding === 'ascii'), {
+        message: 'GLB is binary only: leave out encoding, or export PLY for ASCII',
+        path: ['encoding'],
+      }),
   )<ExportResult>(),
   /**
    * Camera formats for downstream tools (Gaussian splatting, meshing): a COLMAP

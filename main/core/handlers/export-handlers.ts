@@ -16,7 +16,7 @@ import type { HandlerContext, HandlerGroup } from './handler-context';
 export function exportHandlers(ctx: HandlerContext): HandlerGroup<'scenes.export' | 'scenes.exportCameras'> {
   const { library, queue, editor, requireScene } = ctx;
   return {
-    'scenes.export': async ({ sceneId, format, encoding }) => {
+    'scenes.export': async ({ sceneId, format, encoding, upAxis }) => {
       const scene = library.scenes.get(sceneId);
       if (!scene) throw sceneNotFound(sceneId);
       if (scene.pointCount === 0) {
@@ -43,12 +43,13 @@ export function exportHandlers(ctx: HandlerContext): HandlerGroup<'scenes.export
       try {
         // Loaded on demand: the writers pull in glTF-Transform.
         const { exportPointCloud } = await import('../pointcloud/export-point-cloud');
-        const { bytes } = await exportPointCloud(join(dir, fileName), points, {
+        const { bytes, pointCount } = await exportPointCloud(join(dir, fileName), points, {
           format,
           encoding: format === 'ply' ? (encoding ?? 'binary') : undefined,
+          upAxis,
           cameras: transformCameras(scene.cameras, world),
         });
-        return { exportId, fileName, bytes, format, pointCount: points.count };
+        return { exportId, fileName, bytes, format, pointCount };
       } catch (error) {
         await rm(dir, { recursive: true, force: true });
         throw error;

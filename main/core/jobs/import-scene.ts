@@ -173,13 +173,15 @@ export async function importScene(
   studio: StudioContext,
   request: ImportRequest,
   ctx: JobContext,
-): Promise<{ sceneId: string; name: string; frameCount: number; pointCount: number }> {
+): Promise<ImportResult> {
   ctx.progress(0, 'inspect');
   const plan = await planImport(request.paths, request.displayNames);
   ctx.throwIfCancelled();
   // Ingest takes 0..0.9 of the bar; writing the scene the rest.
   const onProgress = (progress: number, stage: string): void => ctx.progress(0.9 * progress, stage);
   let scene: NewScene;
+  /** Point clouds only: points the file held with NaN/infinite coordinates, not stored. */
+  let droppedNonFinite = 0;
   let posed: PosedImport | null = null;
   if (plan.kind === 'posed') {
     // A transforms.json is named after its folder; a COLMAP project is its folder.
@@ -253,6 +255,11 @@ export async function importScene(
       onProgress: (progress, stage) => ctx.progress(0.8 * progress, stage),
     });
     ctx.throwIfCancelled();
+    droppedNonFinite = cloud.droppedNonFinite;
+    if (droppedNonFinite > 0)
+      ctx.log(
+        `Left out ${droppedNonFinite} point${droppedNonFinite === 1 ? '' : 's'} with NaN or infinite coordinates; ${cloud.count} kept`,
+      );
     ctx.progress(0.8, 'hash');
     const source = await stillSource([plan.path], displayName, ctx.signal);
     scene = {
@@ -276,24 +283,31 @@ export async function importScene(
       library.scenes.saveReconstruction(created.id, posed.reconstruction(frameIds));
       created = library.scenes.summary(created.id) ?? created;
     }
-    ctx.recordSuccess(importResult(created), created.id);
+    ctx.recordSuccess(importResult(created, droppedNonFinite), created.id);
     return created;
   })();
   ctx.setScene(summary.id);
   studio.emit({ type: 'scenes-changed', sceneId: summary.id, parts: ['meta', 'points', 'frames', 'edits'] });
-  return importResult(summary);
+  return importResult(summary, droppedNonFinite);
 }
 
-function importResult(summary: SceneSummary): {
+/** JobInfo.result of an import. */
+export type ImportResult = {
   sceneId: string;
   name: string;
   frameCount: number;
+  /** Points stored: what every export of the scene will contain. */
   pointCount: number;
-} {
+  /** Points of the file left out for NaN/infinite coordinates (0 for videos and photos). */
+  droppedNonFinite: number;
+};
+
+function importResult(summary: SceneSummary, droppedNonFinite: number): ImportResult {
   return {
     sceneId: summary.id,
     name: summary.name,
     frameCount: summary.frameCount,
     pointCount: summary.pointCount,
+    droppedNonFinite,
   };
 }

@@ -33,3 +33,62 @@ export function gltfCameraMatrix(worldFromCameraRowMajor: number[]): number[] {
       columnMajor[col * 4 + row] = sign[row] * sign[col] * worldFromCameraRowMajor[row * 4 + col];
   return columnMajor;
 }
+
+/**
+ * Which way is up in an exported file. The engine's world is OpenCV axes
+ * (y down), so a PLY opened as-is in MeshLab or CloudCompare shows the scene
+ * upside down; 'y-up' (x right, y up, z backward: the glTF convention) and
+ * 'z-up' (x right, y forward, z up: Blender, CloudCompare, most GIS tools)
+ * are proper rotations of it. PLY exports default to 'opencv' (what COLMAP and
+ * Open3D users expect, and what earlier versions wrote); GLB is always 'y-up'
+ * because the glTF specification fixes it.
+ */
+export type UpAxis = 'opencv' | 'y-up' | 'z-up';
+
+export const UP_AXIS_DESCRIPTIONS: Record<UpAxis, string> = {
+  opencv: 'OpenCV axes: x right, y down, z forward',
+  'y-up': 'y-up axes: x right, y up, z backward',
+  'z-up': 'z-up axes: x right, y forward, z up',
+};
+
+/**
+ * Writes OpenCV-world point (x, y, z) in `up` axes into out[at..at+2].
+ * Each case is a rotation, so distances and handedness are kept.
+ */
+export function openCvToUpAxis(
+  up: UpAxis,
+  x: number,
+  y: number,
+  z: number,
+  out: Float32Array,
+  at: number,
+): void {
+  if (up === 'opencv') {
+    out[at] = x;
+    out[at + 1] = y;
+    out[at + 2] = z;
+  } else if (up === 'y-up') {
+    out[at] = x;
+    out[at + 1] = -y;
+    out[at + 2] = -z;
+  } else {
+    out[at] = x;
+    out[at + 1] = z;
+    out[at + 2] = -y;
+  }
+}
+
+/** The inverse of openCvToUpAxis, in place over a whole positions array. */
+export function upAxisToOpenCvInPlace(up: UpAxis, positions: Float32Array): void {
+  if (up === 'opencv') return;
+  if (up === 'y-up') {
+    rotateX180InPlace(positions);
+    return;
+  }
+  for (let i = 0; i < positions.length; i += 3) {
+    const y = positions[i + 1];
+    const z = positions[i + 2];
+    positions[i + 1] = -z; // file (x, y=fwd, z=up) = OpenCV (x, z, -y)
+    positions[i + 2] = y;
+  }
+}

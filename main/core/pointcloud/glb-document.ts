@@ -1,7 +1,8 @@
 // The glTF document for a point cloud, built with @gltf-transform/core:
 //   scene "G2 Studio scene"
 //     node "points"       mesh with one POINTS primitive: POSITION (float32 vec3,
-//                         with min/max) and COLOR_0 (normalized uint8 vec3)
+//                         with min/max) and COLOR_0 (linear, normalized uint16
+//                         vec3: color-space.ts says why)
 //     node "camera-<i>"   one per camera: a perspective camera, TRS from
 //                         worldFromCamera (axes.ts explains the conversion)
 // Everything is converted from OpenCV world axes to glTF axes here. An empty
@@ -10,6 +11,7 @@
 import { Accessor, Document, Primitive, type mat4, type Node, type Scene } from '@gltf-transform/core';
 import type { CameraInfo } from '../../common/domain';
 import { gltfCameraMatrix, rotateX180InPlace } from './axes';
+import { SRGB_BYTE_TO_LINEAR_U16 } from './color-space';
 import type { PointCloud } from './point-cloud';
 
 /** Near plane for exported cameras (glTF requires one); in scene units. */
@@ -22,6 +24,13 @@ export function gltfPositions(cloud: PointCloud): Float32Array {
   const positions = cloud.positions.slice(0, cloud.count * 3);
   rotateX180InPlace(positions);
   return positions;
+}
+
+/** The cloud's sRGB colour bytes as glTF's linear COLOR_0, normalized uint16. */
+export function linearColorsU16(srgb: Uint8Array): Uint16Array {
+  const linear = new Uint16Array(srgb.length);
+  for (let i = 0; i < srgb.length; i++) linear[i] = SRGB_BYTE_TO_LINEAR_U16[srgb[i]];
+  return linear;
 }
 
 export function buildPointCloudDocument(
@@ -50,7 +59,7 @@ function addPointsMesh(doc: Document, scene: Scene, cloud: PointCloud, positions
     const color = doc
       .createAccessor('COLOR_0')
       .setType(Accessor.Type.VEC3)
-      .setArray(cloud.colors.subarray(0, cloud.count * 3))
+      .setArray(linearColorsU16(cloud.colors.subarray(0, cloud.count * 3)))
       .setNormalized(true)
       .setBuffer(buffer);
     primitive.setAttribute('COLOR_0', color);

@@ -20,6 +20,7 @@ import { Format, NodeIO, type GLTF } from '@gltf-transform/core';
 import type { CameraInfo } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { ChunkedFileWriter, writeFileAtomic } from './atomic-file';
+import { SRGB_BYTE_TO_LINEAR_U16 } from './color-space';
 import { buildPointCloudDocument } from './glb-document';
 import { taskCheckpoint, type PointCloud, type PointCloudTaskOptions } from './point-cloud';
 
@@ -109,7 +110,7 @@ export async function writeGlb(
   cloud: PointCloud,
   cameras: CameraInfo[] = [],
   opts: PointCloudTaskOptions = {},
-): Promise<{ bytes: number }> {
+): Promise<{ bytes: number; pointCount: number }> {
   const checkpoint = taskCheckpoint(opts, 'write', 'Export');
   checkpoint(0);
   if (cloud.positions.length < cloud.count * 3 || (cloud.colors && cloud.colors.length < cloud.count * 3))
@@ -133,7 +134,7 @@ export async function writeGlb(
   const jsonChunkLength = pad4(jsonBytes.length);
   const total = 12 + 8 + jsonChunkLength + (layout ? 8 + binLength : 0);
 
-  return writeFileAtomic(path, async (file) => {
+  const { bytes } = await writeFileAtomic(path, async (file) => {
     const out = new ChunkedFileWriter(file);
     const head = Buffer.alloc(20);
     head.writeUInt32LE(GLB_MAGIC, 0);
@@ -154,6 +155,8 @@ export async function writeGlb(
     await out.flush();
     checkpoint(1);
   });
+  // The JSON's counts and the BIN chunk both hold exactly the finite points.
+  return { bytes, pointCount: bounds.finiteCount };
 }
 
 async function writeVertices(
@@ -180,9 +183,10 @@ async function writeVertices(
       view.setFloat32(at + positionOffset + 4, -positions[p + 1], true);
       view.setFloat32(at + positionOffset + 8, -positions[p + 2], true);
       if (colors && colorOffset !== null) {
-        view.setUint8(at + colorOffset, colors[p]);
-        view.setUint8(at + colorOffset + 1, colors[p + 1]);
-        view.setUint8(at + colorOffset + 2, colors[p + 2]);
+        // glTF colours are linear (color-space.ts); ours are sRGB bytes.
+        view.setUint16(at + colorOffset, SRGB_BYTE_TO_LINEAR_U16[colors[p]], true);
+        view.setUint16(at + colorOffset + 2, SRGB_BYTE_TO_LINEAR_U16[colors[p + 1]], true);
+        view.setUint16(at + colorOffset + 4, SRGB_BYTE_TO_LINEAR_U16[colors[p + 2]], true);
       }
     }
     out.giveBack((n - written) * stride);

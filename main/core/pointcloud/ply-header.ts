@@ -2,6 +2,7 @@
 // (Greg Turk's PLY format, as written by Open3D, CloudCompare, MeshLab, PCL.)
 
 import { StudioError } from '../../common/errors';
+import { UP_AXIS_DESCRIPTIONS, type UpAxis } from './axes';
 
 export type PlyScalarType =
   'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
@@ -25,7 +26,16 @@ export interface PlyHeader {
   elements: PlyElement[];
   /** Bytes from the start of the file to the first data byte. */
   headerBytes: number;
+  /** The axes the file says it uses: ours name them in a comment; any other file is taken as OpenCV. */
+  upAxis: UpAxis;
 }
+
+/** The comment that names a G2 Studio export's axes (the reader turns y-up/z-up files back). */
+export const plyAxesComment = (up: UpAxis): string => `written by G2 Studio (${UP_AXIS_DESCRIPTIONS[up]})`;
+
+const AXES_BY_COMMENT = new Map(
+  (Object.keys(UP_AXIS_DESCRIPTIONS) as UpAxis[]).map((up) => [plyAxesComment(up), up]),
+);
 
 const TYPE_ALIASES: Record<string, PlyScalarType> = {
   char: 'int8',
@@ -91,12 +101,15 @@ export function parsePlyHeader(head: Buffer): PlyHeader {
     .map((line) => line.trim());
   if (lines[0] !== 'ply') throw corruptPly('it does not start with "ply"');
   let format: PlyFormat | null = null;
+  let upAxis: UpAxis = 'opencv';
   const elements: PlyElement[] = [];
   for (const line of lines.slice(1)) {
     const words = line.split(/\s+/);
     switch (words[0]) {
-      case '':
       case 'comment':
+        upAxis = AXES_BY_COMMENT.get(line.slice('comment '.length)) ?? upAxis;
+        break;
+      case '':
       case 'obj_info':
         break;
       case 'format':
@@ -116,11 +129,11 @@ export function parsePlyHeader(head: Buffer): PlyHeader {
         if (!element) throw corruptPly(`property before any element: "${line}"`);
         if (words[1] === 'list') {
           if (!words[4]) throw corruptPly(`bad list property "${line}"`);
-          element.properties.push({
-            name: words[4],
-            type: scalarType(words[3], line),
-            listCountType: scalarType(words[2], line),
-          });
+          const listCountType = scalarType(words[2], line);
+          // A list's length is a count of items: a float there is a damaged header.
+          if (listCountType === 'float32' || listCountType === 'float64')
+            throw corruptPly(`a list length must be an integer type in "${line}"`);
+          element.properties.push({ name: words[4], type: scalarType(words[3], line), listCountType });
         } else {
           if (!words[2]) throw corruptPly(`bad property "${line}"`);
           element.properties.push({ name: words[2], type: scalarType(words[1], line), listCountType: null });
@@ -129,10 +142,24 @@ export function parsePlyHeader(head: Buffer): PlyHeader {
       }
       case 'end_header':
         if (!format) throw corruptPly('the header has no format line');
-        return { format, elements, headerBytes: end };
+        return { format, elements, headerBytes: end, upAxis };
       default:
         throw corruptPly(`unexpected header line "${line.slice(0, 80)}"`);
     }
   }
   throw corruptPly('the header has no end_header line');
+}
+
+/**
+ * Fewest bytes one binary record of `element` takes: every fixed property, and
+ * the length field of every list (an empty list). 0 for an element without
+ * properties, whose records take no bytes at all.
+ */
+export function minRecordBytes(element: PlyElement): number {
+  return element.properties.reduce((sum, p) => sum + PLY_TYPE_BYTES[p.listCountType ?? p.type], 0);
+}
+
+/** Bytes of one binary record when every record has the same size (no lists), else null. */
+export function fixedRecordBytes(element: PlyElement): number | null {
+  return element.properties.every((p) => p.listCountType === null) ? minRecordBytes(element) : null;
 }

@@ -8,11 +8,19 @@
 // PLY is OpenCV-axes in this studio).
 
 import { open, type FileHandle } from 'node:fs/promises';
-import { taskCheckpoint, type PointCloud, type PointCloudTaskOptions } from './point-cloud';
+import { upAxisToOpenCvInPlace } from './axes';
+import {
+  allocatePointArrays,
+  taskCheckpoint,
+  type PointCloud,
+  type PointCloudTaskOptions,
+} from './point-cloud';
 import {
   corruptPly,
   findHeaderEnd,
   MAX_PLY_HEADER_BYTES,
+  fixedRecordBytes,
+  minRecordBytes,
   parsePlyHeader,
   PLY_TYPE_BYTES,
   type PlyElement,
@@ -22,11 +30,15 @@ import {
 } from './ply-header';
 
 const CHUNK_BYTES = 4 << 20;
+/** Longest single record (or ASCII line) accepted; real ones are tens of bytes. */
+const MAX_RECORD_BYTES = 64 << 20;
 const COLOR_NAMES = [
   ['red', 'green', 'blue'],
   ['r', 'g', 'b'],
   ['diffuse_red', 'diffuse_green', 'diffuse_blue'],
 ] as const;
+
+const NON_FINITE_WORDS = /^([+-]?)(nan|inf|infinity)$/i;
 
 type ScalarReader = (view: DataView, offset: number) => number;
 
@@ -86,6 +98,9 @@ class ChunkReader {
       this.start = 0;
     }
     if (this.end === this.buffer.length) {
+      // Only a record longer than the buffer gets here (a list of millions of items).
+      if (this.buffer.length >= MAX_RECORD_BYTES)
+        throw corruptPly(`one record is longer than ${MAX_RECORD_BYTES >> 20} MB`);
       const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
       this.buffer.copy(bigger, 0, 0, this.end);
       this.buffer = bigger;
@@ -100,6 +115,18 @@ class ChunkReader {
     this.end += bytesRead;
     if (bytesRead === 0) this.eof = true;
     return bytesRead > 0;
+  }
+  /** Moves `bytes` forward without reading them; false when the file ends first. */
+  async skip(bytes: number): Promise<boolean> {
+    const fromBuffer = Math.min(bytes, this.available);
+    this.start += fromBuffer;
+    const beyond = bytes - fromBuffer;
+    if (beyond === 0) return true;
+    this.onRead(this.filePosition);
+    const size = (await this.file.stat()).size;
+    if (this.filePosition + beyond > size) return false;
+    this.filePosition += beyond;
+    return true;
   }
 }
 
@@ -132,6 +159,34 @@ async function readHeader(file: FileHandle): Promise<PlyHeader> {
   return parsePlyHeader(head);
 }
 
+/**
+ * Refuses a header whose element counts cannot fit in the file, before
+ * anything is allocated or looped over: a 157-byte file may not claim 2^53
+ * records, nor 4e9 points.
+ */
+function checkCountsFitFile(header: PlyHeader, vertexIndex: number, dataBytes: number): void {
+  let needed = 0;
+  for (const element of header.elements.slice(0, vertexIndex + 1)) {
+    // ASCII: every property is at least one digit and a separator ("0 "); a list at least its length.
+    const perRecord = header.format === 'ascii' ? 2 * element.properties.length : minRecordBytes(element);
+    needed += element.count * perRecord;
+    if (needed > dataBytes) {
+      const fixed = fixedRecordBytes(element);
+      if (element.name === 'vertex' && header.format !== 'ascii' && fixed)
+        throw corruptPly(
+          `it ends after ${Math.max(0, Math.floor((dataBytes - (needed - element.count * fixed)) / fixed))} of ${element.count} points (the file is truncated)`,
+        );
+      const what =
+        element.name === 'vertex'
+          ? `the header promises ${element.count} points`
+          : `the header promises ${element.count} "${element.name}" records before the points`;
+      throw corruptPly(
+        `${what} but the file has only ${dataBytes} bytes of data (it is truncated or the header is wrong)`,
+      );
+    }
+  }
+}
+
 export async function readPly(path: string, opts: PointCloudTaskOptions = {}): Promise<PointCloud> {
   const checkpoint = taskCheckpoint(opts, 'read', 'Point cloud import');
   checkpoint(0);
@@ -143,31 +198,18 @@ export async function readPly(path: string, opts: PointCloudTaskOptions = {}): P
     const vertex = header.elements[vertexIndex];
     const layout = vertexLayout(vertex);
     const fileBytes = (await file.stat()).size;
+    checkCountsFitFile(header, vertexIndex, fileBytes - header.headerBytes);
     const reader = new ChunkReader(file, header.headerBytes, (position) => checkpoint(position / fileBytes));
+    let cloud: PointCloud;
     if (header.format === 'ascii') {
-      // Each ASCII vertex takes at least two bytes per value ("0 "): a header
-      // claiming more than fits is damaged; do not allocate for it.
-      if (vertex.count * vertex.properties.length * 2 > fileBytes - header.headerBytes)
-        throw corruptPly(`the header promises ${vertex.count} points but the file is too short for them`);
-      const cloud = await readAscii(reader, header.elements.slice(0, vertexIndex), vertex, layout);
-      checkpoint(1);
-      return cloud;
+      cloud = await readAscii(reader, header.elements.slice(0, vertexIndex), vertex, layout);
+    } else {
+      const littleEndian = header.format === 'binary_little_endian';
+      for (const element of header.elements.slice(0, vertexIndex))
+        await skipBinaryElement(reader, element, littleEndian);
+      cloud = await readBinaryVertices(reader, vertex, layout, littleEndian);
     }
-    const littleEndian = header.format === 'binary_little_endian';
-    const fixedStride = vertex.properties.every((p) => p.listCountType === null)
-      ? vertex.properties.reduce((sum, p) => sum + PLY_TYPE_BYTES[p.type], 0)
-      : null;
-    if (
-      fixedStride !== null &&
-      vertex.count * fixedStride > fileBytes - header.headerBytes &&
-      vertexIndex === 0
-    )
-      throw corruptPly(
-        `it ends after ${Math.floor((fileBytes - header.headerBytes) / fixedStride)} of ${vertex.count} points (the file is truncated)`,
-      );
-    for (const element of header.elements.slice(0, vertexIndex))
-      await skipBinaryElement(reader, element, littleEndian);
-    const cloud = await readBinaryVertices(reader, vertex, layout, littleEndian);
+    upAxisToOpenCvInPlace(header.upAxis, cloud.positions); // our own y-up / z-up exports
     checkpoint(1);
     return cloud;
   } finally {
@@ -180,11 +222,11 @@ function recordLength(
   view: DataView,
   offset: number,
   limit: number,
-  properties: PlyProperty[],
+  element: PlyElement,
   littleEndian: boolean,
 ): number {
   let at = offset;
-  for (const property of properties) {
+  for (const property of element.properties) {
     if (property.listCountType === null) {
       at += PLY_TYPE_BYTES[property.type];
       continue;
@@ -192,6 +234,9 @@ function recordLength(
     const countBytes = PLY_TYPE_BYTES[property.listCountType];
     if (at + countBytes > limit) return -1;
     const count = scalarReader(property.listCountType, littleEndian)(view, at);
+    // A negative length would make a record end before it starts: parsing could loop forever.
+    if (count < 0)
+      throw corruptPly(`a "${property.name}" list of the "${element.name}" element has length ${count}`);
     at += countBytes + count * PLY_TYPE_BYTES[property.type];
   }
   return at > limit ? -1 : at - offset;
@@ -202,13 +247,22 @@ async function skipBinaryElement(
   element: PlyElement,
   littleEndian: boolean,
 ): Promise<void> {
+  const fixed = fixedRecordBytes(element);
+  if (fixed !== null) {
+    // Same-size records are skipped as one byte range: no loop per record, so
+    // records of 0 bytes (an element without properties) cost nothing whatever their count.
+    if (!(await reader.skip(element.count * fixed)))
+      throw corruptPly(`it ends inside the "${element.name}" element (the file is truncated)`);
+    return;
+  }
+  // Every record here takes at least one byte (a list length), so each pass of the loop moves on.
   let remaining = element.count;
   while (remaining > 0) {
     const view = new DataView(reader.buffer.buffer, reader.buffer.byteOffset, reader.buffer.length);
     let length;
     while (
       remaining > 0 &&
-      (length = recordLength(view, reader.start, reader.end, element.properties, littleEndian)) >= 0
+      (length = recordLength(view, reader.start, reader.end, element, littleEndian)) >= 0
     ) {
       reader.start += length;
       remaining--;
@@ -225,8 +279,7 @@ async function readBinaryVertices(
   littleEndian: boolean,
 ): Promise<PointCloud> {
   const count = vertex.count;
-  const positions = new Float32Array(count * 3);
-  const colors = layout.color ? new Uint8Array(count * 3) : null;
+  const { positions, colors } = allocatePointArrays(count, layout.color !== null);
   // Offsets of each property inside a record (fixed part; lists make records variable).
   const readers = vertex.properties.map((p) => scalarReader(p.type, littleEndian));
   const hasLists = vertex.properties.some((p) => p.listCountType !== null);
@@ -246,7 +299,7 @@ async function readBinaryVertices(
       let length = stride;
       let propertyOffsets = offsets;
       if (hasLists) {
-        length = recordLength(view, base, reader.end, vertex.properties, littleEndian);
+        length = recordLength(view, base, reader.end, vertex, littleEndian);
         if (length < 0) break;
         propertyOffsets = listAwareOffsets(view, base, vertex.properties, littleEndian);
       } else if (base + stride > reader.end) break;
@@ -295,11 +348,11 @@ async function readAscii(
   layout: VertexLayout,
 ): Promise<PointCloud> {
   const count = vertex.count;
-  const positions = new Float32Array(count * 3);
-  const colors = layout.color ? new Uint8Array(count * 3) : null;
+  const { positions, colors } = allocatePointArrays(count, layout.color !== null);
   const colorConverters = layout.color?.map((i) => colorConverter(vertex.properties[i].type));
   const hasLists = vertex.properties.some((p) => p.listCountType !== null);
-  let linesToSkip = before.reduce((sum, e) => sum + e.count, 0);
+  // Records of an element without properties are empty: they take no line.
+  let linesToSkip = before.reduce((sum, e) => sum + (e.properties.length > 0 ? e.count : 0), 0);
   let done = 0;
   let lineNumber = 0;
   let carry = '';
@@ -313,9 +366,13 @@ async function readAscii(
   };
   const parse = (token: string | undefined): number => {
     const value = token === undefined ? NaN : Number(token);
-    if (Number.isNaN(value) && token?.toLowerCase() !== 'nan')
-      throw corruptPly(`vertex ${done + 1} (data line ${lineNumber}) is not a list of numbers`);
-    return value;
+    if (!Number.isNaN(value)) return value;
+    // Other writers spell non-finite values nan, inf, -inf, Infinity: read them
+    // (the import drops such points and says how many) rather than call the file damaged.
+    const nonFinite = token === undefined ? null : NON_FINITE_WORDS.exec(token);
+    if (!nonFinite) throw corruptPly(`vertex ${done + 1} (data line ${lineNumber}) is not a list of numbers`);
+    if (nonFinite[2].toLowerCase() === 'nan') return NaN;
+    return nonFinite[1] === '-' ? -Infinity : Infinity;
   };
   const onLine = (line: string): void => {
     lineNumber++;
@@ -340,6 +397,10 @@ async function readAscii(
     reader.start = reader.end;
     const lines = text.split('\n');
     carry = more ? (lines.pop() ?? '') : '';
+    if (carry.length > MAX_RECORD_BYTES)
+      throw corruptPly(
+        `data line ${lineNumber + lines.length + 1} is longer than ${MAX_RECORD_BYTES >> 20} MB`,
+      );
     for (const line of lines) {
       onLine(line);
       if (done >= count) break;

@@ -112,7 +112,7 @@ describe('GLB export', () => {
     expect([...back.colors!]).toEqual([1, 1, 1, 3, 3, 3]);
   });
 
-  it('stores points y-up (R_x 180°) with POINTS mode, normalized uint8 COLOR_0 and min/max', async () => {
+  it('stores points y-up (R_x 180°) with POINTS mode, linear normalized uint16 COLOR_0 and min/max', async () => {
     const path = join(work, 'axes.glb');
     const cloud: PointCloud = {
       positions: new Float32Array([1, 2, 3, -4, -5, -6]),
@@ -128,8 +128,9 @@ describe('GLB export', () => {
     expect(position.getMin([0, 0, 0])).toEqual([-4, -2, -3]);
     expect(position.getMax([0, 0, 0])).toEqual([1, 5, 6]);
     const color = primitive.getAttribute('COLOR_0')!;
+    // glTF colours are linear; uint16 keeps every sRGB byte distinct (color-space.ts).
     expect([color.getComponentType(), color.getNormalized(), color.getType()]).toEqual([
-      Accessor.ComponentType.UNSIGNED_BYTE,
+      Accessor.ComponentType.UNSIGNED_SHORT,
       true,
       'VEC3',
     ]);
@@ -208,7 +209,8 @@ describe('GLB export', () => {
     const cloud = await importPointCloud(path);
     // glTF (x, y, z) + translation, then back to OpenCV axes: (x, -y, -z).
     expect([...cloud.positions]).toEqual([10, -20, -30, 11, -20, -30, 10, -21, -30]);
-    expect([...cloud.colors!]).toEqual([255, 0, 0, 0, 255, 0, 0, 0, 128]);
+    // COLOR_0 is linear: 0.5 linear is sRGB byte 188 (a viewer shows it that bright).
+    expect([...cloud.colors!]).toEqual([255, 0, 0, 0, 255, 0, 0, 0, 188]);
   });
 
   it('says a compressed (Draco) GLB is unsupported rather than damaged', async () => {
