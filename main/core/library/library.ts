@@ -3,7 +3,9 @@
 // database; the folders only hold files in transit.
 
 import type Database from 'better-sqlite3';
+import { readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeStaleTemporaryFiles } from '../pointcloud/atomic-file';
 import { libraryLocation, type LibraryLocation } from '../settings';
 import { AnnotationStore } from './annotation-store';
 import { openDatabase } from './database';
@@ -13,6 +15,29 @@ import { currentSchemaVersion } from './migrations';
 import { ModelStore } from './model-store';
 import { QaStore } from './qa-store';
 import { SceneStore } from './scene-store';
+
+/**
+ * An export killed mid-write leaves its temporary file (hundreds of MB) in
+ * exports/<id>/; remove those of dead processes, and the folder when nothing
+ * else is in it, instead of waiting for the 24 h sweep.
+ */
+function removeKilledExports(exportsRoot: string): void {
+  let ids: string[];
+  try {
+    ids = readdirSync(exportsRoot);
+  } catch {
+    return; // no exports yet
+  }
+  for (const id of ids) {
+    const folder = join(exportsRoot, id);
+    if (removeStaleTemporaryFiles(folder).length === 0) continue;
+    try {
+      rmdirSync(folder); // only succeeds when empty
+    } catch {
+      // a finished export (or a live writer's temporary) is still in it
+    }
+  }
+}
 
 export class Library {
   readonly scenes: SceneStore;
@@ -36,6 +61,7 @@ export class Library {
     this.annotations = new AnnotationStore(db);
     this.interruptedJobs = this.jobs.failInterrupted();
     this.jobs.prune();
+    removeKilledExports(join(location.dir, 'exports'));
   }
 
   /**
