@@ -17,6 +17,9 @@ export function statusForError(code: StudioErrorCode): number {
       return 409;
     case 'internal':
       return 500;
+    case 'disk-full':
+      return 507; // Insufficient Storage: the request was fine, the disk is not
+
     case 'ffmpeg-missing':
     case 'model-missing':
     case 'insufficient-memory':

@@ -11,9 +11,9 @@ import { removeStaleTemporaries } from '../../base/process-temporaries';
 
 function writeError(path: string, error: unknown): StudioError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC')
+  if (code === 'ENOSPC' || code === 'EDQUOT')
     return new StudioError(
-      'internal',
+      'disk-full',
       `The disk is full: "${basename(path)}" was not written.`,
       'Free some disk space and export again.',
       {
