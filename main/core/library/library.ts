@@ -14,7 +14,7 @@ import { JobStore, THIS_PROCESS, type JobOwner } from './job-store';
 import { currentSchemaVersion } from './migrations';
 import { ModelStore } from './model-store';
 import { QaStore } from './qa-store';
-import { SceneStore } from './scene-store';
+import { SceneStore, type SceneStoreOptions } from './scene-store';
 
 /**
  * An export killed mid-write leaves its temporary file (hundreds of MB) in
@@ -53,8 +53,9 @@ export class Library {
     readonly location: LibraryLocation,
     readonly db: Database.Database,
     jobOwner: JobOwner,
+    sceneOptions: SceneStoreOptions,
   ) {
-    this.scenes = new SceneStore(db);
+    this.scenes = new SceneStore(db, sceneOptions);
     this.jobs = new JobStore(db, jobOwner);
     this.qa = new QaStore(db);
     this.models = new ModelStore(db);
@@ -66,12 +67,13 @@ export class Library {
 
   /**
    * Open (creating and migrating as needed) the library at a folder or .sqlite
-   * path. `jobOwner` is for tests that play another process.
+   * path. `jobOwner` is for tests that play another process; `chunkBytes`
+   * for tests of chunked point storage with small clouds.
    */
-  static open(libraryPath: string, options: { jobOwner?: JobOwner } = {}): Library {
+  static open(libraryPath: string, options: { jobOwner?: JobOwner } & SceneStoreOptions = {}): Library {
     const location = libraryLocation(libraryPath);
     const db = openDatabase(location.dbFile);
-    return new Library(location, db, options.jobOwner ?? THIS_PROCESS);
+    return new Library(location, db, options.jobOwner ?? THIS_PROCESS, { chunkBytes: options.chunkBytes });
   }
 
   get schemaVersion(): number {
