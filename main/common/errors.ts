@@ -49,13 +49,51 @@ export class StudioError extends Error implements StudioErrorInfo {
   }
 }
 
+const STUDIO_ERROR_CODES: ReadonlySet<string> = new Set<StudioErrorCode>([
+  'invalid-input',
+  'not-found',
+  'unreadable-path',
+  'unsupported-file',
+  'empty-file',
+  'corrupt-media',
+  'no-video-stream',
+  'too-few-frames',
+  'ffmpeg-missing',
+  'model-missing',
+  'model-corrupt',
+  'insufficient-memory',
+  'disk-full',
+  'cancelled',
+  'busy',
+  'unauthorized',
+  'internal',
+]);
+
+/**
+ * A StudioErrorInfo has one of our codes: a Node or SQLite error also has a
+ * string `code` and `message` (ENOSPC, SQLITE_FULL) and must not pass for one.
+ */
 export function isStudioErrorInfo(value: unknown): value is StudioErrorInfo {
   return (
     typeof value === 'object' &&
     value !== null &&
     typeof (value as StudioErrorInfo).code === 'string' &&
+    STUDIO_ERROR_CODES.has((value as StudioErrorInfo).code) &&
     typeof (value as StudioErrorInfo).message === 'string'
   );
+}
+
+/** Error codes meaning "no space left": the OS's (ENOSPC, quota EDQUOT) and SQLite's (SQLITE_FULL). */
+const OUT_OF_SPACE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** Whether an error (or any error in its cause chain) says the disk is full. */
+export function isOutOfSpaceError(error: unknown): boolean {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && OUT_OF_SPACE_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Anything thrown, as a StudioErrorInfo a user can read (internal errors keep their message). */
@@ -63,6 +101,13 @@ export function toStudioErrorInfo(error: unknown): StudioErrorInfo {
   if (error instanceof StudioError) return error.toInfo();
   if (isStudioErrorInfo(error)) return { code: error.code, message: error.message, fix: error.fix ?? '' };
   const message = error instanceof Error ? error.message : String(error);
+  if (isOutOfSpaceError(error)) {
+    return {
+      code: 'disk-full',
+      message: `The disk is full, so nothing was written (${message}).`,
+      fix: 'Free some disk space on the drive that holds the library or the output, then try again.',
+    };
+  }
   return {
     code: 'internal',
     message: `Unexpected error: ${message}`,

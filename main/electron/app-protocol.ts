@@ -48,7 +48,7 @@ const CONTENT_TYPES: Record<string, string> = {
  * `supportFetchAPI` lets the page fetch() blobs, `stream` lets large point
  * buffers arrive as streams. No bypassCSP: the page's CSP applies.
  */
-export function registerAppScheme(): void {
+export function registerAppScheme(options: { corsForDevServer: boolean }): void {
   protocol.registerSchemesAsPrivileged([
     {
       scheme: BLOB_PROTOCOL,
@@ -59,7 +59,7 @@ export function registerAppScheme(): void {
         supportFetchAPI: true,
         stream: true,
         codeCache: true,
-        corsEnabled: true,
+        corsEnabled: options.corsForDevServer,
       },
     },
   ]);

@@ -9,12 +9,13 @@ import { resolveLibraryPath } from '../core/settings';
 import { createStudio } from '../core/studio';
 import type { StudioService } from '../core/studio-service';
 import { APP_ORIGIN, handleAppProtocol, registerAppScheme } from './app-protocol';
+import { rendererDevServerUrl } from './development-mode';
 import { registerStudioIpc } from './ipc';
 import { installMenu } from './menu';
 import { hardenWebContents, isAppUrl } from './security';
 
-/** Set by `electron-vite dev`: the renderer comes from its dev server (with HMR). */
-const devServerUrl = process.env.ELECTRON_RENDERER_URL;
+/** Set by `electron-vite dev`: the renderer comes from its dev server (with HMR); never when packaged. */
+const devServerUrl = rendererDevServerUrl(app.isPackaged, process.env);
 const rendererDir = join(__dirname, '..', 'renderer');
 
 function argValue(flag: string): string | undefined {
@@ -58,7 +59,7 @@ async function start(): Promise<void> {
     app.quit();
     return;
   }
-  registerAppScheme();
+  registerAppScheme({ corsForDevServer: devServerUrl !== undefined });
   hardenWebContents(APP_ORIGIN, devServerUrl);
   app.on('second-instance', () => {
     if (mainWindow?.isMinimized()) mainWindow.restore();

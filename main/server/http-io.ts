@@ -18,6 +18,9 @@ export function statusForError(code: StudioErrorCode): number {
       return 409;
     case 'internal':
       return 500;
+    case 'disk-full':
+      return 507; // Insufficient Storage: the request was fine, the disk is not
+
     case 'ffmpeg-missing':
     case 'model-missing':
     case 'insufficient-memory':
@@ -53,8 +56,36 @@ export function sendError(
 export const unauthorizedInfo: StudioErrorInfo = {
   code: 'unauthorized',
   message: 'This G2 Studio session needs its access token.',
-  fix: 'Open the full URL that `g2studio serve` printed (it ends in ?token=…).',
+  fix: 'Open the full link printed in the terminal that started the studio (`npm start` or `g2studio serve`); it ends in ?token=….',
 };
+
+/**
+ * A person who opened the studio's address without its token gets a short
+ * page that says where the link is, not a JSON error; scripts still get JSON.
+ */
+export function sendUnauthorized(req: IncomingMessage, res: ServerResponse): void {
+  const accept = String(req.headers.accept ?? '');
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || !accept.includes('text/html')) {
+    sendError(res, unauthorizedInfo, 401);
+    return;
+  }
+  const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>G2 Studio needs its link</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 36em; margin: 4em auto; line-height: 1.5">
+<h1>Open the studio with its link</h1>
+<p>For your safety, G2 Studio only answers the browser that opened the link it printed when it started.</p>
+<p>Look in the terminal where you ran <code>npm start</code> or <code>g2studio serve</code> for a line like
+<code>http://127.0.0.1:PORT/?token=…</code> and open that whole link. If that terminal is closed, start the studio again.</p>
+</body></html>
+`;
+  res.statusCode = 401;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(page));
+  res.setHeader('Cache-Control', 'no-store');
+  // Inline style only; nothing on this page may load or run anything.
+  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+  res.end(req.method === 'HEAD' ? undefined : page);
+}
 
 export function tooLarge(what: string, limitBytes: number): StudioError {
   return new StudioError(

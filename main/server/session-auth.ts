@@ -62,12 +62,29 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 
 export type TokenSource = 'cookie' | 'header' | 'query' | null;
 
-/** Which credential (if any) on this request carries the session token. */
+/**
+ * A browser opening a page (not the API, blobs or the events socket): the only
+ * request on which the printed ?token= is exchanged for the cookie.
+ */
+export function isPageLoad(method: string | undefined, pathname: string): boolean {
+  return (
+    (method === 'GET' || method === 'HEAD') &&
+    !pathname.startsWith('/api/') &&
+    !pathname.startsWith('/blobs/')
+  );
+}
+
+/**
+ * Which credential (if any) on this request carries the session token. The
+ * query parameter counts only on a page load, where the server swaps it for the
+ * cookie at once: a token in a URL leaks through history, logs and Referer, so
+ * it must not open the API or blobs.
+ */
 export function findValidToken(req: IncomingMessage, url: URL, port: number, token: string): TokenSource {
   if (sameToken(cookieValue(req.headers.cookie, sessionCookieName(port)), token)) return 'cookie';
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ') && sameToken(auth.slice('Bearer '.length).trim(), token)) return 'header';
-  if (sameToken(url.searchParams.get('token'), token)) return 'query';
+  if (isPageLoad(req.method, url.pathname) && sameToken(url.searchParams.get('token'), token)) return 'query';
   return null;
 }
 

@@ -3,7 +3,7 @@
 // read: paths are normalised and checked before touching the disk.
 
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 
@@ -57,6 +57,20 @@ export function resolveStaticPath(rootDir: string, urlPath: string): string | nu
   return full;
 }
 
+/**
+ * The file's real path when it (after following every symlink) is still inside
+ * the renderer folder's real path; null otherwise. A link placed in the folder
+ * must not serve the rest of the disk.
+ */
+async function realPathInside(rootDir: string, file: string): Promise<string | null> {
+  const [root, real] = await Promise.all([
+    realpath(rootDir).catch(() => null),
+    realpath(file).catch(() => null),
+  ]);
+  if (!root || !real) return null;
+  return real === root || real.startsWith(root + sep) ? real : null;
+}
+
 /** Serve one file of the renderer; false when there is no such file. */
 export async function serveStaticFile(
   rootDir: string,
@@ -65,7 +79,9 @@ export async function serveStaticFile(
   port: number,
   headOnly: boolean,
 ): Promise<boolean> {
-  const file = resolveStaticPath(rootDir, urlPath);
+  const named = resolveStaticPath(rootDir, urlPath);
+  if (!named) return false;
+  const file = await realPathInside(rootDir, named);
   if (!file) return false;
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) return false;

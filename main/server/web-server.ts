@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toStudioErrorInfo, StudioError } from '../common/errors';
 import type { StudioService } from '../core/studio-service';
-import { ByteLimit, readBody, sendError, sendJson, unauthorizedInfo } from './http-io';
+import { ByteLimit, readBody, sendError, sendJson, sendUnauthorized, unauthorizedInfo } from './http-io';
 import {
   assertLoopbackBindHost,
   findValidToken,
@@ -203,7 +203,7 @@ export async function startWebServer(
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     const credential = findValidToken(req, url, port, token);
     if (!credential) {
-      sendError(res, unauthorizedInfo, 401);
+      sendUnauthorized(req, res);
       return;
     }
     const method = req.method ?? 'GET';

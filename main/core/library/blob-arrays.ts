@@ -32,3 +32,35 @@ export function float32Of(bytes: Buffer): Float32Array {
 export function uint8Of(bytes: Buffer): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/**
+ * The largest array stored as one BLOB. SQLite refuses values over 1e9 bytes
+ * (SQLITE_MAX_LENGTH) and better-sqlite3 says "too big"; bigger arrays go in
+ * ordered chunks of this size. 256 MiB keeps one chunk's copy cheap.
+ */
+export const DEFAULT_CHUNK_BYTES = 256 * 2 ** 20;
+
+/** Views (no copies) of consecutive `chunkBytes` pieces of `bytes`; the last may be shorter. */
+export function chunksOf(bytes: Uint8Array, chunkBytes: number): Buffer[] {
+  if (!(chunkBytes > 0)) throw new Error(`chunk size must be positive, not ${chunkBytes}`);
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < bytes.byteLength; offset += chunkBytes) {
+    const length = Math.min(chunkBytes, bytes.byteLength - offset);
+    chunks.push(Buffer.from(bytes.buffer, bytes.byteOffset + offset, length));
+  }
+  return chunks;
+}
+
+/** One Buffer of exactly `totalBytes` from ordered chunks (one allocation, one copy per chunk). */
+export function joinChunks(chunks: Iterable<Uint8Array>, totalBytes: number): Buffer {
+  const joined = Buffer.allocUnsafe(totalBytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    if (offset + chunk.byteLength > totalBytes)
+      throw new Error(`stored chunks hold more than the expected ${totalBytes} bytes`);
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  if (offset !== totalBytes) throw new Error(`stored chunks hold ${offset} bytes, expected ${totalBytes}`);
+  return joined;
+}

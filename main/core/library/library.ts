@@ -3,7 +3,9 @@
 // database; the folders only hold files in transit.
 
 import type Database from 'better-sqlite3';
+import { readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeStaleTemporaryFiles } from '../pointcloud/atomic-file';
 import { libraryLocation, type LibraryLocation } from '../settings';
 import { AnnotationStore } from './annotation-store';
 import { openDatabase } from './database';
@@ -12,7 +14,30 @@ import { JobStore, THIS_PROCESS, type JobOwner } from './job-store';
 import { currentSchemaVersion } from './migrations';
 import { ModelStore } from './model-store';
 import { QaStore } from './qa-store';
-import { SceneStore } from './scene-store';
+import { SceneStore, type SceneStoreOptions } from './scene-store';
+
+/**
+ * An export killed mid-write leaves its temporary file (hundreds of MB) in
+ * exports/<id>/; remove those of dead processes, and the folder when nothing
+ * else is in it, instead of waiting for the 24 h sweep.
+ */
+function removeKilledExports(exportsRoot: string): void {
+  let ids: string[];
+  try {
+    ids = readdirSync(exportsRoot);
+  } catch {
+    return; // no exports yet
+  }
+  for (const id of ids) {
+    const folder = join(exportsRoot, id);
+    if (removeStaleTemporaryFiles(folder).length === 0) continue;
+    try {
+      rmdirSync(folder); // only succeeds when empty
+    } catch {
+      // a finished export (or a live writer's temporary) is still in it
+    }
+  }
+}
 
 export class Library {
   readonly scenes: SceneStore;
@@ -28,24 +53,27 @@ export class Library {
     readonly location: LibraryLocation,
     readonly db: Database.Database,
     jobOwner: JobOwner,
+    sceneOptions: SceneStoreOptions,
   ) {
-    this.scenes = new SceneStore(db);
+    this.scenes = new SceneStore(db, sceneOptions);
     this.jobs = new JobStore(db, jobOwner);
     this.qa = new QaStore(db);
     this.models = new ModelStore(db);
     this.annotations = new AnnotationStore(db);
     this.interruptedJobs = this.jobs.failInterrupted();
     this.jobs.prune();
+    removeKilledExports(join(location.dir, 'exports'));
   }
 
   /**
    * Open (creating and migrating as needed) the library at a folder or .sqlite
-   * path. `jobOwner` is for tests that play another process.
+   * path. `jobOwner` is for tests that play another process; `chunkBytes`
+   * for tests of chunked point storage with small clouds.
    */
-  static open(libraryPath: string, options: { jobOwner?: JobOwner } = {}): Library {
+  static open(libraryPath: string, options: { jobOwner?: JobOwner } & SceneStoreOptions = {}): Library {
     const location = libraryLocation(libraryPath);
     const db = openDatabase(location.dbFile);
-    return new Library(location, db, options.jobOwner ?? THIS_PROCESS);
+    return new Library(location, db, options.jobOwner ?? THIS_PROCESS, { chunkBytes: options.chunkBytes });
   }
 
   get schemaVersion(): number {

@@ -194,6 +194,25 @@ export const migrations: Migration[] = [
       db.exec(`ALTER TABLE scenes ADD COLUMN ground_alignment_json TEXT;`);
     },
   },
+  {
+    version: 6,
+    description: 'point arrays larger than one SQLite blob (1 GB) stored in ordered chunks',
+    up: (db) => {
+      // A chunked array leaves its scene_points column empty (positions X'',
+      // colors NULL) and counts its chunks here; small clouds stay inline.
+      db.exec(`
+        ALTER TABLE scene_points ADD COLUMN positions_chunks INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE scene_points ADD COLUMN colors_chunks INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE scene_point_chunks (
+          scene_id TEXT NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,
+          array_name TEXT NOT NULL CHECK (array_name IN ('positions', 'colors')),
+          chunk_index INTEGER NOT NULL,
+          bytes BLOB NOT NULL,
+          PRIMARY KEY (scene_id, array_name, chunk_index)
+        );
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version;

@@ -14,7 +14,8 @@ import type {
   SourceInfo,
 } from '../../common/domain';
 import type { IngestedFrame } from '../ingest/types';
-import { bytesOf, float32Of, uint8Of } from './blob-arrays';
+import { bytesOf, chunksOf, DEFAULT_CHUNK_BYTES, float32Of, joinChunks, uint8Of } from './blob-arrays';
+import { assertStorablePointCount } from './point-capacity';
 import { newId, nowIso } from './ids';
 
 /** A frame as ingest hands it over (main/core/ingest/types.ts) is what the library stores. */
@@ -193,6 +194,7 @@ export function boundsOf(positions: Float32Array, count: number): SceneDetail['b
 }
 
 function checkPoints(points: ScenePoints): void {
+  assertStorablePointCount(points.count);
   if (points.positions.length !== points.count * 3) {
     throw new Error(`point cloud has ${points.positions.length} position values for ${points.count} points`);
   }
@@ -201,8 +203,22 @@ function checkPoints(points: ScenePoints): void {
   }
 }
 
+type PointArrayName = 'positions' | 'colors';
+
+export interface SceneStoreOptions {
+  /** Arrays larger than this are stored in chunks of this size (tests inject a small one). */
+  chunkBytes?: number;
+}
+
 export class SceneStore {
-  constructor(private readonly db: Database.Database) {}
+  private readonly chunkBytes: number;
+
+  constructor(
+    private readonly db: Database.Database,
+    options: SceneStoreOptions = {},
+  ) {
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  }
 
   list(): SceneSummary[] {
     const rows = this.db.prepare(`${SUMMARY_SELECT} ORDER BY s.created_at DESC, s.id`).all() as SceneRow[];
@@ -424,27 +440,85 @@ export class SceneStore {
 
   /** Raw little-endian float32 xyz bytes of the scene's points (for blob serving). */
   positionsBytes(sceneId: string): Buffer | null {
-    const row = this.db.prepare('SELECT positions FROM scene_points WHERE scene_id = ?').get(sceneId) as
-      { positions: Buffer } | undefined;
-    return row ? row.positions : null;
+    return this.db.transaction(() => this.readPointArrays(sceneId, ['positions'])?.positions ?? null)();
   }
 
   colorsBytes(sceneId: string): Buffer | null {
-    const row = this.db.prepare('SELECT colors FROM scene_points WHERE scene_id = ?').get(sceneId) as
-      { colors: Buffer | null } | undefined;
-    return row?.colors ?? null;
+    return this.db.transaction(() => this.readPointArrays(sceneId, ['colors'])?.colors ?? null)();
   }
 
   points(sceneId: string): ScenePoints | null {
+    // One read transaction: positions and colours from the same snapshot.
+    return this.db.transaction((): ScenePoints | null => {
+      const arrays = this.readPointArrays(sceneId, ['positions', 'colors']);
+      if (!arrays?.positions) return null;
+      return {
+        count: arrays.count,
+        positions: float32Of(arrays.positions),
+        colors: arrays.colors ? uint8Of(arrays.colors) : null,
+      };
+    })();
+  }
+
+  /**
+   * The named arrays of a scene's cloud, inline or joined from their chunks,
+   * checked against the stored count so a count never disagrees with the data.
+   */
+  private readPointArrays(
+    sceneId: string,
+    names: PointArrayName[],
+  ): { count: number; positions?: Buffer; colors?: Buffer | null } | null {
     const row = this.db
-      .prepare('SELECT point_count, positions, colors FROM scene_points WHERE scene_id = ?')
-      .get(sceneId) as { point_count: number; positions: Buffer; colors: Buffer | null } | undefined;
+      .prepare(
+        `SELECT point_count, positions_chunks, colors_chunks,
+           ${names.includes('positions') ? 'positions' : 'NULL AS positions'},
+           ${names.includes('colors') ? 'colors' : 'NULL AS colors'}
+         FROM scene_points WHERE scene_id = ?`,
+      )
+      .get(sceneId) as
+      | {
+          point_count: number;
+          positions_chunks: number;
+          colors_chunks: number;
+          positions: Buffer | null;
+          colors: Buffer | null;
+        }
+      | undefined;
     if (!row) return null;
-    return {
-      count: row.point_count,
-      positions: float32Of(row.positions),
-      colors: row.colors ? uint8Of(row.colors) : null,
-    };
+    const result: { count: number; positions?: Buffer; colors?: Buffer | null } = { count: row.point_count };
+    if (names.includes('positions')) {
+      const bytes =
+        row.positions_chunks > 0
+          ? this.readChunks(sceneId, 'positions', row.point_count * 12)
+          : (row.positions ?? Buffer.alloc(0));
+      if (bytes.byteLength !== row.point_count * 12)
+        throw new Error(
+          `scene ${sceneId} stores ${bytes.byteLength} position bytes for ${row.point_count} points`,
+        );
+      result.positions = bytes;
+    }
+    if (names.includes('colors')) {
+      result.colors =
+        row.colors_chunks > 0 ? this.readChunks(sceneId, 'colors', row.point_count * 3) : row.colors;
+      if (result.colors && result.colors.byteLength !== row.point_count * 3)
+        throw new Error(
+          `scene ${sceneId} stores ${result.colors.byteLength} colour bytes for ${row.point_count} points`,
+        );
+    }
+    return result;
+  }
+
+  /** Joins a chunked array one chunk at a time (never all chunk copies at once). */
+  private readChunks(sceneId: string, name: PointArrayName, totalBytes: number): Buffer {
+    const rows = this.db
+      .prepare(
+        'SELECT bytes FROM scene_point_chunks WHERE scene_id = ? AND array_name = ? ORDER BY chunk_index',
+      )
+      .iterate(sceneId, name) as IterableIterator<{ bytes: Buffer }>;
+    function* chunks(): Generator<Buffer> {
+      for (const row of rows) yield row.bytes;
+    }
+    return joinChunks(chunks(), totalBytes);
   }
 
   /** Replace the scene's point cloud (its own transaction unless already inside one). */
@@ -460,25 +534,45 @@ export class SceneStore {
       .immediate();
   }
 
+  /**
+   * Writes the cloud inside the caller's transaction. An array over one
+   * chunk's size goes into scene_point_chunks (its column left empty), so
+   * clouds far past SQLite's 1 GB blob limit are stored whole and atomically.
+   */
   private writePoints(sceneId: string, points: ScenePoints): void {
     const bounds = boundsOf(points.positions, points.count);
+    const positions = bytesOf(points.positions);
+    const colors = points.colors ? bytesOf(points.colors) : null;
+    const positionChunks =
+      positions.byteLength > this.chunkBytes ? chunksOf(positions, this.chunkBytes) : null;
+    const colorChunks =
+      colors && colors.byteLength > this.chunkBytes ? chunksOf(colors, this.chunkBytes) : null;
+    this.db.prepare('DELETE FROM scene_point_chunks WHERE scene_id = ?').run(sceneId);
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO scene_points (scene_id, point_count, positions, colors, min_x, min_y, min_z, max_x, max_y, max_z)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO scene_points (scene_id, point_count, positions, colors, min_x, min_y, min_z, max_x, max_y, max_z,
+           positions_chunks, colors_chunks)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         sceneId,
         points.count,
-        bytesOf(points.positions),
-        points.colors ? bytesOf(points.colors) : null,
+        positionChunks ? Buffer.alloc(0) : positions,
+        colorChunks ? null : colors,
         bounds?.min[0] ?? null,
         bounds?.min[1] ?? null,
         bounds?.min[2] ?? null,
         bounds?.max[0] ?? null,
         bounds?.max[1] ?? null,
         bounds?.max[2] ?? null,
+        positionChunks?.length ?? 0,
+        colorChunks?.length ?? 0,
       );
+    const insertChunk = this.db.prepare(
+      'INSERT INTO scene_point_chunks (scene_id, array_name, chunk_index, bytes) VALUES (?, ?, ?, ?)',
+    );
+    positionChunks?.forEach((chunk, index) => insertChunk.run(sceneId, 'positions', index, chunk));
+    colorChunks?.forEach((chunk, index) => insertChunk.run(sceneId, 'colors', index, chunk));
   }
 
   /**

@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StudioError } from '../../common/errors';
+import { removeStaleTemporaries } from '../../base/process-temporaries';
 
 function writeError(path: string, error: unknown): StudioError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC')
+  if (code === 'ENOSPC' || code === 'EDQUOT')
     return new StudioError(
-      'internal',
+      'disk-full',
       `The disk is full: "${basename(path)}" was not written.`,
       'Free some disk space and export again.',
       {
@@ -41,6 +42,17 @@ function writeError(path: string, error: unknown): StudioError {
       cause: error,
     },
   );
+}
+
+/** `.<name>.<pid>.<hex>.tmp`: how writeFileAtomic names its temporary file (the pid says whose it is). */
+const TEMPORARY_FILE_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes the temporary files in `folder` left by writers that were killed
+ * (their process is gone); a running writer's file stays. Returns the names removed.
+ */
+export function removeStaleTemporaryFiles(folder: string): string[] {
+  return removeStaleTemporaries(folder, TEMPORARY_FILE_NAME);
 }
 
 /** Write `path` atomically with `write`, which receives an open handle; returns the bytes written. */

@@ -4,7 +4,6 @@
 // the whole checkpoint in memory) and manifest.json. Written into a temporary
 // sibling folder and renamed into place, so a cancelled or failed conversion
 // leaves nothing half-written.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StudioError, cancelledError } from '../../common/errors';
@@ -33,6 +32,12 @@ import {
   type ModelManifest,
 } from '../runtime/model-manifest';
 import { writeGraph } from './graph-writer';
+import {
+  createTemporaryOutput,
+  recoverStaleOutputs,
+  refuseForeignOutput,
+  replaceWithConvertedModel,
+} from './output-folder';
 
 /** Real Qwen2 ids of 'Reconstruct the 3D scene.' (official tokenizer; golden manifest). */
 export const RECON_PROMPT_REAL_IDS = [693, 7596, 279, 220, 18, 35, 6109, 13];
@@ -166,18 +171,6 @@ function ensureDiskSpace(dir: string, graphs: Array<[GraphId, GraphBuilder]>): v
   }
 }
 
-/** A converted model may replace an older one, never an unrelated folder's files. */
-function refuseForeignFolder(target: string): void {
-  if (!fs.existsSync(target)) return;
-  const entries = fs.readdirSync(target);
-  if (entries.length === 0 || entries.includes(MODEL_MANIFEST_FILE)) return;
-  throw new StudioError(
-    'invalid-input',
-    `${target} already exists and is not a converted G2VLM model.`,
-    'Choose an empty or new folder for the converted model.',
-  );
-}
-
 export async function convertCheckpoint(
   checkpointDir: string,
   outDir: string,
@@ -186,13 +179,13 @@ export async function convertCheckpoint(
   const dtype: Precision = opts.precision ?? opts.dtype ?? 'fp32';
   const report = opts.onProgress ?? (() => undefined);
   const target = resolve(outDir);
-  refuseForeignFolder(target);
+  recoverStaleOutputs(target);
+  refuseForeignOutput(target);
   const checkpoint = await openCheckpoint(checkpointDir);
-  const temp = join(dirname(target), `.${basename(target)}.converting-${randomBytes(4).toString('hex')}`);
+  let temp: string | undefined;
   let weights: ExternalWeightsWriter | undefined;
   try {
-    fs.mkdirSync(dirname(target), { recursive: true });
-    fs.mkdirSync(temp);
+    temp = createTemporaryOutput(target);
     report(0, 'hashing');
     const sourceHashes = await checkpoint.sourceHashes();
     opts.signal?.throwIfAborted();
@@ -234,11 +227,7 @@ export async function convertCheckpoint(
     };
     fs.writeFileSync(join(temp, MODEL_MANIFEST_FILE), JSON.stringify(manifest, null, 1));
     opts.signal?.throwIfAborted();
-    // Swap into place: the old folder (if any) is moved aside first and removed last.
-    const old = fs.existsSync(target) ? `${temp}.old` : undefined;
-    if (old) fs.renameSync(target, old);
-    fs.renameSync(temp, target);
-    if (old) fs.rmSync(old, { recursive: true, force: true });
+    replaceWithConvertedModel(temp, target);
     report(1, 'done');
     return manifest;
   } catch (error) {
@@ -247,7 +236,7 @@ export async function convertCheckpoint(
     } catch {
       // already closed
     }
-    fs.rmSync(temp, { recursive: true, force: true });
+    if (temp) fs.rmSync(temp, { recursive: true, force: true });
     if (opts.signal?.aborted) throw cancelledError('The model conversion');
     if (error instanceof StudioError) throw error;
     const code = (error as NodeJS.ErrnoException).code;

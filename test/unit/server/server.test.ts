@@ -2,7 +2,7 @@
 // folder): who may talk to it, and that every route carries the contract.
 
 import { request } from 'node:http';
-import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,18 @@ describe('web server', () => {
   let studio: Studio;
   let server: WebServerHandle;
   let auth: Record<string, string>;
+
+  /** The HTTP status that refuses a WebSocket upgrade to this path, or 101 when it opens. */
+  const wsStatus = (path: string) =>
+    new Promise<number>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port}${path}`);
+      socket.on('open', () => {
+        socket.close();
+        resolve(101);
+      });
+      socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.on('error', () => resolve(0));
+    });
 
   const call = async (name: string, input: unknown) =>
     raw(server, '/api/call', {
@@ -143,6 +155,45 @@ describe('web server', () => {
     expect(csp).toContain("object-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(page.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('accepts ?token= only on a page load (exchanged for the cookie), never on the API or blobs', async () => {
+    const q = `token=${server.token}`;
+    const api = await raw(server, `/api/call?${q}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"name":"scenes.list","input":{}}',
+    });
+    expect(api.status).toBe(401);
+    const blob = await raw(server, `/blobs/scenes/scn_x/points?${q}`);
+    expect(blob.status).toBe(401);
+    expect(await wsStatus(`/api/events?${q}`)).toBe(401);
+    const page = await raw(server, `/index.html?${q}`);
+    expect(page.status).toBe(303);
+  });
+
+  it('tells a person without the token where the link is, in HTML; scripts still get JSON', async () => {
+    const page = await raw(server, '/', { headers: { Accept: 'text/html,application/xhtml+xml' } });
+    expect(page.status).toBe(401);
+    expect(page.headers['content-type']).toContain('text/html');
+    const text = page.body.toString();
+    expect(text).toContain('npm start');
+    expect(text).toContain('?token=');
+    expect(text).not.toContain('"code"');
+    const script = await raw(server, '/');
+    expect(script.status).toBe(401);
+    expect(json(script).error.code).toBe('unauthorized');
+  });
+
+  it('does not follow a symlink out of the renderer folder', async () => {
+    const rendererDir = join(dir, 'renderer');
+    await symlink(join(dir, 'secret.txt'), join(rendererDir, 'assets', 'linked.js'));
+    await symlink(dir, join(rendererDir, 'up'));
+    for (const path of ['/assets/linked.js', '/up/secret.txt']) {
+      const response = await raw(server, path, { headers: auth });
+      expect(response.status, path).toBe(404);
+      expect(response.body.toString()).not.toContain('not for the browser');
+    }
   });
 
   it('rejects requests addressed to another host name (DNS rebinding) or from another origin', async () => {

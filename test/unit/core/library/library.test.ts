@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../../support/paths';
 import type { JobInfo } from '../../../../main/common/domain';
 import { StudioError } from '../../../../main/common/errors';
 import type { JobOwner } from '../../../../main/core/library/job-store';
@@ -277,5 +278,40 @@ describe('library', () => {
     } finally {
       reopened.close();
     }
+  });
+
+  it("removes an export killed with -9 (its temporary file) at the next open, not a running writer's", async () => {
+    const dir = freshLibraryDir();
+    Library.open(dir).close();
+    const killedExport = join(dir, 'exports', 'exp_killed');
+    const liveExport = join(dir, 'exports', 'exp_live');
+    mkdirSync(killedExport, { recursive: true });
+    mkdirSync(liveExport, { recursive: true });
+    const child = spawn(process.execPath, [
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'test', 'support', 'stall-atomic-write-child.ts'),
+      join(killedExport, 'scene.ply'),
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('writing') && resolve());
+      child.on('exit', (code) => reject(new Error(`child exited early (${code})`)));
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    expect(readdirSync(killedExport)).toEqual([
+      expect.stringMatching(/^\.scene\.ply\.\d+\.[0-9a-f]{8}\.tmp$/),
+    ]);
+    const live = join(liveExport, `.scene.ply.${process.pid}.0123abcd.tmp`);
+    writeFileSync(live, 'in progress');
+    const done = join(dir, 'exports', 'exp_done');
+    mkdirSync(done);
+    writeFileSync(join(done, 'scene.ply'), 'finished');
+
+    Library.open(dir).close();
+    expect(existsSync(killedExport)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(readdirSync(done)).toEqual(['scene.ply']);
   });
 });
