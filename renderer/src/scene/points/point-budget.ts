@@ -69,7 +69,7 @@ export class MovingBudget {
   private frameMs = 0;
 
   constructor(
-    readonly options: BudgetOptions,
+    private options: BudgetOptions,
     /** A still camera for at least this long ends the moving state, ms. */
     readonly settleMs: number,
   ) {
@@ -85,6 +85,11 @@ export class MovingBudget {
   /** The last measured moving frame interval, ms (0 before any). */
   get lastFrameMs(): number {
     return this.frameMs;
+  }
+
+  /** Adapt from now on or stay fixed (benchmarks compare both on one cloud). */
+  setAdaptive(adaptive: boolean): void {
+    this.options = { ...this.options, adaptive };
   }
 
   /** A fixed moving budget (adaptive budgets go on from it). */
