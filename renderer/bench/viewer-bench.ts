@@ -253,6 +253,10 @@ const viewerBench = {
       adaptiveDrawn.push(points.drawnCount);
     }
     points.motion.setAdaptive(false);
+    points.setBudget(options.budget);
+    // Back to the still view the mask figures below are taken from, drawn in full.
+    placeCamera(options.movingFrames);
+    points.markStill();
 
     let pickMs = Infinity;
     for (let i = 0; i < 3; i++) {
