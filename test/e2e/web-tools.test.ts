@@ -634,24 +634,30 @@ describe.skipIf(skipReason !== null)(`viewer tools${skipReason ? ` (skipped: ${s
       await expect.poll(() => viewport.getAttribute('data-view')).toBe(preset);
       shots[preset] = await grab();
     }
-    /** Fraction of pixels whose colour differs clearly between two frames. */
+    /** Of the pixels the scene covers in either frame, the fraction whose colour differs clearly. */
     const changed = (a: Raw, b: Raw) => {
       let n = 0;
+      let covered = 0;
       for (let i = 0; i < a.data.length; i += 3) {
         const d =
           Math.abs(a.data[i] - b.data[i]) +
           Math.abs(a.data[i + 1] - b.data[i + 1]) +
           Math.abs(a.data[i + 2] - b.data[i + 2]);
         if (d > 60) n++;
+        if (
+          a.data[i] + a.data[i + 1] + a.data[i + 2] > 150 ||
+          b.data[i] + b.data[i + 1] + b.data[i + 2] > 150
+        )
+          covered++;
       }
-      return n / (a.width * a.height);
+      return n / Math.max(1, covered);
     };
-    expect(changed(shots.top, shots.front)).toBeGreaterThan(0.01);
-    expect(changed(shots.front, shots.side)).toBeGreaterThan(0.01);
-    expect(changed(shots.top, shots.side)).toBeGreaterThan(0.01);
+    expect(changed(shots.top, shots.front)).toBeGreaterThan(0.3);
+    expect(changed(shots.front, shots.side)).toBeGreaterThan(0.3);
+    expect(changed(shots.top, shots.side)).toBeGreaterThan(0.3);
     // The same preset again is the same view.
     await page.getByTestId('view-top').click();
-    expect(changed(shots.top, await grab())).toBeLessThan(0.002);
+    expect(changed(shots.top, await grab())).toBeLessThan(0.05);
   });
 
   it('starts the crop box with every handle on screen, even zoomed in, and takes typed sizes', async () => {

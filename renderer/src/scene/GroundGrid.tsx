@@ -4,11 +4,25 @@
 // units, metres once the scene has a scale).
 
 import { useEffect, useMemo } from 'react';
-import { GridHelper, Vector3, type Box3 } from 'three';
+import { Color, GridHelper, LinearSRGBColorSpace, Vector3, type Box3 } from 'three';
 
 export const GRID_COLOR = '#3b4a60';
 export const GRID_CENTRE_COLOR = '#6f86a8';
 const CELLS = 20;
+
+/**
+ * The viewer's canvas writes linear values unconverted (Viewport: `linear`),
+ * so a colour meant to reach the screen as these sRGB bytes is given as is.
+ */
+function displayed(hex: string): Color {
+  const n = parseInt(hex.slice(1), 16);
+  return new Color().setRGB(
+    ((n >> 16) & 255) / 255,
+    ((n >> 8) & 255) / 255,
+    (n & 255) / 255,
+    LinearSRGBColorSpace,
+  );
+}
 
 /** A round cell size near `span / CELLS` (in scene units; `metresPerUnit` rounds it in metres). */
 export function gridCell(span: number, metresPerUnit: number | null): number {
@@ -30,7 +44,7 @@ export function GroundGrid({ box, metresPerUnit }: GroundGridProps) {
     const size = box.getSize(new Vector3());
     const cell = gridCell(Math.max(size.x, size.z), metresPerUnit);
     const cells = Math.ceil((Math.max(size.x, size.z) * 1.5) / cell / 2) * 2;
-    const helper = new GridHelper(cells * cell, cells, GRID_CENTRE_COLOR, GRID_COLOR);
+    const helper = new GridHelper(cells * cell, cells, displayed(GRID_CENTRE_COLOR), displayed(GRID_COLOR));
     // Centred under the scene; snapped to whole cells so the lines stay put when the box changes a little.
     const centre = box.getCenter(new Vector3());
     // three.js x, z of the levelled world are OpenCV x, −z (the group flips back).
