@@ -97,7 +97,7 @@ export class MovingBudget {
     this.budgetPoints = Math.max(0, Math.floor(points));
   }
 
-  /** How long the view must stay still to count as still: at least settleMs, and longer than a frame or two. */
+  /** How long to wait before asking for a still frame: at least settleMs, and longer than a frame or two. */
   settleDelay(): number {
     return Math.max(this.settleMs, SETTLE_FRAMES * this.frameMs);
   }
@@ -120,14 +120,16 @@ export class MovingBudget {
       }
       this.isMoving = true;
       this.lastMoveAt = now;
-    } else if (this.isMoving && now - this.lastMoveAt >= this.settleDelay()) {
+    } else if (this.isMoving && now - this.lastMoveAt >= this.settleMs) {
+      // A frame with an unchanged view after settleMs is still, whoever asked for it; the
+      // settle timer itself waits settleDelay, so slow frames of one drag do not ask for one.
       this.isMoving = false;
     }
     this.lastFrameAt = now;
     return drawCount(pointCount, this.isMoving, this.budgetPoints);
   }
 
-  /** ms until a still frame would end the movement (0: it would now, or there is none). */
+  /** ms until the owner should ask for the frame that may end the movement (0: now, or none is moving). */
   timeToSettle(now: number): number {
     return this.isMoving ? Math.max(0, this.lastMoveAt + this.settleDelay() - now) : 0;
   }
