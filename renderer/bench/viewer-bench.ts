@@ -18,6 +18,7 @@ import {
 } from 'three';
 import { THREE_FROM_OPENCV_EULER } from '../src/scene/opencv-axes';
 import { BudgetedPointCloud } from '../src/scene/points/budgeted-point-cloud';
+import { DEFAULT_BUDGET } from '../src/scene/points/point-budget';
 import { pickPoint } from '../src/scene/points/point-picking';
 import { syntheticRoom, type SyntheticCloud } from './synthetic-room';
 
@@ -50,6 +51,10 @@ export interface BudgetedRun extends FrameRun {
   maskFrameMs: number;
   /** Coverage with half the room hidden: must drop. */
   maskedCoverage: number;
+  /** Orbiting frames with the app's adaptive budget (DEFAULT_BUDGET), from its starting budget on. */
+  adaptiveMs: number[];
+  /** Points drawn in each of those frames. */
+  adaptiveDrawn: number[];
 }
 
 export interface Comparison {
@@ -60,6 +65,8 @@ export interface Comparison {
 export interface RunOptions {
   movingFrames: number;
   stillFrames: number;
+  /** Orbiting frames with the adaptive budget, after the fixed-budget comparison. */
+  adaptiveFrames?: number;
   budget: number;
   pointSizePx: number;
 }
@@ -234,6 +241,23 @@ const viewerBench = {
       ours.run.cpuBytesKept += attribute.array.byteLength;
     }
 
+    // The app's adaptive budget on the same cloud: frames back to back, so the
+    // interval it measures between two frames is the whole previous frame.
+    const adaptiveMs: number[] = [];
+    const adaptiveDrawn: number[] = [];
+    points.motion.setAdaptive(true);
+    points.setBudget(DEFAULT_BUDGET.initial);
+    for (let i = 0; i < (options.adaptiveFrames ?? 0); i++) {
+      placeCamera(options.movingFrames + i + 1);
+      adaptiveMs.push(frame(ours.scene));
+      adaptiveDrawn.push(points.drawnCount);
+    }
+    points.motion.setAdaptive(false);
+    points.setBudget(options.budget);
+    // Back to the still view the mask figures below are taken from, drawn in full.
+    placeCamera(options.movingFrames);
+    points.markStill();
+
     let pickMs = Infinity;
     for (let i = 0; i < 3; i++) {
       const start = performance.now();
@@ -254,7 +278,16 @@ const viewerBench = {
     renderer.renderLists.dispose();
     return {
       plain: plain.run,
-      budgeted: { ...ours.run, buildMs, pickMs, maskMs, maskFrameMs, maskedCoverage },
+      budgeted: {
+        ...ours.run,
+        buildMs,
+        pickMs,
+        maskMs,
+        maskFrameMs,
+        maskedCoverage,
+        adaptiveMs,
+        adaptiveDrawn,
+      },
     };
   },
   /**

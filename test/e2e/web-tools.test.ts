@@ -604,6 +604,89 @@ describe.skipIf(skipReason !== null)(`viewer tools${skipReason ? ` (skipped: ${s
     await expect.poll(() => scale.textContent()).toContain('No scale yet');
   });
 
+  it('draws a grid on the ground once the scene is levelled, and none before', async () => {
+    await openScene(floorId);
+    const viewport = page.getByTestId('viewport');
+    // The grid's line colours (GroundGrid.tsx: #3b4a60 and #6f86a8).
+    const isGrid: PixelTest = (r, g, b) =>
+      (Math.abs(r - 59) < 8 && Math.abs(g - 74) < 8 && Math.abs(b - 96) < 8) ||
+      (Math.abs(r - 111) < 8 && Math.abs(g - 134) < 8 && Math.abs(b - 168) < 8);
+    expect(await viewport.getAttribute('data-grid')).toBe('off');
+    const before = pixelsWhere(await grab(), isGrid).n;
+    await callApi(studio, 'scenes.setGround', {
+      sceneId: floorId,
+      ground: { kind: 'points', points: [floor.magenta, floor.cyan, floor.orange] },
+    });
+    await expect.poll(() => viewport.getAttribute('data-grid'), { timeout: 20_000 }).toBe('on');
+    await page.getByTestId('fit-button').click();
+    const after = pixelsWhere(await grab(), isGrid).n;
+    await screenshot(page, 'tools-05-ground-grid');
+    expect(after).toBeGreaterThan(before + 2_000);
+    await callApi(studio, 'scenes.setGround', { sceneId: floorId, ground: { kind: 'none' } });
+    await expect.poll(() => viewport.getAttribute('data-grid'), { timeout: 20_000 }).toBe('off');
+  });
+
+  it('moves the camera for the Top, Front and Side presets', async () => {
+    const viewport = page.getByTestId('viewport');
+    const shots: Record<string, Raw> = {};
+    for (const preset of ['top', 'front', 'side']) {
+      await page.getByTestId(`view-${preset}`).click();
+      await expect.poll(() => viewport.getAttribute('data-view')).toBe(preset);
+      shots[preset] = await grab();
+    }
+    /** Of the pixels the scene covers in either frame, the fraction whose colour differs clearly. */
+    const changed = (a: Raw, b: Raw) => {
+      let n = 0;
+      let covered = 0;
+      for (let i = 0; i < a.data.length; i += 3) {
+        const d =
+          Math.abs(a.data[i] - b.data[i]) +
+          Math.abs(a.data[i + 1] - b.data[i + 1]) +
+          Math.abs(a.data[i + 2] - b.data[i + 2]);
+        if (d > 60) n++;
+        if (
+          a.data[i] + a.data[i + 1] + a.data[i + 2] > 150 ||
+          b.data[i] + b.data[i + 1] + b.data[i + 2] > 150
+        )
+          covered++;
+      }
+      return n / Math.max(1, covered);
+    };
+    expect(changed(shots.top, shots.front)).toBeGreaterThan(0.3);
+    expect(changed(shots.front, shots.side)).toBeGreaterThan(0.3);
+    expect(changed(shots.top, shots.side)).toBeGreaterThan(0.3);
+    // The same preset again is the same view.
+    await page.getByTestId('view-top').click();
+    expect(changed(shots.top, await grab())).toBeLessThan(0.05);
+  });
+
+  it('starts the crop box with every handle on screen, even zoomed in, and takes typed sizes', async () => {
+    await openScene(cubesId);
+    const box = (await canvas().boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    for (let i = 0; i < 8; i++) await page.mouse.wheel(0, -400);
+    await page.getByTestId('tool-crop').click();
+    const shot = await grab();
+    // Six face handles; two may overlap when a face looks straight at the camera.
+    const handles = blobs(shot, isMagenta).filter((blob) => blob.n >= 20);
+    expect(handles.length).toBeGreaterThanOrEqual(5);
+    for (const handle of handles) {
+      expect(handle.cx).toBeGreaterThan(0);
+      expect(handle.cx).toBeLessThan(shot.width);
+    }
+    const preview = page.getByTestId('crop-preview');
+    const keeps = async () =>
+      Number((await preview.textContent())!.match(/Keeps ([\d,]+)/)![1].replace(/,/g, ''));
+    const all = await keeps();
+    const sizeX = page.getByTestId('crop-size-x');
+    const width = Number(await sizeX.inputValue());
+    expect(width).toBeGreaterThan(0);
+    await sizeX.fill(String(width / 4));
+    await sizeX.press('Enter');
+    await expect.poll(keeps, { timeout: 10_000 }).toBeLessThan(all * 0.6);
+    await page.getByTestId('crop-cancel').click();
+  });
+
   it('ran without console errors', () => {
     expect(problems).toEqual([]);
   });

@@ -140,7 +140,9 @@ export function QaPanel({ scene, models, markers, onMarkersChange }: QaPanelProp
                     {markers.points.map((marker) => (
                       <li key={marker.color} data-testid="qa-point-marker" data-color={marker.color}>
                         <span className="qa-swatch" style={{ background: MARKER_CSS[marker.color] }} />
-                        {marker.color} · 3D point ({marker.point.map((v) => v.toFixed(2)).join(', ')})
+                        {marker.color} · 3D point (
+                        {marker.point.map((v) => (v * (scene.metresPerUnit ?? 1)).toFixed(2)).join(', ')}){' '}
+                        <span data-testid="qa-point-marker-unit">{scene.metresPerUnit ? 'm' : 'units'}</span>
                         <button
                           className="small-button"
                           disabled={running}

@@ -4,7 +4,7 @@ import { asStudioError } from '../api/client';
 import { useStudio, useStudioEvents } from '../common/studio-context';
 import { isActiveJob, mergeJobs } from '../jobs/job-snapshots';
 import { QaPanel } from '../qa/QaPanel';
-import { noQaMarkers, withPointMarker, type QaMarkers } from '../qa/qa-markers';
+import { withPointMarker } from '../qa/qa-markers';
 import { EditPanel } from './editing/EditPanel';
 import { useEditShortcuts } from './editing/use-edit-shortcuts';
 import { useEditedCloud } from './editing/use-edited-cloud';
@@ -14,6 +14,8 @@ import { FrameStrip, type FrameVisibility } from './FrameStrip';
 import { robustPointBounds } from './scene-extent';
 import { ViewerTools } from './tools/ViewerTools';
 import { usePointCloud } from './use-point-cloud';
+import { useStoredQaMarkers } from './use-stored-qa-markers';
+import { VIEW_PRESETS, type ViewRequest } from './view-presets';
 import { Viewport } from './Viewport';
 
 function countKept(keep: Uint8Array): number {
@@ -86,10 +88,10 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
   const [models, setModels] = useState<ModelInfo[] | null>(null);
   const [pointSizePx, setPointSizePx] = useState(3);
   const [showCameras, setShowCameras] = useState(true);
-  const [fitRequest, setFitRequest] = useState(0);
+  const [view, setView] = useState<ViewRequest>({ preset: 'fit', n: 0 });
   const [activeFrameId, setActiveFrameId] = useState<string | null>(null);
-  // The points a question refers to: placed on frames in the Q&A panel, or picked in 3D with the Mark tool.
-  const [qaMarkers, setQaMarkers] = useState<QaMarkers>(noQaMarkers);
+  // The points a question refers to: placed on frames in the Q&A panel, or picked in 3D with the Mark tool (kept over a reload).
+  const [qaMarkers, updateQaMarkers] = useStoredQaMarkers(sceneId);
 
   const refresh = useCallback(() => {
     client.call('scenes.get', { sceneId }).then(setScene, (error: unknown) => {
@@ -196,14 +198,14 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
             edits={edits}
             keep={keep}
             pointMarkers={qaMarkers.points}
-            onMarkPoint={(point) => setQaMarkers((current) => withPointMarker(current, point))}
+            onMarkPoint={(point) => updateQaMarkers((current) => withPointMarker(current, point))}
           >
             {(tools) => (
               <Viewport
                 scene={scene}
                 geometry={geometry}
                 pointSizePx={pointSizePx}
-                fitRequest={fitRequest}
+                view={view}
                 showCameras={showCameras}
                 activeFrameId={activeFrameId}
                 keep={tools.keep}
@@ -215,13 +217,16 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
             )}
           </ViewerTools>
           <div className="viewport-toolbar">
-            <button
-              onClick={() => setFitRequest((n) => n + 1)}
-              data-testid="fit-button"
-              title="Frame the whole scene"
-            >
-              Fit to scene
-            </button>
+            {VIEW_PRESETS.map(({ preset, label, title }) => (
+              <button
+                key={preset}
+                onClick={() => setView((current) => ({ preset, n: current.n + 1 }))}
+                data-testid={preset === 'fit' ? 'fit-button' : `view-${preset}`}
+                title={title}
+              >
+                {label}
+              </button>
+            ))}
             <label className="slider" title="Point size in screen pixels">
               Point size
               <input
@@ -278,7 +283,12 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
         />
       )}
       {scene.kind !== 'pointcloud' && (
-        <QaPanel scene={scene} models={models} markers={qaMarkers} onMarkersChange={setQaMarkers} />
+        <QaPanel
+          scene={scene}
+          models={models}
+          markers={qaMarkers}
+          onMarkersChange={(markers) => updateQaMarkers(() => markers)}
+        />
       )}
     </section>
   );

@@ -4,45 +4,44 @@
 // The cloud is a BudgetedPointCloud (./points): uploaded once, thinned while the
 // camera moves, with per-point keep/highlight masks.
 
-import { OrbitControls } from '@react-three/drei';
+import { GizmoHelper, GizmoViewport, OrbitControls } from '@react-three/drei';
 import { Canvas, useThree } from '@react-three/fiber';
 import { useEffect, useMemo, type ReactNode } from 'react';
 import { PerspectiveCamera, Vector3, type Box3, type BufferGeometry } from 'three';
 import type { SceneDetail } from '../../../main/common/domain';
 import { CameraFrustums } from './CameraFrustums';
+import { GroundGrid } from './GroundGrid';
 import { THREE_FROM_OPENCV_EULER } from './opencv-axes';
 import type { BudgetedPointCloud } from './points/budgeted-point-cloud';
 import { PointCloudLayer } from './points/PointCloudLayer';
 import { sceneBoxThree } from './scene-extent';
 import { alignmentMatrix, levelBoxThree } from './tools/levelled-world';
+import { placementFor, type ViewRequest } from './view-presets';
+
+/** x, y, z of the axis gizmo (three.js axes: y up once levelled). */
+const AXIS_COLORS: [string, string, string] = ['#c8646e', '#6ec864', '#5a82d2'];
 
 interface OrbitLike {
   target: Vector3;
   update(): void;
 }
 
-/** Frames the box whenever `request` changes: looks along the first camera's direction (-z), slightly from above. */
-function FitToScene({ box, request }: { box: Box3 | null; request: number }) {
+/** Places the camera for the requested view preset whenever the request changes. */
+function CameraViews({ box, request }: { box: Box3 | null; request: ViewRequest }) {
   // Read the store inside the effect: the camera is three.js state we move, not React state.
   const getState = useThree((state) => state.get);
   useEffect(() => {
     const { camera, invalidate } = getState();
     const controls = getState().controls as unknown as OrbitLike | null;
     if (!box || !(camera instanceof PerspectiveCamera)) return;
-    const centre = box.getCenter(new Vector3());
-    const radius = Math.max(box.getSize(new Vector3()).length() / 2, 1e-3);
-    const halfFov = (camera.fov * Math.PI) / 360;
-    // The box's bounding sphere overestimates its extent; tan rather than sin keeps the fit snug.
-    const halfFovTight = Math.atan(Math.tan(halfFov) * Math.min(1, camera.aspect));
-    const distance = (radius / Math.tan(halfFovTight)) * 1.05;
-    const direction = new Vector3(0, 0.35, 1).normalize();
-    camera.position.copy(centre).addScaledVector(direction, distance);
-    camera.near = Math.max(radius * 1e-3, 1e-4);
-    camera.far = distance + radius * 20;
-    camera.lookAt(centre);
+    const place = placementFor(box, request.preset, camera.fov, camera.aspect);
+    camera.position.copy(place.position);
+    camera.near = place.near;
+    camera.far = place.far;
+    camera.lookAt(place.target);
     camera.updateProjectionMatrix();
     if (controls) {
-      controls.target.copy(centre);
+      controls.target.copy(place.target);
       controls.update();
     }
     invalidate();
@@ -54,7 +53,8 @@ interface ViewportProps {
   scene: SceneDetail;
   geometry: BufferGeometry | null;
   pointSizePx: number;
-  fitRequest: number;
+  /** The view preset to apply (Fit to scene, Top, Front, Side); a new object applies it again. */
+  view: ViewRequest;
   showCameras: boolean;
   activeFrameId: string | null;
   /** 1 = shown, per point in stored order; null or absent shows every point. */
@@ -71,7 +71,7 @@ export function Viewport({
   scene,
   geometry,
   pointSizePx,
-  fitRequest,
+  view,
   showCameras,
   activeFrameId,
   keep = null,
@@ -89,6 +89,8 @@ export function Viewport({
     <Canvas
       className="viewport-canvas"
       data-testid="viewport"
+      data-view={view.preset}
+      data-grid={box && scene.groundAlignment ? 'on' : 'off'}
       frameloop="demand"
       dpr={[1, 2]}
       // Colours are stored as sRGB bytes and thumbnails are sRGB images: with a
@@ -119,9 +121,17 @@ export function Viewport({
           )}
           {children}
         </group>
+        {box && scene.groundAlignment && (
+          // The grid's plane is y = 0 of the levelled world: inside the flip only.
+          <GroundGrid box={box} metresPerUnit={scene.metresPerUnit} />
+        )}
       </group>
       <OrbitControls makeDefault enableDamping={false} screenSpacePanning />
-      <FitToScene box={box} request={fitRequest} />
+      <CameraViews box={box} request={view} />
+      <GizmoHelper alignment="bottom-right" margin={[64, 64]}>
+        {/* Muted axis colours: the viewer's own red/green/blue marks stay the only pure ones on screen. */}
+        <GizmoViewport axisColors={AXIS_COLORS} labelColor="#101317" />
+      </GizmoHelper>
     </Canvas>
   );
 }

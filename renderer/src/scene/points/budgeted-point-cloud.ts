@@ -19,7 +19,7 @@ import {
   type WebGLRenderer,
 } from 'three';
 import { DrawOrder } from './draw-order';
-import { DEFAULT_BUDGET, drawCount, nextBudget, type BudgetOptions } from './point-budget';
+import { DEFAULT_BUDGET, MovingBudget, type BudgetOptions } from './point-budget';
 import { createPointMaterial, type PointUniforms } from './point-material';
 
 export interface PointSource {
@@ -42,9 +42,6 @@ export interface BudgetedPointCloudOptions {
   blockSize?: number;
 }
 
-/** Frames further apart than this belong to different movements: not a frame interval. */
-const MAX_FRAME_GAP_MS = 500;
-
 function releaseArrayAfterUpload(this: BufferAttribute): void {
   // The GPU has the data; the CPU copy in draw order is only ever needed again
   // for a lost context, which the viewer does not restore.
@@ -62,16 +59,14 @@ export class BudgetedPointCloud extends Points<
   readonly order: DrawOrder;
   readonly budgetOptions: BudgetOptions;
   readonly settleMs: number;
+  /** Moving or still, and the moving budget adapted to the measured frame interval. */
+  readonly motion: MovingBudget;
   private requestRender: (() => void) | null = null;
 
   private visibilityAttribute: BufferAttribute;
   private keepMask: Uint8Array | null = null;
   private highlightMask: Uint8Array | null = null;
   private pointSizePx = 3;
-  private budget: number;
-  private isMoving = false;
-  private lastMoveAt = -Infinity;
-  private lastFrameAt = -Infinity;
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
   private hasRendered = false;
   // The camera's matrices as last drawn, to tell a moving view from a still one without allocating.
@@ -108,8 +103,8 @@ export class BudgetedPointCloud extends Points<
     this.order = order;
     this.visibilityAttribute = visibility;
     this.budgetOptions = { ...DEFAULT_BUDGET, ...options.budget };
-    this.budget = this.budgetOptions.initial;
     this.settleMs = options.settleMs ?? 150;
+    this.motion = new MovingBudget(this.budgetOptions, this.settleMs);
     this.frustumCulled = false;
   }
 
@@ -135,10 +130,10 @@ export class BudgetedPointCloud extends Points<
     return this.highlightMask;
   }
   get moving(): boolean {
-    return this.isMoving;
+    return this.motion.moving;
   }
   get currentBudget(): number {
-    return this.budget;
+    return this.motion.budget;
   }
   /** Points the last frame drew (hidden ones included: they are discarded in the shader). */
   get drawnCount(): number {
@@ -172,30 +167,21 @@ export class BudgetedPointCloud extends Points<
 
   /** A fixed moving budget (adaptive budgets restart from it). */
   setBudget(points: number): void {
-    this.budget = Math.max(0, Math.floor(points));
+    this.motion.setBudget(points);
   }
 
   /** Forget the last view: the next frame counts as still (e.g. after a programmatic jump). */
   markStill(): void {
     this.hasRendered = false;
+    this.motion.reset();
   }
 
   override onBeforeRender(renderer: WebGLRenderer, _scene: Scene, camera: Camera): void {
     const now = performance.now();
-    const moved = this.viewChanged(camera);
-    if (moved && this.hasRendered) {
-      if (this.isMoving && now - this.lastFrameAt < MAX_FRAME_GAP_MS) {
-        this.budget = nextBudget(this.budget, now - this.lastFrameAt, this.budgetOptions);
-      }
-      this.isMoving = true;
-      this.lastMoveAt = now;
-      this.armSettleTimer();
-    } else if (this.isMoving && now - this.lastMoveAt >= this.settleMs) {
-      this.isMoving = false;
-    }
+    const moved = this.viewChanged(camera) && this.hasRendered;
     this.hasRendered = true;
-    this.lastFrameAt = now;
-    this.geometry.setDrawRange(0, drawCount(this.pointCount, this.isMoving, this.budget));
+    this.geometry.setDrawRange(0, this.motion.frame(now, moved, this.pointCount));
+    if (this.motion.moving) this.armSettleTimer(now);
     this.material.uniforms.pointSize.value = this.pointSizePx * renderer.getPixelRatio();
   }
 
@@ -227,19 +213,23 @@ export class BudgetedPointCloud extends Points<
     return changed;
   }
 
-  private armSettleTimer(): void {
+  /**
+   * Ask for a frame once the view may have settled; that frame decides (a
+   * still camera draws the full cloud). During a slow drag the request just
+   * joins the frame the controls already asked for.
+   */
+  private armSettleTimer(now: number): void {
     if (this.settleTimer !== null) return;
-    this.settleTimer = setTimeout(this.onSettleCheck, this.settleMs);
+    this.settleTimer = setTimeout(this.onSettleCheck, this.motion.timeToSettle(now));
   }
 
   private onSettleCheck = (): void => {
     this.settleTimer = null;
-    const stillFor = performance.now() - this.lastMoveAt;
-    if (stillFor < this.settleMs) {
-      this.settleTimer = setTimeout(this.onSettleCheck, this.settleMs - stillFor);
+    const wait = this.motion.timeToSettle(performance.now());
+    if (wait > 0) {
+      this.settleTimer = setTimeout(this.onSettleCheck, wait);
       return;
     }
-    this.isMoving = false;
-    this.requestRender?.();
+    if (this.motion.moving) this.requestRender?.();
   };
 }

@@ -1,18 +1,17 @@
-// The viewer's tool manager: the tool bar, which tool is active, and routing.
-// Each tool (crop, rectangle/lasso selection, measure, ground, mark) is one
-// hook in its folder returning a ViewerTool (viewer-tool.ts): the manager
-// activates and deactivates them as the user switches, sends the canvas's
-// pointer events and the keyboard to the active one, and hands the Viewport
-// what the tools draw. Picks and selections are in the stored (OpenCV) world
-// the core works in.
+// The viewer's interactive tools: crop box, rectangle and lasso selection,
+// measuring and scale, ground plane, question marks. Each tool is a hook of
+// its own (./crop, ./selection, ./measure, ./ground, ./mark) registered with
+// the tool manager, which activates one at a time and routes the canvas
+// pointer and keys to it. Edits go through the shared edit stack
+// (useSceneEdits), scale and ground through the scene; picks and selections
+// are taken in the stored (OpenCV) world the core works in. The tools give the
+// Viewport what to draw (masks, markers) and draw their own toolbar and panels.
 
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useMemo, useState, type ReactNode } from 'react';
 import type { SceneDetail } from '../../../../main/common/domain';
-import { MARKER_CSS } from '../../qa/marker-coords';
-import type { PointMarker } from '../../qa/qa-markers';
+import './tools.css';
 import type { SceneEdits } from '../editing/use-scene-edits';
 import type { BudgetedPointCloud } from '../points/budgeted-point-cloud';
-import { pickPoint } from '../points/point-picking';
 import { CanvasBridge, type CanvasState } from './canvas-bridge';
 import { useCropTool } from './crop/use-crop-tool';
 import { useGroundTool } from './ground/use-ground-tool';
@@ -20,12 +19,13 @@ import { alignmentMatrix, type Vec3 } from './levelled-world';
 import { useMarkTool } from './mark/use-mark-tool';
 import { useMeasureTool } from './measure/use-measure-tool';
 import { PickMarkers } from './PickMarkers';
-import { ndcFromCss } from './screen-math';
 import { useSelectionTool } from './selection/use-selection-tool';
-import { TOOL_MODES, type ToolMode } from './tool-modes';
-import './tools.css';
-import { useCanvasPointer, type CanvasPointer } from './use-canvas-pointer';
-import { bothMasks, type ToolEnv, type ViewerTool } from './viewer-tool';
+import type { ToolContext } from './tool-context';
+import { useToolMode, useToolRouting, type ToolRegistry } from './tool-manager';
+import { ToolBar } from './ToolBar';
+import { useSceneCall } from './use-scene-call';
+import { MARKER_CSS } from '../../qa/marker-coords';
+import type { PointMarker } from '../../qa/qa-markers';
 
 /** What the Viewport draws for the tools. */
 export interface ToolLayer {
@@ -47,103 +47,51 @@ interface ViewerToolsProps {
   children: (layer: ToolLayer) => ReactNode;
 }
 
-const PICK_RADIUS_PX = 10;
+function both(a: Uint8Array | null, b: Uint8Array | null): Uint8Array | null {
+  if (!a || !b) return a ?? b;
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] & b[i];
+  return out;
+}
 
-const isTyping = (target: EventTarget | null): boolean =>
-  target instanceof HTMLElement &&
-  (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+const ORBIT: ToolRegistry['orbit'] = {};
 
 export function ViewerTools({ scene, edits, keep, pointMarkers, onMarkPoint, children }: ViewerToolsProps) {
-  const [mode, setModeState] = useState<ToolMode>('orbit');
+  const modes = useToolMode();
+  const { mode, setMode } = modes;
   const [cloud, setCloud] = useState<BudgetedPointCloud | null>(null);
   const [canvas, setCanvas] = useState<{ get: CanvasState } | null>(null);
   const onCanvasState = useCallback((get: CanvasState | null) => setCanvas(get ? { get } : null), []);
-  const alignment = useMemo(() => alignmentMatrix(scene.groundAlignment), [scene.groundAlignment]);
-  // Only a mask over the cloud being drawn (a voxel cloud may still be loading).
-  const editsKeep = cloud && keep && keep.length === cloud.pointCount ? keep : null;
+  const sceneCall = useSceneCall();
 
-  const view = useCallback(() => {
-    if (!canvas) return null;
-    const { camera, size } = canvas.get();
-    camera.updateMatrixWorld();
-    return { camera, size };
-  }, [canvas]);
-  const modeRef = useRef(mode);
-  const env: ToolEnv = {
+  const alignment = useMemo(() => alignmentMatrix(scene.groundAlignment), [scene.groundAlignment]);
+  const context: ToolContext = {
     scene,
     edits,
     cloud,
-    editsKeep,
+    canvas: canvas?.get ?? null,
+    // Only a mask over the cloud being drawn (a voxel cloud may still be loading).
+    editsKeep: cloud && keep && keep.length === cloud.pointCount ? keep : null,
     alignment,
-    view,
-    pickAt: (pointer: CanvasPointer) => {
-      const current = view();
-      if (!current || !cloud) return null;
-      const ndc = ndcFromCss(pointer.x, pointer.y, current.size);
-      return pickPoint(cloud, current.camera, ndc, PICK_RADIUS_PX, current.size)?.position ?? null;
-    },
-    setMode: (next) => setMode(next),
   };
+  const shownCount = edits.state?.keptCount ?? cloud?.pointCount ?? null;
 
-  // Rectangle and lasso are one selection tool (they share the regions), drawn two ways.
-  const selection = useSelectionTool(env, mode === 'lasso');
-  const tools: Record<ToolMode, ViewerTool> = {
-    orbit: {},
-    crop: useCropTool(env, mode === 'crop'),
+  const crop = useCropTool(context, mode === 'crop', shownCount, () => setMode('orbit'));
+  const selection = useSelectionTool(context, mode === 'lasso');
+  const tools: ToolRegistry = {
+    orbit: ORBIT,
+    crop,
     select: selection,
     lasso: selection,
-    measure: useMeasureTool(env),
-    ground: useGroundTool(env),
-    mark: useMarkTool(env, onMarkPoint),
+    measure: useMeasureTool(context, sceneCall),
+    ground: useGroundTool(context, sceneCall),
+    mark: useMarkTool(context, onMarkPoint),
   };
+  useToolRouting(modes, tools, context.canvas);
   const active = tools[mode];
 
-  function setMode(next: ToolMode) {
-    const previous = modeRef.current;
-    if (next === previous) return;
-    if (tools[previous] !== tools[next]) {
-      tools[previous].deactivate?.();
-      tools[next].activate?.();
-    }
-    modeRef.current = next;
-    setModeState(next);
-  }
-
-  useCanvasPointer(canvas?.get ?? null, {
-    onPress: (pointer) => active.pointer?.onPress?.(pointer) ?? false,
-    onDrag: (pointer) => active.pointer?.onDrag?.(pointer),
-    onRelease: (pointer) => active.pointer?.onRelease?.(pointer),
-    onClick: (pointer) => active.pointer?.onClick?.(pointer),
-    onCancel: () => active.pointer?.onCancel?.(),
-  });
-
-  // The cursor says what a press will do.
-  useEffect(() => {
-    if (!canvas) return;
-    const element = canvas.get().gl.domElement;
-    element.style.cursor = mode === 'orbit' || mode === 'crop' ? '' : 'crosshair';
-    return () => {
-      element.style.cursor = '';
-    };
-  }, [canvas, mode]);
-
-  // Keys go to the active tool; Esc leaves it when it has nothing of its own to cancel.
-  // Bound once, reading this render's tools through a ref. Undo/redo keys belong to the edit panel.
-  const onKey = useRef<(event: KeyboardEvent) => void>(() => undefined);
-  useEffect(() => {
-    onKey.current = (event: KeyboardEvent) => {
-      if (isTyping(event.target)) return;
-      if (active.onKey?.(event)) return;
-      if (event.key === 'Escape') setMode('orbit');
-    };
-  });
-  useEffect(() => {
-    const listener = (event: KeyboardEvent) => onKey.current(event);
-    window.addEventListener('keydown', listener);
-    return () => window.removeEventListener('keydown', listener);
-  }, []);
-
-  const shownKeep = useMemo(() => bothMasks(editsKeep, active.keep ?? null), [editsKeep, active.keep]);
+  // The crop hides what falls outside; selections light up what an edit would take.
+  const shownKeep = useMemo(() => both(context.editsKeep, crop.inside), [context.editsKeep, crop.inside]);
   const canvasContent = (
     <>
       <CanvasBridge onState={onCanvasState} />
@@ -153,26 +101,16 @@ export function ViewerTools({ scene, edits, keep, pointMarkers, onMarkPoint, chi
       ))}
     </>
   );
-
   return (
     <>
-      {children({ keep: shownKeep, highlight: active.highlight ?? null, onCloud: setCloud, canvasContent })}
+      {children({ keep: shownKeep, highlight: selection.highlight, onCloud: setCloud, canvasContent })}
       {active.overlay}
-      <div className="tool-bar" data-testid="tool-bar" data-mode={mode}>
-        {TOOL_MODES.map((tool) => (
-          <button
-            key={tool.mode}
-            className={mode === tool.mode ? 'active' : undefined}
-            aria-pressed={mode === tool.mode}
-            title={tool.title}
-            disabled={(tool.mode !== 'orbit' && !cloud) || (tool.mode === 'mark' && !scene.reconstruction)}
-            onClick={() => setMode(mode === tool.mode ? 'orbit' : tool.mode)}
-            data-testid={`tool-${tool.mode}`}
-          >
-            {tool.label}
-          </button>
-        ))}
-      </div>
+      <ToolBar
+        mode={mode}
+        hasCloud={cloud !== null}
+        reconstructed={Boolean(scene.reconstruction)}
+        onChoose={setMode}
+      />
       {active.panel}
     </>
   );

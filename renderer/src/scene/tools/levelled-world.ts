@@ -71,3 +71,43 @@ export function levelBoxThree(box: Box3 | null, groundAlignment: readonly number
   }
   return out;
 }
+
+/** Enough points for stable percentiles without sorting millions of values. */
+const PERCENTILE_SAMPLES = 50_000;
+
+/**
+ * The 1st and 99th percentile of the kept points on each levelled axis, from
+ * an even sample: where the bulk of a reconstruction lies, without the sky and
+ * depth-edge outliers that put the raw bounds far outside the view.
+ */
+export function robustLevelledBounds(
+  positions: Float32Array,
+  count: number,
+  keep: Uint8Array | null,
+  alignment: Matrix4,
+  quantile = 0.01,
+): { min: Vec3; max: Vec3 } | null {
+  const m = alignment.elements; // column-major
+  const stride = Math.max(1, Math.floor(count / PERCENTILE_SAMPLES));
+  const axes = [0, 1, 2].map(() => new Float32Array(Math.ceil(count / stride)));
+  let n = 0;
+  for (let i = 0; i < count; i += stride) {
+    if (keep && keep[i] === 0) continue;
+    const x = positions[3 * i];
+    const y = positions[3 * i + 1];
+    const z = positions[3 * i + 2];
+    if (!Number.isFinite(x + y + z)) continue;
+    axes[0][n] = m[0] * x + m[4] * y + m[8] * z + m[12];
+    axes[1][n] = m[1] * x + m[5] * y + m[9] * z + m[13];
+    axes[2][n] = m[2] * x + m[6] * y + m[10] * z + m[14];
+    n++;
+  }
+  if (n === 0) return null;
+  const at = (sorted: Float32Array, q: number) =>
+    sorted[Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))];
+  const sorted = axes.map((axis) => axis.subarray(0, n).sort());
+  return {
+    min: sorted.map((axis) => at(axis, quantile)) as Vec3,
+    max: sorted.map((axis) => at(axis, 1 - quantile)) as Vec3,
+  };
+}

@@ -1,7 +1,7 @@
 // Between CSS pixels on the canvas, normalised device coordinates and the
 // three.js world: what pointer-driven tools need, nothing they draw.
 
-import { Raycaster, Vector2, Vector3, type Camera } from 'three';
+import { Raycaster, Vector2, Vector3, type Camera, type PerspectiveCamera } from 'three';
 
 export interface ViewSize {
   width: number;
@@ -48,4 +48,15 @@ export function lineParameterUnderPointer(
   const denom = a * c - b * b;
   if (denom < 1e-6 * a * c) return null;
   return (b * d.dot(w0) - c * u.dot(w0)) / denom;
+}
+
+/** The world size of one CSS pixel at `point`'s depth (perspective camera; orthographic by its frustum). */
+export function worldPerPixelAt(point: Vector3, camera: Camera, size: ViewSize): number {
+  const depth = -point.clone().applyMatrix4(camera.matrixWorldInverse).z;
+  if ('isPerspectiveCamera' in camera && (camera as PerspectiveCamera).isPerspectiveCamera) {
+    const fov = ((camera as PerspectiveCamera).fov * Math.PI) / 180;
+    return (2 * Math.max(depth, 1e-6) * Math.tan(fov / 2)) / size.height;
+  }
+  const e = camera.projectionMatrix.elements;
+  return 2 / e[5] / size.height;
 }

@@ -4,7 +4,12 @@
 import { PerspectiveCamera, type BufferAttribute, type Scene, type WebGLRenderer } from 'three';
 import { describe, expect, it } from 'vitest';
 import { BudgetedPointCloud } from '../../../../renderer/src/scene/points/budgeted-point-cloud';
-import { DEFAULT_BUDGET, drawCount, nextBudget } from '../../../../renderer/src/scene/points/point-budget';
+import {
+  DEFAULT_BUDGET,
+  drawCount,
+  MovingBudget,
+  nextBudget,
+} from '../../../../renderer/src/scene/points/point-budget';
 
 const options = { ...DEFAULT_BUDGET, initial: 1_000_000, min: 200_000, max: 4_000_000, targetFrameMs: 30 };
 
@@ -106,5 +111,86 @@ describe('BudgetedPointCloud', () => {
     cloud.setMasks(keep, null); // the same masks again: nothing to upload
     expect(visibility.version).toBe(visibilityVersion + 1);
     cloud.dispose();
+  });
+});
+
+/**
+ * A drag as the viewer sees it: a renderer whose frame costs `fixedMs` plus
+ * `msPerMillion` per million drawn points, one moved frame after another.
+ * Returns the frame times and the points drawn per frame.
+ */
+function drag(
+  motion: MovingBudget,
+  frames: number,
+  cost: { fixedMs: number; msPerMillion: number },
+  pointCount: number,
+) {
+  let now = 1_000;
+  motion.frame(now, false, pointCount); // the still view the drag starts from
+  const frameMs: number[] = [];
+  const drawn: number[] = [];
+  let ms = cost.fixedMs + (pointCount / 1e6) * cost.msPerMillion;
+  for (let i = 0; i < frames; i++) {
+    now += ms;
+    const n = motion.frame(now, true, pointCount);
+    drawn.push(n);
+    ms = cost.fixedMs + (n / 1e6) * cost.msPerMillion;
+    frameMs.push(ms);
+  }
+  return { frameMs, drawn, now };
+}
+
+describe('MovingBudget', () => {
+  const software = { fixedMs: 8, msPerMillion: 300 }; // SwiftShader in the viewer benchmark: ~300 ms per 1M points
+
+  it('brings a software renderer near 30 fps within a few frames of a drag, never below the floor', () => {
+    const motion = new MovingBudget(DEFAULT_BUDGET, 150);
+    const { frameMs, drawn } = drag(motion, 12, software, 5_700_000);
+    expect(drawn[0]).toBe(DEFAULT_BUDGET.initial); // the first moving frame: the starting budget
+    expect(Math.min(...drawn)).toBeGreaterThanOrEqual(DEFAULT_BUDGET.min);
+    expect(DEFAULT_BUDGET.min).toBeLessThanOrEqual(100_000);
+    const settled = frameMs.slice(6);
+    for (const ms of settled) expect(ms).toBeLessThanOrEqual(DEFAULT_BUDGET.targetFrameMs * 1.25);
+    expect(motion.moving).toBe(true); // 300 ms frames are still one movement
+  });
+
+  it('holds the floor when even the floor is slower than the target', () => {
+    const motion = new MovingBudget(DEFAULT_BUDGET, 150);
+    const { drawn } = drag(motion, 10, { fixedMs: 10, msPerMillion: 1_000 }, 2_000_000);
+    expect(drawn.at(-1)).toBe(DEFAULT_BUDGET.min);
+  });
+
+  it('grows towards the whole cloud on a fast renderer, and stops at the cloud', () => {
+    const motion = new MovingBudget(DEFAULT_BUDGET, 150);
+    const fast = { fixedMs: 16.7, msPerMillion: 0.5 }; // vsync-bound: every frame one display interval
+    const big = drag(motion, 20, fast, 20_000_000).drawn;
+    expect(big.at(-1)).toBe(DEFAULT_BUDGET.max);
+    const small = new MovingBudget(DEFAULT_BUDGET, 150);
+    const { drawn } = drag(small, 20, fast, 300_000);
+    expect(drawn.every((n) => n === 300_000)).toBe(true);
+    expect(small.budget).toBe(DEFAULT_BUDGET.initial); // a cloud under the budget says nothing about it
+  });
+
+  it('counts a slow frame of one drag as moving, and draws the full cloud only after a still frame', () => {
+    const motion = new MovingBudget({ ...DEFAULT_BUDGET, adaptive: false }, 150);
+    const { now } = drag(motion, 3, { fixedMs: 600, msPerMillion: 0 }, 5_000_000);
+    // Slower frames than the settle time: the view must stay still for two of them.
+    expect(motion.settleDelay()).toBe(1_200);
+    expect(motion.timeToSettle(now + 200)).toBe(1_000);
+    expect(motion.frame(now + 600, true, 5_000_000)).toBe(DEFAULT_BUDGET.initial);
+    expect(motion.frame(now + 700, false, 5_000_000)).toBe(DEFAULT_BUDGET.initial); // not still long enough
+    expect(motion.frame(now + 600 + 1_200, false, 5_000_000)).toBe(5_000_000);
+    expect(motion.moving).toBe(false);
+  });
+
+  it('does not take the pause before a new drag for a frame time', () => {
+    const motion = new MovingBudget(DEFAULT_BUDGET, 150);
+    const { now } = drag(motion, 10, { fixedMs: 20, msPerMillion: 0 }, 5_000_000);
+    const before = motion.budget;
+    motion.frame(now + 200, false, 5_000_000); // settled: the full cloud
+    expect(motion.moving).toBe(false);
+    motion.frame(now + 2_500, true, 5_000_000); // a new drag, 2.3 s later
+    expect(motion.budget).toBe(before);
+    expect(motion.lastFrameMs).toBe(20);
   });
 });

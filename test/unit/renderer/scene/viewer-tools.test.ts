@@ -9,9 +9,19 @@ import {
   cropEdit,
   initialCropBox,
   insideCropBox,
+  limitedFaceMove,
   moveHandle,
+  resizeAxis,
+  startingCropBox,
 } from '../../../../renderer/src/scene/tools/crop/crop-box';
-import { levelBoxThree, levelledBounds } from '../../../../renderer/src/scene/tools/levelled-world';
+import { gridCell } from '../../../../renderer/src/scene/GroundGrid';
+import {
+  levelBoxThree,
+  levelledBounds,
+  robustLevelledBounds,
+} from '../../../../renderer/src/scene/tools/levelled-world';
+import { parseQaMarkers } from '../../../../renderer/src/scene/use-stored-qa-markers';
+import { placementFor } from '../../../../renderer/src/scene/view-presets';
 import { formatNumber, shownDistance } from '../../../../renderer/src/scene/tools/measure/distance-label';
 import { lineParameterUnderPointer } from '../../../../renderer/src/scene/tools/screen-math';
 import { isDegenerate, shapeOutline } from '../../../../renderer/src/scene/tools/selection/selection-shapes';
@@ -160,5 +170,87 @@ describe('selection shapes and distances', () => {
     expect(shownDistance([0, 0, 0], [3, 4, 0], 0.5).text).toBe('2.500 m');
     expect(formatNumber(12.3456)).toBe('12.35');
     expect(formatNumber(0.012345)).toBe('0.01235');
+  });
+});
+
+describe('crop box start, typed sizes and limited drags', () => {
+  it('starts at the 1st-99th percentile bounds (with a margin) when far outliers blow up the raw bounds', () => {
+    const count = 10_000;
+    const positions = randomPoints(count, 5); // within ±2
+    for (let i = 0; i < 20; i++) positions.set([500 + i, -300, 900], i * 3); // sky points
+    const full = levelledBounds(positions, count, null, new Matrix4())!;
+    const robust = robustLevelledBounds(positions, count, null, new Matrix4())!;
+    expect(full.max[0]).toBeGreaterThan(500);
+    expect(robust.max[0]).toBeLessThan(2);
+    expect(robust.min[0]).toBeGreaterThan(-2);
+    const box = startingCropBox(full, robust);
+    for (let a = 0; a < 3; a++) {
+      expect(box.max[a]).toBeLessThan(2.5);
+      expect(box.min[a]).toBeGreaterThan(-2.5);
+      expect(box.max[a] - box.min[a]).toBeGreaterThan(3.8);
+    }
+    // A clean cloud keeps its whole extent (plus the 1 % pad).
+    const clean = randomPoints(count, 6);
+    const cleanFull = levelledBounds(clean, count, null, new Matrix4())!;
+    const cleanBox = startingCropBox(cleanFull, robustLevelledBounds(clean, count, null, new Matrix4()));
+    expect(cleanBox).toEqual(initialCropBox(cleanFull));
+  });
+
+  it('resizes one axis about its centre and ignores sizes that are not positive numbers', () => {
+    const box = { min: [0, 0, 0] as [number, number, number], max: [2, 4, 6] as [number, number, number] };
+    expect(resizeAxis(box, 1, 1)).toEqual({ min: [0, 1.5, 0], max: [2, 2.5, 6] });
+    expect(resizeAxis(box, 0, Number.NaN)).toBe(box);
+    expect(resizeAxis(box, 0, -1)).toBe(box);
+  });
+
+  it('moves a face no further than the drag length at the handle depth allows', () => {
+    expect(limitedFaceMove(0.5, 10, 0.01)).toBeCloseTo(0.3);
+    expect(limitedFaceMove(-50, 10, 0.01)).toBeCloseTo(-0.3);
+    expect(limitedFaceMove(0.1, 10, 0.01)).toBe(0.1);
+  });
+});
+
+describe('view presets and the ground grid', () => {
+  it('frames the box from above, the front and the side, all at the same distance', () => {
+    const box = new Box3(new Vector3(-1, 0, -3), new Vector3(1, 2, -1));
+    const top = placementFor(box, 'top', 50, 16 / 9);
+    const front = placementFor(box, 'front', 50, 16 / 9);
+    const side = placementFor(box, 'side', 50, 16 / 9);
+    expect(top.target.toArray()).toEqual([0, 1, -2]);
+    const offset = (p: { position: Vector3; target: Vector3 }) => p.position.clone().sub(p.target);
+    expect(offset(top).normalize().y).toBeGreaterThan(0.999);
+    expect(offset(front).normalize().z).toBeCloseTo(1);
+    expect(offset(side).normalize().x).toBeCloseTo(1);
+    expect(offset(top).length()).toBeCloseTo(offset(side).length());
+  });
+
+  it('picks round grid cells, in metres once the scene has a scale', () => {
+    expect(gridCell(10, null)).toBe(0.5);
+    expect(gridCell(37, null)).toBe(2);
+    // 10 units at 0.3 m per unit: 3 m, cells of 0.2 m = 2/3 unit.
+    expect(gridCell(10, 0.3)).toBeCloseTo(0.2 / 0.3);
+  });
+});
+
+describe('stored Q&A markers', () => {
+  it('reads back what was stored and drops malformed entries', () => {
+    const markers = {
+      frame: [{ color: 'red', frameIndex: 2, x: 0.25, y: 0.5 }],
+      points: [{ color: 'blue', point: [1, -2, 3.5] }],
+    };
+    expect(parseQaMarkers(JSON.stringify(markers))).toEqual(markers);
+    expect(
+      parseQaMarkers(
+        JSON.stringify({
+          frame: [{ color: 'pink', frameIndex: 1, x: 0, y: 0 }, markers.frame[0]],
+          points: [
+            { color: 'green', point: [1, 2] },
+            { color: 'green', point: [1, 'a', 3] },
+          ],
+        }),
+      ),
+    ).toEqual({ frame: markers.frame, points: [] });
+    expect(parseQaMarkers('{not json')).toEqual({ frame: [], points: [] });
+    expect(parseQaMarkers(null)).toEqual({ frame: [], points: [] });
   });
 });

@@ -31,6 +31,46 @@ export function initialCropBox(bounds: { min: Vec3; max: Vec3 }): CropBox {
   };
 }
 
+/**
+ * Where the crop starts: the robust bounds (1st-99th percentile) grown by 5 %
+ * of their size, but never past the full bounds' own box. A clean cloud gets
+ * its whole extent; far outliers stay outside instead of blowing the box up.
+ */
+export function startingCropBox(
+  full: { min: Vec3; max: Vec3 },
+  robust: { min: Vec3; max: Vec3 } | null,
+): CropBox {
+  const whole = initialCropBox(full);
+  if (!robust) return whole;
+  const size = Math.max(...robust.max.map((v, a) => v - robust.min[a]), 1e-6);
+  const margin = size * 0.05;
+  return {
+    min: whole.min.map((v, a) => Math.max(v, robust.min[a] - margin)) as Vec3,
+    max: whole.max.map((v, a) => Math.min(v, robust.max[a] + margin)) as Vec3,
+  };
+}
+
+/** The box with one axis resized to `size` about its centre (typed dimensions). */
+export function resizeAxis(box: CropBox, axis: 0 | 1 | 2, size: number): CropBox {
+  if (!(size >= 0) || !Number.isFinite(size)) return box;
+  const centre = (box.min[axis] + box.max[axis]) / 2;
+  const next: CropBox = { min: [...box.min], max: [...box.max] };
+  next.min[axis] = centre - size / 2;
+  next.max[axis] = centre + size / 2;
+  return next;
+}
+
+/**
+ * How far a face moves for a drag: where the pointer's ray passes the handle's
+ * axis (`exact`), but no further than the drag's length in pixels at the
+ * handle's depth times `limit`. An axis seen almost end-on would otherwise
+ * throw the face across the scene for a pixel of drag.
+ */
+export function limitedFaceMove(exact: number, dragPx: number, worldPerPixel: number, limit = 3): number {
+  const most = dragPx * worldPerPixel * limit;
+  return Math.max(-most, Math.min(most, exact));
+}
+
 /** The centre of the handle's face (levelled world). */
 export function handlePosition(box: CropBox, handle: CropHandle): Vec3 {
   const centre = box.min.map((v, a) => (v + box.max[a]) / 2) as Vec3;

@@ -1,45 +1,86 @@
-// The crop tool: a box (in the levelled world) with six face handles dragged
-// along their axis; points outside it are hidden as a preview; Apply (or
-// Enter) pushes a crop edit.
+// The Crop tool: a box in the levelled world, starting at the kept points'
+// robust bounds with every handle on screen; its face handles are dragged (a
+// drag moves a face no further than its length at the handle's depth allows)
+// or its size typed in the panel. Points outside are hidden until Apply makes
+// it a crop edit.
 
-import { useCallback, useDeferredValue, useMemo, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { threeFromOpenCvPoint } from '../../opencv-axes';
-import { levelledBounds, type Vec3 } from '../levelled-world';
-import { cssFromWorld, lineParameterUnderPointer, ndcFromCss } from '../screen-math';
+import { levelledBounds, robustLevelledBounds, type Vec3 } from '../levelled-world';
+import { cssFromWorld, lineParameterUnderPointer, ndcFromCss, worldPerPixelAt } from '../screen-math';
+import { countSet, viewOf, type ToolContext } from '../tool-context';
+import type { ViewerTool } from '../tool-manager';
 import type { CanvasPointer } from '../use-canvas-pointer';
-import { countSet, type ToolEnv, type ViewerTool } from '../viewer-tool';
 import {
   CROP_HANDLES,
   cropEdit,
   handlePosition,
-  initialCropBox,
   insideCropBox,
+  limitedFaceMove,
   moveHandle,
+  resizeAxis,
+  startingCropBox,
   type CropBox,
   type CropHandle,
 } from './crop-box';
 import { CropBoxView } from './CropBoxView';
 import { CropPanel } from './CropPanel';
+import { frameCropHandles } from './frame-crop-box';
 
 const HANDLE_RADIUS_PX = 14;
 
-export function useCropTool(env: ToolEnv, active: boolean): ViewerTool {
-  const { cloud, editsKeep, alignment, scene, edits } = env;
+export interface CropTool extends ViewerTool {
+  /** 1 = inside the box, per point of the drawn cloud, while the tool is active. */
+  inside: Uint8Array | null;
+}
+
+interface Drag {
+  handle: CropHandle;
+  box: CropBox;
+  pointer: CanvasPointer;
+}
+
+export function useCropTool(
+  context: ToolContext,
+  active: boolean,
+  shownCount: number | null,
+  onLeave: () => void,
+): CropTool {
+  const { cloud, canvas, editsKeep, alignment, scene, edits } = context;
   const [box, setBox] = useState<CropBox | null>(null);
-  const [activeHandle, setActiveHandle] = useState<CropHandle | null>(null);
+  const [drag, setDrag] = useState<Drag | null>(null);
+  // The last box made from the cloud: all its handles come into view once (framed holds the last one done).
+  const [startBox, setStartBox] = useState<CropBox | null>(null);
+  const framed = useRef<CropBox | null>(null);
 
   const cloudBox = useCallback(() => {
     if (!cloud) return null;
-    const bounds = levelledBounds(cloud.sourcePositions, cloud.pointCount, editsKeep, alignment);
-    return bounds ? initialCropBox(bounds) : null;
+    const full = levelledBounds(cloud.sourcePositions, cloud.pointCount, editsKeep, alignment);
+    if (!full) return null;
+    const robust = robustLevelledBounds(cloud.sourcePositions, cloud.pointCount, editsKeep, alignment);
+    return startingCropBox(full, robust);
   }, [cloud, editsKeep, alignment]);
+  const startFromCloud = () => {
+    const start = cloudBox();
+    setBox(start);
+    setStartBox(start);
+  };
 
-  // The box waits for the cloud when the tool was chosen before it loaded.
+  // The crop box waits for the cloud when the tool was chosen before it loaded.
   if (active && !box && cloud) {
-    const initial = cloudBox();
-    if (initial) setBox(initial);
+    const start = cloudBox();
+    if (start) {
+      setBox(start);
+      setStartBox(start);
+    }
   }
+  useEffect(() => {
+    if (!startBox || !canvas || framed.current === startBox) return;
+    framed.current = startBox;
+    frameCropHandles(canvas, startBox);
+  }, [startBox, canvas]);
 
+  // The preview hides what falls outside.
   const deferredBox = useDeferredValue(box);
   const inside = useMemo(
     () =>
@@ -48,16 +89,16 @@ export function useCropTool(env: ToolEnv, active: boolean): ViewerTool {
         : null,
     [active, deferredBox, cloud, scene.groundAlignment],
   );
-  const keptPreview = useMemo(() => (inside ? countSet(inside, editsKeep) : null), [inside, editsKeep]);
+  const kept = useMemo(() => (inside ? countSet(inside, editsKeep) : null), [inside, editsKeep]);
 
   /** The handle under the pointer, nearest first. */
   const handleAt = (pointer: CanvasPointer): CropHandle | null => {
-    const view = env.view();
-    if (!view || !box) return null;
+    if (!canvas || !box) return null;
+    const { camera, size } = viewOf(canvas);
     let best: CropHandle | null = null;
     let bestDistance = HANDLE_RADIUS_PX;
     for (const handle of CROP_HANDLES) {
-      const screen = cssFromWorld(threeFromOpenCvPoint(handlePosition(box, handle)), view.camera, view.size);
+      const screen = cssFromWorld(threeFromOpenCvPoint(handlePosition(box, handle)), camera, size);
       if (!screen) continue;
       const d = Math.hypot(screen.x - pointer.x, screen.y - pointer.y);
       if (d <= bestDistance) {
@@ -68,61 +109,65 @@ export function useCropTool(env: ToolEnv, active: boolean): ViewerTool {
     return best;
   };
 
-  const dragHandle = (pointer: CanvasPointer) => {
-    const view = env.view();
-    if (!view || !box || !activeHandle) return;
-    const origin = handlePosition(box, activeHandle);
+  const dragTo = (pointer: CanvasPointer) => {
+    if (!canvas || !drag) return;
+    const { camera, size } = viewOf(canvas);
+    const { handle } = drag;
+    const origin = threeFromOpenCvPoint(handlePosition(drag.box, handle));
     const axis: Vec3 = [0, 0, 0];
-    axis[activeHandle.axis] = 1;
-    const s = lineParameterUnderPointer(
-      threeFromOpenCvPoint(origin),
+    axis[handle.axis] = 1;
+    const exact = lineParameterUnderPointer(
+      origin,
       threeFromOpenCvPoint(axis).normalize(),
-      ndcFromCss(pointer.x, pointer.y, view.size),
-      view.camera,
+      ndcFromCss(pointer.x, pointer.y, size),
+      camera,
     );
-    if (s === null || !Number.isFinite(s)) return;
-    setBox(moveHandle(box, activeHandle, origin[activeHandle.axis] + s));
+    if (exact === null || !Number.isFinite(exact)) return;
+    const dragPx = Math.hypot(pointer.x - drag.pointer.x, pointer.y - drag.pointer.y);
+    const move = limitedFaceMove(exact, dragPx, worldPerPixelAt(origin, camera, size));
+    setBox(moveHandle(drag.box, handle, drag.box[handle.side][handle.axis] + move));
   };
 
   const apply = async () => {
-    if (box && (await edits.push(cropEdit(box, scene.groundAlignment)))) env.setMode('orbit');
+    if (!box) return;
+    if (await edits.push(cropEdit(box, scene.groundAlignment))) onLeave();
   };
 
   return {
-    activate: () => setBox(cloudBox()),
+    inside,
+    activate: startFromCloud,
     deactivate: () => {
       setBox(null);
-      setActiveHandle(null);
+      setDrag(null);
     },
-    pointer: {
-      onPress: (pointer) => {
-        const handle = handleAt(pointer);
-        setActiveHandle(handle);
-        return handle !== null;
-      },
-      onDrag: dragHandle,
-      onRelease: (pointer) => {
-        dragHandle(pointer);
-        setActiveHandle(null);
-      },
-      onCancel: () => setActiveHandle(null),
+    onPress: (pointer) => {
+      const handle = handleAt(pointer);
+      setDrag(handle && box ? { handle, box, pointer } : null);
+      return handle !== null;
     },
+    onDrag: dragTo,
+    onRelease: (pointer) => {
+      dragTo(pointer);
+      setDrag(null);
+    },
+    onCancel: () => setDrag(null),
     onKey: (event) => {
       if (event.key !== 'Enter') return false;
       void apply();
       return true;
     },
-    keep: inside,
-    canvasContent: box && <CropBoxView box={box} alignment={alignment} activeHandle={activeHandle} />,
+    canvasContent: box && <CropBoxView box={box} alignment={alignment} activeHandle={drag?.handle ?? null} />,
     panel: (
       <CropPanel
         box={box}
-        keptPreview={keptPreview}
-        shownCount={edits.state?.keptCount ?? cloud?.pointCount ?? null}
+        keptPreview={kept}
+        shownCount={shownCount}
         busy={edits.busy}
+        metresPerUnit={scene.metresPerUnit}
+        onResize={(axis, size) => setBox((current) => (current ? resizeAxis(current, axis, size) : current))}
         onApply={() => void apply()}
-        onReset={() => setBox(cloudBox())}
-        onCancel={() => env.setMode('orbit')}
+        onReset={startFromCloud}
+        onCancel={onLeave}
       />
     ),
   };

@@ -1,30 +1,28 @@
-// Ground: click three or more points on the floor, then Level stands the scene
-// upright on that plane (a levelling transform stored with the scene).
+// The Ground tool: three or more clicked floor points stand the scene upright
+// (the core fits the plane and stores the alignment).
 
 import { useState } from 'react';
 import { useStudio } from '../../../common/studio-context';
 import type { Vec3 } from '../levelled-world';
 import { PickMarkers } from '../PickMarkers';
-import { useSceneCall } from '../use-scene-call';
-import type { ToolEnv, ViewerTool } from '../viewer-tool';
+import { pickAt, type ToolContext } from '../tool-context';
+import type { ViewerTool } from '../tool-manager';
+import type { SceneCall } from '../use-scene-call';
 import { GroundPanel } from './GroundPanel';
 
 const GROUND_COLOR = '#44e0a0';
 
-export function useGroundTool(env: ToolEnv): ViewerTool {
+export function useGroundTool(context: ToolContext, sceneCall: SceneCall): ViewerTool {
   const { client } = useStudio();
-  const { scene } = env;
-  const sceneCall = useSceneCall();
+  const { scene } = context;
   const [points, setPoints] = useState<Vec3[]>([]);
-
   return {
     deactivate: () => setPoints([]),
-    pointer: {
-      onClick: (pointer) => {
-        const point = env.pickAt(pointer);
-        if (point) setPoints((current) => [...current, point]);
-      },
+    onClick: (pointer) => {
+      const point = pickAt(context, pointer);
+      if (point) setPoints((current) => [...current, point]);
     },
+    cursor: 'crosshair',
     canvasContent: <PickMarkers points={points} color={GROUND_COLOR} />,
     panel: (
       <GroundPanel

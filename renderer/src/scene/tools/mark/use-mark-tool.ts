@@ -1,16 +1,17 @@
-// Mark: click a point of the cloud to mark it for a question ("the red point");
-// the Q&A panel owns the markers (SceneView), this tool only picks.
+// The Mark tool: a click on the cloud marks that point for a question (the
+// Q&A panel names it by colour). The markers themselves are drawn by the
+// viewer in every mode.
 
 import type { Vec3 } from '../levelled-world';
-import type { ToolEnv, ViewerTool } from '../viewer-tool';
+import { pickAt, type ToolContext } from '../tool-context';
+import type { ViewerTool } from '../tool-manager';
 
-export function useMarkTool(env: ToolEnv, onMarkPoint: (point: Vec3) => void): ViewerTool {
+export function useMarkTool(context: ToolContext, onMarkPoint: (point: Vec3) => void): ViewerTool {
   return {
-    pointer: {
-      onClick: (pointer) => {
-        const point = env.pickAt(pointer);
-        if (point) onMarkPoint(point);
-      },
+    onClick: (pointer) => {
+      const point = pickAt(context, pointer);
+      if (point) onMarkPoint(point);
     },
+    cursor: 'crosshair',
   };
 }

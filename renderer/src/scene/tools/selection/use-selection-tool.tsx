@@ -1,13 +1,14 @@
-// Rectangle and lasso selection: drag an outline (Shift adds a region), the
-// points inside light up, then Delete or Keep pushes one selection edit (all
-// Shift-added regions are one edit, one undo step). Both modes are this one
-// tool, so switching between rectangle and lasso keeps the regions.
+// Rectangle and lasso selection: one tool serving both modes (Shift-added
+// parts survive a switch between them). A drag draws the outline; its lasso
+// in the view's projection lights up what a Delete or Keep edit would take.
 
 import { useMemo, useState } from 'react';
 import type { Selection, SelectionLasso } from '../../../../../main/common/selection';
 import { lassoViewProjection } from '../../points/point-picking';
+import { countSet, viewOf, type ToolContext } from '../tool-context';
+import type { ViewerTool } from '../tool-manager';
+import { isDrawingTool } from '../tool-modes';
 import type { CanvasPointer } from '../use-canvas-pointer';
-import { countSet, type ToolEnv, type ViewerTool } from '../viewer-tool';
 import { SelectionPanel } from './SelectionPanel';
 import {
   isDegenerate,
@@ -25,8 +26,13 @@ function extendShape(shape: DrawnShape, pointer: CanvasPointer): DrawnShape {
   return { ...shape, points: [...shape.points, [pointer.x, pointer.y]] };
 }
 
-export function useSelectionTool(env: ToolEnv, lasso: boolean): ViewerTool {
-  const { cloud, editsKeep, edits } = env;
+export interface SelectionTool extends ViewerTool {
+  /** Non-zero = selected, per point of the drawn cloud; null without a selection. */
+  highlight: Uint8Array | null;
+}
+
+export function useSelectionTool(context: ToolContext, lasso: boolean): SelectionTool {
+  const { cloud, canvas, edits, editsKeep } = context;
   const [parts, setParts] = useState<SelectionLasso[]>([]);
   const [drawing, setDrawing] = useState<{ shape: DrawnShape; additive: boolean } | null>(null);
 
@@ -37,55 +43,53 @@ export function useSelectionTool(env: ToolEnv, lasso: boolean): ViewerTool {
   const selectedCount = useMemo(() => countSet(highlight, editsKeep), [highlight, editsKeep]);
 
   const finishShape = (shape: DrawnShape, additive: boolean) => {
-    const view = env.view();
-    if (!view || !cloud) return;
+    if (!canvas || !cloud) return;
     if (isDegenerate(shape)) {
       if (!additive) setParts([]);
       return;
     }
-    const region = lassoFromShape(shape, view.size, lassoViewProjection(cloud, view.camera));
-    setParts((current) => (additive ? [...current, region] : [region]));
+    const { camera, size } = viewOf(canvas);
+    const part = lassoFromShape(shape, size, lassoViewProjection(cloud, camera));
+    setParts((current) => (additive ? [...current, part] : [part]));
   };
 
   // Shift-added regions go to the core as one union: one edit, one undo step.
-  const selection = (): Selection =>
+  const selectionOfParts = (): Selection =>
     parts.length === 1
       ? { kind: 'lasso', lasso: parts[0] }
-      : { kind: 'regions', regions: parts.map((region) => ({ kind: 'lasso' as const, lasso: region })) };
+      : { kind: 'regions', regions: parts.map((part) => ({ kind: 'lasso' as const, lasso: part })) };
 
   const push = async (kind: 'delete-selection' | 'keep-selection') => {
     if (parts.length === 0) return;
-    if (await edits.push({ kind, params: { selection: selection() } })) setParts([]);
+    if (await edits.push({ kind, params: { selection: selectionOfParts() } })) setParts([]);
   };
 
   const outline = drawing ? shapeOutline(drawing.shape) : null;
   return {
-    deactivate: () => {
-      setParts([]);
+    highlight,
+    deactivate: (next) => {
+      setDrawing(null);
+      if (!isDrawingTool(next)) setParts([]);
+    },
+    onPress: (pointer) => {
+      if (!cloud) return false;
+      setDrawing({
+        shape: { kind: lasso ? 'lasso' : 'rect', points: [[pointer.x, pointer.y]] },
+        additive: pointer.shiftKey,
+      });
+      return true;
+    },
+    onDrag: (pointer) =>
+      setDrawing((current) =>
+        current ? { ...current, shape: extendShape(current.shape, pointer) } : current,
+      ),
+    onRelease: (pointer) => {
+      if (!drawing) return;
+      finishShape(extendShape(drawing.shape, pointer), drawing.additive);
       setDrawing(null);
     },
-    pointer: {
-      onPress: (pointer) => {
-        if (!cloud) return false;
-        setDrawing({
-          shape: { kind: lasso ? 'lasso' : 'rect', points: [[pointer.x, pointer.y]] },
-          additive: pointer.shiftKey,
-        });
-        return true;
-      },
-      onDrag: (pointer) =>
-        setDrawing((current) =>
-          current ? { ...current, shape: extendShape(current.shape, pointer) } : current,
-        ),
-      onRelease: (pointer) => {
-        if (!drawing) return;
-        finishShape(extendShape(drawing.shape, pointer), drawing.additive);
-        setDrawing(null);
-      },
-      onCancel: () => setDrawing(null),
-    },
+    onCancel: () => setDrawing(null),
     onKey: (event) => {
-      // Esc first drops the outline being drawn; the next one leaves the tool.
       if (event.key === 'Escape' && drawing) {
         setDrawing(null);
         return true;
@@ -97,7 +101,7 @@ export function useSelectionTool(env: ToolEnv, lasso: boolean): ViewerTool {
       }
       return false;
     },
-    highlight,
+    cursor: 'crosshair',
     overlay: outline && (
       <svg className="tool-drawing" data-testid="selection-outline">
         <polygon points={outline.map(([x, y]) => `${x},${y}`).join(' ')} />
