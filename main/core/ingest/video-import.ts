@@ -132,8 +132,7 @@ export async function importVideo(
 
   report(0.95, 'score');
   const selected = selectFrames(frames, wanted);
-  const width = probe.width ?? 0;
-  const height = probe.height ?? 0;
+  const { width, height } = decodedSize(probe.width ?? 0, probe.height ?? 0);
   const ingested: IngestedFrame[] = frames.map((frame, index) => ({
     index,
     timestampS: Math.max(0, (timestamps[index] ?? probe.startTimeS) - probe.startTimeS),
@@ -151,6 +150,21 @@ export async function importVideo(
   return { source, frames: ingested };
 }
 
+/** Frames are decoded at most this many pixels on the long side (8K); larger videos are scaled down. */
+export const MAX_DECODE_LONG_SIDE = 7680;
+
+/** The size frames are decoded at: the displayed size, scaled down (even sides) above MAX_DECODE_LONG_SIDE. */
+export function decodedSize(
+  width: number,
+  height: number,
+): { width: number; height: number; scaled: boolean } {
+  const long = Math.max(width, height);
+  if (long <= MAX_DECODE_LONG_SIDE) return { width, height, scaled: false };
+  const factor = MAX_DECODE_LONG_SIDE / long;
+  const even = (v: number): number => Math.max(2, 2 * Math.round((v * factor) / 2));
+  return { width: even(width), height: even(height), scaled: true };
+}
+
 async function decodeCandidates(
   path: string,
   probe: VideoProbe,
@@ -158,8 +172,7 @@ async function decodeCandidates(
   opts: ImportVideoOptions,
 ): Promise<{ frames: Candidate[]; timestamps: number[] }> {
   const report = opts.onProgress ?? (() => undefined);
-  const width = probe.width ?? 0;
-  const height = probe.height ?? 0;
+  const { width, height, scaled } = decodedSize(probe.width ?? 0, probe.height ?? 0);
   const frameBytes = width * height * 3;
   const durationS = probe.durationS ?? 0;
   const candidateCount = Math.min(CANDIDATES_PER_FRAME * wanted, probe.frameCount);
@@ -167,6 +180,9 @@ async function decodeCandidates(
   const filters = [
     slotSelectExpression(probe.startTimeS, durationS / candidateCount, frameIntervalS),
     ...rotationFilters(probe.rotation),
+    // Above 8K the frame is scaled down while decoding: memory stays bounded
+    // (a 16000x16000 frame is 768 MB of RGB) and the model sees 518 px anyway.
+    ...(scaled ? [`scale=${width}:${height}:flags=area`] : []),
     'showinfo',
   ];
   const passthrough = (await supportsFpsMode(opts.ffmpeg.ffmpegPath))
