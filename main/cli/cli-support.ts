@@ -1,15 +1,10 @@
 // Helpers the CLI's commands share: finding a scene by id or name, following a
-// job with a progress bar (Ctrl+C cancels it), copying an export out of the
-// library without leaving a half-written file.
+// job with a progress bar (Ctrl+C cancels it). Copying an export out of the
+// library is export-target.ts's.
 
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { resolve } from 'node:path';
 import type { JobInfo, SceneDetail } from '../common/domain';
 import { StudioError } from '../common/errors';
-import { ensureDir } from '../base/ensure-dir';
 import type { Studio } from '../core/studio';
 import type { CliIo } from './output';
 import { jobProgressView, type JobProgressView } from './progress';
@@ -72,42 +67,5 @@ export async function followJob(
     view.stop();
     process.off('SIGINT', onInterrupt);
     unsubscribe();
-  }
-}
-
-/** Copy a blob (an export) to a file: temp file + rename, so `out` is never half-written. */
-export async function copyBlobTo(studio: Studio, path: string, out: string): Promise<void> {
-  const blob = await studio.openBlob(path);
-  if (!blob)
-    throw new StudioError(
-      'internal',
-      'The export file disappeared before it could be copied.',
-      'Export again.',
-    );
-  try {
-    ensureDir(dirname(out));
-  } catch (error) {
-    throw new StudioError(
-      'unreadable-path',
-      `Cannot create the folder for ${out}.`,
-      'Choose an output path you can write to.',
-      { cause: error },
-    );
-  }
-  const temp = `${out}.${process.pid}.partial`;
-  try {
-    const body = Buffer.isBuffer(blob.body) ? Readable.from([blob.body]) : blob.body;
-    await pipeline(body, createWriteStream(temp));
-    await rename(temp, out);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new StudioError(
-      'unreadable-path',
-      `Cannot write ${out}: ${(error as Error).message}.`,
-      'Choose an output path you can write to.',
-      {
-        cause: error,
-      },
-    );
   }
 }

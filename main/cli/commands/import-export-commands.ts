@@ -2,14 +2,34 @@
 // (PLY/GLB point clouds, COLMAP / nerfstudio camera folders).
 
 import { Command, Option } from 'commander';
+import type { SceneDetail } from '../../common/domain';
 import type { CliContext } from '../cli-context';
+import {
+  EXPORT_FORMATS,
+  checkExportTarget,
+  copyBlobTo,
+  exportFormatFor,
+  isFileFormat,
+  type ExportFormat,
+} from '../export-target';
 import { formatBytes, printJson, printLine } from '../output';
-import { copyBlobTo, findScene, followJob } from '../cli-support';
+import { findScene, followJob } from '../cli-support';
 import { parseInteger } from '../cli-context';
 import { StudioError } from '../../common/errors';
 import { blobPaths } from '../../common/api';
 import { join, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
+
+/**
+ * The frames a reconstruction will use: "6 frames selected from 18 candidates"
+ * for a video (import scores about 3 candidates per wanted frame and keeps the
+ * sharpest), or "3 frames" when every frame is used.
+ */
+export function describeFrames(scene: SceneDetail): string {
+  const selected = scene.frames.filter((frame) => frame.selected).length;
+  if (selected === scene.frames.length) return `${selected} frames`;
+  return `${selected} frames selected from ${scene.frames.length} candidates`;
+}
 
 export function registerImportExportCommands(program: Command, ctx: CliContext): void {
   const { io, withStudio } = ctx;
@@ -34,7 +54,7 @@ export function registerImportExportCommands(program: Command, ctx: CliContext):
         if (json) return printJson(io, scene);
         printLine(
           io,
-          `Imported "${scene.name}" as ${scene.id}: ${scene.frameCount} frames, ${scene.pointCount} points.`,
+          `Imported "${scene.name}" as ${scene.id}: ${describeFrames(scene)}, ${scene.pointCount} points.`,
         );
       }),
     );
@@ -46,33 +66,39 @@ export function registerImportExportCommands(program: Command, ctx: CliContext):
     )
     .argument('<scene>', 'scene id or name')
     .addOption(
-      new Option('--format <format>', 'file format')
-        .choices(['ply', 'glb', 'colmap', 'nerfstudio'])
-        .makeOptionMandatory(),
+      new Option('--format <format>', 'file format (default: from the --out name, .ply or .glb)').choices(
+        EXPORT_FORMATS,
+      ),
     )
     .option('--ascii', 'ASCII PLY instead of binary')
     .requiredOption('--out <path>', 'output file (PLY/GLB) or new folder (COLMAP/nerfstudio)')
+    .option('--force', 'replace an existing --out file (folders are never replaced)')
     .action(
       withStudio(
         async (
           studio,
           json,
           sceneRef: string,
-          opts: { format: 'ply' | 'glb' | 'colmap' | 'nerfstudio'; ascii?: boolean; out: string },
+          opts: { format?: ExportFormat; ascii?: boolean; out: string; force?: boolean },
         ) => {
-          if (opts.ascii && opts.format !== 'ply') {
+          // Every check of --out comes before any work, so a refused export costs nothing.
+          const out = resolve(opts.out);
+          const format = exportFormatFor(out, opts.format);
+          const force = opts.force === true;
+          if (opts.ascii && format !== 'ply') {
             throw new StudioError(
               'invalid-input',
               '--ascii applies to PLY only.',
               'Drop --ascii or use --format ply.',
             );
           }
+          await checkExportTarget(out, format, force);
           const scene = await findScene(studio, sceneRef);
-          if (opts.format === 'colmap' || opts.format === 'nerfstudio') {
-            const outDir = resolve(opts.out);
+          if (!isFileFormat(format)) {
+            const outDir = out;
             const { jobId } = await studio.run('scenes.exportCameras', {
               sceneId: scene.id,
-              format: opts.format,
+              format,
               outDir,
             });
             const job = await followJob(studio, io, jobId, 'export');
@@ -85,12 +111,11 @@ export function registerImportExportCommands(program: Command, ctx: CliContext):
           }
           const result = await studio.run('scenes.export', {
             sceneId: scene.id,
-            format: opts.format,
+            format,
             encoding: opts.ascii ? 'ascii' : undefined,
           });
-          const out = resolve(opts.out);
           try {
-            await copyBlobTo(studio, blobPaths.export(result.exportId), out);
+            await copyBlobTo(studio, blobPaths.export(result.exportId), { out, format, force });
           } finally {
             // The file at --out is the user's copy; the library's staging copy can go now.
             await rm(join(studio.library.exportsDir, result.exportId), { recursive: true, force: true });

@@ -57,6 +57,22 @@ describe('g2studio CLI', () => {
     walkId = scene.id;
   });
 
+  it('import reports the frames it selected, not the candidates it scored', () => {
+    const run = g2studio('import', WALK, '--frames', '6', '--name', 'Six frames');
+    expect(run.status, run.stderr).toBe(0);
+    const said =
+      /^Imported "Six frames" as (scn_\S+): 6 frames selected from (\d+) candidates, 0 points\.$/m.exec(
+        run.stdout,
+      );
+    expect(said, run.stdout).not.toBeNull();
+    const [, sceneId, candidates] = said ?? [];
+    const scene = json<SceneDetail>(g2studio('show', sceneId, '--json'));
+    expect(scene.frames.filter((f) => f.selected)).toHaveLength(6);
+    expect(scene.frames).toHaveLength(Number(candidates));
+    expect(Number(candidates)).toBeGreaterThan(6);
+    expect(g2studio('delete', sceneId).status).toBe(0);
+  });
+
   it('shows the scene with --json: frames with their displayed width and height', () => {
     const scene = json<SceneDetail>(g2studio('show', walkId, '--json'));
     expect(scene.id).toBe(walkId);
@@ -101,6 +117,47 @@ describe('g2studio CLI', () => {
     const back = json<SceneDetail>(g2studio('import', plyOut, '--name', 'Cloud again', '--json'));
     expect(back.pointCount).toBe(2_000);
     expect(g2studio('delete', back.id).status).toBe(0);
+  });
+
+  it('export infers the format from the name, refuses a contradicting name, and overwrites only with --force', () => {
+    const out = join(dir, 'out', 'guarded.ply');
+    const inferred = g2studio('export', 'Cloud', '--out', out);
+    expect(inferred.status, inferred.stderr).toBe(0);
+    const first = readFileSync(out);
+    expect(first.subarray(0, 4).toString('latin1')).toBe('ply\n');
+
+    // An existing file stays as it was without --force, and the error says how to replace it.
+    expectCleanFailure(
+      g2studio('export', 'Cloud', '--format', 'ply', '--ascii', '--out', out),
+      /Error: .*guarded\.ply already exists\.\nFix: Add --force to replace it, or choose another --out\./,
+    );
+    expect(readFileSync(out).equals(first)).toBe(true);
+    const forced = g2studio('export', 'Cloud', '--format', 'ply', '--ascii', '--out', out, '--force');
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(readFileSync(out, 'latin1')).toMatch(/^ply\nformat ascii 1\.0/);
+
+    // GLB bytes never go into a file named .ply; nothing is written.
+    const misnamed = join(dir, 'out', 'misnamed.ply');
+    expectCleanFailure(
+      g2studio('export', 'Cloud', '--format', 'glb', '--out', misnamed),
+      /Error: "misnamed\.ply" is named as a PLY file, but --format is glb\.\nFix: Name it misnamed\.glb, or use --format ply\./,
+    );
+    expect(existsSync(misnamed)).toBe(false);
+    const glbOut = join(dir, 'out', 'inferred.glb');
+    expect(g2studio('export', 'Cloud', '--out', glbOut).status).toBe(0);
+    expect(readFileSync(glbOut).subarray(0, 4).toString('latin1')).toBe('glTF');
+
+    expectCleanFailure(
+      g2studio('export', 'Cloud', '--out', join(dir, 'out', 'cloud.txt')),
+      /Error: Cannot tell the export format from "cloud\.txt"\.\nFix: Add --format/,
+    );
+    // --force never replaces a folder (here: the folder holding the exports above).
+    expectCleanFailure(
+      g2studio('export', 'Cloud', '--format', 'colmap', '--out', join(dir, 'out'), '--force'),
+      /already exists, and --force does not replace folders/,
+    );
+    expect(readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    expect(readdirSync(join(library, 'exports'))).toEqual([]);
   });
 
   it('fails cleanly on bad inputs and leaves the scene list unchanged', () => {
