@@ -87,27 +87,16 @@ export function buildLlmGraph(
 
   for (let i = 0; i < config.text.numLayers; i++) {
     streams = llmLayer(g, dims, i, streams, (qkv) => {
-      const q = rotary(
-        g,
-        headsFirst(
-          scatter(
-            qZeros,
-            qkv.map((e) => e.q),
-          ),
-        ),
-        cos,
-        sin,
+      // Each expert's rows back into one sequence, heads first, then M-RoPE (q and k alike).
+      const rotated = (zeros: string, rows: string[]): string =>
+        rotary(g, headsFirst(scatter(zeros, rows)), cos, sin);
+      const q = rotated(
+        qZeros,
+        qkv.map((e) => e.q),
       );
-      const k = rotary(
-        g,
-        headsFirst(
-          scatter(
-            kvZeros,
-            qkv.map((e) => e.k),
-          ),
-        ),
-        cos,
-        sin,
+      const k = rotated(
+        kvZeros,
+        qkv.map((e) => e.k),
       );
       const v = headsFirst(
         scatter(
