@@ -70,8 +70,12 @@ export function ensureDecodeGraph(modelDir: string, manifest: ModelManifest): st
  * a prepacked copy would add the whole und expert + LM head to the process
  * memory (docs/onnx-runtime-notes.md §7; the cost for a one-row MatMul is nil).
  */
-async function createSharedWeightSession(path: string, ep: ExecutionProviderChoice): Promise<LoadedSession> {
-  return createSession(path, ep, { sharedWeights: true });
+async function createSharedWeightSession(
+  path: string,
+  ep: ExecutionProviderChoice,
+  manifest: ModelManifest,
+): Promise<LoadedSession> {
+  return createSession(path, ep, { sharedWeights: true, castWeightsPerRun: manifest.dtype === 'fp16' });
 }
 
 /** The KV cache in (1, Hk, capacity, hd) buffers per layer, filled up to `length`. */
@@ -106,7 +110,7 @@ export class ChatDecoder {
   ): Promise<ChatDecoder | undefined> {
     const path = ensureDecodeGraph(modelDir, manifest);
     if (!path) return undefined;
-    return new ChatDecoder(manifest, await createSharedWeightSession(path, ep));
+    return new ChatDecoder(manifest, await createSharedWeightSession(path, ep, manifest));
   }
 
   /** Copies a runner cache into buffers with room for `extraRows` more tokens. */

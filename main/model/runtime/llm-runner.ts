@@ -55,15 +55,18 @@ export class LlmRunner {
     opts: { lmHead?: boolean } = {},
   ): Promise<LlmRunner> {
     const embed = await createSession(graphPath(modelDir, manifest, 'embed_tokens'), ep);
-    // Two graphs over the same layer weights: share the mapped weights, no per-session prepacked copy.
-    const causal = await createSession(graphPath(modelDir, manifest, 'llm_causal'), ep, {
-      sharedWeights: true,
-    });
-    const block = await createSession(graphPath(modelDir, manifest, 'llm_block'), ep, {
-      sharedWeights: true,
-    });
+    // Two graphs over the same layer weights (three with chat's decode graph):
+    // share the mapped weights, with no per-session prepacked or float32 copy.
+    const shared = { sharedWeights: true, castWeightsPerRun: manifest.dtype === 'fp16' };
+    const causal = await createSession(graphPath(modelDir, manifest, 'llm_causal'), ep, shared);
+    const block = await createSession(graphPath(modelDir, manifest, 'llm_block'), ep, shared);
+    // The LM head's matrix is the decode graph's too.
     const lmHead =
-      opts.lmHead === false ? undefined : await createSession(graphPath(modelDir, manifest, 'lm_head'), ep);
+      opts.lmHead === false
+        ? undefined
+        : await createSession(graphPath(modelDir, manifest, 'lm_head'), ep, {
+            castWeightsPerRun: manifest.dtype === 'fp16',
+          });
     const loaded = lmHead ? [embed, causal, block, lmHead] : [embed, causal, block];
     return new LlmRunner(
       manifest,

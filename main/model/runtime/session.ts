@@ -75,7 +75,20 @@ export interface SessionTuning {
    * 5.4 GB, for ~15% more system time (fresh pages each run).
    */
   arena?: boolean;
+  /**
+   * The graph's weights are float16 behind a Cast to float32. On the CPU, ORT
+   * folds each such Cast at load into a private float32 copy per session
+   * (ConstantFolding and FuseFp16InitializerToFp32NodeTransformer), so two
+   * sessions over the same fp16 weights held twice the float32 model. With
+   * this set the Casts run per run instead: the sessions share the mapped
+   * fp16 file and only one layer's float32 weights exist at a time, for the
+   * time of the casts (measured in docs/precisions.md). No effect on GPUs.
+   */
+  castWeightsPerRun?: boolean;
 }
+
+/** ORT's optimizers that turn fp16 weights behind a Cast into float32 copies at load. */
+const FP16_WEIGHT_FOLDING = 'ConstantFolding;FuseFp16InitializerToFp32NodeTransformer';
 
 export function sessionOptions(
   ep: SessionProvider,
@@ -98,6 +111,10 @@ export function sessionOptions(
         set_denormal_as_zero: '1',
         ...(tuning.sharedWeights ? { disable_prepacking: '1' } : {}),
       },
+      // Config keys are the nested path: "optimization.disable_specified_optimizers".
+      ...(tuning.castWeightsPerRun && ep === 'cpu'
+        ? { optimization: { disable_specified_optimizers: FP16_WEIGHT_FOLDING } }
+        : {}),
     },
   };
 }
