@@ -15,12 +15,13 @@ import type {
   ModelInfo,
   ModelRemoval,
   ModelRuntimeInfo,
+  PrecisionAdvice,
   QaEntry,
   SceneDetail,
   SceneSummary,
   StudioEvent,
 } from './domain';
-import { MARKER_COLORS, MODEL_PRECISIONS } from './domain';
+import { MARKER_COLORS, PRECISION_CHOICES } from './domain';
 import { editSchema, type QualityScoreName } from './edit-stack';
 
 const id = z
@@ -191,16 +192,26 @@ export const api = {
       .object({
         repoId: z.string().trim().min(3).max(200).optional(),
         revision: z.string().trim().min(1).max(200).optional(),
-        precision: z.enum(MODEL_PRECISIONS).optional(),
+        /** Default fp32; `auto` picks for this machine and the job log says why. */
+        precision: z.enum(PRECISION_CHOICES).optional(),
       })
       .strict(),
   ),
+  /**
+   * Each precision's size on disk and the memory a reconstruction would need,
+   * before converting: for a local checkpoint folder, or (without a path) the
+   * official model; with the precision `auto` would pick here and why.
+   */
+  'models.precisions': query(
+    z.object({ path: z.string().min(1).max(4096).optional() }).strict(),
+  )<PrecisionAdvice>(),
   /** Convert a local checkpoint folder into the library and register it (active when none is). */
   'models.import': job(
     z
       .object({
         path: z.string().min(1).max(4096),
-        precision: z.enum(MODEL_PRECISIONS).optional(),
+        /** Default fp32; `auto` picks for this machine and the job log says why. */
+        precision: z.enum(PRECISION_CHOICES).optional(),
         /** tokenizer.json or a folder with it, for checkpoints that ship without one. */
         tokenizer: z.string().min(1).max(4096).optional(),
         /** Replace an installed model with the same id (same checkpoint and precision); refused otherwise. */

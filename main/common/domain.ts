@@ -160,9 +160,34 @@ export interface ModelInfo {
   active: boolean;
 }
 
-/** Weight precision a checkpoint is converted to. */
-export const MODEL_PRECISIONS = ['fp32', 'fp16'] as const;
+/** Weight precision a checkpoint is converted to (docs/precisions.md). */
+export const MODEL_PRECISIONS = ['fp32', 'fp16', 'int8', 'int4'] as const;
 export type ModelPrecision = (typeof MODEL_PRECISIONS)[number];
+/** What a download or import may ask for: a precision, or `auto` (the most accurate one that fits this machine). */
+export const PRECISION_CHOICES = ['auto', ...MODEL_PRECISIONS] as const;
+export type PrecisionChoice = (typeof PRECISION_CHOICES)[number];
+
+/** One precision's cost for a checkpoint, known before converting. */
+export interface PrecisionOption {
+  precision: ModelPrecision;
+  /** Bytes of the converted weights. */
+  diskBytes: number;
+  /** Peak memory of an 8-frame reconstruction at 518x294 (the model's input for a 16:9 video). */
+  reconPeakBytes: number;
+  /** Whether that reconstruction fits the memory available here (with headroom for the rest of the machine). */
+  fits: boolean;
+}
+
+/** The precisions of a checkpoint on this machine and what `auto` would pick (models.precisions). */
+export interface PrecisionAdvice {
+  options: PrecisionOption[];
+  auto: { precision: ModelPrecision; reason: string };
+  /** Which memory the figures are held against: GPU memory when a GPU runs the model, else free RAM. */
+  device: 'cpu' | 'gpu';
+  availableBytes: number;
+  /** The checkpoint the figures are for (a folder, or the official model before it is downloaded). */
+  checkpoint: string;
+}
 
 export type ExecutionProviderName = 'cpu' | 'webgpu' | 'cuda';
 

@@ -44,6 +44,23 @@ export async function estimateReconstructionMemory(
   return estimate(...args);
 }
 
+/**
+ * Each precision's disk size and reconstruction memory for a checkpoint folder
+ * (or, without one, the official G2VLM-2B-MoT), and `auto`'s pick for the memory given.
+ */
+export async function precisionAdvice(
+  ...args: Parameters<typeof import('./engine/precision-plan').precisionAdvice>
+): ReturnType<typeof import('./engine/precision-plan').precisionAdvice> {
+  const { precisionAdvice: advise } = await import('./engine/precision-plan');
+  return advise(...args);
+}
+
+/** Bytes this process can still use: free memory, bounded by a cgroup limit. */
+export async function availableMemoryBytes(): Promise<number> {
+  const { availableMemoryBytes: available } = await import('./engine/memory-estimate');
+  return available();
+}
+
 // Checkpoints: the hub, downloads, local folders, random checkpoints, the catalog.
 export { DEFAULT_REVISION, OFFICIAL_REPO_ID, checkRepoId } from './download/hub-endpoint';
 export {

@@ -81,6 +81,17 @@ describe.skipIf(skipReason !== null)(
         expect(reason).toMatch(/CUDA 12/);
       }
       expect(await dialog.getByTestId('active-precision').textContent()).toBe('no active model');
+      // Before anything is downloaded: each precision's cost for the official model, and auto's pick here.
+      await expect
+        .poll(() => dialog.getByTestId('model-precision-advice').textContent())
+        .toMatch(
+          /^For G2VLM-2B-MoT \(official\), with [\d.]+ GiB of free memory: auto picks (fp32|int8|int4): /,
+        );
+      const choices = await dialog.getByTestId('model-precision-choice').locator('option').allTextContents();
+      expect(choices).toHaveLength(5);
+      expect(choices[0]).toMatch(/^auto \((fp32|int8|int4) here\)$/);
+      expect(choices[3]).toMatch(/^int8: [\d.]+ GiB on disk, [\d.]+ GiB for 8 frames/);
+      expect(await dialog.getByTestId('model-precision-choice').inputValue()).toBe('auto');
       await screenshot(page, 'models-01-empty');
     });
 

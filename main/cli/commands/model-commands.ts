@@ -9,10 +9,20 @@
 import { Command, Option } from 'commander';
 import type { CliContext } from '../cli-context';
 import { registerModelToolCommands } from './model-tool-commands';
-import { printJson, printLine, table } from '../output';
+import { formatBytes, printJson, printLine, table } from '../output';
 import { capabilityText, findModel, installWith, printRuntime } from './model-support';
 import { resolve } from 'node:path';
 import { DEFAULT_REVISION, OFFICIAL_REPO_ID } from '../../model';
+import { PRECISION_CHOICES, type PrecisionChoice } from '../../common/domain';
+
+function precisionOption(): Option {
+  return new Option(
+    '--precision <p>',
+    'weight precision: fp32 (most accurate), fp16 (GPUs), int8/int4 (weight-only, smaller); auto picks the most accurate one that fits this machine (see `g2studio model precisions`)',
+  )
+    .choices(PRECISION_CHOICES)
+    .default('fp32');
+}
 
 export function registerModelCommands(program: Command, ctx: CliContext): void {
   const { io, withStudio } = ctx;
@@ -57,10 +67,10 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
     )
     .argument('[repo]', 'hub repository id', OFFICIAL_REPO_ID)
     .option('--revision <rev>', 'branch, tag or commit', DEFAULT_REVISION)
-    .addOption(new Option('--precision <p>', 'weight precision').choices(['fp32', 'fp16']).default('fp32'))
+    .addOption(precisionOption())
     .action(
       withStudio(
-        async (studio, asJson, repoId: string, opts: { revision: string; precision: 'fp32' | 'fp16' }) => {
+        async (studio, asJson, repoId: string, opts: { revision: string; precision: PrecisionChoice }) => {
           const { jobId } = await studio.run('models.download', {
             repoId,
             revision: opts.revision,
@@ -81,11 +91,11 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
     .command('import')
     .description('convert a local checkpoint folder into the library and register it')
     .argument('<folder>', 'folder with model.safetensors and text/vit/dino_config.json')
-    .addOption(new Option('--precision <p>', 'weight precision').choices(['fp32', 'fp16']).default('fp32'))
+    .addOption(precisionOption())
     .option('--tokenizer <path>', 'tokenizer.json or a folder with it, for checkpoints that ship without one')
     .action(
       withStudio(
-        async (studio, asJson, folder: string, opts: { precision: 'fp32' | 'fp16'; tokenizer?: string }) => {
+        async (studio, asJson, folder: string, opts: { precision: PrecisionChoice; tokenizer?: string }) => {
           const { jobId } = await studio.run('models.import', {
             path: resolve(folder),
             precision: opts.precision,
@@ -100,6 +110,34 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
           if (!installed.active) printLine(io, `Use it: g2studio model use ${installed.id}`);
         },
       ),
+    );
+
+  model
+    .command('precisions')
+    .description(
+      'what each precision of a checkpoint costs here before converting: size on disk, memory of an 8-frame reconstruction, and what auto picks',
+    )
+    .argument('[folder]', 'checkpoint folder (default: the official model, before downloading it)')
+    .action(
+      withStudio(async (studio, asJson, folder: string | undefined) => {
+        const advice = await studio.run('models.precisions', { path: folder ? resolve(folder) : undefined });
+        if (asJson) return printJson(io, advice);
+        const where = advice.device === 'gpu' ? 'GPU memory' : 'free memory';
+        printLine(io, `${advice.checkpoint}, against ${formatBytes(advice.availableBytes)} of ${where}:`);
+        printLine(
+          io,
+          table([
+            ['PRECISION', 'ON DISK', '8-FRAME RECONSTRUCTION', 'FITS'],
+            ...advice.options.map((o) => [
+              o.precision,
+              formatBytes(o.diskBytes),
+              formatBytes(o.reconPeakBytes),
+              o.fits ? 'yes' : 'no',
+            ]),
+          ]),
+        );
+        printLine(io, `auto picks ${advice.auto.reason}`);
+      }),
     );
 
   model

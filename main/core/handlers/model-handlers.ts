@@ -11,6 +11,7 @@ type ModelOperation =
   | 'models.register'
   | 'models.download'
   | 'models.import'
+  | 'models.precisions'
   | 'models.remove'
   | 'models.use'
   | 'models.runtime';
@@ -29,6 +30,7 @@ export function modelHandlers(ctx: HandlerContext): HandlerGroup<ModelOperation>
     'models.register': async ({ path }) => library.models.registerActive(await readModelFolder(path)),
     'models.download': async (input) => models.download(input),
     'models.import': async (input) => models.importFolder(input),
+    'models.precisions': async ({ path }) => models.precisions(path),
     'models.remove': async ({ modelId }) => models.remove(modelId),
     'models.use': async ({ modelId }) => models.use(modelId),
     'models.runtime': async () => models.runtime(),

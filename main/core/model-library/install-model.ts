@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { ModelInfo, ModelPrecision } from '../../common/domain';
+import type { ModelInfo, ModelPrecision, PrecisionAdvice, PrecisionChoice } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { formatByteSize } from '../../common/format-bytes';
 import {
@@ -95,7 +95,7 @@ async function convertAndRegister(
   ctx.progress(opts.from, 'convert');
   try {
     await convertCheckpoint(checkpoint.dir, incoming, {
-      dtype: opts.precision,
+      precision: opts.precision,
       tokenizerPath: opts.tokenizer,
       signal: ctx.signal,
       onProgress: (p, stage) => {
@@ -124,10 +124,40 @@ async function verifyCheckpoint(dir: string, at: number, ctx: JobContext): Promi
   return checkpoint;
 }
 
+/** What each precision costs for a checkpoint folder (the official model without one), and `auto`'s pick here. */
+export type PrecisionAdvisor = (checkpointDir: string | undefined) => Promise<PrecisionAdvice>;
+
+/**
+ * Disk the converted model takes per byte of a bf16 checkpoint (the official
+ * release): float32 doubles it, int8/int4 blocks are ~0.64/0.52 of it (measured
+ * on the real architecture, docs/precisions.md).
+ */
+const CONVERTED_PER_CHECKPOINT_BYTE: Record<ModelPrecision, number> = {
+  fp32: 2,
+  fp16: 1,
+  int8: 0.65,
+  int4: 0.53,
+};
+
+/** The precision a job converts to: the one asked for, or `auto`'s pick (logged with its reason). */
+async function resolvePrecision(
+  choice: PrecisionChoice | undefined,
+  checkpointDir: string | undefined,
+  advise: PrecisionAdvisor,
+  ctx: JobContext,
+): Promise<{ precision: ModelPrecision; reason: string | null }> {
+  if (choice !== 'auto') return { precision: choice ?? 'fp32', reason: null };
+  const advice = await advise(checkpointDir);
+  ctx.log(`Precision auto → ${advice.auto.reason}`);
+  return advice.auto;
+}
+
 export interface DownloadModelInput {
   repoId?: string;
   revision?: string;
-  precision?: ModelPrecision;
+  precision?: PrecisionChoice;
+  /** Decides `auto` (the model manager passes what this machine has). */
+  advise: PrecisionAdvisor;
 }
 
 /** models.download: hub → verified checkpoint → converted model, registered and active. */
@@ -139,7 +169,11 @@ export async function downloadModel(
 ): Promise<Record<string, unknown>> {
   const repoId = input.repoId ?? OFFICIAL_REPO_ID;
   const revision = input.revision ?? DEFAULT_REVISION;
-  const precision = input.precision ?? 'fp32';
+  // The official model's configuration is known before downloading; another repository's after.
+  let chosen =
+    input.precision !== 'auto' || repoId === OFFICIAL_REPO_ID
+      ? await resolvePrecision(input.precision, undefined, input.advise, ctx)
+      : undefined;
   const dest = join(folders.checkpoints, checkpointFolderName(repoId, revision));
   let downloadedBytes = 0;
   let resumedFromBytes = 0;
@@ -161,8 +195,9 @@ export async function downloadModel(
       repoId,
       revision,
       signal: ctx.signal,
+      // Not decided yet (`auto` for another repository): plan for fp16, the size of a bf16 release.
       reserveBytes: (checkpointBytes) =>
-        precision === 'fp16' ? Math.ceil(checkpointBytes / 2) : checkpointBytes,
+        Math.ceil(checkpointBytes * CONVERTED_PER_CHECKPOINT_BYTE[chosen?.precision ?? 'fp16']),
       spacePurpose: 'downloading and converting the model',
       onProgress: (p) => {
         // The line first, so the progress event that follows carries it.
@@ -184,12 +219,13 @@ export async function downloadModel(
   }
 
   const checkpoint = await verifyCheckpoint(dest, DOWNLOAD_SHARE, ctx);
+  chosen ??= await resolvePrecision('auto', dest, input.advise, ctx);
   const model = await convertAndRegister(
     library,
     folders,
     checkpoint,
     {
-      precision,
+      precision: chosen.precision,
       name: downloadedModelName(repoId, revision),
       activate: true,
       from: DOWNLOAD_SHARE + VERIFY_SHARE,
@@ -202,6 +238,7 @@ export async function downloadModel(
     modelId: model.id,
     name: model.name,
     precision: model.precision,
+    precisionReason: chosen.reason,
     path: model.path,
     repoId,
     revision,
@@ -214,7 +251,9 @@ export async function downloadModel(
 
 export interface ImportModelInput {
   path: string;
-  precision?: ModelPrecision;
+  precision?: PrecisionChoice;
+  /** Decides `auto` (the model manager passes what this machine has). */
+  advise: PrecisionAdvisor;
   tokenizer?: string;
   /** Replace an installed model with the same id; without it a re-import is refused before converting. */
   replace?: boolean;
@@ -228,8 +267,13 @@ export async function importModel(
   ctx: JobContext,
 ): Promise<Record<string, unknown>> {
   const dir = resolve(input.path);
-  const precision = input.precision ?? 'fp32';
   const checkpoint = await verifyCheckpoint(dir, 0, ctx);
+  const { precision, reason: precisionReason } = await resolvePrecision(
+    input.precision,
+    dir,
+    input.advise,
+    ctx,
+  );
   if (!input.replace) {
     // Asked before converting: a real checkpoint takes minutes to convert.
     const id = await convertedModelId(dir, precision);
@@ -259,6 +303,7 @@ export async function importModel(
     modelId: model.id,
     name: model.name,
     precision: model.precision,
+    precisionReason,
     path: model.path,
     source: dir,
     active: model.active,

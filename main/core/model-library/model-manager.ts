@@ -5,9 +5,22 @@
 
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import type { JobInfo, ModelInfo, ModelRemoval, ModelRuntimeInfo, ModelPrecision } from '../../common/domain';
+import type {
+  JobInfo,
+  ModelInfo,
+  ModelRemoval,
+  ModelRuntimeInfo,
+  PrecisionAdvice,
+  PrecisionChoice,
+} from '../../common/domain';
 import { StudioError } from '../../common/errors';
-import { DEFAULT_REVISION, OFFICIAL_REPO_ID, checkRepoId } from '../../model';
+import {
+  DEFAULT_REVISION,
+  OFFICIAL_REPO_ID,
+  availableMemoryBytes,
+  checkRepoId,
+  precisionAdvice,
+} from '../../model';
 import { unreadablePathError } from '../ingest/media-kind';
 import type { JobQueue } from '../jobs/job-queue';
 import type { Library } from '../library/library';
@@ -58,7 +71,7 @@ export class ModelManager {
   }
 
   /** Queue a download → verify → convert → register job. */
-  download(input: { repoId?: string; revision?: string; precision?: ModelPrecision }): { jobId: string } {
+  download(input: { repoId?: string; revision?: string; precision?: PrecisionChoice }): { jobId: string } {
     const repoId = input.repoId ?? OFFICIAL_REPO_ID;
     const revision = input.revision ?? DEFAULT_REVISION;
     checkRepoId(repoId);
@@ -75,7 +88,8 @@ export class ModelManager {
     const job = this.options.queue.enqueue({
       kind: 'download',
       title: `Download ${repoId}${revision === DEFAULT_REVISION ? '' : `@${revision}`}`,
-      run: (ctx) => downloadModel(library, this.folders, { ...input, repoId, revision }, ctx),
+      run: (ctx) =>
+        downloadModel(library, this.folders, { ...input, repoId, revision, advise: this.advise }, ctx),
       describeSuccess: (result) =>
         `Installed ${String(result?.name)} (${String(result?.precision)}) and made it the active model.`,
     });
@@ -86,7 +100,7 @@ export class ModelManager {
   /** Queue a convert → register job for a local checkpoint folder (checked to exist now). */
   async importFolder(input: {
     path: string;
-    precision?: ModelPrecision;
+    precision?: PrecisionChoice;
     tokenizer?: string;
     replace?: boolean;
   }): Promise<{ jobId: string }> {
@@ -105,7 +119,7 @@ export class ModelManager {
     const job = this.options.queue.enqueue({
       kind: 'convert',
       title: `Import model ${path}`,
-      run: (ctx) => importModel(library, this.folders, { ...input, path }, ctx),
+      run: (ctx) => importModel(library, this.folders, { ...input, path, advise: this.advise }, ctx),
       describeSuccess: (result) =>
         `Installed ${String(result?.name)} (${String(result?.precision)})${result?.active ? ' as the active model' : ''}.`,
     });
@@ -162,6 +176,38 @@ export class ModelManager {
     const active = models.remove(modelId);
     for (const folder of doomed) await rm(folder, { recursive: true, force: true });
     return { modelId, deletedFolder: inLibrary && present.includes(resolve(model.path)), active };
+  }
+
+  /**
+   * What each precision of a checkpoint folder (the official model without
+   * one) costs on disk and in memory here, and what `auto` picks: held
+   * against GPU memory when the provider setting runs the model on a GPU whose
+   * memory is known, else against the free RAM.
+   */
+  readonly advise = async (checkpointDir: string | undefined): Promise<PrecisionAdvice> => {
+    const providers = await executionProviders();
+    const provider = effectiveProvider(providers, this.options.providerSetting);
+    const gpuMemory = providers.find((p) => p.name === provider && p.name !== 'cpu')?.memoryBytes;
+    return gpuMemory
+      ? precisionAdvice(checkpointDir, 'gpu', gpuMemory)
+      : precisionAdvice(checkpointDir, 'cpu', await availableMemoryBytes());
+  };
+
+  /** models.precisions: a local checkpoint folder (checked to be one) or the official model. */
+  async precisions(path: string | undefined): Promise<PrecisionAdvice> {
+    if (path === undefined) return this.advise(undefined);
+    const dir = resolve(path);
+    const folder = await stat(dir).catch((error: unknown) => {
+      throw unreadablePathError(dir, error);
+    });
+    if (!folder.isDirectory()) {
+      throw new StudioError(
+        'unreadable-path',
+        `${dir} is a file, not a checkpoint folder.`,
+        'Choose the folder that holds model.safetensors and the *_config.json files.',
+      );
+    }
+    return this.advise(dir);
   }
 
   async runtime(): Promise<ModelRuntimeInfo> {

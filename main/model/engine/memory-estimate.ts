@@ -22,6 +22,7 @@ import { StudioError } from '../../common/errors';
 import { onnx } from 'onnx-proto';
 import { readG2vlmConfig, type G2vlmConfig } from '../checkpoint/config';
 import type { MemoryEstimate } from './engine-types';
+import { queryChunkRows } from '../runtime/attention-budget';
 
 const F32 = 4;
 /** Node + ONNX Runtime + thread pools before any model is loaded. */
@@ -31,8 +32,6 @@ const RECON_TEXT_TOKENS = 9;
 const FRAME_LIMIT = 4096;
 /** Arena rounding and fragmentation on top of the tensors themselves (measured, see below). */
 const ACTIVATION_OVERHEAD = 1.25;
-/** Score bytes of one query block of the non-causal LLM graph (ATTENTION_SCORE_BUDGET_BYTES in main/model/runtime/llm-runner.ts). */
-const LLM_SCORE_BLOCK_BYTES = 256 * 2 ** 20;
 
 /** The model input size for a source frame (model doc §2.1: width 518, height rounded half-to-even to 14). */
 export function modelInputSize(
@@ -107,9 +106,7 @@ export function reconstructionMemory(
   // Attention scores, materialised by ORT's Attention (onnx-runtime-notes §6), plus the
   // softmax probabilities of the same size. The non-causal LLM graph runs its queries
   // in blocks whose scores stay under a budget (at least 64 queries per block).
-  const allScores = text.numHeads * Lq * Lk * F32;
-  const blockScores = Math.max(LLM_SCORE_BLOCK_BYTES, text.numHeads * 64 * Lk * F32);
-  const scores = 2 * Math.min(allScores, blockScores);
+  const scores = 2 * text.numHeads * Math.min(Lq, queryChunkRows(text.numHeads, Lk)) * Lk * F32;
   const hidden = Lk * text.hiddenSize * F32 * 8; // residual, norms, q/k/v, attention output, both experts' rows
   const mlp = Lq * text.intermediateSize * F32 * 3; // gate, up, their product
   const llmBytes = kvCache + scores + hidden + mlp;

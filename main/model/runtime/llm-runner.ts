@@ -7,6 +7,7 @@ import { llmInputNames, llmOutputNames } from '../g2vlm/llm';
 import { mropeCosSin } from '../g2vlm/mrope';
 import type { ModelManifest } from './model-manifest';
 import { graphPath } from './model-manifest';
+import { queryChunkRows } from './attention-budget';
 import {
   combinedProvider,
   createSession,
@@ -15,9 +16,6 @@ import {
   int64Tensor,
   type ExecutionProviderChoice,
 } from './session';
-
-/** Bytes of attention scores one non-causal query block may hold at a time. */
-const ATTENTION_SCORE_BUDGET_BYTES = 768 * 2 ** 20;
 
 export interface KvCache {
   keys: ort.Tensor[];
@@ -143,7 +141,7 @@ export class LlmRunner {
     if (!block.causal) {
       // Keep one attention block's scores (Hq × chunk × keys floats) under the budget.
       const keys = cache.length + L;
-      const chunk = Math.max(64, Math.floor(ATTENTION_SCORE_BUDGET_BYTES / (t.numHeads * keys * 4)));
+      const chunk = queryChunkRows(t.numHeads, keys);
       feeds[llmInputNames.queryChunk] = int64Tensor([Math.max(1, Math.min(L, opts.queryChunk ?? chunk))]);
     }
     const session = block.causal ? this.causalSession : this.blockSession;

@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { JobInfo, ModelInfo, ModelPrecision, ModelRuntimeInfo } from '../../../main/common/domain';
+import type { JobInfo, ModelInfo, ModelRuntimeInfo, PrecisionChoice } from '../../../main/common/domain';
 import type { StudioError } from '../../../main/common/errors';
 import { asStudioError } from '../api/client';
 import { useStudio } from '../common/studio-context';
 import { ACTIVE_STATUSES } from '../jobs/job-snapshots';
 import { InstalledModels } from './InstalledModels';
 import { ModelJobProgress } from './ModelJobProgress';
+import { PrecisionPicker } from './PrecisionPicker';
 import { RuntimePanel } from './RuntimePanel';
 import { useModelJob } from './use-model-job';
 import './models.css';
@@ -34,7 +35,7 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
   const [runtime, setRuntime] = useState<ModelRuntimeInfo | null>(null);
   const [repoId, setRepoId] = useState(OFFICIAL_REPO);
   const [revision, setRevision] = useState('main');
-  const [precision, setPrecision] = useState<ModelPrecision>('fp32');
+  const [precision, setPrecision] = useState<PrecisionChoice>('auto');
   const [path, setPath] = useState('');
   const [tokenizer, setTokenizer] = useState('');
   /** The installed model a re-import would replace, while the user decides. */
@@ -137,6 +138,7 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
 
       <section className="models-section">
         <h3>Install</h3>
+        <PrecisionPicker value={precision} onChange={setPrecision} path={path} />
         <form
           className="model-form"
           onSubmit={(event) => {
@@ -162,15 +164,6 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
               aria-label="Revision"
               data-testid="model-revision"
             />
-            <select
-              value={precision}
-              onChange={(event) => setPrecision(event.target.value as ModelPrecision)}
-              aria-label="Precision"
-              data-testid="model-precision-choice"
-            >
-              <option value="fp32">fp32</option>
-              <option value="fp16">fp16</option>
-            </select>
             <button
               className="primary"
               type="submit"
@@ -182,7 +175,7 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
           </div>
           <p className="muted small">
             Resumes an interrupted download; every file is checked against the hub&apos;s hash, then converted
-            for the runtime. fp16 halves the disk and memory use.
+            for the runtime at the precision chosen above.
           </p>
         </form>
 

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
+  PrecisionAdvice,
   JobInfo,
   ModelInfo,
   ModelRemoval,
@@ -303,6 +304,38 @@ describe('models.import, use, remove', () => {
     // Refused at verify time: no conversion ran.
     expect(events.filter((e) => e.id === job.id).map((e) => e.stage)).not.toContain('convert');
     expect(leftovers()).toEqual([]);
+  });
+
+  it('precisions: each precision of a folder before converting, and of the official model before downloading', async () => {
+    const local = (await studio.call('models.precisions', {
+      path: join(dir, 'my-checkpoint'),
+    })) as PrecisionAdvice;
+    expect(local.options.map((o) => o.precision)).toEqual(['fp32', 'fp16', 'int8', 'int4']);
+    const size = (p: string) => local.options.find((o) => o.precision === p)!.diskBytes;
+    expect(size('fp16')).toBeCloseTo(size('fp32') / 2, -3);
+    // The tiny checkpoint fits any machine: auto keeps full precision on the CPU.
+    expect(local).toMatchObject({ device: 'cpu', auto: { precision: 'fp32' } });
+    expect(local.auto.reason).toMatch(/^fp32: an 8-frame reconstruction needs about/);
+    const official = (await studio.call('models.precisions', {})) as PrecisionAdvice;
+    expect(official.checkpoint).toMatch(/official/);
+    // 4.54 B parameters: ~18 GB in float32, ~5.8 GB as 8-bit blocks.
+    expect(official.options.find((o) => o.precision === 'fp32')!.diskBytes).toBeGreaterThan(17e9);
+    expect(official.options.find((o) => o.precision === 'int8')!.diskBytes).toBeLessThan(6e9);
+    await expectCallError(
+      studio.call('models.precisions', { path: join(dir, 'nowhere') }),
+      'unreadable-path',
+      /does not exist/,
+    );
+  });
+
+  it('precision auto converts to what models.precisions picks and says why in the log and the result', async () => {
+    events.length = 0;
+    const job = await runJob('models.import', { path: join(dir, 'my-checkpoint'), precision: 'auto' });
+    expect(job.status, job.error?.message).toBe('succeeded');
+    expect(job.result).toMatchObject({ precision: 'fp32' });
+    expect(String(job.result?.precisionReason)).toMatch(/^fp32: an 8-frame reconstruction/);
+    expect(events.some((e) => e.id === job.id && e.message.startsWith('Precision auto → fp32'))).toBe(true);
+    await studio.call('models.remove', { modelId: String(job.result?.modelId) });
   });
 
   it('refuses a folder that is not there at call time, and one that is no checkpoint in the job', async () => {
