@@ -14,7 +14,7 @@ interface FrameSelectionBarProps {
   onReselect(count: number): void;
 }
 
-/** How many frames are selected, the automatic selection with a count, and whether the 3D is out of date. */
+/** The automatic selection with a count, and whether the 3D is out of date with the selection. */
 export function FrameSelectionBar({
   frameCount,
   usage,
@@ -40,13 +40,6 @@ export function FrameSelectionBar({
         : null);
   return (
     <div className="frame-selection-bar" data-testid="frame-selection-bar">
-      <span
-        className="frame-selection-count"
-        data-testid="selected-frame-count"
-        data-count={usage.selectedCount}
-      >
-        <strong>{usage.selectedCount}</strong> of {frameCount} frames selected
-      </span>
       <form
         className="frame-reselect"
         onSubmit={(event) => {
@@ -54,8 +47,8 @@ export function FrameSelectionBar({
           if (reselectReason === null && !pending) onReselect(wanted);
         }}
       >
-        <label>
-          Frames
+        <label title="How many frames the automatic selection picks">
+          Auto-select
           <input
             type="number"
             min={2}

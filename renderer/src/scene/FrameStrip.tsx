@@ -87,7 +87,11 @@ export function FrameStrip({
   return (
     <div className="frame-strip" data-testid="frame-strip">
       <div className="frame-strip-label">
-        <strong>{frames.length}</strong> frames · <strong>{usage.selectedCount}</strong> selected
+        <strong>{frames.length}</strong> frames ·{' '}
+        <strong data-testid="selected-frame-count" data-count={usage.selectedCount}>
+          {usage.selectedCount}
+        </strong>{' '}
+        selected
         {scene.reconstruction && usage.used.size > 0 && (
           <>
             {' '}
@@ -101,15 +105,15 @@ export function FrameStrip({
           </>
         )}
         <span className="frame-strip-hint">Click a frame to select or deselect it.</span>
+        <FrameSelectionBar
+          frameCount={frames.length}
+          usage={usage}
+          hasReconstruction={scene.reconstruction !== null}
+          lockedReason={selectionLockedReason}
+          pending={selection.pending}
+          onReselect={selection.reselect}
+        />
       </div>
-      <FrameSelectionBar
-        frameCount={frames.length}
-        usage={usage}
-        hasReconstruction={scene.reconstruction !== null}
-        lockedReason={selectionLockedReason}
-        pending={selection.pending}
-        onReselect={selection.reselect}
-      />
       <div className="frame-strip-items" ref={items} role="group" aria-label="Frames">
         {frames.map((frame) => {
           const cameraIndex = cameraIndexOf(frame);
