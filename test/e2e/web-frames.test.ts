@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SceneDetail } from '../../main/common/domain';
+import type { JobInfo, SceneDetail } from '../../main/common/domain';
 import { Library } from '../../main/core/library/library';
 import { createStudio } from '../../main/core/studio';
 import { SHARED_DIR } from '../support/shared-dir';
@@ -38,6 +38,7 @@ describe.skipIf(skipReason !== null)(
     let scratch: string;
     let floorId: string;
     let walkId: string;
+    let libraryPath: string;
 
     const sceneOnServer = (sceneId: string) => callApi<SceneDetail>(studio, 'scenes.get', { sceneId });
     const selectedOnServer = async (sceneId: string) =>
@@ -55,7 +56,7 @@ describe.skipIf(skipReason !== null)(
 
     beforeAll(async () => {
       scratch = await mkdtemp(join(tmpdir(), 'g2-e2e-frames-'));
-      const libraryPath = join(scratch, 'library');
+      libraryPath = join(scratch, 'library');
       // A video imported by real ffmpeg (5 of 15 candidates selected), then a reconstructed scene.
       const core = await createStudio({ libraryPath, mode: 'cli' });
       try {
@@ -117,6 +118,50 @@ describe.skipIf(skipReason !== null)(
       expect(await selectedOnServer(floorId)).toEqual(ids);
       await page.getByTestId('selection-up-to-date').waitFor();
       expect(await hint.count()).toBe(0);
+    });
+
+    it('while a reconstruction of the scene runs (here: in another process), its frames cannot change', async () => {
+      // Another process on the same library (a CLI, say) runs a reconstruction of the scene.
+      const other = Library.open(libraryPath, {
+        jobOwner: { pid: process.pid, instance: 'e2e-other-process' },
+      });
+      const job: JobInfo = {
+        id: 'job_e2e_reconstruct',
+        kind: 'reconstruct',
+        title: 'Reconstruct Floor',
+        sceneId: floorId,
+        status: 'running',
+        progress: 0.4,
+        stage: 'dino',
+        message: '',
+        error: null,
+        createdAt: new Date().toISOString(),
+        finishedAt: null,
+        result: null,
+      };
+      other.jobs.save(job);
+      try {
+        const ids = (await sceneOnServer(floorId)).frames.map((f) => f.id);
+        await openScene(floorId);
+        const first = thumb(ids[0]);
+        await expect.poll(() => first.getAttribute('aria-disabled')).toBe('true');
+        expect(await first.getAttribute('title')).toContain('A reconstruction of this scene is running');
+        expect(await page.getByTestId('reselect-button').isDisabled()).toBe(true);
+        // Playwright treats aria-disabled as disabled: click it as a user would anyway.
+        await first.click({ force: true });
+        await page.waitForTimeout(500);
+        expect(await first.getAttribute('data-selected')).toBe('true');
+        expect(await page.getByTestId('error-banner').count()).toBe(0);
+        // The server refuses too, whoever asks.
+        await expect(
+          callApi(studio, 'scenes.selectFrames', { sceneId: floorId, frameIds: [ids[0]], selected: false }),
+        ).rejects.toThrow(/A reconstruction of "Floor" is running \(job job_e2e_reconstruct\)/);
+        expect(await selectedOnServer(floorId)).toEqual(ids);
+        await screenshot(page, 'frames-03-locked');
+      } finally {
+        other.jobs.save({ ...job, status: 'cancelled', finishedAt: new Date().toISOString() });
+        other.close();
+      }
     });
 
     it('re-selects a video scene with a new frame count', async () => {

@@ -104,7 +104,7 @@ export function FrameStrip({
             · <strong data-testid="hidden-frame-count">{hidden.size}</strong> hidden
           </>
         )}
-        <span className="frame-strip-hint">Click a frame to select or deselect it.</span>
+        {!locked && <span className="frame-strip-hint">Click a frame to select or deselect it.</span>}
         <FrameSelectionBar
           frameCount={frames.length}
           usage={usage}
