@@ -96,8 +96,21 @@ describe.skipIf(skipReason !== null)(
       await page.getByTestId('selection-up-to-date').waitFor();
       expect(await thumb(ids[1]).getAttribute('aria-label')).toBe('Frame 1: selected, used by the 3D');
 
-      await thumb(ids[1]).click();
-      await expect.poll(() => thumb(ids[1]).getAttribute('data-selected')).toBe('false');
+      // A selection change refetches the scene's details, never its point cloud or edits.
+      const cloudRequests: string[] = [];
+      const onRequest = (request: { url(): string }) => {
+        if (/\/blobs\/scenes\/.*\/(points\.f32|colors\.u8|edits\/)/.test(request.url()))
+          cloudRequests.push(request.url());
+      };
+      page.on('request', onRequest);
+      try {
+        await thumb(ids[1]).click();
+        await expect.poll(() => thumb(ids[1]).getAttribute('data-selected')).toBe('false');
+        await page.waitForTimeout(500);
+      } finally {
+        page.off('request', onRequest);
+      }
+      expect(cloudRequests).toEqual([]);
       expect(await selectedOnServer(floorId)).toEqual([ids[0], ids[2]]);
       // The 3D still shows what it was made from, and says the selection has moved on.
       expect(await thumb(ids[1]).getAttribute('data-used')).toBe('true');
