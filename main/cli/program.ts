@@ -14,6 +14,7 @@ import { registerQaCommands } from './commands/qa-commands';
 import { registerReconstructCommand } from './commands/reconstruct-command';
 import { registerSceneCommands } from './commands/scene-commands';
 import { registerEditCommands } from './commands/edit-commands';
+import { registerFrameCommands } from './commands/frame-commands';
 import { registerMeasureCommands } from './commands/measure-commands';
 import { registerServeCommand } from './commands/serve-command';
 import { processIo, reportError, type CliIo } from './output';
@@ -53,6 +54,7 @@ export function buildProgram(io: CliIo): Command {
   registerInfoCommand(program, ctx);
   registerImportExportCommands(program, ctx);
   registerSceneCommands(program, ctx);
+  registerFrameCommands(program, ctx);
   registerReconstructCommand(program, ctx);
   registerQaCommands(program, ctx);
   registerJobCommands(program, ctx);

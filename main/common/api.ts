@@ -105,6 +105,22 @@ export const api = {
       })
       .strict(),
   ),
+  /**
+   * Select or deselect frames for the next reconstruction. Refused (busy) while
+   * a reconstruction of the scene is queued or running; ids of other scenes are
+   * refused (not-found) and nothing changes.
+   */
+  'scenes.selectFrames': command(
+    z.object({ sceneId: id, frameIds: z.array(id).min(1).max(100_000), selected: z.boolean() }).strict(),
+  )<SceneDetail>(),
+  /**
+   * Run the automatic selection again over the scene's stored frames with a new
+   * count (the sharpest frame of each stretch of time, as at import). Refused
+   * (busy) while a reconstruction of the scene is queued or running.
+   */
+  'scenes.reselectFrames': command(
+    z.object({ sceneId: id, count: z.number().int().min(2).max(512) }).strict(),
+  )<SceneDetail>(),
   /** Write the scene's point cloud to a file; download it from blobPaths.export(exportId). */
   'scenes.export': command(
     z

@@ -85,6 +85,12 @@ export interface ReconstructionInfo {
   mapWidth: number;
   mapHeight: number;
   timingsMs: Record<string, number>;
+  /**
+   * The frames this reconstruction was made from, in frame order. The scene's
+   * selection may have changed since: a frame selected now but not listed here
+   * (or the reverse) means the reconstruction is out of date with the selection.
+   */
+  usedFrameIds: string[];
 }
 
 export interface SceneDetail extends SceneSummary {

@@ -21,6 +21,7 @@ import { SceneEditor } from './editing/scene-editor';
 import { blobOpener } from './handlers/blob-handlers';
 import { editHandlers } from './handlers/edit-handlers';
 import { exportHandlers } from './handlers/export-handlers';
+import { frameHandlers } from './handlers/frame-handlers';
 import type { HandlerContext, Handlers } from './handlers/handler-context';
 import { jobHandlers } from './handlers/job-handlers';
 import { modelHandlers } from './handlers/model-handlers';
@@ -152,6 +153,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   const handlers: Handlers = {
     ...modelHandlers(context),
     ...sceneHandlers(context),
+    ...frameHandlers(context),
     ...exportHandlers(context),
     ...editHandlers(context),
     ...jobHandlers(context),

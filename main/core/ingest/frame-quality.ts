@@ -98,3 +98,21 @@ export async function measureFrameQualityAndThumbnail(
     thumbnail,
   };
 }
+
+/**
+ * The signature of an encoded frame (a stored JPEG or PNG), measured as at
+ * import (scaled to ANALYSIS_LONG_SIDE, then grey): re-running the selection
+ * on stored frames judges near-duplicates as the import did.
+ */
+export async function signatureOfEncodedFrame(encoded: Buffer): Promise<Uint8Array> {
+  const { data, info } = await sharp(encoded)
+    .rotate() // EXIF orientation, as photo import applies it
+    .resize(ANALYSIS_LONG_SIDE, ANALYSIS_LONG_SIDE, { fit: 'inside', withoutEnlargement: true })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const rgb = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const grey = rgbToGrey(rgb, info.width * info.height, info.channels);
+  return greySignature(grey, info.width, info.height);
+}

@@ -48,3 +48,22 @@ export function selectFrames(candidates: FrameQuality[], count: number): boolean
 function isDuplicate(a: FrameQuality, b: FrameQuality): boolean {
   return signatureDifference(a.signature, b.signature) < NEAR_DUPLICATE_MEAN_DIFF;
 }
+
+/**
+ * Photos: `count` picks, the sharpest of each of `count` equal groups of the
+ * (name-ordered) sequence. Photos are taken on purpose, so two alike are not
+ * judged duplicates as video frames are.
+ */
+export function selectSharpestPerGroup(blurScores: readonly number[], count: number): boolean[] {
+  const total = blurScores.length;
+  if (total <= count) return blurScores.map(() => true);
+  const selected = blurScores.map(() => false);
+  for (let group = 0; group < count; group++) {
+    const start = Math.floor((group * total) / count);
+    const end = Math.floor(((group + 1) * total) / count);
+    let best = start;
+    for (let i = start + 1; i < end; i++) if (blurScores[i] > blurScores[best]) best = i;
+    selected[best] = true;
+  }
+  return selected;
+}

@@ -9,6 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { SceneSummary, SourceInfo } from '../../common/domain';
 import { StudioError } from '../../common/errors';
+import { selectSharpestPerGroup } from '../ingest/frame-selection';
 import { detectMediaKind, unreadablePathError } from '../ingest/media-kind';
 import { importPhotos } from '../ingest/photo-import';
 import type { IngestedFrame } from '../ingest/types';
@@ -157,15 +158,11 @@ const stripExt = (name: string): string => basename(name, extname(name)) || name
  */
 export function selectPhotos(frames: NewFrame[], count: number): NewFrame[] {
   if (frames.length <= count) return frames;
-  const chosen = new Set<number>();
-  for (let group = 0; group < count; group++) {
-    const start = Math.floor((group * frames.length) / count);
-    const end = Math.floor(((group + 1) * frames.length) / count);
-    let best = start;
-    for (let i = start + 1; i < end; i++) if (frames[i].blurScore > frames[best].blurScore) best = i;
-    chosen.add(best);
-  }
-  return frames.map((frame, i) => ({ ...frame, selected: chosen.has(i) }));
+  const chosen = selectSharpestPerGroup(
+    frames.map((frame) => frame.blurScore),
+    count,
+  );
+  return frames.map((frame, i) => ({ ...frame, selected: chosen[i] }));
 }
 
 /** Runs the import; returns the new scene's summary fields for JobInfo.result. */

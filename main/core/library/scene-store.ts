@@ -651,6 +651,15 @@ export class SceneStore {
         }
       | undefined;
     if (!row) return null;
+    // The reconstruction's cameras name the frames it was made from: they are
+    // written with it (saveReconstruction) and replaced only by the next one.
+    const usedFrameIds = (
+      this.db
+        .prepare(
+          'SELECT frame_id FROM cameras WHERE scene_id = ? AND frame_id IS NOT NULL ORDER BY frame_index',
+        )
+        .all(sceneId) as Array<{ frame_id: string }>
+    ).map((camera) => camera.frame_id);
     return {
       id: row.id,
       modelId: row.model_id,
@@ -660,6 +669,7 @@ export class SceneStore {
       mapWidth: row.map_width,
       mapHeight: row.map_height,
       timingsMs: JSON.parse(row.timings_json) as Record<string, number>,
+      usedFrameIds,
     };
   }
 

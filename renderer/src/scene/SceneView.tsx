@@ -274,11 +274,16 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
       </div>
       {scene.frames.length > 0 && (
         <FrameStrip
-          frames={scene.frames}
-          cameras={scene.cameras}
+          scene={scene}
           activeFrameId={activeFrameId}
           onActivate={setActiveFrameId}
           visibility={frameVisibility}
+          selectionLockedReason={
+            runningJob
+              ? 'A reconstruction of this scene is running: the selection can change when it ends.'
+              : null
+          }
+          onSceneChange={setScene}
         />
       )}
       {scene.kind !== 'pointcloud' && (

@@ -181,4 +181,24 @@ describe('studio with the real engine', () => {
     expect(entry.evidence[2].label).toMatch(/red and blue/);
     expect(entry.evidence[2].value).toBeGreaterThan(0);
   });
+  it('records the frames it used; the selection cannot change while it waits or runs', async () => {
+    const before = (await studio.call('scenes.get', { sceneId })) as SceneDetail;
+    const ids = before.frames.map((f) => f.id);
+    expect(before.reconstruction?.usedFrameIds).toEqual(ids);
+    await studio.call('scenes.selectFrames', { sceneId, frameIds: [ids[1]], selected: false });
+    const { jobId } = (await studio.call('scenes.reconstruct', { sceneId })) as { jobId: string };
+    const refused = await studio
+      .call('scenes.selectFrames', { sceneId, frameIds: [ids[1]], selected: true })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(refused).toMatchObject({ code: 'busy' });
+    expect((await studio.waitForJob(jobId)).status).toBe('succeeded');
+    const after = (await studio.call('scenes.get', { sceneId })) as SceneDetail;
+    expect(after.reconstruction?.usedFrameIds).toEqual([ids[0], ids[2]]);
+    expect(after.cameras.map((c) => c.frameId)).toEqual([ids[0], ids[2]]);
+    // Once it has ended, the selection is free again.
+    await studio.call('scenes.selectFrames', { sceneId, frameIds: [ids[1]], selected: true });
+  });
 });
