@@ -228,7 +228,7 @@ describe.skipIf(skipReason !== null)(
       const upAxis = page.getByTestId('export-up-axis');
       expect(await upAxis.inputValue()).toBe('opencv');
       expect(await upAxis.locator('option').allTextContents()).toEqual([
-        'OpenCV, y down (as the model sees) — default',
+        'OpenCV, y down — default',
         'y up (MeshLab, three.js)',
         'z up (Blender, CloudCompare)',
       ]);

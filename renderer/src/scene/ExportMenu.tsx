@@ -30,7 +30,7 @@ const POINT_CHOICES = [
 
 /** The up-axis choices for PLY as the menu names them; the default says so. */
 const UP_AXIS_LABELS: Record<UpAxis, string> = {
-  opencv: 'OpenCV, y down (as the model sees)',
+  opencv: 'OpenCV, y down',
   'y-up': 'y up (MeshLab, three.js)',
   'z-up': 'z up (Blender, CloudCompare)',
 };
@@ -189,7 +189,7 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
         {busy ? 'Exporting…' : 'Export ▾'}
       </button>
       {open && (
-        <div className="menu-items" role="menu">
+        <div className="menu-items export-menu-items" role="menu">
           <div className="menu-note" data-testid="export-note">
             {contentNote(scene, edits)}
           </div>
