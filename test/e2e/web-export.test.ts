@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraInfo, JobInfo, SceneDetail, SceneEditState } from '../../main/common/domain';
 import { EXPORT_LIFETIME_NOTE } from '../../main/common/export-lifetime';
 import { Library } from '../../main/core/library/library';
+import { syntheticScene } from '../support/library-fixtures';
 import { reconstructedFloorScene } from '../support/reconstructed-scene';
 import {
   callApi,
@@ -30,6 +31,7 @@ import {
   screenshot,
   startStudio,
   type StudioUnderTest,
+  waitForJobOver,
 } from './harness';
 
 const skipReason = missingPrerequisites();
@@ -97,6 +99,7 @@ describe.skipIf(skipReason !== null)(
     let scene: SceneDetail;
     let hiddenCamera: CameraInfo;
     let libraryPath: string;
+    let bigSceneId: string;
     /** The binary PLY of the first PLY export (OpenCV axes, the default). */
     let openCvPly: Buffer;
 
@@ -135,6 +138,8 @@ describe.skipIf(skipReason !== null)(
       libraryPath = join(scratch, 'library');
       const library = Library.open(libraryPath);
       const sceneId = await reconstructedFloorScene(library, 'export me');
+      // Never opened in the viewer: its slow ASCII export keeps the job queue busy in the cancel test.
+      bigSceneId = library.scenes.create(await syntheticScene(2, 1_500_000, 'Busy')).id;
       library.close();
       studio = await startStudio({ library: libraryPath });
       scene = await api<SceneDetail>('scenes.get', { sceneId });
@@ -287,6 +292,43 @@ describe.skipIf(skipReason !== null)(
       };
       expect(transforms.frames).toHaveLength(scene.cameras.length - 1);
       for (const frame of transforms.frames) zip.find(frame.file_path);
+    });
+
+    it('shows a waiting export with its stage in words, and Cancel stops it with no file and no download', async () => {
+      let downloads = 0;
+      const countDownload = () => downloads++;
+      page.on('download', countDownload);
+      // A long export started elsewhere (the CLI, another tab) runs first; the menu's export waits behind it.
+      const busy = await api<{ jobId: string }>('scenes.export', {
+        sceneId: bigSceneId,
+        format: 'ply',
+        encoding: 'ascii',
+      });
+      await page.getByTestId('export-button').click();
+      await page.getByTestId('export-ply-binary').click();
+      await page.getByTestId('export-progress').waitFor();
+      expect(await page.getByTestId('export-stage').textContent()).toMatch(
+        /^Exporting · Waiting for the jobs before it \d+%$/,
+      );
+      // Jobs shows the running export's stage in words, not its id.
+      const runningStage = page.locator('[data-testid=job][data-status=running] [data-testid=job-stage]');
+      await expect
+        .poll(() => runningStage.first().textContent(), { timeout: 20_000 })
+        .toMatch(/^(Applying edits|Writing the file)\d+%$/);
+      await screenshot(page, 'export-03-waiting');
+
+      await page.getByTestId('export-cancel').click();
+      await page.getByTestId('export-button').waitFor();
+      await api('jobs.cancel', { jobId: busy.jobId });
+      expect((await waitForJobOver(studio, busy.jobId)).status).toBe('cancelled');
+      const jobs = await api<JobInfo[]>('jobs.list', { sceneId: scene.id });
+      expect(jobs.filter((job) => job.status === 'cancelled').map((job) => job.title)).toEqual([
+        'Export export me (PLY)',
+      ]);
+      expect(exportCopies()).toEqual([]);
+      await new Promise((done) => setTimeout(done, 1000));
+      expect(downloads).toBe(0);
+      page.off('download', countDownload);
     });
 
     it('ran without console errors or CSP violations', () => {
