@@ -19,7 +19,7 @@ import { StudioError } from '../../common/errors';
 import { blobPaths } from '../../common/api';
 import { resolve } from 'node:path';
 import { removeExport } from '../../core/library/export-files';
-import { UP_AXES, type UpAxis } from '../../core/pointcloud/axes';
+import { UP_AXES, type UpAxis } from '../../common/export-axes';
 
 /**
  * The frames a reconstruction will use: "6 frames selected from 18 candidates"

@@ -5,7 +5,8 @@
 // a 180° rotation about the x axis (y -> -y, z -> -z), to every point and
 // camera, so a scene shot upright shows upright in any glTF viewer; importing a
 // glTF applies the same rotation again (it is its own inverse). PLY stays in
-// OpenCV axes, as the model predicts and as COLMAP/Open3D users expect.
+// OpenCV axes, as the model predicts and as COLMAP/Open3D users expect, unless
+// the user asks for y-up or z-up (openCvToUpAxis below).
 //
 // A camera's own axes need the same flip: an OpenCV camera looks along +z with
 // y down, a glTF camera looks along -z with y up. So a glTF camera node is
