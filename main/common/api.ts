@@ -9,7 +9,6 @@
 import { z } from 'zod';
 import type {
   AppInfo,
-  ExportResult,
   SceneEditState,
   JobInfo,
   ModelInfo,
@@ -23,6 +22,7 @@ import type {
 } from './domain';
 import { MARKER_COLORS, PRECISION_CHOICES } from './domain';
 import { editSchema, type QualityScoreName } from './edit-stack';
+import { UP_AXES } from './export-axes';
 
 const id = z
   .string()
@@ -121,15 +121,19 @@ export const api = {
   'scenes.reselectFrames': command(
     z.object({ sceneId: id, count: z.number().int().min(2).max(512) }).strict(),
   )<SceneDetail>(),
-  /** Write the scene's point cloud to a file; download it from blobPaths.export(exportId). */
-  'scenes.export': command(
+  /**
+   * Write the scene's point cloud to a file, as a job (stages 'edits', 'write'):
+   * its result is an ExportResult; download blobPaths.export(exportId). The
+   * file lives as long as main/common/export-lifetime.ts says.
+   */
+  'scenes.export': job(
     z
       .object({
         sceneId: id,
         format: z.enum(['ply', 'glb']),
         encoding: z.enum(['binary', 'ascii']).optional(),
         /** PLY only: 'opencv' (default), 'y-up' or 'z-up'; GLB is always y-up. */
-        upAxis: z.enum(['opencv', 'y-up', 'z-up']).optional(),
+        upAxis: z.enum(UP_AXES).optional(),
       })
       .strict()
       .refine((input) => input.format === 'ply' || input.upAxis === undefined || input.upAxis === 'y-up', {
@@ -140,7 +144,7 @@ export const api = {
         message: 'GLB is binary only: leave out encoding, or export PLY for ASCII',
         path: ['encoding'],
       }),
-  )<ExportResult>(),
+  ),
   /**
    * Camera formats for downstream tools (Gaussian splatting, meshing): a COLMAP
    * text model or a nerfstudio transforms.json with the frames' images, the

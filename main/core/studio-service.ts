@@ -12,6 +12,11 @@ export interface BlobResponse {
   bytes: number;
   /** Suggested download file name (exports). */
   fileName?: string;
+  /**
+   * Called by the transport once the whole body has been sent (never for a
+   * HEAD or a download cut short): an export then deletes the studio's copy.
+   */
+  onDelivered?: () => Promise<void>;
 }
 
 export interface StudioService {

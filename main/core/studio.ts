@@ -16,6 +16,7 @@ import {
 } from '../common/api';
 import type { FfmpegInfo, JobInfo, StudioEvent } from '../common/domain';
 import { StudioError, toStudioErrorInfo } from '../common/errors';
+import { EXPORT_MAX_AGE_MS } from '../common/export-lifetime';
 import { startEngine } from '../model';
 import { SceneEditor } from './editing/scene-editor';
 import { blobOpener } from './handlers/blob-handlers';
@@ -31,6 +32,7 @@ import { locateFfmpeg } from './ingest/ffmpeg-locator';
 import { JobQueue } from './jobs/job-queue';
 import { sceneNotFound } from './jobs/reconstruct-scene';
 import type { Engine, StudioContext } from './jobs/studio-context';
+import { removeExpiredExports } from './library/export-files';
 import { Library } from './library/library';
 import { ModelManager } from './model-library/model-manager';
 import type { StudioService } from './studio-service';
@@ -132,7 +134,11 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   };
 
   void removeOlderThan(join(library.location.dir, 'uploads'), TRANSIENT_FILE_MAX_AGE_MS);
-  void removeOlderThan(join(library.location.dir, 'exports'), TRANSIENT_FILE_MAX_AGE_MS);
+  // Exports nobody downloaded go after EXPORT_MAX_AGE_MS: now and every hour while the studio runs.
+  const exportsDir = join(library.location.dir, 'exports');
+  void removeExpiredExports(exportsDir, EXPORT_MAX_AGE_MS);
+  const exportSweep = setInterval(() => void removeExpiredExports(exportsDir, EXPORT_MAX_AGE_MS), 3600_000);
+  exportSweep.unref();
 
   const context: HandlerContext = {
     library,
@@ -213,6 +219,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      clearInterval(exportSweep);
       await queue.close();
       if (enginePromise) await (await enginePromise.catch(() => null))?.close();
       listeners.clear();

@@ -107,6 +107,12 @@ export function handleAppProtocol(studio: StudioService, rendererDir: string, de
       };
       if (blob.fileName)
         headers['Content-Disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(blob.fileName)}`;
+      const { onDelivered } = blob;
+      if (onDelivered && request.method === 'GET' && !Buffer.isBuffer(blob.body)) {
+        // 'end': Chromium has read the whole file (a cancelled download never gets there).
+        // A copy that cannot be deleted now is left to the export sweep.
+        blob.body.once('end', () => void onDelivered().catch(() => undefined));
+      }
       const body = Buffer.isBuffer(blob.body) ? new Uint8Array(blob.body) : nodeStreamBody(blob.body);
       return new Response(body, { status: 200, headers });
     }

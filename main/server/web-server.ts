@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toStudioErrorInfo, StudioError } from '../common/errors';
 import type { StudioService } from '../core/studio-service';
@@ -175,11 +175,15 @@ export async function startWebServer(
       res.end();
       return;
     }
+    // Both reject when the client goes away mid-body: that download was not delivered.
     if (Buffer.isBuffer(blob.body)) {
       res.end(blob.body);
-      return;
+      if (blob.onDelivered) await finished(res);
+    } else {
+      await pipeline(blob.body, res);
     }
-    await pipeline(blob.body, res);
+    // A copy that cannot be deleted now is left to the export sweep.
+    await blob.onDelivered?.().catch(() => undefined);
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -6,15 +6,21 @@
 // filter applied; then the
 // PLY holds exactly the kept points, the COLMAP zip has the visible frames'
 // poses as scenes.get gives them, and nerfstudio's transforms.json the same frames.
+// Every export runs as a job listed in Jobs, and once its download is done the
+// studio's copy in <library>/exports is gone. The PLY's up axis is a choice in
+// the menu (OpenCV by default): a z-up PLY holds the OpenCV PLY's points as (x, z, -y).
 
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CameraInfo, SceneDetail, SceneEditState } from '../../main/common/domain';
+import type { CameraInfo, JobInfo, SceneDetail, SceneEditState } from '../../main/common/domain';
+import { EXPORT_LIFETIME_NOTE } from '../../main/common/export-lifetime';
 import { Library } from '../../main/core/library/library';
+import { syntheticScene } from '../support/library-fixtures';
 import { reconstructedFloorScene } from '../support/reconstructed-scene';
 import {
   callApi,
@@ -25,6 +31,7 @@ import {
   screenshot,
   startStudio,
   type StudioUnderTest,
+  waitForJobOver,
 } from './harness';
 
 const skipReason = missingPrerequisites();
@@ -55,6 +62,18 @@ function worldFromColmapPose(q: number[], t: number[]): number[] {
 
 const maxDifference = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
 
+/** x, y, z of every vertex of a binary little-endian PLY whose first properties are float x, y, z. */
+function plyPoints(bytes: Buffer): number[][] {
+  const headerEnd = bytes.indexOf('end_header\n') + 'end_header\n'.length;
+  const header = bytes.subarray(0, headerEnd).toString('latin1');
+  const count = Number(/element vertex (\d+)/.exec(header)?.[1]);
+  const stride =
+    (header.match(/property float /g) ?? []).length * 4 + (header.match(/property uchar /g) ?? []).length;
+  return Array.from({ length: count }, (_, i) =>
+    [0, 1, 2].map((axis) => bytes.readFloatLE(headerEnd + i * stride + axis * 4)),
+  );
+}
+
 /** Files of a zip by their path, found by the end of the path (the zip may have a top folder). */
 function zipEntries(bytes: Uint8Array): { find(suffix: string): Uint8Array; names: string[] } {
   const files = unzipSync(bytes);
@@ -79,6 +98,10 @@ describe.skipIf(skipReason !== null)(
     let scratch: string;
     let scene: SceneDetail;
     let hiddenCamera: CameraInfo;
+    let libraryPath: string;
+    let bigSceneId: string;
+    /** The binary PLY of the first PLY export (OpenCV axes, the default). */
+    let openCvPly: Buffer;
 
     const api = <T>(name: string, input: unknown): Promise<T> => callApi<T>(studio, name, input);
     const editState = () => api<SceneEditState>('edits.get', { sceneId: scene.id });
@@ -92,22 +115,31 @@ describe.skipIf(skipReason !== null)(
           count++;
       return count;
     };
-    /** Clicks an Export menu entry and saves what it downloads. */
-    const exportFromMenu = async (entry: string): Promise<Buffer> => {
-      await page.getByTestId('export-button').click();
+    /** The studio's copies of exports waiting for their download. */
+    const exportCopies = () => readdirSync(join(libraryPath, 'exports'));
+    /** Clicks an entry of the open Export menu, saves what its job downloads, and checks the studio kept no copy. */
+    const downloadEntry = async (entry: string): Promise<Buffer> => {
       const downloadStarted = page.waitForEvent('download', { timeout: 60_000 });
       await page.getByTestId(`export-${entry}`).click();
       const download = await downloadStarted;
       const path = join(scratch, download.suggestedFilename());
       await download.saveAs(path);
+      await expect.poll(exportCopies, { timeout: 10_000 }).toEqual([]);
       return readFile(path);
+    };
+    /** Clicks an Export menu entry and saves what it downloads. */
+    const exportFromMenu = async (entry: string): Promise<Buffer> => {
+      await page.getByTestId('export-button').click();
+      return downloadEntry(entry);
     };
 
     beforeAll(async () => {
       scratch = await mkdtemp(join(tmpdir(), 'g2-e2e-export-'));
-      const libraryPath = join(scratch, 'library');
+      libraryPath = join(scratch, 'library');
       const library = Library.open(libraryPath);
       const sceneId = await reconstructedFloorScene(library, 'export me');
+      // Never opened in the viewer: its slow ASCII export keeps the job queue busy in the cancel test.
+      bigSceneId = library.scenes.create(await syntheticScene(2, 1_500_000, 'Busy')).id;
       library.close();
       studio = await startStudio({ library: libraryPath });
       scene = await api<SceneDetail>('scenes.get', { sceneId });
@@ -193,6 +225,40 @@ describe.skipIf(skipReason !== null)(
       const stride =
         (header.match(/property float /g) ?? []).length * 4 + (header.match(/property uchar /g) ?? []).length;
       expect(bytes.length - headerEnd).toBe(count * stride);
+      openCvPly = bytes;
+    });
+
+    it('offers the PLY up axis (OpenCV by default), names GLB as y-up, and says how long the file is kept', async () => {
+      await page.getByTestId('export-button').click();
+      const upAxis = page.getByTestId('export-up-axis');
+      expect(await upAxis.inputValue()).toBe('opencv');
+      expect(await upAxis.locator('option').allTextContents()).toEqual([
+        'OpenCV, y down — default',
+        'y up (MeshLab, three.js)',
+        'z up (Blender, CloudCompare)',
+      ]);
+      expect(await page.getByTestId('export-glb').textContent()).toBe('GLB (points + cameras, y-up)');
+      expect(await page.getByTestId('export-lifetime').textContent()).toBe(EXPORT_LIFETIME_NOTE);
+      await screenshot(page, 'export-02-menu-up-axis');
+
+      await upAxis.selectOption('z-up');
+      const zUp = plyPoints(await downloadEntry('ply-binary'));
+      const openCv = plyPoints(openCvPly);
+      expect(zUp).toHaveLength(openCv.length);
+      // z-up is a rotation of OpenCV axes: x stays, y is the old z (forward), z is the old -y (up).
+      // (+ 0: a zero negated is -0, which toEqual tells from 0.)
+      const plusZero = (points: number[][]) => points.map((p) => p.map((v) => v + 0));
+      expect(plusZero(zUp)).toEqual(plusZero(openCv.map(([x, y, z]) => [x, z, -y])));
+
+      // Both PLY exports ran as jobs and are listed in Jobs as done.
+      const exportJobs = page.locator('[data-testid=job][data-kind=export]');
+      await expect.poll(() => exportJobs.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      const jobs = await api<JobInfo[]>('jobs.list', { sceneId: scene.id });
+      const plyJobs = jobs.filter((job) => job.kind === 'export' && job.title === 'Export export me (PLY)');
+      expect(plyJobs.map((job) => job.status)).toEqual(['succeeded', 'succeeded']);
+      expect(await page.locator('[data-testid=job][data-kind=export][data-status=succeeded]').count()).toBe(
+        plyJobs.length,
+      );
     });
 
     it('exports a COLMAP text model of the visible frames with their poses', async () => {
@@ -226,6 +292,43 @@ describe.skipIf(skipReason !== null)(
       };
       expect(transforms.frames).toHaveLength(scene.cameras.length - 1);
       for (const frame of transforms.frames) zip.find(frame.file_path);
+    });
+
+    it('shows a waiting export with its stage in words, and Cancel stops it with no file and no download', async () => {
+      let downloads = 0;
+      const countDownload = () => downloads++;
+      page.on('download', countDownload);
+      // A long export started elsewhere (the CLI, another tab) runs first; the menu's export waits behind it.
+      const busy = await api<{ jobId: string }>('scenes.export', {
+        sceneId: bigSceneId,
+        format: 'ply',
+        encoding: 'ascii',
+      });
+      await page.getByTestId('export-button').click();
+      await page.getByTestId('export-ply-binary').click();
+      await page.getByTestId('export-progress').waitFor();
+      expect(await page.getByTestId('export-stage').textContent()).toMatch(
+        /^Exporting · Waiting for the jobs before it \d+%$/,
+      );
+      // Jobs shows the running export's stage in words, not its id.
+      const runningStage = page.locator('[data-testid=job][data-status=running] [data-testid=job-stage]');
+      await expect
+        .poll(() => runningStage.first().textContent(), { timeout: 20_000 })
+        .toMatch(/^(Applying edits|Writing the file)\d+%$/);
+      await screenshot(page, 'export-03-waiting');
+
+      await page.getByTestId('export-cancel').click();
+      await page.getByTestId('export-button').waitFor();
+      await api('jobs.cancel', { jobId: busy.jobId });
+      expect((await waitForJobOver(studio, busy.jobId)).status).toBe('cancelled');
+      const jobs = await api<JobInfo[]>('jobs.list', { sceneId: scene.id });
+      expect(jobs.filter((job) => job.status === 'cancelled').map((job) => job.title)).toEqual([
+        'Export export me (PLY)',
+      ]);
+      expect(exportCopies()).toEqual([]);
+      await new Promise((done) => setTimeout(done, 1000));
+      expect(downloads).toBe(0);
+      page.off('download', countDownload);
     });
 
     it('ran without console errors or CSP violations', () => {

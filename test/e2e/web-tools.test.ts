@@ -494,11 +494,14 @@ describe.skipIf(skipReason !== null)(`viewer tools${skipReason ? ` (skipped: ${s
   });
 
   it('exports a PLY in metres once the scene has a scale', async () => {
-    const result = await callApi<ExportResult>(studio, 'scenes.export', {
+    const { jobId } = await callApi<{ jobId: string }>(studio, 'scenes.export', {
       sceneId: floorId,
       format: 'ply',
       encoding: 'ascii',
     });
+    const exportJob = await waitForJobOver(studio, jobId);
+    expect(exportJob.status).toBe('succeeded');
+    const result = exportJob.result as unknown as ExportResult;
     const response = await fetch(`${studio.origin}/blobs/exports/${result.exportId}`, {
       headers: { Authorization: `Bearer ${studio.token}` },
     });

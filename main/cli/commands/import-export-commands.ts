@@ -2,7 +2,7 @@
 // (PLY/GLB point clouds, COLMAP / nerfstudio camera folders).
 
 import { Command, Option } from 'commander';
-import type { SceneDetail } from '../../common/domain';
+import type { ExportResult, SceneDetail } from '../../common/domain';
 import type { CliContext } from '../cli-context';
 import {
   EXPORT_FORMATS,
@@ -17,8 +17,9 @@ import { findScene, followJob } from '../cli-support';
 import { parseInteger } from '../cli-context';
 import { StudioError } from '../../common/errors';
 import { blobPaths } from '../../common/api';
-import { join, resolve } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { removeExport } from '../../core/library/export-files';
+import { UP_AXES, type UpAxis } from '../../common/export-axes';
 
 /**
  * The frames a reconstruction will use: "6 frames selected from 18 candidates"
@@ -71,6 +72,12 @@ export function registerImportExportCommands(program: Command, ctx: CliContext):
       ),
     )
     .option('--ascii', 'ASCII PLY instead of binary')
+    .addOption(
+      new Option(
+        '--up-axis <axis>',
+        'PLY axes (default: opencv, as the model predicts: x right, y down, z forward); y-up: x right, y up, z backward (three.js, MeshLab); z-up: x right, y forward, z up (Blender, CloudCompare). GLB is always y-up',
+      ).choices(UP_AXES),
+    )
     .requiredOption('--out <path>', 'output file (PLY/GLB) or new folder (COLMAP/nerfstudio)')
     .option('--force', 'replace an existing --out file (folders are never replaced)')
     .action(
@@ -79,7 +86,7 @@ export function registerImportExportCommands(program: Command, ctx: CliContext):
           studio,
           json,
           sceneRef: string,
-          opts: { format?: ExportFormat; ascii?: boolean; out: string; force?: boolean },
+          opts: { format?: ExportFormat; ascii?: boolean; upAxis?: UpAxis; out: string; force?: boolean },
         ) => {
           // Every check of --out comes before any work, so a refused export costs nothing.
           const out = resolve(opts.out);
@@ -90,6 +97,15 @@ export function registerImportExportCommands(program: Command, ctx: CliContext):
               'invalid-input',
               '--ascii applies to PLY only.',
               'Drop --ascii or use --format ply.',
+            );
+          }
+          if (opts.upAxis && format !== 'ply' && !(format === 'glb' && opts.upAxis === 'y-up')) {
+            throw new StudioError(
+              'invalid-input',
+              format === 'glb'
+                ? `GLB files are always y-up (the glTF specification fixes it); --up-axis ${opts.upAxis} cannot be written.`
+                : `--up-axis applies to PLY and GLB only, not ${format}.`,
+              format === 'glb' ? 'Drop --up-axis, or export PLY.' : 'Drop --up-axis.',
             );
           }
           await checkExportTarget(out, format, force);
@@ -109,16 +125,19 @@ export function registerImportExportCommands(program: Command, ctx: CliContext):
             );
             return;
           }
-          const result = await studio.run('scenes.export', {
+          const { jobId } = await studio.run('scenes.export', {
             sceneId: scene.id,
             format,
             encoding: opts.ascii ? 'ascii' : undefined,
+            upAxis: format === 'ply' ? opts.upAxis : undefined,
           });
+          const job = await followJob(studio, io, jobId, 'export');
+          const result = job.result as unknown as ExportResult;
           try {
             await copyBlobTo(studio, blobPaths.export(result.exportId), { out, format, force });
           } finally {
             // The file at --out is the user's copy; the library's staging copy can go now.
-            await rm(join(studio.library.exportsDir, result.exportId), { recursive: true, force: true });
+            await removeExport(studio.library.exportsDir, result.exportId);
           }
           if (json) return printJson(io, { ...result, path: out });
           printLine(io, `Wrote ${result.pointCount} points to ${out} (${formatBytes(result.bytes)}).`);

@@ -7,6 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { matchBlobRoute, type BlobRouteName } from '../../common/api';
 import { QUALITY_SCORES, type QualityScoreName } from '../../common/edit-stack';
+import { isExportId, removeExport } from '../library/export-files';
 import type { BlobResponse } from '../studio-service';
 import type { HandlerContext } from './handler-context';
 
@@ -57,6 +58,7 @@ export function blobReaders({ library, editor }: HandlerContext): Record<BlobRou
       return thumb ? { contentType: 'image/jpeg', body: thumb, bytes: thumb.byteLength } : null;
     },
     export: async ({ exportId }) => {
+      if (!isExportId(exportId)) return null;
       const dir = join(library.exportsDir, exportId);
       const names = await readdir(dir).catch(() => [] as string[]);
       const fileName = names.find((n) => !n.startsWith('.') && !n.endsWith('.tmp'));
@@ -64,7 +66,14 @@ export function blobReaders({ library, editor }: HandlerContext): Record<BlobRou
       const file = join(dir, fileName);
       const { size } = await stat(file);
       const contentType = EXPORT_TYPES[extname(fileName)] ?? 'application/octet-stream';
-      return { contentType, body: createReadStream(file), bytes: size, fileName };
+      return {
+        contentType,
+        body: createReadStream(file),
+        bytes: size,
+        fileName,
+        // Downloaded: the studio keeps no copy (main/common/export-lifetime.ts).
+        onDelivered: () => removeExport(library.exportsDir, exportId),
+      };
     },
   };
 }

@@ -3,7 +3,7 @@
 // metres once scaled and levelled once a ground is set — written as a folder
 // (outDir) or as a zip to download.
 
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { CameraExportResult } from '../../common/domain';
 import { StudioError } from '../../common/errors';
@@ -13,7 +13,7 @@ import { exportNerfstudio } from '../camera-export/nerfstudio-transforms';
 import { zipFolder } from '../camera-export/zip-folder';
 import { editedPointCloud } from '../cleanup/apply-edits';
 import type { SceneEditor } from '../editing/scene-editor';
-import { newId } from '../library/ids';
+import { newExportFolder, removeExport } from '../library/export-files';
 import type { JobContext } from './job-queue';
 import { sceneNotFound } from './reconstruct-scene';
 import type { StudioContext } from './studio-context';
@@ -93,9 +93,7 @@ export async function exportSceneCameras(
       dir: written.dir,
     };
   }
-  const exportId = newId('exp');
-  const exportDir = join(library.exportsDir, exportId);
-  await mkdir(exportDir, { recursive: true });
+  const { exportId, dir: exportDir } = await newExportFolder(library.exportsDir);
   const folderName = `${input.baseName}-${input.format}`;
   const staging = join(exportDir, `.${folderName}`);
   try {
@@ -117,7 +115,7 @@ export async function exportSceneCameras(
       dir: null,
     };
   } catch (error) {
-    await rm(exportDir, { recursive: true, force: true });
+    await removeExport(library.exportsDir, exportId);
     throw error;
   } finally {
     await rm(staging, { recursive: true, force: true });

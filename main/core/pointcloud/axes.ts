@@ -5,11 +5,14 @@
 // a 180° rotation about the x axis (y -> -y, z -> -z), to every point and
 // camera, so a scene shot upright shows upright in any glTF viewer; importing a
 // glTF applies the same rotation again (it is its own inverse). PLY stays in
-// OpenCV axes, as the model predicts and as COLMAP/Open3D users expect.
+// OpenCV axes, as the model predicts and as COLMAP/Open3D users expect, unless
+// the user asks for y-up or z-up (openCvToUpAxis below).
 //
 // A camera's own axes need the same flip: an OpenCV camera looks along +z with
 // y down, a glTF camera looks along -z with y up. So a glTF camera node is
 //   gltfWorldFromGltfCamera = R_x(180°) · worldFromCamera · R_x(180°).
+
+import type { UpAxis } from '../../common/export-axes';
 
 /** R_x(180°) applied to a point: (x, y, z) -> (x, -y, -z). Its own inverse. */
 export function rotateX180InPlace(positions: Float32Array, from = 0, to = positions.length): void {
@@ -34,22 +37,9 @@ export function gltfCameraMatrix(worldFromCameraRowMajor: number[]): number[] {
   return columnMajor;
 }
 
-/**
- * Which way is up in an exported file. The engine's world is OpenCV axes
- * (y down), so a PLY opened as-is in MeshLab or CloudCompare shows the scene
- * upside down; 'y-up' (x right, y up, z backward: the glTF convention) and
- * 'z-up' (x right, y forward, z up: Blender, CloudCompare, most GIS tools)
- * are proper rotations of it. PLY exports default to 'opencv' (what COLMAP and
- * Open3D users expect, and what earlier versions wrote); GLB is always 'y-up'
- * because the glTF specification fixes it.
- */
-export type UpAxis = 'opencv' | 'y-up' | 'z-up';
-
-export const UP_AXIS_DESCRIPTIONS: Record<UpAxis, string> = {
-  opencv: 'OpenCV axes: x right, y down, z forward',
-  'y-up': 'y-up axes: x right, y up, z backward',
-  'z-up': 'z-up axes: x right, y forward, z up',
-};
+// Which way is up in an exported file: the names and their words are in
+// main/common/export-axes.ts (shared with the API, the CLI and the Export menu).
+export { UP_AXES, UP_AXIS_DESCRIPTIONS, type UpAxis } from '../../common/export-axes';
 
 /**
  * Writes OpenCV-world point (x, y, z) in `up` axes into out[at..at+2].

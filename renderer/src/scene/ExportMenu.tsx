@@ -1,21 +1,48 @@
-// Export menu: point files (PLY, GLB) written at once, and camera formats
-// (COLMAP, nerfstudio) written by a job whose progress shows on the button and
-// can be cancelled; both are downloaded when ready. Exports contain what the
-// edit stack leaves, levelled and in metres when the scene has them.
+// Export menu: point files (PLY with a chosen up axis, GLB) and camera formats
+// (COLMAP, nerfstudio), each written by a job whose progress shows in place of
+// the button (and in Jobs) and can be cancelled; the file downloads when the
+// job is done, and the studio then deletes its copy (export-lifetime.ts).
+// Exports contain what the edit stack leaves, levelled and in metres when the
+// scene has them.
 
 import { useEffect, useRef, useState } from 'react';
 import { blobPaths } from '../../../main/common/api';
-import type { CameraExportResult, JobInfo, SceneDetail, SceneEditState } from '../../../main/common/domain';
+import type { JobInfo, SceneDetail, SceneEditState } from '../../../main/common/domain';
 import { StudioError } from '../../../main/common/errors';
+import {
+  DEFAULT_PLY_UP_AXIS,
+  UP_AXES,
+  UP_AXIS_DESCRIPTIONS,
+  type UpAxis,
+} from '../../../main/common/export-axes';
+import { EXPORT_LIFETIME_NOTE } from '../../../main/common/export-lifetime';
+import { stageName } from '../../../main/common/job-stages';
 import { useStudio, useStudioEvents } from '../common/studio-context';
 import { isActiveJob, laterSnapshot } from '../jobs/job-snapshots';
 import './editing/editing.css';
+import './export-menu.css';
 
 const POINT_CHOICES = [
   { id: 'ply-binary', label: 'PLY (binary)', format: 'ply', encoding: 'binary' },
   { id: 'ply-ascii', label: 'PLY (ASCII)', format: 'ply', encoding: 'ascii' },
-  { id: 'glb', label: 'GLB (points + cameras)', format: 'glb', encoding: undefined },
+  { id: 'glb', label: 'GLB (points + cameras, y-up)', format: 'glb', encoding: undefined },
 ] as const;
+
+/** The up-axis choices for PLY as the menu names them; the default says so. */
+const UP_AXIS_LABELS: Record<UpAxis, string> = {
+  opencv: 'OpenCV, y down',
+  'y-up': 'y up (MeshLab, three.js)',
+  'z-up': 'z up (Blender, CloudCompare)',
+};
+
+const upAxisLabel = (axis: UpAxis): string =>
+  axis === DEFAULT_PLY_UP_AXIS ? `${UP_AXIS_LABELS[axis]} — default` : UP_AXIS_LABELS[axis];
+
+/** What every export job's result has: the file to download (null: written to a folder). */
+interface DownloadableResult {
+  exportId: string | null;
+  fileName: string;
+}
 
 const CAMERA_CHOICES = [
   { id: 'colmap', label: 'COLMAP text model (.zip)', format: 'colmap' },
@@ -53,6 +80,7 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [job, setJob] = useState<JobInfo | null>(null);
+  const [plyUpAxis, setPlyUpAxis] = useState<UpAxis>(DEFAULT_PLY_UP_AXIS);
   const jobId = useRef<string | null>(null);
   const root = useRef<HTMLDivElement>(null);
 
@@ -65,7 +93,7 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
     return () => window.removeEventListener('mousedown', close);
   }, [open]);
 
-  /** A snapshot of our camera export: progress while it runs; when over, its zip downloads (or its error shows). */
+  /** A snapshot of our export job: progress while it runs; when over, its file downloads (or its error shows). */
   const track = (snapshot: JobInfo) => {
     if (snapshot.id !== jobId.current) return;
     if (isActiveJob(snapshot)) {
@@ -75,8 +103,8 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
     jobId.current = null;
     setJob(null);
     if (snapshot.status === 'succeeded' && snapshot.result) {
-      const result = snapshot.result as unknown as CameraExportResult;
-      // The studio's own exports are zips; a folder export (outDir) is already where it belongs.
+      const result = snapshot.result as unknown as DownloadableResult;
+      // A folder export (outDir) is already where it belongs; the others download.
       if (result.exportId) download(client.blobUrl(blobPaths.export(result.exportId)), result.fileName);
     } else if (snapshot.status === 'failed' && snapshot.error) {
       showError(StudioError.fromInfo(snapshot.error));
@@ -86,33 +114,13 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
     if (event.type === 'job') track(event.job);
   });
 
-  const exportPoints = async (choice: (typeof POINT_CHOICES)[number]) => {
+  /** Start an export job and follow it (its events, and the list once for events missed before the id was known). */
+  const startExport = async (start: () => Promise<{ jobId: string }>) => {
     setOpen(false);
     setBusy(true);
     try {
-      const result = await client.call('scenes.export', {
-        sceneId: scene.id,
-        format: choice.format,
-        ...(choice.encoding ? { encoding: choice.encoding } : {}),
-      });
-      download(client.blobUrl(blobPaths.export(result.exportId)), result.fileName);
-    } catch (error) {
-      showError(error);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const exportCameras = async (choice: (typeof CAMERA_CHOICES)[number]) => {
-    setOpen(false);
-    setBusy(true);
-    try {
-      const { jobId: id } = await client.call('scenes.exportCameras', {
-        sceneId: scene.id,
-        format: choice.format,
-      });
+      const { jobId: id } = await start();
       jobId.current = id;
-      // Events may have passed before the id was known: catch up once from the list.
       const jobs = await client.call('jobs.list', { sceneId: scene.id });
       const known = jobs.find((item) => item.id === id);
       if (known) track(known);
@@ -122,6 +130,19 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
       setBusy(false);
     }
   };
+
+  const exportPoints = (choice: (typeof POINT_CHOICES)[number]) =>
+    startExport(() =>
+      client.call('scenes.export', {
+        sceneId: scene.id,
+        format: choice.format,
+        ...(choice.encoding ? { encoding: choice.encoding } : {}),
+        ...(choice.format === 'ply' ? { upAxis: plyUpAxis } : {}),
+      }),
+    );
+
+  const exportCameras = (choice: (typeof CAMERA_CHOICES)[number]) =>
+    startExport(() => client.call('scenes.exportCameras', { sceneId: scene.id, format: choice.format }));
 
   const cancel = async () => {
     if (!job) return;
@@ -145,9 +166,8 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
   if (job) {
     return (
       <div className="export-progress" data-testid="export-progress" data-status={job.status}>
-        <span>
-          Exporting {job.stage ? `· ${job.stage} ` : ''}
-          {Math.round(job.progress * 100)}%
+        <span data-testid="export-stage" data-stage={job.stage}>
+          Exporting · {stageName(job.stage, job.kind)} {Math.round(job.progress * 100)}%
         </span>
         <button onClick={() => void cancel()} data-testid="export-cancel">
           Cancel
@@ -169,10 +189,24 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
         {busy ? 'Exporting…' : 'Export ▾'}
       </button>
       {open && (
-        <div className="menu-items" role="menu">
+        <div className="menu-items export-menu-items" role="menu">
           <div className="menu-note" data-testid="export-note">
             {contentNote(scene, edits)}
           </div>
+          <label className="export-field" title={UP_AXIS_DESCRIPTIONS[plyUpAxis]}>
+            <span>PLY up axis</span>
+            <select
+              value={plyUpAxis}
+              onChange={(event) => setPlyUpAxis(event.target.value as UpAxis)}
+              data-testid="export-up-axis"
+            >
+              {UP_AXES.map((axis) => (
+                <option key={axis} value={axis}>
+                  {upAxisLabel(axis)}
+                </option>
+              ))}
+            </select>
+          </label>
           {POINT_CHOICES.map((choice) => (
             <button
               key={choice.id}
@@ -200,6 +234,9 @@ export function ExportMenu({ scene, edits }: ExportMenuProps) {
               {camerasReason}
             </div>
           )}
+          <div className="menu-note" data-testid="export-lifetime">
+            {EXPORT_LIFETIME_NOTE}
+          </div>
         </div>
       )}
     </div>

@@ -10,6 +10,7 @@ import type { JobInfo } from '../../../../main/common/domain';
 import { toStudioErrorInfo } from '../../../../main/common/errors';
 import { createStudio, type Studio } from '../../../../main/core/studio';
 import { statusForError } from '../../../../main/server/http-io';
+import { exportPointsJob } from '../../../support/export-job';
 import { syntheticPoints, tempDir } from '../../../support/library-fixtures';
 import { writeBinaryPly } from '../../../support/ply-fixture';
 
@@ -74,9 +75,7 @@ describe.skipIf(!mounted)(`disk full (${mounted ? 'tmpfs 4 MB' : skipReason})`, 
       ['ply', 'ascii'],
       ['glb', undefined],
     ] as const) {
-      const info = toStudioErrorInfo(
-        await errorOf(studio.call('scenes.export', { sceneId, format, encoding })),
-      );
+      const info = toStudioErrorInfo(await errorOf(exportPointsJob(studio, { sceneId, format, encoding })));
       expect(info.code, format).toBe('disk-full');
       expect(info.fix.length, format).toBeGreaterThan(0);
       expect(statusForError(info.code)).toBe(507);

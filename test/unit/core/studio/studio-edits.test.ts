@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobPaths } from '../../../../main/common/api';
 import type {
   CameraExportResult,
-  ExportResult,
   SceneDetail,
   SceneEditState,
   SceneSummary,
@@ -22,6 +21,7 @@ import type { Edit } from '../../../../main/common/edit-stack';
 import { StudioError } from '../../../../main/common/errors';
 import { readPly } from '../../../../main/core/pointcloud/ply-reader';
 import { createStudio, type Studio } from '../../../../main/core/studio';
+import { exportPointsJob } from '../../../support/export-job';
 import { tempDir } from '../../../support/library-fixtures';
 import {
   FLOOR_MAP_HEIGHT as H,
@@ -175,7 +175,7 @@ describe('scale, levelling and exports', () => {
   it('exports a PLY of exactly the kept points, levelled and in metres', async () => {
     const state = await call<SceneEditState>('edits.get', { sceneId });
     const scene = await call<SceneDetail>('scenes.get', { sceneId });
-    const result = await call<ExportResult>('scenes.export', { sceneId, format: 'ply' });
+    const result = await exportPointsJob(studio, { sceneId, format: 'ply' });
     expect(result.pointCount).toBe(state.keptCount);
     const cloud = await readPly(join(libraryPath, 'exports', result.exportId, result.fileName));
     expect(cloud.count).toBe(state.keptCount);
@@ -261,7 +261,7 @@ describe('scale, levelling and exports', () => {
   });
 
   it('exports a levelled, scaled GLB with its cameras that the glTF validator accepts', async () => {
-    const result = await call<ExportResult>('scenes.export', { sceneId, format: 'glb' });
+    const result = await exportPointsJob(studio, { sceneId, format: 'glb' });
     const state = await call<SceneEditState>('edits.get', { sceneId });
     expect(result.pointCount).toBe(state.keptCount);
     const bytes = readFileSync(join(libraryPath, 'exports', result.exportId, result.fileName));

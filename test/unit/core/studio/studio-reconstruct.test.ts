@@ -6,18 +6,12 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobPaths } from '../../../../main/common/api';
-import type {
-  ExportResult,
-  JobInfo,
-  ModelInfo,
-  QaEntry,
-  SceneDetail,
-  StudioEvent,
-} from '../../../../main/common/domain';
+import type { JobInfo, ModelInfo, QaEntry, SceneDetail, StudioEvent } from '../../../../main/common/domain';
 import { estimateIntrinsics } from '../../../../main/core/geometry/intrinsics';
 import { createStudio, type Studio } from '../../../../main/core/studio';
 import { convertCheckpoint } from '../../../../main/model/convert/convert-checkpoint';
 import { compareAllclose, GoldenTensorReader } from '../../../../main/model/golden/golden-tensors';
+import { exportPointsJob } from '../../../support/export-job';
 import { tempDir } from '../../../support/library-fixtures';
 import { SHARED_DIR } from '../../../support/shared-dir';
 
@@ -129,7 +123,7 @@ describe('studio with the real engine', () => {
     expect(scene.bounds).not.toBeNull();
 
     // The scene exports with its cameras.
-    const exported = (await studio.call('scenes.export', { sceneId, format: 'glb' })) as ExportResult;
+    const exported = await exportPointsJob(studio, { sceneId, format: 'glb' });
     expect(exported.pointCount).toBe(scene.pointCount);
     const glb = await studio.openBlob(blobPaths.export(exported.exportId));
     expect(glb?.contentType).toBe('model/gltf-binary');
