@@ -61,6 +61,14 @@ export async function availableMemoryBytes(): Promise<number> {
   return available();
 }
 
+/** The memory one question will need, from what the chat sessions hold (the figure the engine refuses by). */
+export async function estimateChatMemory(
+  ...args: Parameters<typeof import('./engine/memory-estimate').estimateChatMemory>
+): ReturnType<typeof import('./engine/memory-estimate').estimateChatMemory> {
+  const { estimateChatMemory: estimate } = await import('./engine/memory-estimate');
+  return estimate(...args);
+}
+
 // Checkpoints: the hub, downloads, local folders, random checkpoints, the catalog.
 export { DEFAULT_REVISION, OFFICIAL_REPO_ID, checkRepoId } from './download/hub-endpoint';
 export {

@@ -33,6 +33,7 @@ import type {
 } from './engine-types';
 import {
   availableMemoryBytes,
+  estimateChatMemory,
   estimateReconstructionMemory,
   insufficientMemoryError,
 } from './memory-estimate';
@@ -150,7 +151,39 @@ export class EngineClient {
     opts: { signal: AbortSignal; onProgress: (p: EngineProgress) => void; onToken: (text: string) => void },
   ): Promise<ChatOutput> {
     if (opts.signal.aborted) throw cancelledError('The question');
+    if (request.frames.length > 0) {
+      opts.onProgress({ progress: 0, stage: 'memory check' });
+      const size = await frameSize(request.frames[0].bytes, request.frames[0].name);
+      const estimate = await this.estimateChat(
+        request.modelDir,
+        request.frames.length,
+        size.width,
+        size.height,
+      );
+      if (!estimate.fits) throw insufficientMemoryError(request.frames.length, estimate, 'chat');
+    }
     return (await this.send({ type: 'chat', request }, 'chat', opts)) as ChatOutput;
+  }
+
+  /** Peak memory of a question over `frameCount` frames whose source images are `width`×`height`. */
+  async estimateChat(
+    modelDir: string,
+    frameCount: number,
+    width: number,
+    height: number,
+  ): Promise<MemoryEstimate> {
+    const budget = this.options.memoryBudgetBytes;
+    const system = await availableMemoryBytes();
+    const estimate = await estimateChatMemory(modelDir, frameCount, width, height, {
+      availableBytes: budget === undefined ? system : Math.min(budget, system),
+      modelLoaded: this.current?.loadedModels.has(resolve(modelDir)) ?? false,
+    });
+    return {
+      peakBytes: estimate.peakBytes,
+      availableBytes: estimate.availableBytes,
+      fits: estimate.fits,
+      maxFrames: estimate.maxFrames,
+    };
   }
 
   /** Peak memory of reconstructing `frameCount` frames whose source images are `width`×`height`. */

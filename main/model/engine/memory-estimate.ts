@@ -78,6 +78,21 @@ export interface ModelFootprint {
   prepacking: boolean;
 }
 
+/**
+ * DINO over N frames of P patches: the packed (N·(1+R+P), Dd) stream, ~8 live
+ * copies (residual, LN, q, k, v, attention output, MLP input), the 4·Dd MLP
+ * hidden, the per-window P×P scores of every head, and the normalised input
+ * images with their resized copy.
+ */
+function dinoActivationBytes(config: G2vlmConfig, N: number, P: number, pixels: number): number {
+  const { dino } = config;
+  const rows = N * (1 + dino.numRegisters + P);
+  return (
+    F32 * (rows * dino.hiddenSize * 8 + rows * dino.mlpHiddenSize * 2 + N * dino.numHeads * P * P) +
+    F32 * pixels * 3 * 2
+  );
+}
+
 /** Peak bytes of a reconstruction of `frameCount` frames at model input size `width`×`height`. */
 export function reconstructionMemory(
   model: ModelFootprint,
@@ -85,19 +100,14 @@ export function reconstructionMemory(
   width: number,
   height: number,
 ): MemoryBreakdown {
-  const { text, dino, decoders } = model.config;
+  const { text, decoders } = model.config;
   const N = frameCount;
   const h = Math.floor(height / 14);
   const w = Math.floor(width / 14);
   const P = h * w;
   const pixels = N * width * height;
 
-  // DINO: the packed (N·(1+R+P), Dd) stream, ~8 live copies (residual, LN, q, k, v, attention
-  // output, MLP input), the 4·Dd MLP hidden, and the per-window P×P scores of every head.
-  const dinoRows = N * (1 + dino.numRegisters + P);
-  const dinoBytes =
-    F32 * (dinoRows * dino.hiddenSize * 8 + dinoRows * dino.mlpHiddenSize * 2 + N * dino.numHeads * P * P) +
-    F32 * pixels * 3 * 2; // the normalised input images and their resized copy
+  const dinoBytes = dinoActivationBytes(model.config, N, P, pixels);
 
   // LLM geometry prefill: Lq = N·(P+2) new rows over Lk = text + Lq keys.
   const Lq = N * (P + 2);
@@ -145,6 +155,83 @@ export function reconstructionMemory(
   };
 }
 
+/** The side the chat's vision tower sees: inference_chat.py's 768, then Qwen2-VL's smart_resize to a multiple of 28. */
+function visionSide(imageSide: number, config: G2vlmConfig): number {
+  const factor = config.vit.patchSize * config.vit.spatialMergeSize;
+  return Math.max(factor, Math.round(imageSide / factor) * factor);
+}
+
+/** "<|im_start|>system…" + the question + the template around them, generously (the question is at most 8000 chars). */
+const CHAT_TEXT_TOKENS = 2048;
+/** Tokens a spatial answer may run to (the engine's default cap, with room). */
+const CHAT_DECODE_TOKENS = 512;
+
+export interface ChatMemoryBreakdown {
+  weightsBytes: number;
+  dinoBytes: number;
+  visionBytes: number;
+  llmBytes: number;
+  baselineBytes: number;
+  peakBytes: number;
+}
+
+/**
+ * Peak bytes of one question over `frameCount` frames (model doc §3.2): DINO
+ * over all frames, the vision tower one image at a time (full attention: 16
+ * heads of rows² scores and their softmax), then the LLM prefill in blocks
+ * (the geometry block's queries chunked like reconstruction's) with the KV
+ * cache of every row, which the decode loop copies into its own buffers.
+ */
+export function chatMemory(
+  model: ModelFootprint,
+  frameCount: number,
+  dinoWidth: number,
+  dinoHeight: number,
+  imageSide = 768,
+): ChatMemoryBreakdown {
+  const { text, vit } = model.config;
+  const N = frameCount;
+  const P = Math.floor(dinoHeight / 14) * Math.floor(dinoWidth / 14);
+  const dinoBytes = dinoActivationBytes(model.config, N, P, N * dinoWidth * dinoHeight);
+
+  const side = visionSide(imageSide, model.config);
+  const patches = (side / vit.patchSize) ** 2;
+  const mergedTokens = patches / vit.spatialMergeSize ** 2;
+  const vitMlp = vit.embedDim * vit.mlpRatio;
+  const visionBytes =
+    F32 *
+    (patches * vit.embedDim * 8 +
+      patches * vitMlp * 2 +
+      2 * vit.numHeads * patches * patches +
+      patches * (3 * 2 * vit.patchSize * vit.patchSize) * 2 + // processor rows and their copy
+      N * mergedTokens * text.hiddenSize); // every image's merged tokens wait for the prefill
+
+  // Prefill: the geometry block (N·(P+2) rows) is the largest; then each image's vision block.
+  const geoRows = N * (P + 2);
+  const rows = CHAT_TEXT_TOKENS + geoRows + N * (mergedTokens + 2);
+  const keys = rows + CHAT_DECODE_TOKENS;
+  const kvCache = keys * text.numLayers * 2 * text.numKvHeads * text.headDim * F32;
+  const block = Math.max(geoRows, mergedTokens + 2);
+  const scores = 2 * text.numHeads * Math.min(block, queryChunkRows(text.numHeads, keys)) * keys * F32;
+  const hidden = block * text.hiddenSize * F32 * 8 + rows * text.hiddenSize * F32; // + the assembled embeddings
+  const mlp = block * text.intermediateSize * F32 * 3;
+  const logits = text.vocabSize * F32 * 2;
+  // The decode loop's own cache buffers (chat-decoder.ts DecodeCache) beside the prefill's present tensors.
+  const llmBytes = 2 * kvCache + scores + hidden + mlp + logits;
+
+  // Sessions keep their arenas at their high-water marks, as in reconstruction.
+  const activations = ACTIVATION_OVERHEAD * (dinoBytes + visionBytes + llmBytes);
+  const peakBytes = model.weightsBytes + RUNTIME_BASELINE_BYTES + activations;
+  return {
+    weightsBytes: model.weightsBytes,
+    dinoBytes,
+    visionBytes,
+    llmBytes,
+    baselineBytes: RUNTIME_BASELINE_BYTES,
+    peakBytes,
+  };
+}
+
 async function readNumber(path: string): Promise<number | undefined> {
   try {
     const text = (await fs.readFile(path, 'utf8')).trim();
@@ -184,6 +271,41 @@ export const RECON_GRAPHS = [
   'camera_decoder',
   'global_decoder',
 ] as const;
+
+/** The graphs a question loads (chat/chat-model.ts): no geometry decoders. */
+export const CHAT_GRAPHS = [
+  'dino',
+  'vision_tower',
+  'embed_tokens',
+  'llm_causal',
+  'llm_block',
+  'lm_head',
+] as const;
+
+/** Graphs whose sessions read the mapped weights (runtime/session.ts sharedWeights, castWeightsPerRun). */
+const MAPPED_WEIGHT_GRAPHS: ReadonlySet<string> = new Set(['llm_causal', 'llm_block', 'lm_head']);
+
+/**
+ * Weight bytes a job's sessions hold: every byte range once; with fp16
+ * weights, the graphs that have a session of their own (DINO, the vision
+ * tower, the decoders) are folded by ORT into a float32 copy (twice the bytes).
+ */
+async function jobWeightBytes(
+  modelDir: string,
+  graphs: Record<string, { file?: unknown }>,
+  job: 'reconstruction' | 'chat',
+  fp16: boolean,
+): Promise<number | undefined> {
+  const ids: readonly string[] = job === 'chat' ? CHAT_GRAPHS : RECON_GRAPHS;
+  const all = await residentWeightBytes(modelDir, graphs, ids);
+  if (all === undefined || !fp16) return all;
+  const own = await residentWeightBytes(
+    modelDir,
+    graphs,
+    ids.filter((id) => !MAPPED_WEIGHT_GRAPHS.has(id)),
+  );
+  return own === undefined ? undefined : all + own;
+}
 
 /**
  * Bytes of the external-data ranges the given graphs reference, each range
@@ -233,7 +355,10 @@ async function folderBytes(dir: string, pattern: RegExp): Promise<number> {
  * (manifest.json with `configs` = the G2vlmConfig, plus graphs and external weights)
  * or, failing that, a checkpoint folder (the three *_config.json files + safetensors).
  */
-export async function modelFootprint(modelDir: string): Promise<ModelFootprint> {
+export async function modelFootprint(
+  modelDir: string,
+  job: 'reconstruction' | 'chat' = 'reconstruction',
+): Promise<ModelFootprint> {
   let manifest: Record<string, unknown> | undefined;
   try {
     manifest = JSON.parse(await fs.readFile(join(modelDir, 'manifest.json'), 'utf8')) as Record<
@@ -253,7 +378,9 @@ export async function modelFootprint(modelDir: string): Promise<ModelFootprint> 
   const declared = (manifest?.configs ?? manifest?.config) as G2vlmConfig | undefined;
   if (declared && typeof declared === 'object' && declared.text && declared.dino && declared.decoders) {
     const graphs = manifest?.graphs as Record<string, { file?: unknown }> | undefined;
-    const resident = graphs ? await residentWeightBytes(modelDir, graphs, RECON_GRAPHS) : undefined;
+    const resident = graphs
+      ? await jobWeightBytes(modelDir, graphs, job, manifest?.dtype === 'fp16')
+      : undefined;
     return {
       config: declared,
       weightsBytes: resident ?? (await folderBytes(modelDir, /\.(onnx|data|bin|weights|onnx_data)$/i)),
@@ -313,17 +440,50 @@ export async function estimateReconstructionMemory(
   };
 }
 
+/** Frames a question can go to the model with (chat/frame-selection.ts CHAT_MAX_FRAMES). */
+const CHAT_FRAME_LIMIT = 8;
+
+/** The estimate for one question over `frameCount` frames of `sourceWidth`×`sourceHeight`, with the most frames that fit. */
+export async function estimateChatMemory(
+  modelDir: string,
+  frameCount: number,
+  sourceWidth: number,
+  sourceHeight: number,
+  options: { availableBytes?: number; modelLoaded?: boolean } = {},
+): Promise<MemoryEstimate & { breakdown: ChatMemoryBreakdown }> {
+  const footprint = await modelFootprint(modelDir, 'chat');
+  const input = modelInputSize(sourceWidth, sourceHeight);
+  const at = (n: number) => chatMemory(footprint, n, input.width, input.height);
+  const breakdown = at(frameCount);
+  const availableBytes =
+    (options.availableBytes ?? (await availableMemoryBytes())) +
+    (options.modelLoaded ? breakdown.weightsBytes : 0);
+  let maxFrames = 0;
+  while (maxFrames < CHAT_FRAME_LIMIT && at(maxFrames + 1).peakBytes <= availableBytes) maxFrames++;
+  return {
+    peakBytes: breakdown.peakBytes,
+    availableBytes,
+    fits: breakdown.peakBytes <= availableBytes,
+    maxFrames,
+    breakdown,
+  };
+}
+
 const gib = (bytes: number): string => (bytes / 2 ** 30).toFixed(1);
 
-export function insufficientMemoryError(frameCount: number, estimate: MemoryEstimate): StudioError {
+export function insufficientMemoryError(
+  frameCount: number,
+  estimate: MemoryEstimate,
+  job: 'reconstruction' | 'chat' = 'reconstruction',
+): StudioError {
   return new StudioError(
     'insufficient-memory',
-    `Reconstructing ${frameCount} frames needs about ${gib(estimate.peakBytes)} GB, ${gib(estimate.availableBytes)} GB available; ` +
+    `${job === 'chat' ? 'A question over' : 'Reconstructing'} ${frameCount} frames needs about ${gib(estimate.peakBytes)} GB, ${gib(estimate.availableBytes)} GB available; ` +
       (estimate.maxFrames > 0
         ? `the largest number of frames that fits is ${estimate.maxFrames}.`
         : 'not even one frame fits.'),
     estimate.maxFrames > 0
-      ? `Select at most ${estimate.maxFrames} frames, or close other programs and try again.`
-      : 'Close other programs, or use a smaller model or a machine with more memory.',
+      ? `Select at most ${estimate.maxFrames} frames${job === 'chat' ? ' (a question goes to the model with the selected and marked frames)' : ''}, or close other programs and try again.`
+      : 'Close other programs, or install the model at a smaller precision (int8 or int4: g2studio model precisions) or use a machine with more memory.',
   );
 }

@@ -178,6 +178,34 @@ describe('EngineClient with a real worker thread', () => {
     expect(error.message).toContain('no-such-pipeline');
   });
 
+  it('refuses a question before starting when its frames do not fit, with the chat estimate', async () => {
+    const probe = client();
+    const eight = await probe.estimateChat(MODEL_DIR, 8, 960, 540);
+    const two = await probe.estimateChat(MODEL_DIR, 2, 960, 540);
+    expect(eight.peakBytes).toBeGreaterThan(two.peakBytes);
+    // A budget between the two: 8 frames are refused, and the count it names fits.
+    const budget = Math.round((eight.peakBytes + two.peakBytes) / 2);
+    const engine = client({ memoryBudgetBytes: budget });
+    const progress: EngineProgress[] = [];
+    const error = await rejection(
+      engine.chat(
+        {
+          modelDir: MODEL_DIR,
+          frames: frames(...Array.from({ length: 8 }, (_, i) => `f${i}`)),
+          question: 'How far is the chair from the table?',
+        },
+        { signal: new AbortController().signal, onProgress: (p) => progress.push(p), onToken: () => {} },
+      ),
+    );
+    expect(error.code).toBe('insufficient-memory');
+    expect(error.message).toMatch(/^A question over 8 frames needs about [\d.]+ GB/);
+    const largest = Number(/the largest number of frames that fits is (\d+)/.exec(error.message)?.[1]);
+    expect(largest).toBeGreaterThanOrEqual(2);
+    expect(largest).toBeLessThan(8);
+    expect(progress.map((p) => p.stage)).toEqual(['memory check']);
+    expect((await engine.estimateChat(MODEL_DIR, largest, 960, 540)).fits).toBe(true);
+  });
+
   it('refuses before starting when the frames do not fit in memory, naming the largest count that does', async () => {
     const engine = client({ memoryBudgetBytes: 600 * 2 ** 20 });
     const progress: EngineProgress[] = [];
