@@ -80,6 +80,7 @@ export class SceneEditor {
   /** Applies the edit first, so an edit that cannot apply is refused and never stored. */
   async push(sceneId: string, edit: Edit): Promise<SceneEditState> {
     if (isSceneSettingEdit(edit)) {
+      // The state this returns needs the points: a scene without them is refused before anything is stored.
       await this.base(sceneId);
       this.pushSetting(sceneId, edit);
       return this.state(sceneId);
