@@ -164,9 +164,9 @@ export const api = {
       })
       .strict(),
   ),
-  /** Give the scene a metric scale (or remove it); used by measurements, Q&A evidence and exports. */
+  /** Give the scene a metric scale (or remove it); used by measurements, Q&A evidence and exports. A step of the edit stack: edits.undo takes it back. */
   'scenes.setScale': command(z.object({ sceneId: id, scale: sceneScaleSchema }).strict())<SceneSummary>(),
-  /** Level the scene on a picked ground plane (up = its normal), or remove the levelling. */
+  /** Level the scene on a picked ground plane (up = its normal), or remove the levelling. A step of the edit stack too. */
   'scenes.setGround': command(z.object({ sceneId: id, ground: sceneGroundSchema }).strict())<SceneSummary>(),
 
   /** The scene's non-destructive edit stack and what it leaves; see blobPaths.edit*. */

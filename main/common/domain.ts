@@ -40,13 +40,13 @@ export interface SceneSummary {
   hasCameras: boolean;
   /** Frame whose thumbnail represents the scene, if it has frames. */
   thumbnailFrameId: string | null;
-  /** Metres per model unit, once the user has set a known distance. */
+  /** Metres per model unit, once the user has set a known distance (the newest active scale edit of the stack). */
   metresPerUnit: number | null;
   /**
    * Row-major rigid 4x4 levelledFromScene once a ground plane is set: the
    * ground becomes y = 0 with its normal along −y (up in the OpenCV axes the
    * studio keeps; three.js +Y after the viewer's flip). Applied by the viewer
-   * and by exports; stored points never change.
+   * and by exports; stored points never change. The newest active ground edit of the stack.
    */
   groundAlignment: number[] | null;
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo, QaEntry, SceneDetail } from '../../main/common/domain';
 import { convertCheckpoint } from '../../main/model/convert/convert-checkpoint';
@@ -229,9 +229,19 @@ describe.skipIf(skipReason !== null)(
     }, 400_000);
 
     it('cancels a running question and keeps nothing', async () => {
+      // The server's reply to qa.ask arrives late (a busy machine): until it does, there
+      // is no job to cancel, and a Cancel must not go to the previous, finished question.
+      const lateAsk = async (route: Route) => {
+        const body = route.request().postDataJSON() as { name?: string } | null;
+        if (body?.name === 'qa.ask') await new Promise((done) => setTimeout(done, 2_000));
+        await route.continue();
+      };
+      await page.route('**/api/call', lateAsk);
       await page.getByTestId('qa-question').fill('Which point is closer to the camera?');
       await page.getByTestId('qa-ask').click();
       await page.getByTestId('qa-cancel').click({ timeout: 20_000 });
+      // (Waits for a reply still held back, so none is left pending.)
+      await page.unrouteAll({ behavior: 'wait' });
       await page.getByTestId('qa-cancelled').waitFor({ timeout: 60_000 });
       expect(await api<QaEntry[]>('qa.history', { sceneId })).toHaveLength(1);
       expect(await page.getByTestId('qa-entry').count()).toBe(1);
@@ -352,6 +362,45 @@ describe.skipIf(skipReason !== null)(
       expect(newest.evidence.map((e) => e.label).join('\n')).toMatch(/Depth of the red point/);
       await page.getByTestId('tool-orbit').click();
     }, 400_000);
+
+    it('keeps the markers, on a frame and in 3D, over a page reload', async () => {
+      // The red 3D point the Mark tool placed is still there after its question; add a blue one on frame 0.
+      const pointMarker = page.getByTestId('qa-point-marker');
+      expect(await pointMarker.getAttribute('data-color')).toBe('red');
+      const pointText = await pointMarker.textContent();
+      await page.getByTestId('qa-color-blue').click();
+      const image = page.getByTestId('qa-frame-image');
+      const box = (await image.boundingBox())!;
+      await image.click({ position: { x: box.width * 0.6, y: box.height * 0.3 } });
+      const blue = page.locator('[data-testid=qa-marker][data-color=blue]');
+      const blueText = await blue.textContent();
+      expect(blueText).toMatch(/frame 0 · \(\d+, \d+\) px/);
+
+      // The address names the scene: the reload opens it again.
+      await page.reload();
+      await page.locator(`[data-testid=scene-view][data-scene-id=${sceneId}]`).waitFor({ timeout: 20_000 });
+      await page.getByTestId('qa-toggle').click();
+      await page.getByTestId('qa-marker-editor').waitFor();
+      await pointMarker.waitFor({ timeout: 20_000 });
+      expect(await pointMarker.getAttribute('data-color')).toBe('red');
+      expect(await pointMarker.textContent()).toBe(pointText);
+      expect(await blue.textContent()).toBe(blueText);
+      expect(
+        await page
+          .getByTestId('qa-dot')
+          .evaluateAll((items) => items.map((item) => item.getAttribute('data-color'))),
+      ).toEqual(['blue']);
+      // The 3D point is drawn on the view again, in its colour.
+      await expect
+        .poll(() => page.getByTestId('cloud-status').getAttribute('data-status'), { timeout: 30_000 })
+        .toBe('ready');
+      const view = await sceneCanvasRgb(page);
+      let red = 0;
+      for (let i = 0; i < view.data.length; i += 3)
+        if (view.data[i] > 230 && view.data[i + 1] < 30 && view.data[i + 2] < 30) red++;
+      expect(red).toBeGreaterThan(20);
+      await screenshot(page, '27-qa-markers-after-reload');
+    }, 120_000);
 
     it("shows a failed question's message and fix, and keeps nothing", async () => {
       const asked = (await api<QaEntry[]>('qa.history', { sceneId })).length;

@@ -690,6 +690,104 @@ describe.skipIf(skipReason !== null)(`viewer tools${skipReason ? ` (skipped: ${s
     await page.getByTestId('crop-cancel').click();
   });
 
+  it('keeps the camera when a scale or a levelling is set, and Ctrl+Z takes each back', async () => {
+    await openScene(floorId);
+    type CameraState = { position: Vec3; target: Vec3 };
+    // The viewer writes its camera on the canvas after every frame (ViewCamera.tsx).
+    const camera = async (): Promise<CameraState> =>
+      JSON.parse((await canvas().getAttribute('data-camera'))!) as CameraState;
+    const sceneNow = () => callApi<SceneDetail>(studio, 'scenes.get', { sceneId: floorId });
+    await grab();
+    const fitted = await camera();
+    // Closer than the fitted view, as a user looking at a detail is.
+    const box = (await canvas().boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    for (let i = 0; i < 2; i++) await page.mouse.wheel(0, -200);
+    const view = await grab();
+    const start = await camera();
+    expect(dist(start.position, fitted.position)).toBeGreaterThan(0.05);
+    expect((await sceneNow()).metresPerUnit).toBeNull();
+
+    // A scale from two picked points: on the history, and the camera has not moved.
+    const history = page.getByTestId('edit-history');
+    const entries = (kind: string) => history.locator(`[data-testid=edit-entry][data-kind=${kind}]`);
+    // (Earlier tests set and cleared a scale and a levelling: those steps are listed too.)
+    const scalesBefore = await entries('scale').count();
+    const groundsBefore = await entries('ground').count();
+    await page.getByTestId('tool-measure').click();
+    for (const test of [isMagenta, isCyan]) {
+      const marker = pixelsWhere(view, test);
+      expect(marker.n).toBeGreaterThan(10);
+      await clickAt(marker.cx, marker.cy);
+    }
+    await page.getByTestId('measure-set-scale').click();
+    await page.getByTestId('scale-metres').fill('2.5');
+    await page.getByTestId('scale-apply').click();
+    await expect
+      .poll(async () => (await sceneNow()).metresPerUnit, { timeout: 20_000 })
+      .toBeCloseTo(2.5 / dist(floor.magenta, floor.cyan), 6);
+    await expect.poll(() => entries('scale').count(), { timeout: 20_000 }).toBe(scalesBefore + 1);
+    await grab();
+    expect(await camera()).toEqual(start);
+
+    // Ctrl+Z: the scale is gone (core, measure panel), the camera still where it was.
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => (await sceneNow()).metresPerUnit, { timeout: 20_000 }).toBeNull();
+    await expect
+      .poll(() => page.getByTestId('scene-scale').textContent(), { timeout: 20_000 })
+      .toContain('No scale yet');
+    await expect.poll(() => entries('scale').count(), { timeout: 20_000 }).toBe(scalesBefore);
+    expect(await history.locator('[data-testid=edit-undone][data-kind=scale]').count()).toBe(1);
+    await grab();
+    expect(await camera()).toEqual(start);
+
+    // Levelling moves the scene in the view: the camera moves with it, so the stored
+    // point under the orbit centre stays there, at the same distance, now upright.
+    await page.getByTestId('tool-ground').click();
+    for (const test of [isMagenta, isCyan, isOrange]) {
+      const marker = pixelsWhere(view, test);
+      await clickAt(marker.cx, marker.cy);
+    }
+    await page.getByTestId('ground-level').click();
+    await expect.poll(async () => (await sceneNow()).groundAlignment, { timeout: 20_000 }).not.toBeNull();
+    const m = (await sceneNow()).groundAlignment!;
+    // three.js = flip · levelling · stored, flip = (x, −y, −z).
+    const flip = (v: Vec3): Vec3 => [v[0], -v[1], -v[2]];
+    const level = (v: Vec3): Vec3 =>
+      [0, 1, 2].map(
+        (r) => m[4 * r] * v[0] + m[4 * r + 1] * v[1] + m[4 * r + 2] * v[2] + m[4 * r + 3],
+      ) as Vec3;
+    const expectedTarget = flip(level(flip(start.target)));
+    await expect
+      .poll(async () => dist((await camera()).target, expectedTarget), { timeout: 20_000 })
+      .toBeLessThan(1e-5);
+    const levelled = await camera();
+    expect(dist(levelled.position, levelled.target)).toBeCloseTo(dist(start.position, start.target), 5);
+    const upright = await grab();
+    await screenshot(page, 'tools-06-levelled-in-place');
+    const pole = pixelsWhere(upright, isRed);
+    expect(pole.n).toBeGreaterThan(100);
+    const tilt = tiltFromVertical(pole);
+    console.info(
+      `levelled in place: pole ${tilt.toFixed(2)}° from vertical (${tiltFromVertical(pixelsWhere(view, isRed)).toFixed(2)}° before)`,
+    );
+    expect(tilt).toBeLessThan(3);
+    await expect.poll(() => entries('ground').count(), { timeout: 20_000 }).toBe(groundsBefore + 1);
+
+    // Ctrl+Z: not levelled any more, and the camera is back where it started.
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => (await sceneNow()).groundAlignment, { timeout: 20_000 }).toBeNull();
+    await expect
+      .poll(async () => dist((await camera()).position, start.position), { timeout: 20_000 })
+      .toBeLessThan(1e-5);
+    expect(dist((await camera()).target, start.target)).toBeLessThan(1e-5);
+    expect(await page.getByTestId('viewport').getAttribute('data-grid')).toBe('off');
+    // Ctrl+Shift+Z levels it again.
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(async () => (await sceneNow()).groundAlignment, { timeout: 20_000 }).toEqual(m);
+    await page.keyboard.press('Escape');
+  });
+
   it('ran without console errors', () => {
     expect(problems).toEqual([]);
   });

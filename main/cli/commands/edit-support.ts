@@ -66,6 +66,12 @@ export function describeEdit(edit: Edit): string {
         : 'show every frame';
     case 'voxel':
       return `voxel downsample, ${edit.params.voxelSize} units`;
+    case 'scale':
+      return edit.params.metresPerUnit === null
+        ? 'clear the scale'
+        : `scale: 1 unit = ${edit.params.metresPerUnit.toPrecision(6)} m`;
+    case 'ground':
+      return edit.params.levelledFromScene === null ? 'clear the levelling' : 'level on a ground plane';
   }
 }
 

@@ -7,6 +7,7 @@
 // are hidden from then on (not a further narrowing), so showing a frame again
 // is an edit too, and undo restores the previous set. Hidden points are out of
 // the effective mask, so filters, selections and exports do not see them.
+// Scene settings on the stack (scale, ground) change no point and are skipped.
 //
 // Quality scores that need the per-frame point maps (depth edges,
 // multi-view inconsistency) are computed once per reconstruction and passed in
@@ -16,7 +17,7 @@
 import { StudioError } from '../../common/errors';
 import type { PointCloud } from '../pointcloud/point-cloud';
 import type { CleanupTaskOptions } from './cleanup-task';
-import type { Edit, QualityScoreName } from '../../common/edit-stack';
+import { pointEdits, type Edit, type PointEdit, type QualityScoreName } from '../../common/edit-stack';
 import { keepMaskFromScores } from '../../common/score-mask';
 import { selectInBox, selectPoints } from '../../common/selection';
 import { statisticalOutlierScores, type OutlierOptions } from './statistical-outliers';
@@ -85,7 +86,7 @@ function countKept(keep: Uint8Array): number {
 async function applyOne(
   base: EditBase,
   state: EditResult,
-  edit: Edit,
+  edit: PointEdit,
   opts: CleanupTaskOptions,
 ): Promise<EditResult> {
   const next = await applyToMask(base, state, edit, opts);
@@ -108,7 +109,7 @@ function withHiddenFrames(state: EditResult, hiddenFrames: readonly number[]): E
 async function applyToMask(
   base: EditBase,
   state: EditResult,
-  edit: Edit,
+  edit: PointEdit,
   opts: CleanupTaskOptions,
 ): Promise<EditResult> {
   const { cloud } = state;
@@ -191,10 +192,12 @@ async function applyToMask(
 /** The cloud and keep mask `edits` leave over `base`. Throws StudioError('invalid-input' | 'cancelled'). */
 export async function applyEdits(
   base: EditBase,
-  edits: readonly Edit[],
+  stack: readonly Edit[],
   opts: CleanupTaskOptions & { cache?: EditCache } = {},
 ): Promise<EditResult> {
   const { cache } = opts;
+  // Scale and levelling keep every point: skipped, so they leave the cached prefixes valid too.
+  const edits = pointEdits(stack);
   const all = new Uint8Array(base.cloud.count).fill(1);
   let state: EditResult = {
     cloud: base.cloud,

@@ -6,7 +6,15 @@
 
 import { createHash } from 'node:crypto';
 import type { SceneEditState, StoredEdit } from '../../common/domain';
-import { editSchema, QUALITY_SCORES, type Edit, type QualityScoreName } from '../../common/edit-stack';
+import {
+  editSchema,
+  isSceneSettingEdit,
+  pointEdits,
+  QUALITY_SCORES,
+  type Edit,
+  type QualityScoreName,
+  type SceneSettingEdit,
+} from '../../common/edit-stack';
 import { StudioError } from '../../common/errors';
 import {
   applyEdits,
@@ -53,9 +61,10 @@ export class SceneEditor {
       keptCount: result.keptCount,
       hiddenFrames: [...result.hiddenFrames],
       availableScores: QUALITY_SCORES.filter((name) => name === 'outlier' || !!base.scores?.[name]),
+      // Only what the points see: a scale or a levelling leaves the mask (and its blob URL) as it was.
       revision: createHash('sha1')
         .update(key)
-        .update(JSON.stringify(active.map((e) => e.edit)))
+        .update(JSON.stringify(pointEdits(active.map((e) => e.edit))))
         .digest('hex')
         .slice(0, 16),
     };
@@ -70,11 +79,38 @@ export class SceneEditor {
 
   /** Applies the edit first, so an edit that cannot apply is refused and never stored. */
   async push(sceneId: string, edit: Edit): Promise<SceneEditState> {
+    if (isSceneSettingEdit(edit)) {
+      // The state this returns needs the points: a scene without them is refused before anything is stored.
+      await this.base(sceneId);
+      this.pushSetting(sceneId, edit);
+      return this.state(sceneId);
+    }
     const { base } = await this.base(sceneId);
     const edits = parsedEdits(this.library.annotations.edits(sceneId)).map((e) => e.edit);
     await applyEdits(base, [...edits, edit], { cache: this.cache });
     this.library.annotations.pushEdit(sceneId, edit.kind, edit.params);
     return this.state(sceneId);
+  }
+
+  /**
+   * A scale or a levelling onto the stack. It changes no point, so it needs no
+   * point cloud (a scene may be scaled before it is reconstructed); the
+   * scene's summary reads its value back from the stack.
+   */
+  pushSetting(sceneId: string, edit: SceneSettingEdit): void {
+    if (!this.library.scenes.summary(sceneId)) throw noScene(sceneId);
+    // Checked here too (not only at the API boundary): a value the summary could not read back would be lost.
+    const checked = editSchema.safeParse(edit);
+    if (!checked.success) {
+      throw new StudioError(
+        'invalid-input',
+        `This ${edit.kind === 'scale' ? 'scale' : 'levelling'} cannot be stored: ${checked.error.issues[0]?.message ?? 'it is malformed'}.`,
+        edit.kind === 'scale'
+          ? 'Give a positive, finite scale.'
+          : 'Pick three or more points spread over the floor.',
+      );
+    }
+    this.library.annotations.pushEdit(sceneId, checked.data.kind, checked.data.params);
   }
 
   async undo(sceneId: string): Promise<SceneEditState> {
@@ -116,9 +152,7 @@ export class SceneEditor {
 
   private async base(sceneId: string): Promise<{ base: EditBase; key: string }> {
     const summary = this.library.scenes.summary(sceneId);
-    if (!summary) {
-      throw new StudioError('not-found', `There is no scene ${sceneId}.`, 'List scenes to see their ids.');
-    }
+    if (!summary) throw noScene(sceneId);
     const recon = this.library.scenes.reconstructionInfo(sceneId);
     // A new reconstruction (or a replaced cloud) changes the key, so stale bases are never used.
     const key = `${sceneId}:${recon?.id ?? 'imported'}:${summary.pointCount}`;
@@ -168,6 +202,9 @@ export class SceneEditor {
     return editBaseOf(cloud, quality);
   }
 }
+
+const noScene = (sceneId: string) =>
+  new StudioError('not-found', `There is no scene ${sceneId}.`, 'List scenes to see their ids.');
 
 function parsedEdits(stored: SceneEdit[]): StoredEdit[] {
   const out: StoredEdit[] = [];

@@ -92,6 +92,9 @@ export function sceneHandlers(ctx: HandlerContext): HandlerGroup<SceneOperation>
       return { jobId: job.id };
     },
 
+    // Thin wrappers over the edit stack: the input becomes a scale or ground
+    // edit (so Ctrl+Z and `g2studio edit undo` take it back), and the scene's
+    // summary reads its value from the stack.
     'scenes.setScale': async ({ sceneId, scale }) => {
       requireScene(sceneId);
       const metresPerUnit =
@@ -100,8 +103,8 @@ export function sceneHandlers(ctx: HandlerContext): HandlerGroup<SceneOperation>
           : scale.kind === 'metres-per-unit'
             ? scale.value
             : metresPerUnitFromKnownDistance(scale.a, scale.b, scale.metres);
-      library.scenes.setMetresPerUnit(sceneId, metresPerUnit);
-      emit({ type: 'scenes-changed', sceneId, parts: ['meta'] });
+      editor.pushSetting(sceneId, { kind: 'scale', params: { metresPerUnit } });
+      emit({ type: 'scenes-changed', sceneId, parts: ['meta', 'edits'] });
       return requireScene(sceneId);
     },
 
@@ -127,8 +130,8 @@ export function sceneHandlers(ctx: HandlerContext): HandlerGroup<SceneOperation>
         // Up is −y in the OpenCV world the studio keeps (three.js +Y after the viewer's flip).
         alignment = levellingTransform(plane, [0, -1, 0]);
       }
-      library.scenes.setGroundAlignment(sceneId, alignment);
-      emit({ type: 'scenes-changed', sceneId, parts: ['meta'] });
+      editor.pushSetting(sceneId, { kind: 'ground', params: { levelledFromScene: alignment } });
+      emit({ type: 'scenes-changed', sceneId, parts: ['meta', 'edits'] });
       return requireScene(sceneId);
     },
   };

@@ -5,6 +5,7 @@
 // Never edit a released migration: add a new one.
 
 import type Database from 'better-sqlite3';
+import { newId } from './ids';
 
 export interface Migration {
   version: number;
@@ -213,7 +214,69 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description: 'scale and levelling move onto the edit stack (one undo history)',
+    up: (db) => {
+      // Each scene's stored scale and levelling become the first edits of its
+      // stack (scale, then ground), below the edits it has, so nothing on the
+      // stack or its redo list changes order; undoing every edit ends unscaled
+      // and unlevelled. The scene's value is then the newest active edit of
+      // each kind (scene-store.ts), and the two columns go.
+      const scenes = db
+        .prepare(
+          'SELECT id, updated_at, metres_per_unit, ground_alignment_json FROM scenes WHERE metres_per_unit IS NOT NULL OR ground_alignment_json IS NOT NULL',
+        )
+        .all() as Array<{
+        id: string;
+        updated_at: string;
+        metres_per_unit: number | null;
+        ground_alignment_json: string | null;
+      }>;
+      const shift = db.prepare('UPDATE edits SET seq = seq + ? WHERE scene_id = ?');
+      const insert = db.prepare(
+        'INSERT INTO edits (id, scene_id, seq, kind, params_json, undone, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)',
+      );
+      for (const scene of scenes) {
+        const settings: Array<{ kind: string; params: Record<string, unknown> }> = [];
+        if (scene.metres_per_unit !== null && scene.metres_per_unit > 0) {
+          settings.push({ kind: 'scale', params: { metresPerUnit: scene.metres_per_unit } });
+        }
+        const alignment = levellingOf(scene.ground_alignment_json);
+        if (alignment) settings.push({ kind: 'ground', params: { levelledFromScene: alignment } });
+        if (settings.length === 0) continue;
+        shift.run(settings.length, scene.id);
+        settings.forEach((setting, n) =>
+          insert.run(
+            newId('edt'),
+            scene.id,
+            n + 1,
+            setting.kind,
+            JSON.stringify(setting.params),
+            scene.updated_at,
+          ),
+        );
+      }
+      db.exec(`
+        ALTER TABLE scenes DROP COLUMN metres_per_unit;
+        ALTER TABLE scenes DROP COLUMN ground_alignment_json;
+      `);
+    },
+  },
 ];
+
+/** A stored levelling as 16 finite numbers, or null when absent or unreadable. */
+function levellingOf(json: string | null): number[] | null {
+  if (!json) return null;
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value) && value.length === 16 && value.every((v) => Number.isFinite(v))
+      ? (value as number[])
+      : null;
+  } catch {
+    return null;
+  }
+}
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version;
 

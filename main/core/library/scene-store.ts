@@ -13,6 +13,7 @@ import type {
   SceneSummary,
   SourceInfo,
 } from '../../common/domain';
+import { editSchema, sceneSettingsOf, type Edit, type SceneSettingEdit } from '../../common/edit-stack';
 import type { IngestedFrame } from '../ingest/types';
 import { bytesOf, chunksOf, DEFAULT_CHUNK_BYTES, float32Of, joinChunks, uint8Of } from './blob-arrays';
 import { assertStorablePointCount } from './point-capacity';
@@ -78,8 +79,9 @@ interface SceneRow {
   kind: SceneKind;
   created_at: string;
   updated_at: string;
-  metres_per_unit: number | null;
-  ground_alignment_json: string | null;
+  /** params_json of the newest active scale / ground edit (scene settings live on the edit stack). */
+  scale_json: string | null;
+  ground_json: string | null;
   thumbnail_frame_id: string | null;
   point_count: number;
   frame_count: number;
@@ -114,8 +116,14 @@ interface FrameRow {
   file_name: string | null;
 }
 
+/** The newest active edit of a kind: the scene's scale or levelling (edit-stack.ts sceneSettingsOf). */
+const newestSetting = (kind: SceneSettingEdit['kind']) => `(SELECT e.params_json FROM edits e
+    WHERE e.scene_id = s.id AND e.kind = '${kind}' AND e.undone = 0 ORDER BY e.seq DESC LIMIT 1)`;
+
 const SUMMARY_SELECT = `
-  SELECT s.id, s.name, s.kind, s.created_at, s.updated_at, s.metres_per_unit, s.ground_alignment_json, s.thumbnail_frame_id, s.point_count,
+  SELECT s.id, s.name, s.kind, s.created_at, s.updated_at, s.thumbnail_frame_id, s.point_count,
+    ${newestSetting('scale')} AS scale_json,
+    ${newestSetting('ground')} AS ground_json,
     (SELECT COUNT(*) FROM frames f WHERE f.scene_id = s.id) AS frame_count,
     EXISTS (SELECT 1 FROM cameras c WHERE c.scene_id = s.id) AS has_cameras
   FROM scenes s`;
@@ -131,9 +139,24 @@ function toSummary(row: SceneRow): SceneSummary {
     pointCount: row.point_count,
     hasCameras: row.has_cameras === 1,
     thumbnailFrameId: row.thumbnail_frame_id,
-    metresPerUnit: row.metres_per_unit,
-    groundAlignment: row.ground_alignment_json ? (JSON.parse(row.ground_alignment_json) as number[]) : null,
+    ...sceneSettingsOf([
+      ...storedSetting('scale', row.scale_json),
+      ...storedSetting('ground', row.ground_json),
+    ]),
   };
+}
+
+/** A stored setting edit as an Edit; one this build cannot read counts as absent (it stays stored). */
+function storedSetting(kind: SceneSettingEdit['kind'], paramsJson: string | null): Edit[] {
+  if (paramsJson === null) return [];
+  let params: unknown;
+  try {
+    params = JSON.parse(paramsJson);
+  } catch {
+    return [];
+  }
+  const parsed = editSchema.safeParse({ kind, params });
+  return parsed.success ? [parsed.data] : [];
 }
 
 function toSource(row: SourceRow): SourceInfo {
@@ -294,8 +317,8 @@ export class SceneStore {
     const now = nowIso();
     const frameIds = scene.frames.map(() => newId('frm'));
     const insertScene = this.db.prepare(
-      `INSERT INTO scenes (id, name, kind, created_at, updated_at, metres_per_unit, thumbnail_frame_id, point_count)
-       VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`,
+      `INSERT INTO scenes (id, name, kind, created_at, updated_at, thumbnail_frame_id, point_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertSource = this.db.prepare(
       `INSERT INTO sources (scene_id, file_name, sha256, bytes, container, codec, coded_width, coded_height, width,
@@ -374,22 +397,6 @@ export class SceneStore {
   /** Deletes the scene and, through foreign keys, everything that belongs to it. */
   delete(sceneId: string): boolean {
     return this.db.prepare('DELETE FROM scenes WHERE id = ?').run(sceneId).changes > 0;
-  }
-
-  setMetresPerUnit(sceneId: string, metresPerUnit: number | null): boolean {
-    return (
-      this.db
-        .prepare('UPDATE scenes SET metres_per_unit = ?, updated_at = ? WHERE id = ?')
-        .run(metresPerUnit, nowIso(), sceneId).changes > 0
-    );
-  }
-
-  setGroundAlignment(sceneId: string, levelledFromScene: number[] | null): boolean {
-    return (
-      this.db
-        .prepare('UPDATE scenes SET ground_alignment_json = ?, updated_at = ? WHERE id = ?')
-        .run(levelledFromScene ? JSON.stringify(levelledFromScene) : null, nowIso(), sceneId).changes > 0
-    );
   }
 
   /** Frames with their encoded images, in index order (selected ones only by default). */

@@ -61,6 +61,9 @@ export function useAskJob(sceneId: string, onFinished: (job: JobInfo) => void) {
     async (input: Omit<OperationInput<'qa.ask'>, 'sceneId'>) => {
       setStarting(true);
       setError(null);
+      // Forget the previous question's job now: until qa.ask answers there is no job
+      // to cancel, and a Cancel pressed meanwhile must not go to the finished one.
+      setJobId(null);
       try {
         const started = await client.call('qa.ask', { sceneId, ...input });
         setJobId(started.jobId);

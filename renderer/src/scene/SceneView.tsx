@@ -4,7 +4,7 @@ import { asStudioError } from '../api/client';
 import { useStudio, useStudioEvents } from '../common/studio-context';
 import { isActiveJob, mergeJobs } from '../jobs/job-snapshots';
 import { QaPanel } from '../qa/QaPanel';
-import { noQaMarkers, withPointMarker, type QaMarkers } from '../qa/qa-markers';
+import { withPointMarker } from '../qa/qa-markers';
 import { EditPanel } from './editing/EditPanel';
 import { useEditShortcuts } from './editing/use-edit-shortcuts';
 import { useEditedCloud } from './editing/use-edited-cloud';
@@ -14,6 +14,7 @@ import { FrameStrip, type FrameVisibility } from './FrameStrip';
 import { robustPointBounds } from './scene-extent';
 import { ViewerTools } from './tools/ViewerTools';
 import { usePointCloud } from './use-point-cloud';
+import { useStoredQaMarkers } from './use-stored-qa-markers';
 import { VIEW_PRESETS, type ViewRequest } from './view-presets';
 import { Viewport } from './Viewport';
 
@@ -89,8 +90,8 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
   const [showCameras, setShowCameras] = useState(true);
   const [view, setView] = useState<ViewRequest>({ preset: 'fit', n: 0 });
   const [activeFrameId, setActiveFrameId] = useState<string | null>(null);
-  // The points a question refers to: placed on frames in the Q&A panel, or picked in 3D with the Mark tool.
-  const [qaMarkers, setQaMarkers] = useState<QaMarkers>(noQaMarkers);
+  // The points a question refers to: placed on frames in the Q&A panel, or picked in 3D with the Mark tool (kept over a reload).
+  const [qaMarkers, updateQaMarkers] = useStoredQaMarkers(sceneId);
 
   const refresh = useCallback(() => {
     client.call('scenes.get', { sceneId }).then(setScene, (error: unknown) => {
@@ -197,7 +198,7 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
             edits={edits}
             keep={keep}
             pointMarkers={qaMarkers.points}
-            onMarkPoint={(point) => setQaMarkers((current) => withPointMarker(current, point))}
+            onMarkPoint={(point) => updateQaMarkers((current) => withPointMarker(current, point))}
           >
             {(tools) => (
               <Viewport
@@ -287,7 +288,12 @@ export function SceneView({ sceneId, onBack }: SceneViewProps) {
         />
       )}
       {scene.kind !== 'pointcloud' && (
-        <QaPanel scene={scene} models={models} markers={qaMarkers} onMarkersChange={setQaMarkers} />
+        <QaPanel
+          scene={scene}
+          models={models}
+          markers={qaMarkers}
+          onMarkersChange={(markers) => updateQaMarkers(() => markers)}
+        />
       )}
     </section>
   );

@@ -1,13 +1,14 @@
 // The 3D view of a scene: point cloud and camera frustums inside one group that
 // converts OpenCV axes to three.js axes, orbit/pan/zoom controls, and framing
-// the whole scene on request. Rendering is on demand: a still scene costs no GPU.
+// the whole scene on request (ViewCamera.tsx: nothing else moves the camera).
+// Rendering is on demand: a still scene costs no GPU.
 // The cloud is a BudgetedPointCloud (./points): uploaded once, thinned while the
 // camera moves, with per-point keep/highlight masks.
 
 import { GizmoHelper, GizmoViewport, OrbitControls } from '@react-three/drei';
-import { Canvas, useThree } from '@react-three/fiber';
-import { useEffect, useMemo, type ReactNode } from 'react';
-import { PerspectiveCamera, Vector3, type Box3, type BufferGeometry } from 'three';
+import { Canvas } from '@react-three/fiber';
+import { useMemo, type ReactNode } from 'react';
+import { Vector3, type BufferGeometry } from 'three';
 import type { SceneDetail } from '../../../main/common/domain';
 import { CameraFrustums } from './CameraFrustums';
 import { GroundGrid } from './GroundGrid';
@@ -16,38 +17,11 @@ import type { BudgetedPointCloud } from './points/budgeted-point-cloud';
 import { PointCloudLayer } from './points/PointCloudLayer';
 import { sceneBoxThree } from './scene-extent';
 import { alignmentMatrix, levelBoxThree } from './tools/levelled-world';
-import { placementFor, type ViewRequest } from './view-presets';
+import type { ViewRequest } from './view-presets';
+import { CameraReadout, ViewCamera } from './ViewCamera';
 
 /** x, y, z of the axis gizmo (three.js axes: y up once levelled). */
 const AXIS_COLORS: [string, string, string] = ['#c8646e', '#6ec864', '#5a82d2'];
-
-interface OrbitLike {
-  target: Vector3;
-  update(): void;
-}
-
-/** Places the camera for the requested view preset whenever the request changes. */
-function CameraViews({ box, request }: { box: Box3 | null; request: ViewRequest }) {
-  // Read the store inside the effect: the camera is three.js state we move, not React state.
-  const getState = useThree((state) => state.get);
-  useEffect(() => {
-    const { camera, invalidate } = getState();
-    const controls = getState().controls as unknown as OrbitLike | null;
-    if (!box || !(camera instanceof PerspectiveCamera)) return;
-    const place = placementFor(box, request.preset, camera.fov, camera.aspect);
-    camera.position.copy(place.position);
-    camera.near = place.near;
-    camera.far = place.far;
-    camera.lookAt(place.target);
-    camera.updateProjectionMatrix();
-    if (controls) {
-      controls.target.copy(place.target);
-      controls.update();
-    }
-    invalidate();
-  }, [box, request, getState]);
-  return null;
-}
 
 interface ViewportProps {
   scene: SceneDetail;
@@ -127,7 +101,14 @@ export function Viewport({
         )}
       </group>
       <OrbitControls makeDefault enableDamping={false} screenSpacePanning />
-      <CameraViews box={box} request={view} />
+      <ViewCamera
+        box={box}
+        request={view}
+        // Framed again for new points (loaded, reconstructed), never for a scale or a levelling.
+        fitKey={`${scene.id}:${scene.reconstruction?.id ?? 'source'}:${scene.pointCount}:${geometry ? 'points' : 'bounds'}`}
+        alignment={scene.groundAlignment}
+      />
+      <CameraReadout />
       <GizmoHelper alignment="bottom-right" margin={[64, 64]}>
         {/* Muted axis colours: the viewer's own red/green/blue marks stay the only pure ones on screen. */}
         <GizmoViewport axisColors={AXIS_COLORS} labelColor="#101317" />

@@ -3,7 +3,7 @@
 // points a question is being written about. They are a draft of the user's
 // own, not scene data: the core never sees them until a question is asked.
 
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { MARKER_COLORS, type Marker, type MarkerColor } from '../../../main/common/domain';
 import { noQaMarkers, type PointMarker, type QaMarkers } from '../qa/qa-markers';
 
@@ -41,6 +41,9 @@ export function parseQaMarkers(text: string | null): QaMarkers {
   return { frame, points };
 }
 
+/** Drafts kept at most: the scenes whose markers were changed last (a deleted scene's draft ages out). */
+export const MAX_STORED_DRAFTS = 50;
+
 function load(sceneId: string): QaMarkers {
   try {
     return parseQaMarkers(window.localStorage.getItem(qaMarkersKey(sceneId)));
@@ -49,6 +52,44 @@ function load(sceneId: string): QaMarkers {
   }
 }
 
+/** When a stored draft was written (0 for an entry without the stamp). */
+function savedAt(text: string | null): number {
+  try {
+    const value = record(JSON.parse(text ?? 'null')).savedAt;
+    return isNumber(value) ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Drops the oldest drafts beyond MAX_STORED_DRAFTS, so storage stays bounded as scenes come and go. */
+function pruneDrafts(storage: Storage): void {
+  const prefix = qaMarkersKey('');
+  const drafts: Array<{ key: string; at: number }> = [];
+  for (let i = 0; i < storage.length; i++) {
+    const key = storage.key(i);
+    if (key?.startsWith(prefix)) drafts.push({ key, at: savedAt(storage.getItem(key)) });
+  }
+  drafts.sort((a, b) => b.at - a.at);
+  for (const { key } of drafts.slice(MAX_STORED_DRAFTS)) storage.removeItem(key);
+}
+
+function store(sceneId: string, markers: QaMarkers): void {
+  try {
+    const storage = window.localStorage;
+    const key = qaMarkersKey(sceneId);
+    if (markers.frame.length === 0 && markers.points.length === 0) {
+      storage.removeItem(key);
+      return;
+    }
+    storage.setItem(key, JSON.stringify({ ...markers, savedAt: Date.now() }));
+    pruneDrafts(storage);
+  } catch {
+    // Storage full or disabled: the markers still work for this page.
+  }
+}
+
+/** The scene's markers (as last stored for it) and a way to change them; every change is stored. */
 export function useStoredQaMarkers(
   sceneId: string,
 ): [QaMarkers, (update: (current: QaMarkers) => QaMarkers) => void] {
@@ -56,17 +97,13 @@ export function useStoredQaMarkers(
   // Another scene opened in the same view: its own markers.
   const current = state.sceneId === sceneId ? state.markers : load(sceneId);
   if (state.sceneId !== sceneId) setState({ sceneId, markers: current });
-  useEffect(() => {
-    try {
-      const key = qaMarkersKey(state.sceneId);
-      if (state.markers.frame.length === 0 && state.markers.points.length === 0)
-        window.localStorage.removeItem(key);
-      else window.localStorage.setItem(key, JSON.stringify(state.markers));
-    } catch {
-      // Storage full or disabled: the markers still work for this page.
-    }
-  }, [state]);
-  const update = (change: (markers: QaMarkers) => QaMarkers) =>
-    setState((previous) => ({ sceneId: previous.sceneId, markers: change(previous.markers) }));
+  // Also on opening: the draft's stamp is its last use, so the drafts kept are the recent ones.
+  useEffect(() => store(state.sceneId, state.markers), [state]);
+  // Stable, so the views that take it do not re-render for a new function each time.
+  const update = useCallback(
+    (change: (markers: QaMarkers) => QaMarkers) =>
+      setState((previous) => ({ sceneId: previous.sceneId, markers: change(previous.markers) })),
+    [],
+  );
   return [current, update];
 }

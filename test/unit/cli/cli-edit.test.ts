@@ -111,5 +111,16 @@ describe('g2studio scene editing', () => {
     expect(Math.hypot(...centres[0].map((v, a) => v - centres[1][a]))).toBeCloseTo(2, 5);
     expect(existsSync(join(out, 'images'))).toBe(true);
     expect(json<SceneSummary>('scale', 'Floor', '--clear').metresPerUnit).toBeNull();
+    // Scale and levelling are steps of the edit stack: listed, and `edit undo` takes the clearing back.
+    expect(g2studio('edit', 'list', 'Floor').stdout).toMatch(
+      /scale: 1 unit = 2\.00000 m\n.*level on a ground plane\n.*clear the scale/,
+    );
+    const undone = json<SceneEditState>('edit', 'undo', 'Floor');
+    expect(undone.redo.map((stored) => stored.edit)).toEqual([
+      { kind: 'scale', params: { metresPerUnit: null } },
+    ]);
+    expect(g2studio('measure', 'Floor', '--from', '0,0,0', '--to', '0,3,4').stdout).toMatch(
+      /^10\.0000 metres/,
+    );
   });
 });

@@ -55,6 +55,12 @@ export function editLabel(edit: Edit, metresPerUnit: number | null): string {
       return formatFrames(edit.params.frameIndices);
     case 'voxel':
       return `Voxel downsample, ${formatLength(edit.params.voxelSize, metresPerUnit)}`;
+    case 'scale':
+      return edit.params.metresPerUnit === null
+        ? 'Clear the scale'
+        : `Scale: 1 unit = ${formatNumber(edit.params.metresPerUnit)} m`;
+    case 'ground':
+      return edit.params.levelledFromScene === null ? 'Clear the levelling' : 'Level on the ground';
   }
 }
 

@@ -2,13 +2,16 @@
 // and the keep mask it leaves, loaded as bytes. Every tool (filter, crop,
 // selections, frame visibility, voxel) changes the scene only through push,
 // and undo/redo go through the core too, so the stored stack is the truth and
-// survives a restart.
+// survives a restart. The scale and ground tools change the stack through
+// scenes.setScale/setGround; the core announces that ('edits' part) and the
+// stack is read again, in turn with the calls made here.
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { blobPaths } from '../../../../main/common/api';
 import type { SceneEditState } from '../../../../main/common/domain';
 import type { Edit } from '../../../../main/common/edit-stack';
-import { useStudio } from '../../common/studio-context';
+import { asStudioError } from '../../api/client';
+import { useStudio, useStudioEvents } from '../../common/studio-context';
 
 export interface SceneEdits {
   state: SceneEditState | null;
@@ -64,7 +67,7 @@ export function useSceneEdits(sceneId: string, enabled: boolean, version: string
   const queue = useRef<Promise<unknown>>(Promise.resolve());
   const pending = useRef(0);
   const run = useCallback(
-    (call: () => Promise<SceneEditState>): Promise<boolean> => {
+    (call: () => Promise<SceneEditState>, report: (error: unknown) => void = showError): Promise<boolean> => {
       pending.current += 1;
       setBusy(true);
       const done = queue.current.then(async () => {
@@ -72,7 +75,7 @@ export function useSceneEdits(sceneId: string, enabled: boolean, version: string
           setState(await call());
           return true;
         } catch (error) {
-          showError(error);
+          report(error);
           return false;
         } finally {
           pending.current -= 1;
@@ -84,6 +87,23 @@ export function useSceneEdits(sceneId: string, enabled: boolean, version: string
     },
     [showError],
   );
+
+  // Changed elsewhere (a scale or a levelling set by a tool, another window): read it again,
+  // queued behind the calls in flight so an older answer never lands after a newer one.
+  useStudioEvents((event) => {
+    if (
+      enabled &&
+      event.type === 'scenes-changed' &&
+      event.sceneId === sceneId &&
+      event.parts?.includes('edits')
+    ) {
+      // A scene deleted meanwhile is the scene view's to report ("Scene not found").
+      void run(
+        () => client.call('edits.get', { sceneId }),
+        (error) => asStudioError(error).code !== 'not-found' && showError(error),
+      );
+    }
+  });
 
   // Without points there is no stack to show; a stale state from before is hidden, not cleared.
   const current = enabled ? state : null;
