@@ -199,6 +199,8 @@ export class ReconModel {
       { embeds: await llm.embedTokens(textIds), positions: textPositions, causal: true },
       { signal },
     );
+    // The geometry block maps the same weights again: let go of the causal graph's mapping first.
+    await llm.releaseCausalSession();
     if (signal?.aborted) throw cancelledError('The reconstruction');
 
     // Phase 2: per frame [<|vision_start|>, P DINO rows, <|vision_end|>], one non-causal block.
