@@ -7,7 +7,7 @@ import type { G2vlmConfig } from '../checkpoint/config';
 import { decoderNames, type DecoderKind } from '../checkpoint/weight-names';
 import { GraphBuilder } from '../graph/graph-builder';
 import {
-  multiHeadAttention,
+  attention,
   dimOf,
   expandTo,
   gelu,
@@ -58,15 +58,13 @@ export function buildDecoderGraph(
       outputs: 3,
       attrs: { axis: -1, num_outputs: 3 },
     });
-    // The rotary works on heads-first rows; MultiHeadAttention takes Q with heads merged.
-    const y = multiHeadAttention(
+    const [y] = attention(
       g,
-      mergeHeads(g, rope2d(g, splitHeads(g, q, H, c), cos, sin), H, c),
+      rope2d(g, splitHeads(g, q, H, c), cos, sin),
       rope2d(g, splitHeads(g, k, H, c), cos, sin),
       splitHeads(g, v, H, c),
-      H,
     );
-    x = g.op('Add', [x, linear(g, y, n.proj, D, D)]);
+    x = g.op('Add', [x, linear(g, mergeHeads(g, y, H, c), n.proj, D, D)]);
     if (decoderNames.hasCrossAttention(kind)) {
       // Cross attention to frame 0 (computed once, broadcast to every frame).
       const yCtx = layerNorm(g, context, n.normY, D, eps);
@@ -79,8 +77,8 @@ export function buildDecoderGraph(
         perFrame,
       );
       const cv = expandTo(g, splitHeads(g, linear(g, yCtx, n.crossV, D, D), H, c), perFrame);
-      const cy = multiHeadAttention(g, mergeHeads(g, cq, H, c), ck, cv, H);
-      x = g.op('Add', [x, linear(g, cy, n.crossProj, D, D)]);
+      const [cy] = attention(g, cq, ck, cv);
+      x = g.op('Add', [x, linear(g, mergeHeads(g, cy, H, c), n.crossProj, D, D)]);
       x = ffn(x, n.norm3, n);
     } else {
       x = ffn(x, n.norm2, n);

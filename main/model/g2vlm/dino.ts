@@ -11,13 +11,15 @@ import {
   expandTo,
   shapeOf,
   zerosOf,
-  multiHeadAttention,
+  attention,
   gelu,
   layerNorm,
   linear,
+  mergeHeads,
   mlp,
   reshape,
   scaleBy,
+  splitHeads,
   transpose,
 } from '../graph/ops';
 
@@ -91,16 +93,16 @@ export function buildDinoGraph(
     g.op('Reshape', [g.op('Slice', [rows, g.constInt64([0]), windowRows, g.constInt64([0])]), windowShape]);
 
   const heads = d.numHeads;
+  const hd = d.headDim;
   let x = reshape(g, embeddings, [-1, Dd]);
   for (let i = 0; i < d.numLayers; i++) {
     const p = `${P}encoder.layer.${i}.`;
     const a = layerNorm(g, x, `${p}norm1`, Dd, d.layerNormEps);
-    // (frames, patches, Dd) windows straight into MultiHeadAttention: no head transposes.
-    const q = windows(linear(g, a, `${p}attention.attention.query`, Dd, Dd));
-    const k = windows(linear(g, a, `${p}attention.attention.key`, Dd, Dd));
-    const v = windows(linear(g, a, `${p}attention.attention.value`, Dd, Dd));
-    const y = multiHeadAttention(g, q, k, v, heads);
-    const attended = g.op('Concat', [reshape(g, y, [-1, Dd]), zeros], { axis: 0 });
+    const q = splitHeads(g, windows(linear(g, a, `${p}attention.attention.query`, Dd, Dd)), heads, hd);
+    const k = splitHeads(g, windows(linear(g, a, `${p}attention.attention.key`, Dd, Dd)), heads, hd);
+    const v = splitHeads(g, windows(linear(g, a, `${p}attention.attention.value`, Dd, Dd)), heads, hd);
+    const [y] = attention(g, q, k, v);
+    const attended = g.op('Concat', [reshape(g, mergeHeads(g, y, heads, hd), [-1, Dd]), zeros], { axis: 0 });
     const o = linear(g, attended, `${p}attention.output.dense`, Dd, Dd);
     x = g.op('Add', [x, scaleBy(g, o, `${p}layer_scale1.lambda1`, Dd)]);
     const m = mlp(

@@ -8,7 +8,7 @@
 import type { G2vlmConfig, VitConfig } from '../checkpoint/config';
 import { GraphBuilder } from '../graph/graph-builder';
 import {
-  multiHeadAttention,
+  attention,
   gelu,
   layerNorm,
   linear,
@@ -112,10 +112,8 @@ export function buildVisionTowerGraph(
     });
     const qr = rotary(g, toHeads(q), cos, sin);
     const kr = rotary(g, toHeads(k), cos, sin);
-    const y = multiHeadAttention(g, mergeHeads(g, qr, heads, e), kr, toHeads(v), heads, {
-      scale: 1 / Math.sqrt(e),
-    });
-    const attended = reshape(g, y, [-1, E]);
+    const [y] = attention(g, qr, kr, toHeads(v), { scale: 1 / Math.sqrt(e) });
+    const attended = reshape(g, mergeHeads(g, y, heads, e), [-1, E]);
     x = g.op('Add', [x, linear(g, attended, `${p}attn.proj`, E, E)]);
     const hidden = Math.round(E * vit.mlpRatio);
     const m = mlp(

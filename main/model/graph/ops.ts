@@ -3,11 +3,8 @@
 // Linear weights are stored pre-transposed ([in, out]) so a linear is a plain
 // MatMul + Add. Attention is the standard opset-23 `Attention` op in 4-D form
 // (docs/onnx-runtime-notes.md §1): GQA by fewer KV heads, bottom-right causal
-// with a past, zeros for fully masked rows. Plain attention (as many KV heads
-// as query heads, no mask, no cache) is com.microsoft MultiHeadAttention
-// instead: ORT 1.30's WebGPU provider has a kernel for it and none for the
-// standard Attention, which would run on the CPU (docs/webgpu-notes.md).
-import { GraphBuilder, MS_DOMAIN } from './graph-builder';
+// with a past, zeros for fully masked rows.
+import { GraphBuilder } from './graph-builder';
 
 export function linear(
   g: GraphBuilder,
@@ -128,29 +125,6 @@ export function attention(
       scale: opts.scale === undefined ? undefined : { float: opts.scale },
     },
   });
-}
-
-/**
- * Non-causal, unmasked attention with as many KV heads as query heads:
- * com.microsoft MultiHeadAttention, which both the CPU and the WebGPU
- * provider run (the CPU result equals the standard Attention's). Q is
- * (B, S, H·d); K and V are both (B, T, H·d) or both (B, H, T, d) (heads
- * first, e.g. after a rotary). Returns (B, S, H·d), heads merged.
- */
-export function multiHeadAttention(
-  g: GraphBuilder,
-  q: string,
-  k: string,
-  v: string,
-  heads: number,
-  opts: { scale?: number } = {},
-): string {
-  return g.op(
-    'MultiHeadAttention',
-    [q, k, v],
-    { num_heads: heads, scale: opts.scale === undefined ? undefined : { float: opts.scale } },
-    MS_DOMAIN,
-  );
 }
 
 /**
