@@ -14,6 +14,7 @@ import { decodeRgb, prepareDinoBatch, type DinoBatch, type RgbImage } from '../p
 import { LlmRunner } from './llm-runner';
 import { graphPath, readModelManifest, type ModelManifest } from './model-manifest';
 import { posesFromHead, worldPointsFromLocal } from './rotation';
+import { cpuNodesOfModel } from './node-placement';
 import {
   combinedProvider,
   createSession,
@@ -143,6 +144,7 @@ export class ReconModel {
       colors: batch.resizedRgb,
       executionProvider: this.executionProvider,
       ...(this.providerNotes.length > 0 ? { providerNotes: this.providerNotes } : {}),
+      ...(this.executionProvider === 'cpu' ? {} : cpuNodesOfModel(this.modelDir)),
       precision: this.manifest.dtype,
       timingsMs: timings,
     };
