@@ -157,7 +157,11 @@ export function placementOfGraph(graphPath: string): NodePlacement | undefined {
  * CPU node counts and op counts of the graphs of a model folder that ran on a
  * GPU provider in this process, by graph id (file name without .onnx).
  */
-export function cpuNodesOfModel(modelDir: string): {
+export function cpuNodesOfModel(
+  modelDir: string,
+  /** Only these graphs (a recon and a chat in the same process load different ones). */
+  include: (graphId: string) => boolean = () => true,
+): {
   cpuNodes: Record<string, number>;
   cpuNodeOps: Record<string, Record<string, number>>;
 } {
@@ -167,6 +171,7 @@ export function cpuNodesOfModel(modelDir: string): {
   for (const [path, placement] of [...placements].sort((a, b) => a[0].localeCompare(b[0]))) {
     if (!path.startsWith(`${dir}/`) && !path.startsWith(`${dir}\\`)) continue;
     const id = path.slice(dir.length + 1).replace(/\.onnx$/, '');
+    if (!include(id)) continue;
     cpuNodes[id] = placement.cpuNodes;
     cpuNodeOps[id] = placement.cpuOps;
   }
