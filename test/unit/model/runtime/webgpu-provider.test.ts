@@ -15,7 +15,11 @@ import {
   webGpuAdapterIsHardware,
 } from '../../../../main/model/runtime/provider-probe';
 import { combinedProvider } from '../../../../main/model/runtime/session';
-import { parseVerbosePlacement, type NodePlacement } from '../../../../main/model/runtime/node-placement';
+import {
+  cpuNodesLine,
+  parseVerbosePlacement,
+  type NodePlacement,
+} from '../../../../main/model/runtime/node-placement';
 import { SHARED_DIR } from '../../../support/shared-dir';
 import { REPO_ROOT } from '../../../support/paths';
 
@@ -101,6 +105,18 @@ describe('provider probe rules', () => {
         '/src/webgpu_context.cc:136 Fn() adapter_result.status == Success was false. Failed to get a WebGPU adapter: No supported adapters',
       ),
     ).toBe('Failed to get a WebGPU adapter: No supported adapters');
+    expect(
+      cpuNodesLine('webgpu', {
+        cpuNodes: { dino: 13, embed_tokens: 0, llm_causal: 9 },
+        cpuNodeOps: { dino: { Concat: 4, Attention: 2 }, llm_causal: { Attention: 2 } },
+      }),
+    ).toBe(
+      '22 nodes ran on the CPU instead of webgpu: dino 13 (Concat 4, Attention 2); llm_causal 9 (Attention 2).',
+    );
+    expect(cpuNodesLine('webgpu', { cpuNodes: { dino: 0, lm_head: 0 } })).toBe(
+      'Every node of the 2 graphs ran on webgpu.',
+    );
+    expect(cpuNodesLine('cpu', { cpuNodes: {} })).toBeUndefined();
     expect(combinedProvider([{ executionProvider: 'webgpu' }, { executionProvider: 'webgpu' }])).toBe(
       'webgpu',
     );
