@@ -108,6 +108,8 @@ export async function verifyGolden(
   return verify(...args);
 }
 export type { GoldenReport, GoldenReportEntry } from './golden/verify-golden';
+// Plain text only (no ONNX Runtime): which nodes of a GPU run ran on the CPU.
+export { cpuNodesLine } from './runtime/node-placement';
 
 // Q&A markers, drawn the way the model's training data marks points.
 export { MARKER_COLORS, type Marker, type MarkerColor } from './chat/markers';

@@ -11,7 +11,7 @@ import { interruptible, progressView } from '../progress';
 import { fmt } from './model-support';
 import { StudioError } from '../../common/errors';
 import { resolve } from 'node:path';
-import { convertCheckpoint, verifyGolden, type Precision } from '../../model';
+import { convertCheckpoint, cpuNodesLine, verifyGolden, type Precision } from '../../model';
 
 export function registerModelToolCommands(model: Command, ctx: CliContext): void {
   const { io } = ctx;
@@ -100,6 +100,8 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
           pass: report.pass && failed.length === 0,
           executionProvider: report.executionProvider,
           providerNotes: report.providerNotes,
+          cpuNodes: report.cpuNodes,
+          cpuNodeOps: report.cpuNodeOps,
           compared: compared.length,
           failed: failed.length,
           entries: report.entries,
@@ -130,6 +132,8 @@ export function registerModelToolCommands(model: Command, ctx: CliContext): void
         );
         printLine(io, `Ran on: ${report.executionProvider}.`);
         for (const note of report.providerNotes) printLine(io, `  ${note}`);
+        const placement = cpuNodesLine(report.executionProvider, report);
+        if (placement) printLine(io, `  ${placement}`);
       }
       if (failed.length > 0 || !report.pass) {
         throw new StudioError(

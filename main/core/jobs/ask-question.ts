@@ -7,7 +7,7 @@ import type { GeometricEvidence, Marker, QaEntry } from '../../common/domain';
 import { StudioError } from '../../common/errors';
 import { markerEvidence, type MarkerGeometry } from '../geometry/marker-evidence';
 import { frameMarkerForPoint, type PointMarker } from '../geometry/point-marker';
-import { CHAT_MAX_FRAMES, chooseChatFrames } from '../../model';
+import { CHAT_MAX_FRAMES, chooseChatFrames, cpuNodesLine } from '../../model';
 import { newId, nowIso } from '../library/ids';
 import type { JobContext } from './job-queue';
 import { chooseModel } from './model-choice';
@@ -135,6 +135,10 @@ export async function askQuestion(
   // One plain line says where the model ran, and why any graph fell back to the CPU.
   ctx.log(`Ran on ${output.executionProvider}`);
   for (const note of output.providerNotes ?? []) ctx.log(note);
+  const placement = output.cpuNodes
+    ? cpuNodesLine(output.executionProvider, { ...output, cpuNodes: output.cpuNodes })
+    : undefined;
+  if (placement) ctx.log(placement);
   let evidence: GeometricEvidence[] = [];
   if (geometry && markers.length) evidence = markerEvidence(geometry, markers, scene.metresPerUnit);
   const entry: QaEntry = {

@@ -3,6 +3,7 @@
 // cameras, point cloud and previous reconstruction.
 
 import { StudioError } from '../../common/errors';
+import { cpuNodesLine } from '../../model';
 import { reconstructionRecord } from '../library/reconstruction-record';
 import type { JobContext } from './job-queue';
 import { chooseModel } from './model-choice';
@@ -44,6 +45,10 @@ export async function reconstructScene(
   // One plain line says where the model ran, and why any graph fell back to the CPU.
   ctx.log(`Ran on ${output.executionProvider}`);
   for (const note of output.providerNotes ?? []) ctx.log(note);
+  const placement = output.cpuNodes
+    ? cpuNodesLine(output.executionProvider, { ...output, cpuNodes: output.cpuNodes })
+    : undefined;
+  if (placement) ctx.log(placement);
   ctx.progress(0.96, 'store');
   const record = reconstructionRecord(
     output,

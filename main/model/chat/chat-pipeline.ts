@@ -2,6 +2,7 @@
 // question about a scene's images with G2VLM.chat_with_recon's dataflow
 // (model doc §3.2), streaming the answer token by token. The loaded model and
 // the per-scene prefixes stay in memory between questions.
+import { cpuNodesOfModel } from '../runtime/node-placement';
 import type { ChatOutput, ChatRequest, EngineProgress } from '../engine/engine-types';
 import { StudioError, cancelledError } from '../../common/errors';
 import { decodeRgbImage, DEFAULT_VIT_IMAGE_SIZE } from '../preprocess/qwen-image';
@@ -202,6 +203,9 @@ export async function runChatOn(
     tokenIds: answer.tokenIds,
     executionProvider: model.executionProvider,
     ...(model.providerNotes.length > 0 ? { providerNotes: model.providerNotes } : {}),
+    ...(model.executionProvider === 'cpu'
+      ? {}
+      : cpuNodesOfModel(model.modelDir, (id) => !/_decoder$/.test(id))),
     precision: model.manifest.dtype,
     timingsMs,
     prefixReused,

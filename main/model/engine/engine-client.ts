@@ -37,6 +37,13 @@ import {
   estimateReconstructionMemory,
   insufficientMemoryError,
 } from './memory-estimate';
+import {
+  estimateGpuReconstructionMemory,
+  gpuLimits,
+  insufficientGpuMemoryError,
+  type GpuMemoryEstimate,
+} from './gpu-memory-estimate';
+import { autoProvider, gpuProviderProbe } from '../runtime/provider-probe';
 
 export interface EngineClientOptions {
   /** The worker script: a bundled engine-worker.js, or engine-worker.ts (run through tsx). */
@@ -136,6 +143,14 @@ export class EngineClient {
     }
     opts.onProgress({ progress: 0, stage: 'memory check' });
     const size = await frameSize(request.frames[0].bytes, request.frames[0].name);
+    const gpu = await this.estimateGpuReconstruction(
+      request.modelDir,
+      request.frames.length,
+      size.width,
+      size.height,
+      request.executionProvider,
+    );
+    if (gpu && !gpu.fits) throw insufficientGpuMemoryError(gpu);
     const estimate = await this.estimateReconstruction(
       request.modelDir,
       request.frames.length,
@@ -205,6 +220,32 @@ export class EngineClient {
       fits: estimate.fits,
       maxFrames: estimate.maxFrames,
     };
+  }
+
+  /**
+   * The GPU side of a reconstruction on `provider` (device memory and the
+   * largest tensor against the adapter's limits); undefined when the run would
+   * be on the CPU (`auto` resolves the way the worker's sessions will).
+   */
+  async estimateGpuReconstruction(
+    modelDir: string,
+    frameCount: number,
+    width: number,
+    height: number,
+    provider: ReconstructRequest['executionProvider'],
+  ): Promise<GpuMemoryEstimate | undefined> {
+    const target = provider === 'auto' ? (await autoProvider()).provider : (provider ?? 'cpu');
+    if (target === 'cpu') return undefined;
+    const probe = await gpuProviderProbe(target);
+    // A provider that does not start fails (or falls back) when the sessions load, with its own message.
+    if (!probe.starts) return undefined;
+    return estimateGpuReconstructionMemory(
+      modelDir,
+      frameCount,
+      width,
+      height,
+      await gpuLimits(target, probe),
+    );
   }
 
   /**

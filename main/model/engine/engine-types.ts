@@ -51,6 +51,10 @@ export interface ReconstructionOutput {
   executionProvider: string;
   /** Why graphs that were asked to run on a GPU run on the CPU (absent when none did). */
   providerNotes?: string[];
+  /** GPU runs: nodes ONNX Runtime ran on the CPU, per graph (absent on the CPU; runtime/node-placement.ts). */
+  cpuNodes?: Record<string, number>;
+  /** The same nodes by op type, per graph. */
+  cpuNodeOps?: Record<string, Record<string, number>>;
   precision: string;
   timingsMs: Record<string, number>;
 }
@@ -76,6 +80,9 @@ export interface ChatOutput {
   executionProvider: string;
   /** Why graphs that were asked to run on a GPU run on the CPU (absent when none did). */
   providerNotes?: string[];
+  /** GPU runs: nodes ONNX Runtime ran on the CPU, per graph loaded by this process so far. */
+  cpuNodes?: Record<string, number>;
+  cpuNodeOps?: Record<string, Record<string, number>>;
   precision: string;
   timingsMs: Record<string, number>;
   prefixReused: boolean;

@@ -39,6 +39,13 @@ export interface GoldenReport {
   executionProvider: string;
   /** Why graphs asked to run on a GPU ran on the CPU (empty when none did). */
   providerNotes: string[];
+  /**
+   * GPU runs: nodes ONNX Runtime ran on the CPU, per graph that ran on the GPU
+   * provider (runtime/node-placement.ts); empty on the CPU.
+   */
+  cpuNodes: Record<string, number>;
+  /** The same nodes by op type, per graph. */
+  cpuNodeOps: Record<string, Record<string, number>>;
 }
 
 /** Where the chat verifier runs and how it says what really ran. */

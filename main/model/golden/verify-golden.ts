@@ -17,6 +17,7 @@ import { decodeRgb } from '../preprocess/dino-image';
 import { ReconModel } from '../runtime/recon-pipeline';
 import { verifyChatGolden } from '../chat/verify-chat';
 import { combinedProvider } from '../runtime/session';
+import { cpuNodesOfModel } from '../runtime/node-placement';
 import { compareTensor } from './compare-tensor';
 import { goldenSectionIds } from './golden-token-ids';
 import { GoldenTensorReader } from './golden-tensors';
@@ -145,6 +146,7 @@ export async function verifyGolden(goldenDir: string, opts: VerifyGoldenOptions 
       pass: entries.every((e) => e.pass && !e.skipped),
       executionProvider: combinedProvider(ran),
       providerNotes: [...new Set(providerNotes)],
+      ...cpuNodesOfModel(modelDir),
     };
   } finally {
     await model?.release();

@@ -30,6 +30,11 @@ export interface GpuProviderProbe {
   error?: string;
   /** WebGPU only: the adapter runs f16 shaders (shader-f16); null when not checked. */
   shaderF16: boolean | null;
+  /**
+   * WebGPU only: the device's largest buffer in bytes (Dawn's maxBufferSize, which
+   * ORT requests at the adapter's maximum); null when not read.
+   */
+  maxBufferSize?: number | null;
   devices: DiscoveredDevice[];
 }
 
@@ -51,6 +56,49 @@ export function probeGraph(precision: 'fp32' | 'fp16'): Uint8Array {
   return g.toModelBytes(() => {
     throw new Error('the probe graph has no external weights');
   });
+}
+
+/**
+ * The buffer-limit graph: one float buffer of a runtime element count. Asked
+ * for far more than any adapter allows, Dawn refuses the buffer while
+ * validating it, before anything is allocated, and names its limit:
+ * "Buffer size (N) exceeds the max buffer size limit (L)". The Node binding
+ * exposes no adapter limits, so this is how the probe learns maxBufferSize.
+ */
+export function bufferLimitGraph(): Uint8Array {
+  const g = new GraphBuilder('buffer_limit_probe');
+  const x = g.input('x', 'float32', [1]);
+  const count = g.input('count', 'int64', [1]);
+  const filled = g.op('Add', [g.op('Expand', [x, count]), g.constFloat([1])]);
+  g.output(g.op('ReduceMax', [filled], { keepdims: 0 }), 'y');
+  return g.toModelBytes(() => {
+    throw new Error('the buffer-limit graph has no external weights');
+  });
+}
+
+/**
+ * Floats the buffer-limit graph asks for: 4 GiB, above Dawn's maxBufferSize on
+ * D3D12/D3D11/OpenGL (2 GiB), NVIDIA Vulkan (4 GiB − 4) and SwiftShader (1 GiB).
+ * Larger requests trip ORT's own 32-bit size checks before Dawn sees them. An
+ * adapter that allows 4 GiB allocates it for a moment (in the probe's child);
+ * the probe then reports no limit below 4 GiB. Not asked on macOS, where
+ * Metal's limit is a share of the (unified) memory.
+ */
+export const BUFFER_LIMIT_PROBE_ELEMENTS = 2 ** 30;
+
+/** The largest size the buffer-limit probe can tell apart (4 GiB). */
+export const BUFFER_LIMIT_PROBE_BYTES = BUFFER_LIMIT_PROBE_ELEMENTS * 4;
+
+/** Dawn's limit from its validation message, or null. */
+export function parseMaxBufferSize(message: string): number | null {
+  const match = /exceeds the max buffer size limit \((\d+)\)/.exec(message);
+  return match ? Number(match[1]) : null;
+}
+
+/** The probe's outcome: Dawn's limit, the probe size when the buffer was allowed, or null (not read). */
+function maxBufferSizeFrom(limitMessage: string | undefined): number | null {
+  if (limitMessage === 'no limit below the probe size') return BUFFER_LIMIT_PROBE_BYTES;
+  return parseMaxBufferSize(limitMessage ?? '');
 }
 
 /** Parses ORT's "Discovered OrtHardwareDevice {vendor_id:0x10de, device_id:0x2684, vendor:NVIDIA, type:1, …}" lines. */
@@ -87,8 +135,8 @@ export function webGpuAdapterIsHardware(probe: GpuProviderProbe, env: NodeJS.Pro
 /** Runs in the child: loads ORT, logs device discovery, creates and runs the probe graphs. */
 const CHILD_SCRIPT = `
 process.env.ORT_DISABLE_TELEMETRY = '1';
-const [ortPath, provider, f32, f16] = process.argv.slice(-4);
-const result = { starts: false, shaderF16: null };
+const [ortPath, provider, f32, f16, limitGraph, limitCount] = process.argv.slice(-6);
+const result = { starts: false, shaderF16: null, maxBufferSize: null };
 (async () => {
   const ort = require(ortPath);
   ort.env.logLevel = 'info';
@@ -104,6 +152,19 @@ const result = { starts: false, shaderF16: null };
     if (!result.starts) result.error = 'results differ from the CPU provider';
     if (result.starts && provider === 'webgpu') {
       try { result.shaderF16 = close(await run(f16, provider), want, 1e-2); } catch { result.shaderF16 = false; }
+      if (limitCount !== '0') try {
+        const s = await ort.InferenceSession.create(Buffer.from(limitGraph, 'base64'), { executionProviders: [provider], logSeverityLevel: 4 });
+        // Twice: Dawn names its limit from the second refusal on (the first is reported as a failed allocation).
+        try {
+          for (let i = 0; i < 2; i++) {
+            try {
+              await s.run({ x: new ort.Tensor('float32', new Float32Array([0]), [1]), count: new ort.Tensor('int64', new BigInt64Array([BigInt(limitCount)]), [1]) });
+              result.limitMessage = 'no limit below the probe size';
+              break;
+            } catch (e) { result.limitMessage = String(e && e.message || e).slice(0, 2000); }
+          }
+        } finally { await s.release(); }
+      } catch {}
     }
   } catch (e) { result.error = String(e && e.message || e); }
   process.stdout.write('\\n@@probe ' + JSON.stringify(result) + '\\n');
@@ -141,6 +202,8 @@ export function probeGpuProvider(
     provider,
     Buffer.from(probeGraph('fp32')).toString('base64'),
     Buffer.from(probeGraph('fp16')).toString('base64'),
+    Buffer.from(bufferLimitGraph()).toString('base64'),
+    process.platform === 'darwin' ? '0' : String(BUFFER_LIMIT_PROBE_ELEMENTS),
   ];
   return new Promise((resolve) => {
     execFile(
@@ -163,11 +226,17 @@ export function probeGpuProvider(
           resolve({ provider, starts: false, error: plainOrtError(why), shaderF16: null, devices });
           return;
         }
-        const parsed = JSON.parse(line) as { starts: boolean; shaderF16: boolean | null; error?: string };
+        const parsed = JSON.parse(line) as {
+          starts: boolean;
+          shaderF16: boolean | null;
+          limitMessage?: string;
+          error?: string;
+        };
         resolve({
           provider,
           starts: parsed.starts,
           shaderF16: parsed.shaderF16,
+          ...(provider === 'webgpu' ? { maxBufferSize: maxBufferSizeFrom(parsed.limitMessage) } : {}),
           devices,
           ...(parsed.error ? { error: plainOrtError(parsed.error) } : {}),
         });

@@ -14,6 +14,7 @@ import { decodeRgb, prepareDinoBatch, type DinoBatch, type RgbImage } from '../p
 import { LlmRunner } from './llm-runner';
 import { graphPath, readModelManifest, type ModelManifest } from './model-manifest';
 import { posesFromHead, worldPointsFromLocal } from './rotation';
+import { cpuNodesOfModel } from './node-placement';
 import {
   combinedProvider,
   createSession,
@@ -22,6 +23,17 @@ import {
   int64Tensor,
   type ExecutionProviderChoice,
 } from './session';
+
+/** The graphs a reconstruction loads (a chat in the same process loads others). */
+const RECON_GRAPH_IDS = new Set([
+  'dino',
+  'embed_tokens',
+  'llm_causal',
+  'llm_block',
+  'point_decoder',
+  'camera_decoder',
+  'global_decoder',
+]);
 
 /** Attention scores of one decoder run are kept under this (frames are batched up to it). */
 const DECODER_SCORE_BUDGET_BYTES = 384 * 2 ** 20;
@@ -143,6 +155,9 @@ export class ReconModel {
       colors: batch.resizedRgb,
       executionProvider: this.executionProvider,
       ...(this.providerNotes.length > 0 ? { providerNotes: this.providerNotes } : {}),
+      ...(this.executionProvider === 'cpu'
+        ? {}
+        : cpuNodesOfModel(this.modelDir, (id) => RECON_GRAPH_IDS.has(id))),
       precision: this.manifest.dtype,
       timingsMs: timings,
     };

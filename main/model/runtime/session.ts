@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ort } from './ort';
 import { autoProvider } from './provider-probe';
+import { placementProfiling } from './node-placement';
 import { StudioError } from '../../common/errors';
 
 export type ExecutionProviderChoice = 'cpu' | 'cuda' | 'webgpu' | 'auto';
@@ -132,9 +133,20 @@ async function createOn(
   ep: SessionProvider,
   tuning: SessionTuning,
 ): Promise<ort.InferenceSession> {
-  return typeof model === 'string'
-    ? ort.InferenceSession.create(model, sessionOptions(ep, tuning))
-    : ort.InferenceSession.create(model, sessionOptions(ep, tuning));
+  // GPU sessions profile their first run to learn which nodes ran on the CPU (node-placement.ts).
+  const profiling = placementProfiling(model, ep);
+  const options = { ...sessionOptions(ep, tuning), ...profiling?.options };
+  try {
+    const session =
+      typeof model === 'string'
+        ? await ort.InferenceSession.create(model, options)
+        : await ort.InferenceSession.create(model, options);
+    profiling?.attach(session);
+    return session;
+  } catch (error) {
+    profiling?.discard();
+    throw error;
+  }
 }
 
 /**

@@ -15,6 +15,11 @@ import {
   webGpuAdapterIsHardware,
 } from '../../../../main/model/runtime/provider-probe';
 import { combinedProvider } from '../../../../main/model/runtime/session';
+import {
+  cpuNodesLine,
+  parseVerbosePlacement,
+  type NodePlacement,
+} from '../../../../main/model/runtime/node-placement';
 import { SHARED_DIR } from '../../../support/shared-dir';
 import { REPO_ROOT } from '../../../support/paths';
 
@@ -100,6 +105,18 @@ describe('provider probe rules', () => {
         '/src/webgpu_context.cc:136 Fn() adapter_result.status == Success was false. Failed to get a WebGPU adapter: No supported adapters',
       ),
     ).toBe('Failed to get a WebGPU adapter: No supported adapters');
+    expect(
+      cpuNodesLine('webgpu', {
+        cpuNodes: { dino: 13, embed_tokens: 0, llm_causal: 9 },
+        cpuNodeOps: { dino: { Concat: 4, Attention: 2 }, llm_causal: { Attention: 2 } },
+      }),
+    ).toBe(
+      '22 nodes ran on the CPU instead of webgpu: dino 13 (Concat 4, Attention 2); llm_causal 9 (Attention 2).',
+    );
+    expect(cpuNodesLine('webgpu', { cpuNodes: { dino: 0, lm_head: 0 } })).toBe(
+      'Every node of the 2 graphs ran on webgpu.',
+    );
+    expect(cpuNodesLine('cpu', { cpuNodes: {} })).toBeUndefined();
     expect(combinedProvider([{ executionProvider: 'webgpu' }, { executionProvider: 'webgpu' }])).toBe(
       'webgpu',
     );
@@ -122,7 +139,8 @@ describe.skipIf(!haveSwiftShader)('WebGPU on SwiftShader (no GPU)', () => {
     expect(out).toMatchObject({
       provider: 'cpu',
       hardware: false,
-      webgpu: { starts: true, shaderF16: false },
+      // SwiftShader's Vulkan maxMemoryAllocationSize, which Dawn reports as maxBufferSize (1 GiB).
+      webgpu: { starts: true, shaderF16: false, maxBufferSize: 2 ** 30 },
     });
     expect((out as { why: string }).why).toMatch(/software renderer/);
     const allowed = await runChild(AUTO_CASE, swiftShaderEnv({ G2STUDIO_WEBGPU_ALLOW_SOFTWARE: '1' }));
@@ -147,6 +165,127 @@ import { probeGraph } from ${JSON.stringify(probeRuntime)};
     expect(result.reason).toMatch(/runs on the CPU: its WebGPU session failed \(.*adapter/);
   }, 180_000);
 
+  it('counts the nodes ORT runs on the CPU under WebGPU, the same as its verbose placement log says', async () => {
+    // A graph with a kernel WebGPU has (MatMul), one it lacks (the standard Attention) and
+    // int64 shape arithmetic (no int64 on WebGPU): written to a file, as models are.
+    const dir = fs.mkdtempSync(join(os.tmpdir(), 'wgpu-placement-'));
+    const file = join(dir, 'mixed.onnx');
+    const build = `
+import * as fs from 'node:fs';
+import { GraphBuilder } from ${JSON.stringify(join(ROOT, 'main/model/graph/graph-builder.ts'))};
+import { dimOf, reshape, shapeOf, splitHeads } from ${JSON.stringify(join(ROOT, 'main/model/graph/ops.ts'))};
+const g = new GraphBuilder('mixed');
+const x = g.input('x', 'float32', [1, 'S', 8]);
+const h = g.op('MatMul', [x, g.constFloat(Array.from({ length: 64 }, (_, i) => ((i * 7) % 11) / 11 - 0.5), [8, 8])]);
+const q = splitHeads(g, h, 2, 4);
+const [y] = g.node('Attention', [q, q, q], { outputs: 1, attrs: { is_causal: 0 } });
+const merged = g.op('Reshape', [g.op('Transpose', [y], { perm: [0, 2, 1, 3] }), shapeOf(g, [dimOf(g, x, 0), dimOf(g, x, 1), [8]])]);
+g.output(g.op('Add', [merged, reshape(g, x, [1, -1, 8])]), 'y');
+fs.writeFileSync(${JSON.stringify(file)}, g.toModelBytes(() => { throw new Error('no weights'); }));
+console.log('{}');
+`;
+    await runChild(build, process.env);
+    const placed = `
+import { createSession } from ${JSON.stringify(sessionRuntime)};
+import { placementOfGraph } from ${JSON.stringify(join(ROOT, 'main/model/runtime/node-placement.ts'))};
+import { ort } from ${JSON.stringify(join(ROOT, 'main/model/runtime/ort.ts'))};
+(async () => {
+  const { session, executionProvider } = await createSession(${JSON.stringify(file)}, 'webgpu');
+  const before = placementOfGraph(${JSON.stringify(file)}) ?? null;
+  const x = new ort.Tensor('float32', Float32Array.from({ length: 40 }, (_, i) => Math.sin(i)), [1, 5, 8]);
+  await session.run({ x });
+  await session.run({ x });
+  const after = placementOfGraph(${JSON.stringify(file)});
+  await session.release();
+  console.log(JSON.stringify({ executionProvider, before, after }));
+})();
+`;
+    const verbose = `
+const ort = require(${JSON.stringify(join(ROOT, 'node_modules/onnxruntime-node'))});
+ort.env.logLevel = 'verbose';
+ort.InferenceSession.create(${JSON.stringify(file)}, { executionProviders: ['webgpu', 'cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 0, logVerbosityLevel: 0 })
+  .then((s) => s.release()).then(() => console.log('{}'));
+`;
+    const profiled = await runChild(placed, swiftShaderEnv());
+    const verboseFile = join(dir, 'verbose.cjs');
+    fs.writeFileSync(verboseFile, verbose);
+    const log = await new Promise<string>((done) =>
+      execFile(
+        process.execPath,
+        [verboseFile],
+        { env: swiftShaderEnv(), cwd: ROOT, maxBuffer: 64 * 2 ** 20 },
+        (_e, out, err) => done(`${out}\n${err}`),
+      ),
+    );
+    const fromLog = parseVerbosePlacement(log);
+    const result = profiled.out as { executionProvider: string; before: null; after: NodePlacement };
+    expect(result.executionProvider).toBe('webgpu');
+    expect(result.before).toBeNull(); // known only once the session has run
+    expect(result.after.cpuOps.Attention).toBe(1);
+    expect(result.after.cpuOps.MatMul).toBeUndefined();
+    expect(result.after.gpuNodes).toBeGreaterThan(0);
+    // The profile of the first run and ORT's own placement log agree node for node.
+    expect(result.after.cpuOps).toEqual(fromLog.cpuOps);
+    expect(result.after.cpuNodes).toBe(fromLog.cpuNodes);
+    // The profile files are gone after the first run.
+    expect(
+      fs
+        .readdirSync(os.tmpdir())
+        .filter((f) => f.startsWith('g2-placement-') && fs.readdirSync(join(os.tmpdir(), f)).length > 0),
+    ).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 180_000);
+
+  it('refuses a WebGPU reconstruction whose largest tensor is over the adapter buffer limit, naming the frames that fit', async () => {
+    const code = `
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { convertCheckpoint } from ${JSON.stringify(join(ROOT, 'main/model/convert/convert-checkpoint.ts'))};
+import { EngineClient } from ${JSON.stringify(join(ROOT, 'main/model/engine/engine-client.ts'))};
+import { estimateGpuReconstructionMemory, gpuLimits } from ${JSON.stringify(join(ROOT, 'main/model/engine/gpu-memory-estimate.ts'))};
+import { gpuProviderProbe } from ${JSON.stringify(probeRuntime)};
+import { decodeRgb } from ${JSON.stringify(join(ROOT, 'main/model/preprocess/dino-image.ts'))};
+(async () => {
+  const modelDir = join(fs.mkdtempSync(join(os.tmpdir(), 'wgpu-refuse-')), 'model');
+  await convertCheckpoint(${JSON.stringify(`${SHARED_DIR}/golden/g2vlm-tiny-a/checkpoint`)}, modelDir, { precision: 'fp32' });
+  const golden = ${JSON.stringify(`${SHARED_DIR}/golden/g2vlm-tiny-a`)};
+  const image = JSON.parse(fs.readFileSync(join(golden, 'manifest.json'), 'utf8')).recon.images[0];
+  const bytes = new Uint8Array(fs.readFileSync(join(golden, image)));
+  const frames = Array.from({ length: 600 }, (_, i) => ({ name: 'frame' + i, bytes }));
+  const client = new EngineClient();
+  let error = { code: '', message: '' };
+  try {
+    await client.reconstruct({ modelDir, frames, executionProvider: 'webgpu' }, { signal: new AbortController().signal, onProgress: () => {} });
+  } catch (e) { error = { code: (e as { code: string }).code, message: (e as Error).message }; }
+  await client.close();
+  const probe = await gpuProviderProbe('webgpu');
+  const limits = await gpuLimits('webgpu', probe);
+  const meta = await decodeRgb(bytes, image);
+  const estimate = await estimateGpuReconstructionMemory(modelDir, 600, meta.width, meta.height, limits);
+  const atMax = await estimateGpuReconstructionMemory(modelDir, estimate.maxFrames, meta.width, meta.height, limits);
+  const above = await estimateGpuReconstructionMemory(modelDir, estimate.maxFrames + 1, meta.width, meta.height, limits);
+  console.log(JSON.stringify({ error, limits, maxFrames: estimate.maxFrames, atMax: atMax.fits, above: above.breakdown.largestTensor.bytes }));
+})();
+`;
+    const { out } = await runChild(code, swiftShaderEnv());
+    const r = out as {
+      error: { code: string; message: string };
+      limits: { maxBufferSize: number };
+      maxFrames: number;
+      atMax: boolean;
+      above: number;
+    };
+    expect(r.limits.maxBufferSize).toBe(2 ** 30);
+    expect(r.maxFrames).toBeGreaterThan(1);
+    expect(r.maxFrames).toBeLessThan(600);
+    expect(r.atMax).toBe(true);
+    expect(r.above).toBeGreaterThan(2 ** 30);
+    expect(r.error.code).toBe('insufficient-memory');
+    expect(r.error.message).toContain('buffer limit');
+    expect(r.error.message).toContain(`the largest number of frames that fits is ${r.maxFrames}`);
+  }, 180_000);
+
   // The whole tiny-a model (reconstruction and chat) on SwiftShader: a few minutes on a free
   // 2-core CI runner (SwiftShader is a CPU rasteriser), so it runs under the heavy-work lock.
   it('g2studio --provider webgpu model verify-golden passes on g2vlm-tiny-a and names the provider', async () => {
@@ -166,11 +305,25 @@ import { probeGraph } from ${JSON.stringify(probeRuntime)};
       pass: boolean;
       executionProvider: string;
       providerNotes: string[];
+      cpuNodes: Record<string, number>;
+      cpuNodeOps: Record<string, Record<string, number>>;
       failed: number;
       entries: Array<{ name: string; pass: boolean; skipped?: string; maxAbs: number }>;
     };
     expect(report.executionProvider).toBe('webgpu');
     expect(report.providerNotes).toEqual([]);
+    // Every graph that ran is counted; the standard Attention has no WebGPU kernel in ORT 1.30.
+    for (const graph of [
+      'dino',
+      'llm_causal',
+      'llm_block',
+      'point_decoder',
+      'camera_decoder',
+      'global_decoder',
+    ])
+      expect(report.cpuNodes[graph], graph).toBeGreaterThan(0);
+    expect(report.cpuNodeOps.dino.Attention).toBe(2);
+    expect(report.cpuNodes.embed_tokens).toBe(0);
     const compared = report.entries.filter((e) => !e.skipped);
     expect(compared.filter((e) => !e.pass).map((e) => e.name)).toEqual([]);
     expect(compared.some((e) => e.name === 'recon.points')).toBe(true);
