@@ -4,6 +4,11 @@
 // the tokenizer. Loading is slow (sessions), so the engine keeps one ChatModel
 // per model folder and reuses it across questions.
 import type * as ort from 'onnxruntime-node';
+import {
+  DEFAULT_QWEN_PROCESSOR,
+  readPreprocessorConfig,
+  type QwenProcessor,
+} from '../preprocess/preprocessor-config';
 import { StudioError } from '../../common/errors';
 import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { patchRowLength, visionRotaryCosSin } from '../g2vlm/vision-tower';
@@ -42,6 +47,8 @@ export class ChatModel {
     readonly decoder: ChatDecoder | undefined,
     /** Why graphs fell back to the CPU (empty when none did). */
     readonly providerNotes: string[] = [],
+    /** The image processor settings (the folder's preprocessor_config.json, else Qwen2-VL's). */
+    readonly processor: QwenProcessor = DEFAULT_QWEN_PROCESSOR,
   ) {}
 
   static async load(
@@ -62,6 +69,7 @@ export class ChatModel {
     const dino = await createSession(graphPath(modelDir, manifest, 'dino'), ep);
     const vision = await createSession(graphPath(modelDir, manifest, 'vision_tower'), ep);
     const decoder = await ChatDecoder.load(modelDir, manifest, ep);
+    const processor = await readPreprocessorConfig(modelDir);
     return new ChatModel(
       modelDir,
       manifest,
@@ -72,6 +80,7 @@ export class ChatModel {
       combinedProvider([llm, dino, vision, ...(decoder ? [decoder.placement] : [])]),
       decoder,
       [...llm.providerNotes, ...fallbackReasons([dino, vision, ...(decoder ? [decoder.placement] : [])])],
+      processor,
     );
   }
 

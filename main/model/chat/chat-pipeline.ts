@@ -161,7 +161,12 @@ export async function runChatOn(
     t0 = performance.now();
     prefix = await prefillPrefix(
       model,
-      { systemIds: tokenizer.encode(CHAT_SYSTEM_PROMPT), images, visionImageSize },
+      {
+        systemIds: tokenizer.encode(CHAT_SYSTEM_PROMPT),
+        images,
+        visionImageSize,
+        processor: model.processor,
+      },
       { signal, onProgress: (p, stage) => progress(0.7 * p, stage) },
     );
     Object.assign(timingsMs, prefix.timingsMs);

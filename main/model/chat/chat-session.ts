@@ -9,7 +9,7 @@ import { StudioError, cancelledError } from '../../common/errors';
 import { PositionCounter, concatPositions } from '../g2vlm/mrope';
 import type { KvCache } from '../runtime/llm-runner';
 import type { RgbImage } from '../preprocess/qwen-image';
-import { qwenImageInput } from '../preprocess/qwen-image';
+import { qwenImageInput, type QwenProcessorValues } from '../preprocess/qwen-image';
 import { StreamingTextDecoder, type TextDecoderLike } from '../tokenizer/streaming-decoder';
 import { buildChatLayout, imageBlockTokenIds, type ImageBlockLayout } from './chat-layout';
 import type { ChatModel, VisionTowerOutput } from './chat-model';
@@ -49,6 +49,8 @@ export interface PrefixRequest {
   images: RgbImage[];
   /** Side of the Qwen2-VL transform (768 in inference_chat.py). */
   visionImageSize: number;
+  /** The processor's pixel budget and normalisation (default: Qwen2-VL's). */
+  processor?: QwenProcessorValues;
 }
 
 function throwIfCancelled(signal?: AbortSignal): void {
@@ -96,7 +98,9 @@ export async function prefillPrefix(
 
   report(0, 'preprocess');
   const geometryInput = dinoInput(request.images, signal);
-  const visionInputs = request.images.map((image) => qwenImageInput(image, request.visionImageSize));
+  const visionInputs = request.images.map((image) =>
+    qwenImageInput(image, request.visionImageSize, request.processor),
+  );
   const layout = buildChatLayout({
     systemIds: request.systemIds,
     geometryGrids: request.images.map(() => geometryInput.grid),

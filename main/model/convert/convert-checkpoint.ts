@@ -23,6 +23,7 @@ import {
   type WeightFamily,
 } from '../graph/quantize';
 import { loadQwen2Tokenizer } from '../tokenizer/qwen2-tokenizer';
+import { PREPROCESSOR_CONFIG_FILE, readPreprocessorConfig } from '../preprocess/preprocessor-config';
 import { tokenIdMapFor } from '../tokenizer/token-id-map';
 import { convertedModelIdFrom } from './model-id';
 import {
@@ -208,6 +209,11 @@ export async function convertCheckpoint(
     weights = undefined;
     report(0.99, 'tokenizer');
     await copyTokenizer(checkpointDir, opts.tokenizerPath, temp, config);
+    // The chat's image settings, checked now (a bad file fails the conversion, not the first question).
+    if (fs.existsSync(join(checkpointDir, PREPROCESSOR_CONFIG_FILE))) {
+      await readPreprocessorConfig(checkpointDir);
+      fs.copyFileSync(join(checkpointDir, PREPROCESSOR_CONFIG_FILE), join(temp, PREPROCESSOR_CONFIG_FILE));
+    }
     const idMap = tokenIdMapFor(config.text.vocabSize, config.specialTokens.endOfText);
     const { source: _source, ...specialTokens } = config.specialTokens;
     const manifest: ModelManifest = {

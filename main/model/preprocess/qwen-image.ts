@@ -21,6 +21,14 @@ export const QWEN2VL_PROCESSOR = {
   imageStd: [0.26862954, 0.26130258, 0.27577711],
 } as const;
 
+/** The values a checkpoint's preprocessor_config.json may change (preprocessor-config.ts). */
+export interface QwenProcessorValues {
+  minPixels: number;
+  maxPixels: number;
+  imageMean: readonly number[];
+  imageStd: readonly number[];
+}
+
 /** inference_chat.py's transform size. */
 export const DEFAULT_VIT_IMAGE_SIZE = 768;
 
@@ -125,12 +133,15 @@ export function patchifyMergeWindows(
 }
 
 /** Rescale (float64 ·1/255 → float32) and normalise (float32) an HWC u8 image into CHW. */
-export function rescaleAndNormalize(image: RgbImage): Float32Array {
+export function rescaleAndNormalize(
+  image: RgbImage,
+  processor: Pick<QwenProcessorValues, 'imageMean' | 'imageStd'> = QWEN2VL_PROCESSOR,
+): Float32Array {
   const { width, height, rgb } = image;
   const plane = width * height;
   const out = new Float32Array(3 * plane);
-  const mean = QWEN2VL_PROCESSOR.imageMean.map(Math.fround);
-  const std = QWEN2VL_PROCESSOR.imageStd.map(Math.fround);
+  const mean = processor.imageMean.map(Math.fround);
+  const std = processor.imageStd.map(Math.fround);
   // One float32 value per u8 level and channel: the arithmetic is per value, so a table is exact.
   const table = new Float32Array(256 * 3);
   for (let c = 0; c < 3; c++) {
@@ -149,13 +160,15 @@ export function rescaleAndNormalize(image: RgbImage): Float32Array {
 export function qwenImageInput(
   image: RgbImage,
   transformSize: number = DEFAULT_VIT_IMAGE_SIZE,
+  processor: QwenProcessorValues = QWEN2VL_PROCESSOR,
 ): QwenImageInput {
   const transformResized: RgbImage = {
     rgb: resizeRgbLikePil(image.rgb, image.width, image.height, transformSize, transformSize, 'bicubic'),
     width: transformSize,
     height: transformSize,
   };
-  const [h, w] = smartResize(transformSize, transformSize);
+  const factor = QWEN2VL_PROCESSOR.patchSize * QWEN2VL_PROCESSOR.mergeSize;
+  const [h, w] = smartResize(transformSize, transformSize, factor, processor.minPixels, processor.maxPixels);
   const processorResized: RgbImage =
     h === transformSize && w === transformSize
       ? transformResized
@@ -164,7 +177,7 @@ export function qwenImageInput(
           width: w,
           height: h,
         };
-  const normalized = rescaleAndNormalize(processorResized);
+  const normalized = rescaleAndNormalize(processorResized, processor);
   const p = QWEN2VL_PROCESSOR.patchSize;
   return {
     pixelValues: patchifyMergeWindows(normalized, h, w),
