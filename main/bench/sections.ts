@@ -7,6 +7,7 @@ import { runLibraryBench } from './library-bench';
 import { runMediaBench } from './media-bench';
 import { runModelBench } from './model-bench';
 import { runPrecisionBench } from './precision-bench';
+import { runReal2bBench } from './real-2b-bench';
 import { runViewerBench } from './viewer-bench';
 
 export const benchSections: Record<string, () => Promise<BenchSection>> = {
@@ -14,6 +15,7 @@ export const benchSections: Record<string, () => Promise<BenchSection>> = {
   library: runLibraryBench,
   model: runModelBench,
   precision: runPrecisionBench,
+  'real-2b': runReal2bBench,
   chat: runChatBench,
   cleanup: runCleanupBench,
   viewer: runViewerBench,
