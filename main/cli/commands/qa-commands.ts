@@ -5,15 +5,12 @@ import type { CliContext } from '../cli-context';
 import { resolve } from 'node:path';
 import { StudioError } from '../../common/errors';
 import type { Studio } from '../../core/studio';
-import { estimateChatMemory } from '../../model';
+import { CHAT_MAX_FRAMES, estimateChatMemory } from '../../model';
 import { formatBytes, printJson, printLine, type CliIo } from '../output';
 import { findScene, followJob, registerModel } from '../cli-support';
 import { type JobProgressView, jobProgressView } from '../progress';
 import { parseMarker } from '../cli-context';
 import { type Marker, type StudioEvent } from '../../common/domain';
-
-/** The frames a question goes to the model with: the selected ones, at most 8 (chat/frame-selection.ts). */
-const CHAT_MAX_FRAMES = 8;
 
 async function printChatEstimate(
   studio: Studio,

@@ -31,10 +31,10 @@ export async function reselectFrames(
   count: number,
   readImage: (frameId: string) => Buffer | null,
 ): Promise<boolean[]> {
-  if (!Number.isInteger(count) || count < 1) {
+  if (!Number.isInteger(count) || count < 2) {
     throw new StudioError(
       'invalid-input',
-      `A frame count must be a positive whole number (got ${count}).`,
+      `A frame count must be a whole number of at least two (got ${count}).`,
       'Ask for at least two frames.',
     );
   }
@@ -53,7 +53,7 @@ export async function reselectFrames(
       if (!image) {
         throw new StudioError(
           'not-found',
-          `Frame ${i} vanished while the selection was being made.`,
+          `Frame ${frames[i].id} vanished while the selection was being made.`,
           'Open the scene again and retry.',
         );
       }

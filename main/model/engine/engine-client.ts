@@ -84,8 +84,10 @@ interface WorkerSlot {
   exited: boolean;
   pongs: Map<number, () => void>;
   idleTimer?: NodeJS.Timeout;
-  /** Model folders the worker has loaded (kept between requests). */
+  /** Model folders whose reconstruction sessions the worker holds (kept between requests). */
   loadedModels: Set<string>;
+  /** Model folders whose chat sessions the worker holds (another set of sessions: no decoders, a vision tower). */
+  loadedChatModels: Set<string>;
 }
 
 /** A worker whose thread answers none of STUCK_PINGS pings, each given PING_TIMEOUT_MS, counts as stuck. */
@@ -191,7 +193,7 @@ export class EngineClient {
     const system = await availableMemoryBytes();
     const estimate = await estimateChatMemory(modelDir, frameCount, width, height, {
       availableBytes: budget === undefined ? system : Math.min(budget, system),
-      modelLoaded: this.current?.loadedModels.has(resolve(modelDir)) ?? false,
+      modelLoaded: this.current?.loadedChatModels.has(resolve(modelDir)) ?? false,
     });
     return {
       peakBytes: estimate.peakBytes,
@@ -239,13 +241,11 @@ export class EngineClient {
     const probe = await gpuProviderProbe(target);
     // A provider that does not start fails (or falls back) when the sessions load, with its own message.
     if (!probe.starts) return undefined;
-    return estimateGpuReconstructionMemory(
-      modelDir,
-      frameCount,
-      width,
-      height,
-      await gpuLimits(target, probe),
-    );
+    const limits = await gpuLimits(target, probe);
+    return estimateGpuReconstructionMemory(modelDir, frameCount, width, height, limits, {
+      // The free memory read from the driver already excludes the weights a loaded model holds.
+      modelLoaded: this.current?.loadedModels.has(resolve(modelDir)) ?? false,
+    });
   }
 
   /**
@@ -292,6 +292,7 @@ export class EngineClient {
       exited: false,
       pongs: new Map(),
       loadedModels: new Set(),
+      loadedChatModels: new Set(),
     };
     slot.worker.on('message', (message: WorkerToClient) => this.onMessage(slot, message));
     const failed = (error: StudioError): void => {
@@ -487,7 +488,9 @@ export class EngineClient {
         return;
       case 'reconstruct-result':
       case 'chat-result':
-        if (message.type === 'reconstruct-result') slot.loadedModels.add(resolve(pending.modelDir));
+        (message.type === 'reconstruct-result' ? slot.loadedModels : slot.loadedChatModels).add(
+          resolve(pending.modelDir),
+        );
         this.pending.delete(message.id);
         slot.active.delete(message.id);
         pending.resolve(message.output);

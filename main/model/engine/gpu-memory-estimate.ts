@@ -230,6 +230,7 @@ export async function estimateGpuReconstructionMemory(
   sourceWidth: number,
   sourceHeight: number,
   limits: GpuLimits,
+  options: { modelLoaded?: boolean } = {},
 ): Promise<GpuMemoryEstimate> {
   if (!Number.isSafeInteger(frameCount) || frameCount < 1) {
     throw new StudioError(
@@ -245,18 +246,23 @@ export async function estimateGpuReconstructionMemory(
     largest: { name: 'weights', bytes: 0 },
   };
   const input = modelInputSize(sourceWidth, sourceHeight);
-  return gpuEstimateFor(footprint, weights, frameCount, input.width, input.height, limits);
+  // A model the GPU already holds: its weights are in use, not needed again.
+  const available =
+    options.modelLoaded && limits.memoryBytes !== null
+      ? { ...limits, memoryBytes: limits.memoryBytes + weights.bytes }
+      : limits;
+  return gpuEstimateFor(footprint, weights, frameCount, input.width, input.height, available);
 }
 
-const gb = (bytes: number): string => (bytes / 2 ** 30).toFixed(1);
+const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 const LABEL: Record<GpuProvider, string> = { webgpu: 'WebGPU', cuda: 'CUDA' };
 
 export function insufficientGpuMemoryError(estimate: GpuMemoryEstimate): StudioError {
   const { breakdown: b, limits } = estimate;
   const reason =
     estimate.refusedBy === 'buffer size'
-      ? `its largest tensor (${b.largestTensor.name}, ${gb(b.largestTensor.bytes)} GB) is over the GPU's ${gb(limits.maxBufferSize ?? 0)} GB buffer limit`
-      : `it needs about ${gb(b.deviceBytes)} GB of GPU memory, ${gb(limits.memoryBytes ?? 0)} GB free (${limits.memorySource})`;
+      ? `its largest tensor (${b.largestTensor.name}, ${gib(b.largestTensor.bytes)}) is over the GPU's ${gib(limits.maxBufferSize ?? 0)} buffer limit`
+      : `it needs about ${gib(b.deviceBytes)} of GPU memory, ${gib(limits.memoryBytes ?? 0)} free (${limits.memorySource})`;
   return new StudioError(
     'insufficient-memory',
     `Reconstructing ${estimate.frameCount} frames on the GPU (${LABEL[estimate.provider]}) does not fit: ${reason}; ` +

@@ -92,7 +92,7 @@ function candidates(device: PlanDevice): Precision[] {
   return device === 'gpu' ? ['fp16', 'int8', 'int4'] : ['fp32', 'int8', 'int4'];
 }
 
-const gb = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
 /** Sizes and memory of every precision for this checkpoint, and `auto`'s pick for the memory given. */
 export function planPrecision(
@@ -124,7 +124,7 @@ export function planPrecision(
     const chosen = byPrecision.get(pick)!;
     const better = order.slice(0, order.indexOf(pick)).map((p) => byPrecision.get(p)!);
     const why = better.length
-      ? `${better.map((o) => `${o.precision} would need ${gb(o.reconPeakBytes)}`).join(', ')}; `
+      ? `${better.map((o) => `${o.precision} would need ${gib(o.reconPeakBytes)}`).join(', ')}; `
       : '';
     return {
       options,
@@ -133,7 +133,7 @@ export function planPrecision(
       checkpoint,
       auto: {
         precision: pick,
-        reason: `${pick}: an ${PLANNED_FRAMES}-frame reconstruction needs about ${gb(chosen.reconPeakBytes)}; ${why}${gb(availableBytes)} ${where} here.`,
+        reason: `${pick}: an ${PLANNED_FRAMES}-frame reconstruction needs about ${gib(chosen.reconPeakBytes)}; ${why}${gib(availableBytes)} ${where} here.`,
       },
     };
   }
@@ -145,7 +145,7 @@ export function planPrecision(
     checkpoint,
     auto: {
       precision: smallest.precision,
-      reason: `${smallest.precision}, the smallest: even it needs about ${gb(smallest.reconPeakBytes)} for ${PLANNED_FRAMES} frames and ${gb(availableBytes)} ${where} is available here, so select fewer frames.`,
+      reason: `${smallest.precision}, the smallest: even it needs about ${gib(smallest.reconPeakBytes)} for ${PLANNED_FRAMES} frames and ${gib(availableBytes)} ${where} is available here, so select fewer frames.`,
     },
   };
 }

@@ -30,50 +30,41 @@ export const DEFAULT_QWEN_PROCESSOR: QwenProcessor = {
 
 /** Larger than any image the chat could use (Qwen2-VL's own default is 12.8 M). */
 const MAX_PIXELS_LIMIT = 64 * 2 ** 20;
+/**
+ * A floor above the 768² transform image would make smart_resize enlarge it
+ * (and the vision tower's full attention grows with the square of the patches):
+ * the chat's memory estimate assumes at most 768².
+ */
+const MIN_PIXELS_LIMIT = 768 * 768;
 const channelMean = z.number().finite().min(0).max(1);
 const channelStd = z.number().finite().min(1e-3).max(10);
 
+/** A pixel floor: at most the transform image (see MIN_PIXELS_LIMIT). */
+const pixelFloor = z
+  .number()
+  .int()
+  .min(28 * 28)
+  .max(MIN_PIXELS_LIMIT)
+  .optional();
+/** A pixel budget. */
+const pixelCeiling = z
+  .number()
+  .int()
+  .min(28 * 28)
+  .max(MAX_PIXELS_LIMIT)
+  .optional();
+
 const schema = z
   .object({
-    min_pixels: z
-      .number()
-      .int()
-      .min(28 * 28)
-      .max(MAX_PIXELS_LIMIT)
-      .optional(),
-    max_pixels: z
-      .number()
-      .int()
-      .min(28 * 28)
-      .max(MAX_PIXELS_LIMIT)
-      .optional(),
+    min_pixels: pixelFloor,
+    max_pixels: pixelCeiling,
     // Newer transformers write the budget as size.{shortest_edge, longest_edge} (pixel counts).
     size: z
       .object({
-        shortest_edge: z
-          .number()
-          .int()
-          .min(28 * 28)
-          .max(MAX_PIXELS_LIMIT)
-          .optional(),
-        longest_edge: z
-          .number()
-          .int()
-          .min(28 * 28)
-          .max(MAX_PIXELS_LIMIT)
-          .optional(),
-        min_pixels: z
-          .number()
-          .int()
-          .min(28 * 28)
-          .max(MAX_PIXELS_LIMIT)
-          .optional(),
-        max_pixels: z
-          .number()
-          .int()
-          .min(28 * 28)
-          .max(MAX_PIXELS_LIMIT)
-          .optional(),
+        shortest_edge: pixelFloor,
+        longest_edge: pixelCeiling,
+        min_pixels: pixelFloor,
+        max_pixels: pixelCeiling,
       })
       .partial()
       .optional(),

@@ -131,9 +131,12 @@ export function placementProfiling(
         }
       };
       const runOnce = (async (...args: Parameters<typeof run>) => {
-        const out = await run(...args);
-        finish();
-        return out;
+        // Profiling stops after the first run, even one that failed (cancel, out of memory).
+        try {
+          return await run(...args);
+        } finally {
+          finish();
+        }
       }) as typeof session.run;
       Object.defineProperty(session, 'run', { value: runOnce, configurable: true, writable: true });
       Object.defineProperty(session, 'release', {

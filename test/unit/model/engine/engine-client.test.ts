@@ -198,7 +198,7 @@ describe('EngineClient with a real worker thread', () => {
       ),
     );
     expect(error.code).toBe('insufficient-memory');
-    expect(error.message).toMatch(/^A question over 8 frames needs about [\d.]+ GB/);
+    expect(error.message).toMatch(/^A question over 8 frames needs about [\d.]+ GiB/);
     const largest = Number(/the largest number of frames that fits is (\d+)/.exec(error.message)?.[1]);
     expect(largest).toBeGreaterThanOrEqual(2);
     expect(largest).toBeLessThan(8);
@@ -207,7 +207,7 @@ describe('EngineClient with a real worker thread', () => {
   });
 
   it('refuses before starting when the frames do not fit in memory, naming the largest count that does', async () => {
-    const engine = client({ memoryBudgetBytes: 600 * 2 ** 20 });
+    const engine = client({ memoryBudgetBytes: 1200 * 2 ** 20 });
     const progress: EngineProgress[] = [];
     const error = await rejection(
       engine.reconstruct(
@@ -219,7 +219,7 @@ describe('EngineClient with a real worker thread', () => {
     const largest = Number(/the largest number of frames that fits is (\d+)/.exec(error.message)?.[1]);
     expect(largest).toBeGreaterThan(0);
     expect(largest).toBeLessThan(64);
-    expect(error.message).toMatch(/needs about [\d.]+ GB, 0\.6 GB available/);
+    expect(error.message).toMatch(/needs about [\d.]+ GiB, 1\.2 GiB available/);
     expect(progress.map((p) => p.stage)).toEqual(['memory check']);
     // And that many frames is accepted.
     const estimate = await engine.estimateReconstruction(MODEL_DIR, largest, 960, 540);

@@ -96,7 +96,7 @@ describe('GPU memory estimate', () => {
     const error = insufficientGpuMemoryError(over);
     expect(error.code).toBe('insufficient-memory');
     expect(error.message).toContain('DINO attention probabilities');
-    expect(error.message).toContain('2.0 GB buffer limit');
+    expect(error.message).toContain('2.0 GiB buffer limit');
     expect(error.message).toContain(`the largest number of frames that fits is ${expected}`);
     expect(error.fix).toContain(`at most ${expected} frames`);
   });
@@ -140,7 +140,7 @@ describe('GPU memory estimate', () => {
     expect(atK.fits).toBe(true);
     expect(atK.breakdown.deviceBytes).toBeLessThanOrEqual(8 * GiB);
     expect(atK1.fits).toBe(false);
-    expect(insufficientGpuMemoryError(int4).message).toContain('GB free (nvidia-smi)');
+    expect(insufficientGpuMemoryError(int4).message).toContain('GiB free (nvidia-smi)');
   });
 
   it('counts the weights each GPU session uploads from the converted graphs', async () => {

@@ -118,7 +118,7 @@ describe('reconstruction memory estimate', () => {
     const error = insufficientMemoryError(100, estimate);
     expect(error.code).toBe('insufficient-memory');
     expect(error.message).toContain(`the largest number of frames that fits is ${K}`);
-    expect(error.message).toContain('2.0 GB available');
+    expect(error.message).toContain('2.0 GiB available');
     expect(error.fix).toContain(`at most ${K} frames`);
   });
 

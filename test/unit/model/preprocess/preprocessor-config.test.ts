@@ -84,6 +84,7 @@ describe('readPreprocessorConfig', () => {
     const cases: unknown[] = [
       '{"min_pixels": ',
       { max_pixels: 1e12 },
+      { min_pixels: 64 * 2 ** 20 },
       { image_mean: [0.5, 0.5] },
       { image_std: [0, 1, 1] },
       { min_pixels: 'many' },
