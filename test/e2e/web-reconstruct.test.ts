@@ -186,9 +186,11 @@ describe.skipIf(skipReason !== null)(
     });
 
     it('ran without console errors or CSP violations', () => {
-      // The one 400 is the wrong model folder registered on purpose above; the dialog showed it.
+      // The 400s are the wrong model folder typed on purpose above: registering it (the dialog
+      // showed the error) and the precision figures asked for that folder (left out, as for any
+      // half-typed path).
       expect(problems.filter((text) => !text.includes('status of 400 (Bad Request)'))).toEqual([]);
-      expect(problems.length).toBeLessThanOrEqual(1);
+      expect(problems.length).toBeLessThanOrEqual(2);
     });
   },
 );

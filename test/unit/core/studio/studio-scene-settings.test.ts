@@ -8,13 +8,14 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExportResult, SceneEditState, SceneSummary, StudioEvent } from '../../../../main/common/domain';
+import type { SceneEditState, SceneSummary, StudioEvent } from '../../../../main/common/domain';
 import { readPly } from '../../../../main/core/pointcloud/ply-reader';
 import { Library } from '../../../../main/core/library/library';
 import { migrate } from '../../../../main/core/library/migrations';
 import { libraryLocation } from '../../../../main/core/settings';
 import { createStudio, type Studio } from '../../../../main/core/studio';
 import { syntheticScene, tempDir } from '../../../support/library-fixtures';
+import { exportPointsJob } from '../../../support/export-job';
 import { reconstructedFloorScene } from '../../../support/reconstructed-scene';
 
 const { dir, cleanup } = tempDir('g2-settings-');
@@ -106,7 +107,7 @@ describe('scale and levelling on the edit stack', () => {
 
   it('exports follow the stack: an undone scale is not applied', async () => {
     const exportSpanX = async () => {
-      const result = await call<ExportResult>('scenes.export', { sceneId, format: 'ply' });
+      const result = await exportPointsJob(studio, { sceneId, format: 'ply' });
       const cloud = await readPly(join(libraryPath, 'exports', result.exportId, result.fileName));
       let lo = Infinity,
         hi = -Infinity;
