@@ -75,15 +75,13 @@ export function convertedWeightBytes(
 
 /**
  * Weight bytes a CPU reconstruction keeps resident at `precision`: each
- * range once (the LLM graphs share the mapped file), except that fp16 DINO
- * and decoder weights are folded by ORT into one float32 copy (their sessions
- * are the only readers, runtime/session.ts castWeightsPerRun).
+ * range once (the LLM graphs share the mapped file); fp16 counts as float32
+ * (ORT folds DINO and the decoders into float32 copies and the LLM's per-run
+ * casts stay in its arenas: memory-estimate.ts jobWeightBytes).
  */
 export function reconResidentBytes(config: G2vlmConfig, precision: Precision): number {
   const resident = convertedWeightBytes(config, precision, RECON_FAMILIES);
-  if (precision !== 'fp16') return resident;
-  const folded = convertedWeightBytes(config, 'fp16', new Set<WeightFamily>(['dino', 'decoders', 'heads']));
-  return resident + folded; // the float32 copy is twice the fp16 bytes: fp16 + one more
+  return precision === 'fp16' ? 2 * resident : resident;
 }
 
 /** The precisions worth offering on a device, most accurate first. */
