@@ -323,10 +323,25 @@ describe.skipIf(skipReason !== null)(
       // Click the brightest pixel of the view's middle: a point of the cloud, not the dark
       // background or the tool overlays along the edges.
       const view = await sceneCanvasRgb(page);
+      const canvasBox = (await page.locator('[data-testid=scene-view] canvas').boundingBox())!;
+      // The toolbars float over the view: a click there would press a button, not pick a point.
+      const overlays: Array<{ x: number; y: number; width: number; height: number }> = [];
+      for (const overlay of await page.locator('.viewport-wrap button, .viewport-wrap label').all()) {
+        const b = await overlay.boundingBox();
+        if (b) overlays.push(b);
+      }
+      const covered = (x: number, y: number) => {
+        const px = canvasBox.x + ((x + 0.5) * canvasBox.width) / view.width;
+        const py = canvasBox.y + ((y + 0.5) * canvasBox.height) / view.height;
+        return overlays.some(
+          (b) => px >= b.x - 4 && px <= b.x + b.width + 4 && py >= b.y - 4 && py <= b.y + b.height + 4,
+        );
+      };
       let best = 0,
         at = 0;
       for (let y = Math.floor(view.height * 0.3); y < view.height * 0.7; y++) {
         for (let x = Math.floor(view.width * 0.3); x < view.width * 0.7; x++) {
+          if (covered(x, y)) continue;
           const i = 3 * (y * view.width + x);
           const light = view.data[i] + view.data[i + 1] + view.data[i + 2];
           if (light > best) [best, at] = [light, y * view.width + x];
