@@ -189,18 +189,7 @@ export class EngineClient {
     width: number,
     height: number,
   ): Promise<MemoryEstimate> {
-    const budget = this.options.memoryBudgetBytes;
-    const system = await availableMemoryBytes();
-    const estimate = await estimateChatMemory(modelDir, frameCount, width, height, {
-      availableBytes: budget === undefined ? system : Math.min(budget, system),
-      modelLoaded: this.current?.loadedChatModels.has(resolve(modelDir)) ?? false,
-    });
-    return {
-      peakBytes: estimate.peakBytes,
-      availableBytes: estimate.availableBytes,
-      fits: estimate.fits,
-      maxFrames: estimate.maxFrames,
-    };
+    return this.estimateWith(estimateChatMemory, 'chat', modelDir, frameCount, width, height);
   }
 
   /** Peak memory of reconstructing `frameCount` frames whose source images are `width`×`height`. */
@@ -210,17 +199,47 @@ export class EngineClient {
     width: number,
     height: number,
   ): Promise<MemoryEstimate> {
+    return this.estimateWith(
+      estimateReconstructionMemory,
+      'reconstruction',
+      modelDir,
+      frameCount,
+      width,
+      height,
+    );
+  }
+
+  /**
+   * An estimate against the memory this engine may plan with (the lower of its
+   * budget and what the system has), crediting the sessions of that kind the
+   * worker already holds.
+   */
+  private async estimateWith(
+    estimate: (
+      modelDir: string,
+      frameCount: number,
+      width: number,
+      height: number,
+      options: { availableBytes: number; modelLoaded: boolean },
+    ) => Promise<MemoryEstimate>,
+    kind: 'chat' | 'reconstruction',
+    modelDir: string,
+    frameCount: number,
+    width: number,
+    height: number,
+  ): Promise<MemoryEstimate> {
     const budget = this.options.memoryBudgetBytes;
     const system = await availableMemoryBytes();
-    const estimate = await estimateReconstructionMemory(modelDir, frameCount, width, height, {
+    const loaded = kind === 'chat' ? this.current?.loadedChatModels : this.current?.loadedModels;
+    const result = await estimate(modelDir, frameCount, width, height, {
       availableBytes: budget === undefined ? system : Math.min(budget, system),
-      modelLoaded: this.current?.loadedModels.has(resolve(modelDir)) ?? false,
+      modelLoaded: loaded?.has(resolve(modelDir)) ?? false,
     });
     return {
-      peakBytes: estimate.peakBytes,
-      availableBytes: estimate.availableBytes,
-      fits: estimate.fits,
-      maxFrames: estimate.maxFrames,
+      peakBytes: result.peakBytes,
+      availableBytes: result.availableBytes,
+      fits: result.fits,
+      maxFrames: result.maxFrames,
     };
   }
 
