@@ -2,41 +2,12 @@
 
 import { Command } from 'commander';
 import type { CliContext } from '../cli-context';
-import { resolve } from 'node:path';
-import { StudioError } from '../../common/errors';
-import type { Studio } from '../../core/studio';
-import { CHAT_MAX_FRAMES, estimateChatMemory } from '../../model';
-import { formatBytes, printJson, printLine, type CliIo } from '../output';
+import { printMemoryEstimate } from '../estimate-output';
+import { printJson, printLine } from '../output';
 import { findScene, followJob, registerModel } from '../cli-support';
 import { type JobProgressView, jobProgressView } from '../progress';
 import { parseMarker } from '../cli-context';
 import { type Marker, type StudioEvent } from '../../common/domain';
-
-async function printChatEstimate(
-  studio: Studio,
-  io: CliIo,
-  json: boolean,
-  sceneId: string,
-  model: string | undefined,
-): Promise<void> {
-  const scene = await studio.run('scenes.get', { sceneId });
-  const frames = scene.frames.filter((f) => f.selected).slice(0, CHAT_MAX_FRAMES);
-  const modelDir = model ? resolve(model) : (await studio.run('models.list', {})).find((m) => m.active)?.path;
-  if (!modelDir || frames.length === 0) {
-    throw new StudioError(
-      'invalid-input',
-      modelDir ? 'The scene has no selected frames to ask about.' : 'No model is active.',
-      modelDir ? 'Import frames first.' : 'Pass --model <dir> or install a model (g2studio model use).',
-    );
-  }
-  const estimate = await estimateChatMemory(modelDir, frames.length, frames[0].width, frames[0].height);
-  if (json) return printJson(io, { estimate: { ...estimate, frameCount: frames.length, modelDir } });
-  printLine(
-    io,
-    `A question over ${frames.length} frames needs about ${formatBytes(estimate.peakBytes)} (${formatBytes(estimate.availableBytes)} available): ` +
-      (estimate.fits ? 'fits.' : `does not fit; at most ${estimate.maxFrames} frames fit.`),
-  );
-}
 
 export function registerQaCommands(program: Command, ctx: CliContext): void {
   const { io, withStudio } = ctx;
@@ -59,7 +30,7 @@ export function registerQaCommands(program: Command, ctx: CliContext): void {
           opts: { model?: string; marker?: Marker[]; estimate?: boolean },
         ) => {
           const scene = await findScene(studio, sceneRef);
-          if (opts.estimate) return printChatEstimate(studio, io, json, scene.id, opts.model);
+          if (opts.estimate) return printMemoryEstimate(studio, io, json, 'chat', scene.id, opts.model);
           const modelId = opts.model ? await registerModel(studio, opts.model) : undefined;
           let jobId = '';
           let streamed = false;
