@@ -17,6 +17,8 @@ export default defineConfig({
           cli: resolve(__dirname, 'main/cli/index.ts'),
           'engine-worker': resolve(__dirname, 'main/model/engine/engine-worker.ts'),
           bench: resolve(__dirname, 'main/bench/index.ts'),
+          // A chat question in a process of its own (the real-2b benchmark reads its peak RSS).
+          'chat-probe-child': resolve(__dirname, 'main/bench/chat-probe-child.ts'),
         },
         // Shared chunks sit beside the entries, so `__dirname` is out/main in every
         // module: the engine client finds engine-worker.js and the web server finds

@@ -13,6 +13,7 @@ import type { ExternalLocation } from '../graph/graph-builder';
 import { mropeCosSin } from '../g2vlm/mrope';
 import type { KvCache } from '../runtime/llm-runner';
 import type { ModelManifest } from '../runtime/model-manifest';
+import type { SharedWeightSessions } from '../runtime/shared-weight-sessions';
 import {
   createSession,
   floatTensor,
@@ -92,11 +93,9 @@ export class ChatDecoder {
   private constructor(
     private readonly manifest: ModelManifest,
     private readonly loaded: LoadedSession,
+    /** The LLM's shared-weight sessions, which this graph joins (it reads the same layers). */
+    private readonly sessions: SharedWeightSessions,
   ) {}
-
-  private get session(): ort.InferenceSession {
-    return this.loaded.session;
-  }
 
   /** The provider the decode graph runs on, and why it fell back if it did. */
   get placement(): Pick<LoadedSession, 'executionProvider' | 'fallbackReason'> {
@@ -107,10 +106,17 @@ export class ChatDecoder {
     modelDir: string,
     manifest: ModelManifest,
     ep: ExecutionProviderChoice,
+    sessions: SharedWeightSessions,
   ): Promise<ChatDecoder | undefined> {
     const path = ensureDecodeGraph(modelDir, manifest);
     if (!path) return undefined;
-    return new ChatDecoder(manifest, await createSharedWeightSession(path, ep, manifest));
+    const first = await createSharedWeightSession(path, ep, manifest);
+    await sessions.add(
+      'decode',
+      () => createSharedWeightSession(path, first.executionProvider, manifest),
+      first,
+    );
+    return new ChatDecoder(manifest, first, sessions);
   }
 
   /** Copies a runner cache into buffers with room for `extraRows` more tokens. */
@@ -192,7 +198,7 @@ export class ChatDecoder {
       feeds[decodeInputNames.cacheKey(i)] = floatTensor(cache.keys[i], [1, Hk, cache.capacity, hd]);
       feeds[decodeInputNames.cacheValue(i)] = floatTensor(cache.values[i], [1, Hk, cache.capacity, hd]);
     }
-    const out = await this.session.run(feeds);
+    const out = await this.sessions.run('decode', (session) => session.run(feeds));
     const slot = cache.length;
     for (let i = 0; i < numLayers; i++) {
       const k = out[decodeOutputNames.newKey(i)].data as Float32Array;
@@ -208,7 +214,6 @@ export class ChatDecoder {
     return out[decodeOutputNames.logits].data as Float32Array;
   }
 
-  async release(): Promise<void> {
-    await this.session.release();
-  }
+  /** Its session closes with the LLM's shared-weight sessions (LlmRunner.release). */
+  async release(): Promise<void> {}
 }

@@ -68,7 +68,7 @@ export class ChatModel {
     const llm = await LlmRunner.load(modelDir, manifest, ep);
     const dino = await createSession(graphPath(modelDir, manifest, 'dino'), ep);
     const vision = await createSession(graphPath(modelDir, manifest, 'vision_tower'), ep);
-    const decoder = await ChatDecoder.load(modelDir, manifest, ep);
+    const decoder = await ChatDecoder.load(modelDir, manifest, ep, llm.layerSessions);
     const processor = await readPreprocessorConfig(modelDir);
     return new ChatModel(
       modelDir,

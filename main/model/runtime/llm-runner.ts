@@ -8,6 +8,7 @@ import { mropeCosSin } from '../g2vlm/mrope';
 import type { ModelManifest } from './model-manifest';
 import { graphPath } from './model-manifest';
 import { queryChunkRows } from './attention-budget';
+import { SharedWeightSessions } from './shared-weight-sessions';
 import {
   combinedProvider,
   createSession,
@@ -37,11 +38,12 @@ export class LlmRunner {
   private constructor(
     private readonly manifest: ModelManifest,
     private readonly embedSession: ort.InferenceSession,
-    /** Undefined after releaseCausalSession() until the next causal run opens it again. */
-    private causalSession: ort.InferenceSession | undefined,
-    /** Opens the causal graph's session again (a mapping of the weights file, no copy: ~0.3 s). */
-    private readonly openCausal: () => Promise<ort.InferenceSession>,
-    private readonly blockSession: ort.InferenceSession,
+    /**
+     * The causal and non-causal graphs (and the chat's decode graph, which
+     * joins them): on the CPU one of them is open at a time, so the layer
+     * weights are mapped once (shared-weight-sessions.ts).
+     */
+    readonly layerSessions: SharedWeightSessions,
     /** Absent for reconstruction, which never needs token logits (the LM head is vocab x hidden). */
     private readonly lmHeadSession: ort.InferenceSession | undefined,
     readonly executionProvider: string,
@@ -53,16 +55,29 @@ export class LlmRunner {
     modelDir: string,
     manifest: ModelManifest,
     ep: ExecutionProviderChoice = 'cpu',
-    opts: { lmHead?: boolean } = {},
+    opts: {
+      lmHead?: boolean;
+      /** Keep the causal and non-causal graphs open together (GPU behaviour; tests use it as the control). */
+      keepLayerSessionsOpen?: boolean;
+    } = {},
   ): Promise<LlmRunner> {
     const embed = await createSession(graphPath(modelDir, manifest, 'embed_tokens'), ep);
-    // Two graphs over the same layer weights (three with chat's decode graph):
-    // share the mapped weights, with no per-session prepacked or float32 copy.
     const shared = { sharedWeights: true, castWeightsPerRun: manifest.dtype === 'fp16' };
+    // The provider the first graph really got decides exclusivity: a GPU that fell back runs on the CPU.
     const causalPath = graphPath(modelDir, manifest, 'llm_causal');
     const causal = await createSession(causalPath, ep, shared);
-    const block = await createSession(graphPath(modelDir, manifest, 'llm_block'), ep, shared);
-    // The LM head's matrix is the decode graph's too.
+    const layerSessions = new SharedWeightSessions(
+      causal.executionProvider === 'cpu' && !opts.keepLayerSessionsOpen,
+    );
+    await layerSessions.add(
+      'causal',
+      () => createSession(causalPath, causal.executionProvider, shared),
+      causal,
+    );
+    const blockPath = graphPath(modelDir, manifest, 'llm_block');
+    const block = await layerSessions.add('block', () =>
+      createSession(blockPath, causal.executionProvider, shared),
+    );
     const lmHead =
       opts.lmHead === false
         ? undefined
@@ -73,9 +88,7 @@ export class LlmRunner {
     return new LlmRunner(
       manifest,
       embed.session,
-      causal.session,
-      async () => (await createSession(causalPath, causal.executionProvider, shared)).session,
-      block.session,
+      layerSessions,
       lmHead?.session,
       combinedProvider(loaded),
       fallbackReasons(loaded),
@@ -149,8 +162,9 @@ export class LlmRunner {
       const chunk = queryChunkRows(t.numHeads, keys);
       feeds[llmInputNames.queryChunk] = int64Tensor([Math.max(1, Math.min(L, opts.queryChunk ?? chunk))]);
     }
-    const session = block.causal ? (this.causalSession ??= await this.openCausal()) : this.blockSession;
-    const out = await session.run(feeds);
+    const out = await this.layerSessions.run(block.causal ? 'causal' : 'block', (session) =>
+      session.run(feeds),
+    );
     for (let i = 0; i < t.numLayers; i++) {
       cache.keys[i] = out[llmOutputNames.presentKey(i)];
       cache.values[i] = out[llmOutputNames.presentValue(i)];
@@ -181,26 +195,9 @@ export class LlmRunner {
     return out;
   }
 
-  /**
-   * Closes the causal graph's session until it is needed again. Both LLM
-   * sessions map the same weights file; each mapping counts in the process's
-   * RSS (notes §7: RSS counts shared pages per mapping, PSS does not), so a
-   * reconstruction, which needs the causal graph only for its 9 text tokens,
-   * closes it before the geometry block: measured on the real architecture
-   * (int8), the LLM's mapped pages counted 4.1 GiB with both open, for 3.0 GiB
-   * of weights. GPU sessions hold device copies instead and stay open.
-   */
-  async releaseCausalSession(): Promise<void> {
-    if (this.executionProvider !== 'cpu' || !this.causalSession) return;
-    const session = this.causalSession;
-    this.causalSession = undefined;
-    await session.release();
-  }
-
   async release(): Promise<void> {
     await this.embedSession.release();
-    await this.causalSession?.release();
-    await this.blockSession.release();
+    await this.layerSessions.release();
     await this.lmHeadSession?.release();
   }
 }

