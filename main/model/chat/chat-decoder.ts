@@ -5,13 +5,10 @@
 // folder has no decode graph yet, it is built once from the model's config and
 // the weight locations recorded in the folder's other graphs, and saved beside
 // them (`chat_decode.v2.onnx`).
-import * as fs from 'node:fs';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { onnx } from 'onnx-proto';
-import type { ExternalLocation } from '../graph/graph-builder';
 import { mropeCosSin } from '../g2vlm/mrope';
-import type { KvCache } from '../runtime/llm-runner';
+import { ensureDerivedGraph } from '../runtime/derived-graph';
+import { layerSessionTuning, type KvCache } from '../runtime/llm-runner';
 import type { ModelManifest } from '../runtime/model-manifest';
 import type { SharedWeightSessions } from '../runtime/shared-weight-sessions';
 import {
@@ -21,62 +18,16 @@ import {
   type ExecutionProviderChoice,
   type LoadedSession,
 } from '../runtime/session';
-import { applyPrecision } from '../graph/quantize';
 import { buildChatDecodeGraph, decodeInputNames, decodeOutputNames } from './decode-graph';
 
 export const DECODE_GRAPH_FILE = 'chat_decode.v2.onnx';
 
-/** Where every external initializer of the folder's graphs lives in the weights file. */
-function externalLocations(modelDir: string, manifest: ModelManifest): Map<string, ExternalLocation> {
-  const out = new Map<string, ExternalLocation>();
-  for (const entry of Object.values(manifest.graphs)) {
-    if (!entry) continue;
-    const model = onnx.ModelProto.decode(fs.readFileSync(join(modelDir, entry.file)));
-    for (const init of model.graph?.initializer ?? []) {
-      if (!init.name || !init.externalData?.length) continue;
-      const kv = new Map(init.externalData.map((e) => [e.key ?? '', e.value ?? '']));
-      out.set(init.name, {
-        location: kv.get('location') ?? '',
-        offset: Number(kv.get('offset') ?? 0),
-        length: Number(kv.get('length') ?? 0),
-      });
-    }
-  }
-  return out;
-}
-
 /** The decode graph file of a model folder, written on first use; undefined if it cannot be made. */
 export function ensureDecodeGraph(modelDir: string, manifest: ModelManifest): string | undefined {
-  const path = join(modelDir, DECODE_GRAPH_FILE);
-  if (fs.existsSync(path)) return path;
-  try {
-    const graph = buildChatDecodeGraph(manifest.configs, manifest.dtype === 'fp16' ? 'float16' : 'float32');
-    applyPrecision(graph, manifest.dtype); // the same quantised initializers the LLM graphs use
-    const locations = externalLocations(modelDir, manifest);
-    for (const spec of graph.weights) if (!locations.has(spec.name)) return undefined;
-    const bytes = graph.toModelBytes((spec) => locations.get(spec.name) as ExternalLocation);
-    const temp = `${path}.${process.pid}.tmp`;
-    fs.writeFileSync(temp, bytes);
-    fs.renameSync(temp, path);
-    return path;
-  } catch {
-    // A read-only model folder: the caller falls back to the general LLM graph.
-    return undefined;
-  }
-}
-
-/**
- * A session that reads its weights from the mapped weights file instead of
- * prepacking private copies: the LLM graphs already hold these matrices, and
- * a prepacked copy would add the whole und expert + LM head to the process
- * memory (docs/onnx-runtime-notes.md §7; the cost for a one-row MatMul is nil).
- */
-async function createSharedWeightSession(
-  path: string,
-  ep: ExecutionProviderChoice,
-  manifest: ModelManifest,
-): Promise<LoadedSession> {
-  return createSession(path, ep, { sharedWeights: true, castWeightsPerRun: manifest.dtype === 'fp16' });
+  // A read-only model folder gives undefined: the caller falls back to the general LLM graph.
+  return ensureDerivedGraph(modelDir, manifest, DECODE_GRAPH_FILE, () =>
+    buildChatDecodeGraph(manifest.configs, manifest.dtype === 'fp16' ? 'float16' : 'float32'),
+  );
 }
 
 /** The KV cache in (1, Hk, capacity, hd) buffers per layer, filled up to `length`. */
@@ -110,12 +61,10 @@ export class ChatDecoder {
   ): Promise<ChatDecoder | undefined> {
     const path = ensureDecodeGraph(modelDir, manifest);
     if (!path) return undefined;
-    const first = await createSharedWeightSession(path, ep, manifest);
-    await sessions.add(
-      'decode',
-      () => createSharedWeightSession(path, first.executionProvider, manifest),
-      first,
-    );
+    // The same settings as the LLM's graphs: mapped float weights shared, quantised ones prepacked.
+    const tuning = layerSessionTuning(manifest);
+    const first = await createSession(path, ep, tuning);
+    await sessions.add('decode', () => createSession(path, first.executionProvider, tuning), first);
     return new ChatDecoder(manifest, first, sessions);
   }
 

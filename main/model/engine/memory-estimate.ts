@@ -301,10 +301,24 @@ async function jobWeightBytes(
   graphs: Record<string, { file?: unknown }>,
   job: 'reconstruction' | 'chat',
   fp16: boolean,
+  quantised = false,
 ): Promise<number | undefined> {
   const ids: readonly string[] = job === 'chat' ? CHAT_GRAPHS : RECON_GRAPHS;
   const all = await residentWeightBytes(modelDir, graphs, ids);
-  return all === undefined || !fp16 ? all : 2 * all;
+  if (all === undefined) return undefined;
+  if (fp16) return 2 * all;
+  if (job === 'chat' && quantised) {
+    // The decode graph's session prepacks its own copy of the und expert and the LM head
+    // (llm-runner.ts layerSessionTuning): the one-graph LLM's packed copy does not serve it.
+    const decodeCopy = await residentWeightBytes(
+      modelDir,
+      graphs,
+      ['llm_causal', 'lm_head'],
+      (name) => !name.includes('_moe_geo'),
+    );
+    return decodeCopy === undefined ? undefined : all + decodeCopy;
+  }
+  return all;
 }
 
 /**
@@ -316,6 +330,8 @@ export async function residentWeightBytes(
   modelDir: string,
   graphs: Record<string, { file?: unknown }>,
   ids: readonly string[],
+  /** Count only the initializers whose name passes (default: all). */
+  keep: (initializerName: string) => boolean = () => true,
 ): Promise<number | undefined> {
   const ranges = new Map<string, number>();
   for (const id of ids) {
@@ -331,7 +347,7 @@ export async function residentWeightBytes(
     for (const node of model.graph?.node ?? [])
       if (node.opType === 'Gather') gathered.add(node.input?.[0] ?? '');
     for (const init of model.graph?.initializer ?? []) {
-      if (gathered.has(init.name ?? '')) continue;
+      if (gathered.has(init.name ?? '') || !keep(init.name ?? '')) continue;
       const kv = new Map((init.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
       if (!kv.has('location')) continue;
       ranges.set(`${kv.get('location')}@${kv.get('offset') ?? 0}`, Number(kv.get('length') ?? 0));
@@ -379,7 +395,13 @@ export async function modelFootprint(
   if (declared && typeof declared === 'object' && declared.text && declared.dino && declared.decoders) {
     const graphs = manifest?.graphs as Record<string, { file?: unknown }> | undefined;
     const resident = graphs
-      ? await jobWeightBytes(modelDir, graphs, job, manifest?.dtype === 'fp16')
+      ? await jobWeightBytes(
+          modelDir,
+          graphs,
+          job,
+          manifest?.dtype === 'fp16',
+          manifest?.dtype === 'int8' || manifest?.dtype === 'int4',
+        )
       : undefined;
     return {
       config: declared,

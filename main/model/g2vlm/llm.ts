@@ -31,6 +31,8 @@ export const llmInputNames = {
   undRows: 'und_rows',
   /** Non-causal graph only: queries per attention block (bounds the score memory). */
   queryChunk: 'query_chunk',
+  /** The one-graph LLM only (int64 [1]): 1 = causal block (text, images), 0 = non-causal (geometry). */
+  causal: 'causal',
   pastKey: (i: number) => `past_key_${i}`,
   pastValue: (i: number) => `past_value_${i}`,
 };
@@ -47,13 +49,21 @@ interface ExpertRows {
   scatterIndex: string;
 }
 
+/**
+ * The LLM over one block of rows with the KV cache as past. `causal: true`: the
+ * Attention op's own causal mask (llm_causal); false: the query-chunked
+ * non-causal block (llm_block); 'input': the chunked block whose causality is
+ * the `causal` input — one graph, so one session, for every LLM run a job
+ * makes (runtime/llm-runner.ts: a second session over the same layers costs a
+ * second mapping or, quantised, a second prepacked copy).
+ */
 export function buildLlmGraph(
   config: G2vlmConfig,
-  opts: { causal: boolean; weightType?: 'float32' | 'float16' },
+  opts: { causal: boolean | 'input'; weightType?: 'float32' | 'float16' },
 ): GraphBuilder {
   const dims = llmDims(config);
   const { hidden: D, headDim: hd, queryHeads: Hq, kvHeads: Hk, eps } = dims;
-  const g = new GraphBuilder(opts.causal ? 'llm_causal' : 'llm_block');
+  const g = new GraphBuilder(opts.causal === 'input' ? 'llm_one' : opts.causal ? 'llm_causal' : 'llm_block');
   g.weightType = opts.weightType ?? 'float32';
 
   const embeds = g.input(llmInputNames.embeds, 'float32', ['rows', D]);
@@ -61,7 +71,8 @@ export function buildLlmGraph(
   const sin = g.input(llmInputNames.sin, 'float32', [1, 'rows', hd / 2]);
   const geoRows = g.input(llmInputNames.geoRows, 'int64', ['geo']);
   const undRows = g.input(llmInputNames.undRows, 'int64', ['und']);
-  const queryChunk = opts.causal ? '' : g.input(llmInputNames.queryChunk, 'int64', [1]);
+  const queryChunk = opts.causal === true ? '' : g.input(llmInputNames.queryChunk, 'int64', [1]);
+  const causalInput = opts.causal === 'input' ? g.input(llmInputNames.causal, 'int64', [1]) : undefined;
 
   const rowCount = dimOf(g, embeds, 0);
   const rowZeros = (...tail: number[]): string => zerosOf(g, shapeOf(g, [rowCount, tail]));
@@ -107,7 +118,7 @@ export function buildLlmGraph(
       const pastKey = g.input(llmInputNames.pastKey(i), 'float32', [1, Hk, 'past', hd]);
       const pastValue = g.input(llmInputNames.pastValue(i), 'float32', [1, Hk, 'past', hd]);
       let y: string;
-      if (opts.causal) {
+      if (opts.causal === true) {
         // Short text / decode blocks: the op's bottom-right causal mask with the cache as `past`.
         [y] = attention(g, q, k, v, {
           causal: true,
@@ -117,7 +128,8 @@ export function buildLlmGraph(
           presentValue: llmOutputNames.presentValue(i),
         });
       } else {
-        // Long non-causal blocks (geometry, ViT): every row sees the cache and the whole block.
+        // Long non-causal blocks (geometry): every row sees the cache and the whole block
+        // (with the causal input set, the cache and the block up to itself).
         const keys = g.node('Concat', [pastKey, k], {
           outputs: [llmOutputNames.presentKey(i)],
           attrs: { axis: 2 },
@@ -126,7 +138,7 @@ export function buildLlmGraph(
           outputs: [llmOutputNames.presentValue(i)],
           attrs: { axis: 2 },
         })[0];
-        y = queryChunkedAttention(g, q, keys, values, queryChunk);
+        y = queryChunkedAttention(g, q, keys, values, queryChunk, causalInput);
       }
       g.output(llmOutputNames.presentKey(i));
       g.output(llmOutputNames.presentValue(i));

@@ -167,11 +167,14 @@ export function add(g: GraphBuilder, a: string, b: string): string {
 let chunkedCounter = 0;
 
 /**
- * Non-causal attention computed over blocks of `chunk` queries (an int64 [1]
- * graph value) in a Loop, so only Hq·chunk·T scores exist at a time instead of
- * Hq·S·T (ORT's Attention materialises the full score matrix). Q (1,Hq,S,d),
- * K/V (1,Hk,T,d) complete (cache included). Queries are zero-padded to a
- * multiple of the chunk; the padded rows are dropped.
+ * Attention computed over blocks of `chunk` queries (an int64 [1] graph value)
+ * in a Loop, so only Hq·chunk·T scores exist at a time instead of Hq·S·T (ORT's
+ * Attention materialises the full score matrix). Q (1,Hq,S,d), K/V (1,Hk,T,d)
+ * complete (cache included). Queries are zero-padded to a multiple of the
+ * chunk; the padded rows are dropped. Non-causal, unless `causal` (an int64 [1]
+ * value, 1 = causal) is given and set: then query row i sees keys up to
+ * T − S + i (the cache and the block up to itself: the bottom-right causal
+ * mask of the Attention op's `is_causal` with a past).
  */
 export function queryChunkedAttention(
   g: GraphBuilder,
@@ -179,6 +182,7 @@ export function queryChunkedAttention(
   k: string,
   v: string,
   chunk: string,
+  causal?: string,
 ): string {
   const i64 = (values: number[]): string => g.constInt64(values);
   const queries = dimOf(g, q, 2);
@@ -187,13 +191,39 @@ export function queryChunkedAttention(
   const pads = shapeOf(g, [[0, 0, 0, 0, 0, 0], padding, [0]]);
   const padded = g.op('Pad', [q, pads]);
 
+  // Causal mode, outside the loop: key indices (1, T), the cache length, and "not causal".
+  let causalParts: { keyIndex: string; past: string; notCausal: string } | undefined;
+  if (causal) {
+    const keyCount = dimOf(g, k, 2);
+    const scalar = (x: string): string => g.op('Squeeze', [x, i64([0])]);
+    const keyIndex = g.op('Unsqueeze', [
+      g.op('Range', [g.constInt64([0], []), scalar(keyCount), g.constInt64([1], [])]),
+      i64([0]),
+    ]);
+    causalParts = {
+      keyIndex,
+      past: g.op('Sub', [keyCount, queries]),
+      notCausal: g.op('Equal', [causal, i64([0])]),
+    };
+  }
+
   const prefix = `${g.name}_qchunk${chunkedCounter++}_`;
   const body = new GraphBuilder(`${prefix}body`, prefix);
   const iteration = body.input(`${prefix}iteration`, 'int64', []);
   const condition = body.input(`${prefix}condition`, 'bool', []);
   const start = body.op('Mul', [iteration, chunk]);
-  const qBlock = body.op('Slice', [padded, start, body.op('Add', [start, chunk]), body.constInt64([2])]);
-  const [y] = attention(body, qBlock, k, v);
+  const end = body.op('Add', [start, chunk]);
+  const qBlock = body.op('Slice', [padded, start, end, body.constInt64([2])]);
+  let mask: string | undefined;
+  if (causalParts) {
+    // Row r of this block (absolute query index) sees key j when j <= past + r.
+    const scalar = (x: string): string => body.op('Squeeze', [x, body.constInt64([0])]);
+    const rows = body.op('Range', [scalar(start), scalar(end), body.constInt64([1], [])]);
+    const lastKey = body.op('Unsqueeze', [body.op('Add', [rows, causalParts.past]), body.constInt64([1])]);
+    const sees = body.op('LessOrEqual', [causalParts.keyIndex, lastKey]); // (chunk, T)
+    mask = body.op('Or', [sees, causalParts.notCausal]);
+  }
+  const [y] = attention(body, qBlock, k, v, mask ? { mask } : {});
   body.output(body.op('Identity', [condition]), `${prefix}condition_out`, 'bool');
   body.output(y, `${prefix}y`);
 

@@ -3,7 +3,8 @@
 // cache; the cache is the ORT `present_*` tensors of the previous run.
 import { ort } from './ort';
 import { cancelledError } from '../../common/errors';
-import { llmInputNames, llmOutputNames } from '../g2vlm/llm';
+import { buildLlmGraph, llmInputNames, llmOutputNames } from '../g2vlm/llm';
+import { ensureDerivedGraph } from './derived-graph';
 import { mropeCosSin } from '../g2vlm/mrope';
 import type { ModelManifest } from './model-manifest';
 import { graphPath } from './model-manifest';
@@ -16,6 +17,7 @@ import {
   floatTensor,
   int64Tensor,
   type ExecutionProviderChoice,
+  type SessionTuning,
 } from './session';
 
 export interface KvCache {
@@ -34,16 +36,37 @@ export interface LlmBlock {
   causal: boolean;
 }
 
+/**
+ * Session settings for the graphs that read the LLM layers. Float weights
+ * (fp32, fp16) stay in the mapped weights file, shared by every such session
+ * (no prepacked copies; fp16 cast per run). Quantised weights are prepacked:
+ * without it ORT's MatMulNBits dequantises every matrix of both experts at
+ * every run — measured on the real architecture (int8, 2 cores), 41-56 s for
+ * one decode step against 0.16-0.22 s prepacked (a one-time 28 s and the
+ * packed copy, 3.1 GiB for both experts, in the session).
+ */
+export function layerSessionTuning(manifest: ModelManifest): SessionTuning {
+  const quantised = manifest.dtype === 'int8' || manifest.dtype === 'int4';
+  return { sharedWeights: !quantised, castWeightsPerRun: manifest.dtype === 'fp16' };
+}
+
+/** The one-graph LLM (causal or not by an input), derived on first use from the folder's graphs. */
+export const ONE_LLM_GRAPH_FILE = 'llm_one.v1.onnx';
+
 export class LlmRunner {
   private constructor(
     private readonly manifest: ModelManifest,
     private readonly embedSession: ort.InferenceSession,
     /**
-     * The causal and non-causal graphs (and the chat's decode graph, which
-     * joins them): on the CPU one of them is open at a time, so the layer
-     * weights are mapped once (shared-weight-sessions.ts).
+     * The graphs that read the LLM layers: the one-graph LLM (or, in a folder
+     * that cannot hold it, the causal and non-causal graphs) and the chat's
+     * decode graph, which joins them. With mapped float weights on the CPU one
+     * of them is open at a time, so the layers are mapped once
+     * (shared-weight-sessions.ts).
      */
     readonly layerSessions: SharedWeightSessions,
+    /** True: every block runs through llm_one with its `causal` input. */
+    private readonly oneGraph: boolean,
     /** Absent for reconstruction, which never needs token logits (the LM head is vocab x hidden). */
     private readonly lmHeadSession: ort.InferenceSession | undefined,
     readonly executionProvider: string,
@@ -57,38 +80,52 @@ export class LlmRunner {
     ep: ExecutionProviderChoice = 'cpu',
     opts: {
       lmHead?: boolean;
-      /** Keep the causal and non-causal graphs open together (GPU behaviour; tests use it as the control). */
+      /** Use the converted causal and non-causal graphs even where the one-graph LLM can be made (tests). */
+      twoGraphs?: boolean;
+      /** Keep every layer session open together (GPU behaviour; tests use it as the control). */
       keepLayerSessionsOpen?: boolean;
     } = {},
   ): Promise<LlmRunner> {
     const embed = await createSession(graphPath(modelDir, manifest, 'embed_tokens'), ep);
-    const shared = { sharedWeights: true, castWeightsPerRun: manifest.dtype === 'fp16' };
-    // The provider the first graph really got decides exclusivity: a GPU that fell back runs on the CPU.
-    const causalPath = graphPath(modelDir, manifest, 'llm_causal');
-    const causal = await createSession(causalPath, ep, shared);
-    const layerSessions = new SharedWeightSessions(
-      causal.executionProvider === 'cpu' && !opts.keepLayerSessionsOpen,
-    );
-    await layerSessions.add(
-      'causal',
-      () => createSession(causalPath, causal.executionProvider, shared),
-      causal,
-    );
-    const blockPath = graphPath(modelDir, manifest, 'llm_block');
-    const block = await layerSessions.add('block', () =>
-      createSession(blockPath, causal.executionProvider, shared),
-    );
+    const tuning = layerSessionTuning(manifest);
+    const onePath = opts.twoGraphs
+      ? undefined
+      : ensureDerivedGraph(modelDir, manifest, ONE_LLM_GRAPH_FILE, () =>
+          buildLlmGraph(manifest.configs, {
+            causal: 'input',
+            weightType: manifest.dtype === 'fp16' ? 'float16' : 'float32',
+          }),
+        );
+    const firstPath = onePath ?? graphPath(modelDir, manifest, 'llm_causal');
+    const first = await createSession(firstPath, ep, tuning);
+    // The provider the first graph really got decides: a GPU that fell back runs on the CPU.
+    // Mapped float weights: one session open at a time. Prepacked (quantised) copies
+    // belong to their session, and a reopen would pack again: they stay open —
+    // except the two-graph fallback's, which would hold both experts twice.
+    const onCpu = first.executionProvider === 'cpu';
+    const exclusive = onCpu && !opts.keepLayerSessionsOpen && (tuning.sharedWeights === true || !onePath);
+    const layerSessions = new SharedWeightSessions(exclusive);
+    const loaded = [embed, first];
+    const reopen = (path: string) => () => createSession(path, first.executionProvider, tuning);
+    if (onePath) {
+      await layerSessions.add('one', reopen(onePath), first);
+    } else {
+      await layerSessions.add('causal', reopen(firstPath), first);
+      const blockPath = graphPath(modelDir, manifest, 'llm_block');
+      loaded.push(await layerSessions.add('block', reopen(blockPath)));
+    }
     const lmHead =
       opts.lmHead === false
         ? undefined
         : await createSession(graphPath(modelDir, manifest, 'lm_head'), ep, {
             castWeightsPerRun: manifest.dtype === 'fp16',
           });
-    const loaded = lmHead ? [embed, causal, block, lmHead] : [embed, causal, block];
+    if (lmHead) loaded.push(lmHead);
     return new LlmRunner(
       manifest,
       embed.session,
       layerSessions,
+      onePath !== undefined,
       lmHead?.session,
       combinedProvider(loaded),
       fallbackReasons(loaded),
@@ -156,15 +193,15 @@ export class LlmRunner {
       feeds[llmInputNames.pastKey(i)] = cache.keys[i];
       feeds[llmInputNames.pastValue(i)] = cache.values[i];
     }
-    if (!block.causal) {
+    if (this.oneGraph || !block.causal) {
       // Keep one attention block's scores (Hq × chunk × keys floats) under the budget.
       const keys = cache.length + L;
       const chunk = queryChunkRows(t.numHeads, keys);
       feeds[llmInputNames.queryChunk] = int64Tensor([Math.max(1, Math.min(L, opts.queryChunk ?? chunk))]);
     }
-    const out = await this.layerSessions.run(block.causal ? 'causal' : 'block', (session) =>
-      session.run(feeds),
-    );
+    if (this.oneGraph) feeds[llmInputNames.causal] = int64Tensor([block.causal ? 1 : 0]);
+    const graph = this.oneGraph ? 'one' : block.causal ? 'causal' : 'block';
+    const out = await this.layerSessions.run(graph, (session) => session.run(feeds));
     for (let i = 0; i < t.numLayers; i++) {
       cache.keys[i] = out[llmOutputNames.presentKey(i)];
       cache.values[i] = out[llmOutputNames.presentValue(i)];
