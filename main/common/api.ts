@@ -57,7 +57,8 @@ export const folderUploadManifestSchema = z
               .max(4096)
               .superRefine((path, ctx) => {
                 const problem = relativePathProblem(path);
-                if (problem) ctx.addIssue({ code: 'custom', message: `not a safe relative path: ${problem}` });
+                if (problem)
+                  ctx.addIssue({ code: 'custom', message: `not a safe relative path: ${problem}` });
               }),
             bytes: z.number().int().min(0).max(FOLDER_UPLOAD_LIMITS.maxBytes),
           })

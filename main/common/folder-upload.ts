@@ -46,11 +46,13 @@ export function relativePathProblem(path: string): string | null {
   if (path.includes('\\')) return 'it holds a backslash';
   if (path.includes(':')) return 'it holds a colon (a drive letter or a stream name)';
   const segments = path.split('/');
-  if (segments.length > MAX_RELATIVE_PATH_DEPTH) return `it is more than ${MAX_RELATIVE_PATH_DEPTH} folders deep`;
+  if (segments.length > MAX_RELATIVE_PATH_DEPTH)
+    return `it is more than ${MAX_RELATIVE_PATH_DEPTH} folders deep`;
   for (const segment of segments) {
     if (segment === '') return 'it has an empty folder name';
     if (segment === '.' || segment === '..') return 'it leads out of the folder ("." or "..")';
-    if (segment.length > MAX_SEGMENT_CHARS) return `a name in it is longer than ${MAX_SEGMENT_CHARS} characters`;
+    if (segment.length > MAX_SEGMENT_CHARS)
+      return `a name in it is longer than ${MAX_SEGMENT_CHARS} characters`;
   }
   return null;
 }

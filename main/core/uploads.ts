@@ -203,7 +203,8 @@ export class Uploads {
       body.resume();
       throw new StudioError('invalid-input', message, 'Pick the folder again and upload it anew.');
     };
-    if (bytes === undefined) return refuse(`"${path.slice(0, 200)}" was not announced for this folder upload.`);
+    if (bytes === undefined)
+      return refuse(`"${path.slice(0, 200)}" was not announced for this folder upload.`);
     if (session.received.has(path) || session.receiving.has(path)) {
       return refuse(`"${path}" was already sent for this folder upload.`);
     }
@@ -231,9 +232,14 @@ export class Uploads {
     } catch (error) {
       await rm(partial, { force: true }).catch(() => undefined);
       if (error instanceof StudioError) throw error;
-      throw new StudioError('unreadable-path', `The upload of "${path}" did not complete.`, 'Upload the folder again.', {
-        cause: error,
-      });
+      throw new StudioError(
+        'unreadable-path',
+        `The upload of "${path}" did not complete.`,
+        'Upload the folder again.',
+        {
+          cause: error,
+        },
+      );
     } finally {
       session.receiving.delete(path);
       session.lastActivity = Date.now();
@@ -251,7 +257,12 @@ export class Uploads {
   async release(uploadId: string): Promise<boolean> {
     const known = this.folders.delete(uploadId);
     const dir = this.dirOf(uploadId);
-    const existed = known || (await stat(dir).then(() => true, () => false));
+    const existed =
+      known ||
+      (await stat(dir).then(
+        () => true,
+        () => false,
+      ));
     await rm(dir, { recursive: true, force: true });
     return existed;
   }

@@ -42,7 +42,10 @@ export function registerStudioIpc(studio: StudioService, isTrustedUrl: (url: str
   ipcMain.handle(IPC_PICK_FOLDER, async (event: IpcMainInvokeEvent): Promise<CallEnvelope> => {
     if (!fromOurRenderer(event)) return notOurWindow;
     try {
-      return { ok: true, result: await pickImportFolder(BrowserWindow.fromWebContents(event.sender) ?? undefined) };
+      return {
+        ok: true,
+        result: await pickImportFolder(BrowserWindow.fromWebContents(event.sender) ?? undefined),
+      };
     } catch (error) {
       return { ok: false, error: toStudioErrorInfo(error) };
     }

@@ -39,7 +39,10 @@ async function importWithDialog(studio: StudioService, window: BrowserWindow | u
   }
 }
 
-async function importFolderWithDialog(studio: StudioService, window: BrowserWindow | undefined): Promise<void> {
+async function importFolderWithDialog(
+  studio: StudioService,
+  window: BrowserWindow | undefined,
+): Promise<void> {
   try {
     const path = await pickImportFolder(window);
     if (path) await studio.call('scenes.import', { sources: [{ kind: 'path', path }] });

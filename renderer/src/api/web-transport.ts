@@ -57,7 +57,12 @@ const uploadCancelled = (): StudioError =>
  * One file as a raw POST body. XMLHttpRequest, not fetch: it reports upload
  * progress, so a large points3D.bin does not look stalled.
  */
-function sendFile(url: string, file: File, signal: AbortSignal, onSent: (bytes: number) => void): Promise<void> {
+function sendFile(
+  url: string,
+  file: File,
+  signal: AbortSignal,
+  onSent: (bytes: number) => void,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal.aborted) return reject(uploadCancelled());
     const xhr = new XMLHttpRequest();

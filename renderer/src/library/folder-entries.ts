@@ -54,19 +54,6 @@ interface DroppedDirectoryEntry extends DroppedEntry {
   };
 }
 
-/**
- * The directory entries of a drop, taken while the drop event lasts (the
- * browser forgets them afterwards); null for items that are plain files.
- */
-export function directoryEntriesOf(transfer: DataTransfer): Array<DroppedDirectoryEntry | null> {
-  return Array.from(transfer.items)
-    .filter((item) => item.kind === 'file')
-    .map((item) => {
-      const entry = item.webkitGetAsEntry() as DroppedEntry | null;
-      return entry?.isDirectory ? (entry as DroppedDirectoryEntry) : null;
-    });
-}
-
 /** Every file under a dropped directory (hidden folders are not walked), by relative path. */
 export async function folderFromDroppedDirectory(directory: DroppedDirectoryEntry): Promise<PickedFolder> {
   const files: PickedFolder['files'] = [];
@@ -75,7 +62,9 @@ export async function folderFromDroppedDirectory(directory: DroppedDirectoryEntr
     const reader = dir.createReader();
     // readEntries answers in batches (100 in Chromium) until an empty one.
     for (;;) {
-      const batch = await new Promise<DroppedEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+      const batch = await new Promise<DroppedEntry[]>((resolve, reject) =>
+        reader.readEntries(resolve, reject),
+      );
       if (batch.length === 0) return;
       for (const entry of batch) {
         if (++seen > MAX_LISTED_ENTRIES) throw tooManyEntries(directory.name);
@@ -93,4 +82,24 @@ export async function folderFromDroppedDirectory(directory: DroppedDirectoryEntr
   };
   await walk(directory, '');
   return { name: directory.name, files };
+}
+
+/**
+ * A drop's plain files and its folders, read while the drop event lasts (the
+ * browser empties the DataTransfer afterwards). Web mode only: in Electron a
+ * dropped folder is a File whose path the core reads in place.
+ */
+export function splitDrop(transfer: DataTransfer): { files: File[]; directories: DroppedDirectoryEntry[] } {
+  const files: File[] = [];
+  const directories: DroppedDirectoryEntry[] = [];
+  for (const item of Array.from(transfer.items)) {
+    if (item.kind !== 'file') continue;
+    const entry = item.webkitGetAsEntry() as DroppedEntry | null;
+    if (entry?.isDirectory) directories.push(entry as DroppedDirectoryEntry);
+    else {
+      const file = item.getAsFile();
+      if (file) files.push(file);
+    }
+  }
+  return { files, directories };
 }

@@ -52,7 +52,10 @@ function normalise(path: string): string | null {
   return parts.length > 0 ? parts.join('/') : null;
 }
 
-function colmapPlan(folderName: string, byPath: Map<string, Entry>): Omit<FolderUploadPlan, 'totalBytes'> | null {
+function colmapPlan(
+  folderName: string,
+  byPath: Map<string, Entry>,
+): Omit<FolderUploadPlan, 'totalBytes'> | null {
   for (const dir of COLMAP_MODEL_DIRS) {
     const prefix = dir ? `${dir}/` : '';
     const has = (name: string) => byPath.has(`${prefix}${name}`);
