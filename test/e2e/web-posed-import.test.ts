@@ -1,6 +1,7 @@
 // Bring your own posed capture, through the web UI: "Import folder…" picks a
 // COLMAP project and a transforms.json capture (the browser's folder picker,
-// <input webkitdirectory>); the page sends only the files the import needs
+// <input webkitdirectory>), and a folder dropped onto the window (a real
+// drop through Chromium's input pipeline); the page sends only the files the import needs
 // under their relative paths, the job log says what was found, and the scene
 // holds the capture's frames, cameras (intrinsics and poses) and points, read
 // back through the API and the points blob. A plain folder of photos imports
@@ -154,6 +155,32 @@ describe.skipIf(skipReason !== null)(
       const job = await importFolderFromUi(nerf.dir);
       await expectSceneOf(job, nerf, 'living-room');
       expect(job.message).toContain('transforms.json: 3 images, 1 camera, 200 points');
+    });
+
+    it('imports a transforms.json folder dropped onto the window', async () => {
+      // A real drop of a folder from the file manager, through Chromium's input pipeline (CDP):
+      // the page sees a directory entry, as it does when a user drops one.
+      const before = new Set((await api<JobInfo[]>('jobs.list', {})).map((job) => job.id));
+      sent.length = 0;
+      const cdp = await page.context().newCDPSession(page);
+      const data = { items: [], files: [nerf.dir], dragOperationsMask: 1 };
+      for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
+        await cdp.send('Input.dispatchDragEvent', { type, x: 400, y: 600, data });
+      }
+      let job: JobInfo | undefined;
+      await expect
+        .poll(
+          async () => {
+            job = (await api<JobInfo[]>('jobs.list', {})).find(
+              (item) => item.kind === 'import' && !before.has(item.id),
+            );
+            return job !== undefined;
+          },
+          { timeout: 60_000 },
+        )
+        .toBe(true);
+      await cdp.detach();
+      await expectSceneOf(await waitForJobOver(studio, job!.id), nerf, 'living-room');
     });
 
     it('imports a folder of plain photos as photos', async () => {
