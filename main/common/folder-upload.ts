@@ -34,8 +34,8 @@ const MAX_SEGMENT_CHARS = 255;
 /**
  * Why `path` is not a safe relative path inside an upload folder, or null when
  * it is one: forward slashes only, no empty, "." or ".." segment, not
- * absolute (no leading slash, no drive letter or other colon), no backslash,
- * no control character. The core never joins a refused name onto a folder.
+ * absolute (no leading slash, no drive letter), no backslash, no control
+ * character. The core never joins a refused name onto a folder.
  */
 export function relativePathProblem(path: string): string | null {
   if (path.length === 0) return 'it is empty';
@@ -44,7 +44,8 @@ export function relativePathProblem(path: string): string | null {
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'it holds a control character';
   if (path.startsWith('/')) return 'it is absolute';
   if (path.includes('\\')) return 'it holds a backslash';
-  if (path.includes(':')) return 'it holds a colon (a drive letter or a stream name)';
+  // A drive letter makes a name absolute on Windows (the core refuses any colon there: NTFS streams).
+  if (/^[A-Za-z]:/.test(path)) return 'it starts with a drive letter';
   const segments = path.split('/');
   if (segments.length > MAX_RELATIVE_PATH_DEPTH)
     return `it is more than ${MAX_RELATIVE_PATH_DEPTH} folders deep`;

@@ -6,9 +6,9 @@
 // relative path and size, checked against the limits, then assembled file by
 // file under <library>/uploads/<id>/<folder>/; it becomes importable only once
 // every announced file has arrived whole. Imports resolve upload ids to paths
-// here and release them afterwards; a folder upload left idle is removed when
-// the next one begins, and every folder upload this process holds when the
-// studio closes. Uploads and exports older than a day are removed when a
+// here and release them afterwards; a folder upload left idle (a closed tab)
+// is removed by a sweep that runs while any is open, and every folder upload
+// this process holds when the studio closes. Uploads and exports older than a day are removed when a
 // studio opens the library.
 
 import { createWriteStream } from 'node:fs';
@@ -109,11 +109,15 @@ const noFolderUpload = (uploadId: string): StudioError =>
 
 export class Uploads {
   private readonly folders = new Map<string, FolderSession>();
+  /** Runs while folder uploads are open, to remove those left idle (a closed tab). */
+  private idleSweep: NodeJS.Timeout | null = null;
 
   /** `uploadsDir` makes the folder when asked: a library that never receives an upload has none. */
   constructor(
     private readonly uploadsDir: () => string,
     private readonly folderLimits: FolderUploadLimits = FOLDER_UPLOAD_LIMITS,
+    /** How long a folder upload may sit without a file arriving, and how often that is checked. */
+    private readonly idle = { afterMs: FOLDER_UPLOAD_IDLE_MS, checkEveryMs: 60_000 },
   ) {}
 
   /** The folder an upload lives in (removed once its import has stored the scene). */
@@ -150,6 +154,16 @@ export class Uploads {
    */
   async beginFolder(manifest: FolderUploadManifest): Promise<FolderUploadStarted> {
     const totalBytes = checkFolderUpload(manifest.name, manifest.files, this.folderLimits);
+    const colon =
+      process.platform === 'win32' ? manifest.files.find((file) => file.path.includes(':')) : undefined;
+    if (colon) {
+      // On NTFS "a:b" names a stream of the file "a", not a file of its own.
+      throw new StudioError(
+        'invalid-input',
+        `The file name "${colon.path.slice(0, 200)}" cannot be stored on Windows (it holds a colon).`,
+        'Rename the file, or import the folder by its path.',
+      );
+    }
     await this.expireIdleFolders();
     if (this.folders.size >= MAX_OPEN_FOLDER_UPLOADS) {
       throw new StudioError(
@@ -180,6 +194,10 @@ export class Uploads {
       receiving: new Set(),
       lastActivity: Date.now(),
     });
+    if (!this.idleSweep) {
+      this.idleSweep = setInterval(() => void this.expireIdleFolders(), this.idle.checkEveryMs);
+      this.idleSweep.unref();
+    }
     return { uploadId, fileCount: manifest.files.length, totalBytes };
   }
 
@@ -256,6 +274,10 @@ export class Uploads {
   /** Remove an upload (file or folder) and forget it; false when there was none. */
   async release(uploadId: string): Promise<boolean> {
     const known = this.folders.delete(uploadId);
+    if (this.folders.size === 0 && this.idleSweep) {
+      clearInterval(this.idleSweep);
+      this.idleSweep = null;
+    }
     const dir = this.dirOf(uploadId);
     const existed =
       known ||
@@ -270,10 +292,12 @@ export class Uploads {
   /** Remove every folder upload this process holds (the studio is closing). */
   async close(): Promise<void> {
     await Promise.all([...this.folders.keys()].map((id) => this.release(id)));
+    if (this.idleSweep) clearInterval(this.idleSweep);
+    this.idleSweep = null;
   }
 
   private async expireIdleFolders(): Promise<void> {
-    const cutoff = Date.now() - FOLDER_UPLOAD_IDLE_MS;
+    const cutoff = Date.now() - this.idle.afterMs;
     const idle = [...this.folders].filter(([, s]) => s.receiving.size === 0 && s.lastActivity < cutoff);
     await Promise.all(idle.map(([id]) => this.release(id)));
   }

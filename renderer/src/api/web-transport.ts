@@ -112,10 +112,12 @@ async function uploadFolder(
     name: folder.name,
     files: folder.files.map(({ path, file }) => ({ path, bytes: file.size })),
   });
-  const sentOf = new Map<string, number>();
+  // Whole files sent, plus the bytes of the few in flight: progress stays O(1) per event.
+  let doneBytes = 0;
+  const inFlight = new Map<string, number>();
   const report = () => {
-    let sent = 0;
-    for (const bytes of sentOf.values()) sent += bytes;
+    let sent = doneBytes;
+    for (const bytes of inFlight.values()) sent += bytes;
     options.onProgress?.(sent, totalBytes);
   };
   report();
@@ -123,16 +125,19 @@ async function uploadFolder(
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
+  // Cancelled while the folder was being announced.
+  if (signal.aborted) stop.abort();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < folder.files.length && !stop.signal.aborted) {
       const { path, file } = folder.files[next++];
       const url = `${UPLOAD_ROUTES.folderFile}?uploadId=${encodeURIComponent(uploadId)}&path=${encodeURIComponent(path)}`;
       await sendFile(url, file, stop.signal, (bytes) => {
-        sentOf.set(path, bytes);
+        inFlight.set(path, bytes);
         report();
       });
-      sentOf.set(path, file.size);
+      inFlight.delete(path);
+      doneBytes += file.size;
       report();
     }
   };

@@ -104,6 +104,10 @@ export function FolderUploadStatus({
     <>
       {uploads.map((upload) => {
         const percent = upload.totalBytes > 0 ? Math.floor((100 * upload.sentBytes) / upload.totalBytes) : 0;
+        const text =
+          upload.summary === null
+            ? `Reading ${upload.name}…`
+            : `Uploading ${upload.name} — ${upload.summary}: ${percent} % of ${formatByteSize(upload.totalBytes)}`;
         return (
           <span
             key={upload.key}
@@ -112,10 +116,8 @@ export function FolderUploadStatus({
             data-sent={upload.sentBytes}
             data-total={upload.totalBytes}
           >
-            <span data-testid="folder-upload-text">
-              {upload.summary === null
-                ? `Reading ${upload.name}…`
-                : `Uploading ${upload.name} — ${upload.summary}: ${percent} % of ${formatByteSize(upload.totalBytes)}`}
+            <span data-testid="folder-upload-text" title={text}>
+              {text}
             </span>
             <progress max={100} value={percent} aria-label={`Upload of ${upload.name}`} />
             <button

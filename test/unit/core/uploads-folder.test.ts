@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Uploads } from '../../../main/core/uploads';
 
@@ -115,6 +115,25 @@ describe('folder uploads', () => {
         code: 'not-found',
       },
     );
+  });
+
+  it('removes a folder upload left idle (a closed tab), but not one whose file is arriving', async () => {
+    const quick = new Uploads(() => dir, limits, { afterMs: 100, checkEveryMs: 20 });
+    const idle = await quick.beginFolder({ name: 'left', files: [{ path: 'a.jpg', bytes: 1 }] });
+    const slow = await quick.beginFolder({ name: 'slow', files: [{ path: 'b.jpg', bytes: 2 }] });
+    // One byte now, the second after the idle time: the file is arriving all along.
+    const trickle = new PassThrough();
+    const arriving = quick.saveFolderFile(slow.uploadId, 'b.jpg', trickle);
+    trickle.write('x');
+    await new Promise((done) => setTimeout(done, 400));
+    expect(existsSync(quick.dirOf(idle.uploadId))).toBe(false);
+    await expect(quick.saveFolderFile(idle.uploadId, 'a.jpg', body('x'))).rejects.toMatchObject({
+      code: 'not-found',
+    });
+    trickle.end('y');
+    await expect(arriving).resolves.toEqual({ received: 1, remaining: 0 });
+    await quick.close();
+    expect(await onDisk()).toEqual([]);
   });
 
   it('removes every folder upload it holds when the studio closes', async () => {
