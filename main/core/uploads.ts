@@ -6,10 +6,10 @@
 // relative path and size, checked against the limits, then assembled file by
 // file under <library>/uploads/<id>/<folder>/; it becomes importable only once
 // every announced file has arrived whole. Imports resolve upload ids to paths
-// here and release them afterwards; a folder upload left idle (a closed tab)
-// is removed by a sweep that runs while any is open, and every folder upload
-// this process holds when the studio closes. Uploads and exports older than a day are removed when a
-// studio opens the library.
+// here and release them after the import; a folder upload left idle before
+// its import (a closed tab) is removed by a sweep that runs while any is open,
+// and every folder upload this process holds when the studio closes. Uploads
+// and exports older than a day are removed when a studio opens the library.
 
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
@@ -27,7 +27,7 @@ import {
 import { formatByteSize } from '../common/format-bytes';
 import { newId } from './library/ids';
 
-/** A folder upload with no file arriving for this long is removed when another one begins. */
+/** A folder upload not yet imported, with no file arriving for this long, is removed. */
 export const FOLDER_UPLOAD_IDLE_MS = 15 * 60 * 1000;
 /** Folder uploads open at once (each holds its manifest in memory). */
 export const MAX_OPEN_FOLDER_UPLOADS = 8;
@@ -42,6 +42,8 @@ interface FolderSession {
   received: Set<string>;
   receiving: Set<string>;
   lastActivity: number;
+  /** Handed to an import (which may wait in the queue): no longer idle, released by the import. */
+  claimed: boolean;
 }
 
 /** Fails the stream once more than `limit` bytes passed; counts what passed. */
@@ -165,10 +167,11 @@ export class Uploads {
       );
     }
     await this.expireIdleFolders();
-    if (this.folders.size >= MAX_OPEN_FOLDER_UPLOADS) {
+    const open = [...this.folders.values()].filter((session) => !session.claimed).length;
+    if (open >= MAX_OPEN_FOLDER_UPLOADS) {
       throw new StudioError(
         'busy',
-        `${this.folders.size} folder uploads are already under way.`,
+        `${open} folder uploads are already under way.`,
         'Wait for them to finish (or cancel one), then import this folder.',
       );
     }
@@ -193,6 +196,7 @@ export class Uploads {
       received: new Set(),
       receiving: new Set(),
       lastActivity: Date.now(),
+      claimed: false,
     });
     if (!this.idleSweep) {
       this.idleSweep = setInterval(() => void this.expireIdleFolders(), this.idle.checkEveryMs);
@@ -298,7 +302,9 @@ export class Uploads {
 
   private async expireIdleFolders(): Promise<void> {
     const cutoff = Date.now() - this.idle.afterMs;
-    const idle = [...this.folders].filter(([, s]) => s.receiving.size === 0 && s.lastActivity < cutoff);
+    const idle = [...this.folders].filter(
+      ([, s]) => !s.claimed && s.receiving.size === 0 && s.lastActivity < cutoff,
+    );
     await Promise.all(idle.map(([id]) => this.release(id)));
   }
 
@@ -322,6 +328,13 @@ export class Uploads {
   private async pathOf(uploadId: string): Promise<{ path: string; fileName: string }> {
     const folder = this.folders.get(uploadId);
     if (folder) {
+      if (folder.claimed) {
+        throw new StudioError(
+          'busy',
+          `The folder "${folder.displayName}" is already being imported.`,
+          'Wait for that import in Jobs; pick the folder again for another copy.',
+        );
+      }
       const missing = folder.expected.size - folder.received.size;
       if (missing > 0) {
         throw new StudioError(
@@ -330,7 +343,7 @@ export class Uploads {
           'Wait for the upload to finish, or pick the folder again.',
         );
       }
-      folder.lastActivity = Date.now();
+      folder.claimed = true;
       return { path: folder.root, fileName: folder.displayName };
     }
     const dir = this.dirOf(uploadId);

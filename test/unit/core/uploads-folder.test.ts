@@ -117,10 +117,17 @@ describe('folder uploads', () => {
     );
   });
 
-  it('removes a folder upload left idle (a closed tab), but not one whose file is arriving', async () => {
+  it('removes a folder upload left idle (a closed tab), not one whose file is arriving or one handed to an import', async () => {
     const quick = new Uploads(() => dir, limits, { afterMs: 100, checkEveryMs: 20 });
     const idle = await quick.beginFolder({ name: 'left', files: [{ path: 'a.jpg', bytes: 1 }] });
     const slow = await quick.beginFolder({ name: 'slow', files: [{ path: 'b.jpg', bytes: 2 }] });
+    // Whole and handed to an import that waits in the queue: not idle.
+    const queued = await quick.beginFolder({ name: 'queued', files: [{ path: 'c.jpg', bytes: 1 }] });
+    await quick.saveFolderFile(queued.uploadId, 'c.jpg', body('c'));
+    const [queuedPath] = (await quick.resolve([{ kind: 'upload', uploadId: queued.uploadId }])).paths;
+    await expect(quick.resolve([{ kind: 'upload', uploadId: queued.uploadId }])).rejects.toMatchObject({
+      code: 'busy',
+    });
     // One byte now, the second after the idle time: the file is arriving all along.
     const trickle = new PassThrough();
     const arriving = quick.saveFolderFile(slow.uploadId, 'b.jpg', trickle);
@@ -132,6 +139,7 @@ describe('folder uploads', () => {
     });
     trickle.end('y');
     await expect(arriving).resolves.toEqual({ received: 1, remaining: 0 });
+    expect(await readFile(join(queuedPath, 'c.jpg'), 'utf8')).toBe('c');
     await quick.close();
     expect(await onDisk()).toEqual([]);
   });
