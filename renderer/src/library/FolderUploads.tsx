@@ -40,7 +40,11 @@ export async function importFolder(
     signal: options.signal,
     onProgress: options.onProgress,
   });
-  options.signal?.throwIfAborted();
+  if (options.signal?.aborted) {
+    // Cancelled just as the last file arrived: what was sent goes, nothing is imported.
+    if (source.kind === 'upload') await client.call('uploads.discard', { uploadId: source.uploadId });
+    options.signal.throwIfAborted();
+  }
   const { jobId } = await client.call('scenes.import', { sources: [source] });
   return jobId;
 }
