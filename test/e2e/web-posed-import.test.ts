@@ -149,6 +149,15 @@ describe.skipIf(skipReason !== null)(
         .toContain(found);
       await page.locator(`[data-scene-id=${scene.id}]`).waitFor();
       await screenshot(page, 'posed-00-colmap-imported');
+
+      // The viewer opens it like a reconstruction: every point drawn, a frame cell per image.
+      await page.locator(`[data-scene-id=${scene.id}]`).getByTestId('scene-open').click();
+      await page.locator('[data-testid=cloud-status][data-status=ready]').waitFor({ timeout: 60_000 });
+      expect(Number(await page.getByTestId('cloud-status').getAttribute('data-shown'))).toBe(300);
+      expect(await page.getByTestId('frame-cell').count()).toBe(4);
+      await screenshot(page, 'posed-01-colmap-viewer');
+      await page.getByTestId('nav-library').click();
+      await page.getByTestId('import-folder-button').waitFor();
     });
 
     it('imports a transforms.json folder the same way', async () => {
@@ -214,7 +223,7 @@ describe.skipIf(skipReason !== null)(
         .poll(async () => Number(await status.getAttribute('data-sent')), { timeout: 20_000 })
         .toBeGreaterThan(0);
       expect(Number(await status.getAttribute('data-total'))).toBeGreaterThan(0);
-      await screenshot(page, 'posed-01-uploading');
+      await screenshot(page, 'posed-02-uploading');
       await page.getByTestId('folder-upload-cancel').click();
       await expect.poll(() => status.count(), { timeout: 20_000 }).toBe(0);
       await page.unroute('**/api/upload/folder-file**');
