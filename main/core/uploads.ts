@@ -199,7 +199,11 @@ export class Uploads {
       claimed: false,
     });
     if (!this.idleSweep) {
-      this.idleSweep = setInterval(() => void this.expireIdleFolders(), this.idle.checkEveryMs);
+      // A folder that cannot be removed now is left to the next sweep (and the one at startup).
+      this.idleSweep = setInterval(
+        () => void this.expireIdleFolders().catch(() => undefined),
+        this.idle.checkEveryMs,
+      );
       this.idleSweep.unref();
     }
     return { uploadId, fileCount: manifest.files.length, totalBytes };
