@@ -16,6 +16,8 @@ export interface G2StudioBridge {
   subscribe(listener: (event: StudioEvent) => void): () => void;
   /** A dropped or picked file, as the path the core can read. */
   importSourceFor(file: File): ImportSource;
+  /** The system folder picker (main process); the chosen folder's path, null when cancelled. */
+  pickFolder(): Promise<{ ok: true; result: string | null } | { ok: false; error: StudioErrorInfo }>;
   /** Origin of blob URLs, e.g. "g2studio://app". */
   blobBase: string;
 }
@@ -23,3 +25,4 @@ export interface G2StudioBridge {
 /** IPC channel names, shared by the preload script and the Electron shell. */
 export const IPC_CALL = 'studio:call';
 export const IPC_EVENT = 'studio:event';
+export const IPC_PICK_FOLDER = 'studio:pick-folder';

@@ -1,6 +1,6 @@
 // The preload bridge: the renderer's only way to the studio in Electron. It
 // exposes exactly the transport the API contract needs (call, subscribe,
-// importSourceFor, blobBase) as window.g2studio; no Node or Electron object
+// importSourceFor, pickFolder, blobBase) as window.g2studio; no Node or Electron object
 // crosses into the page.
 //
 // This script runs sandboxed, where require() knows only a few Electron
@@ -10,7 +10,7 @@
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { BLOB_PROTOCOL, BRIDGE_NAME } from '../main/common/api';
 import type { StudioEvent } from '../main/common/domain';
-import { IPC_CALL, IPC_EVENT, type CallEnvelope, type G2StudioBridge } from './bridge-types';
+import { IPC_CALL, IPC_EVENT, IPC_PICK_FOLDER, type CallEnvelope, type G2StudioBridge } from './bridge-types';
 
 // A compile error here means the contract renamed them: update both literals.
 const bridgeName: typeof BRIDGE_NAME = 'g2studio';
@@ -33,6 +33,7 @@ const bridge: G2StudioBridge = {
     if (!path) throw new Error(`"${file.name}" is not a file on this computer.`);
     return { kind: 'path', path };
   },
+  pickFolder: () => ipcRenderer.invoke(IPC_PICK_FOLDER) as ReturnType<G2StudioBridge['pickFolder']>,
   blobBase,
 };
 

@@ -23,6 +23,7 @@ import type {
 import { MARKER_COLORS, PRECISION_CHOICES } from './domain';
 import { editSchema, type QualityScoreName } from './edit-stack';
 import { UP_AXES } from './export-axes';
+import { FOLDER_UPLOAD_LIMITS, relativePathProblem } from './folder-upload';
 
 const id = z
   .string()
@@ -36,6 +37,55 @@ export const importSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('upload'), uploadId: id }),
 ]);
 export type ImportSource = z.infer<typeof importSourceSchema>;
+
+/**
+ * Web mode: a folder announced before its files are sent (uploads.beginFolder).
+ * The schema bounds the list; the studio's own limits (FOLDER_UPLOAD_LIMITS,
+ * checkFolderUpload) are checked by the handler with a plain message.
+ */
+export const folderUploadManifestSchema = z
+  .object({
+    /** The picked folder's own name (a display name; the core stores it sanitised). */
+    name: z.string().trim().min(1).max(255),
+    files: z
+      .array(
+        z
+          .object({
+            path: z
+              .string()
+              .min(1)
+              .max(4096)
+              .superRefine((path, ctx) => {
+                const problem = relativePathProblem(path);
+                if (problem)
+                  ctx.addIssue({ code: 'custom', message: `not a safe relative path: ${problem}` });
+              }),
+            bytes: z.number().int().min(0).max(FOLDER_UPLOAD_LIMITS.maxBytes),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(100_000),
+  })
+  .strict();
+export type FolderUploadManifest = z.infer<typeof folderUploadManifestSchema>;
+
+/** What uploads.beginFolder answers: the id to send the files under, and what it expects. */
+export interface FolderUploadStarted {
+  uploadId: string;
+  fileCount: number;
+  totalBytes: number;
+}
+
+/**
+ * The web bridge's byte routes (not JSON): a single file (POST, raw body,
+ * ?name=<file name>) and one file of a folder upload (POST, raw body,
+ * ?uploadId=<id>&path=<relative path>, exactly the declared size).
+ */
+export const UPLOAD_ROUTES = {
+  file: '/api/upload',
+  folderFile: '/api/upload/folder-file',
+} as const;
 
 const vec3 = z.tuple([z.number().finite(), z.number().finite(), z.number().finite()]);
 
@@ -95,6 +145,17 @@ export const api = {
     z.object({ sceneId: id, name: z.string().trim().min(1).max(200) }).strict(),
   )<SceneSummary>(),
   'scenes.delete': command(z.object({ sceneId: id }).strict())<{ deleted: true }>(),
+  /**
+   * Web mode: announce a folder upload (a picked or dropped folder: its files'
+   * relative paths and sizes), checked against the limits before any byte is
+   * sent. Then POST each file to UPLOAD_ROUTES.folderFile; once all have
+   * arrived, { kind: 'upload', uploadId } imports the folder (a COLMAP project
+   * or transforms.json as a posed capture, else its photos). The folder is
+   * removed after that import, by uploads.discard, or when left idle.
+   */
+  'uploads.beginFolder': command(folderUploadManifestSchema)<FolderUploadStarted>(),
+  /** Drop an upload (a cancelled folder upload): its files are removed. */
+  'uploads.discard': command(z.object({ uploadId: id }).strict())<{ discarded: boolean }>(),
   /** Import a video, a folder or list of photos, or a PLY/GLB point cloud as a new scene. */
   'scenes.import': job(
     z
@@ -267,6 +328,30 @@ export interface StudioTransport {
   blobUrl(path: string): string;
   /** Hand a dropped/picked file to the core; returns a source for scenes.import. */
   importSourceFor(file: File): Promise<ImportSource>;
+  /**
+   * Hand a picked or dropped folder's files to the core (web: uploaded with
+   * their relative paths; Electron: the folder's own path); returns a source
+   * for scenes.import. `signal` cancels it: uploaded files are discarded.
+   */
+  importSourceForFolder(folder: PickedFolder, options?: FolderTransferOptions): Promise<ImportSource>;
+  /**
+   * Electron only: the system's folder picker; the chosen folder as a path
+   * source, null when the user cancelled. Absent in web mode, where the page
+   * picks with <input webkitdirectory>.
+   */
+  pickFolder?(): Promise<ImportSource | null>;
+}
+
+/** A folder the user picked or dropped: its name and the files to send, by relative path. */
+export interface PickedFolder {
+  name: string;
+  files: Array<{ path: string; file: File }>;
+}
+
+export interface FolderTransferOptions {
+  signal?: AbortSignal;
+  /** Bytes sent so far of all the folder's bytes. */
+  onProgress?(sentBytes: number, totalBytes: number): void;
 }
 
 /**

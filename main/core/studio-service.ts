@@ -32,6 +32,16 @@ export interface StudioService {
   openBlob(path: string): Promise<BlobResponse | null>;
   /** Store an uploaded file (web mode drag-and-drop) and return its id for scenes.import. */
   saveUpload(fileName: string, body: Readable): Promise<{ uploadId: string }>;
+  /**
+   * Store one file of a folder upload announced with uploads.beginFolder:
+   * `path` must be one of its announced relative paths, `body` exactly its
+   * announced size; refused (typed error, nothing kept) otherwise.
+   */
+  saveFolderUploadFile(
+    uploadId: string,
+    path: string,
+    body: Readable,
+  ): Promise<{ received: number; remaining: number }>;
   /** Finish or cancel running jobs and close the library. */
   close(): Promise<void>;
 }

@@ -17,6 +17,7 @@ import {
 import type { FfmpegInfo, JobInfo, StudioEvent } from '../common/domain';
 import { StudioError, toStudioErrorInfo } from '../common/errors';
 import { EXPORT_MAX_AGE_MS } from '../common/export-lifetime';
+import type { FolderUploadLimits } from '../common/folder-upload';
 import { startEngine } from '../model';
 import { SceneEditor } from './editing/scene-editor';
 import { blobOpener } from './handlers/blob-handlers';
@@ -28,6 +29,7 @@ import { jobHandlers } from './handlers/job-handlers';
 import { modelHandlers } from './handlers/model-handlers';
 import { qaHandlers } from './handlers/qa-handlers';
 import { sceneHandlers } from './handlers/scene-handlers';
+import { uploadHandlers } from './handlers/upload-handlers';
 import { locateFfmpeg } from './ingest/ffmpeg-locator';
 import { JobQueue } from './jobs/job-queue';
 import { sceneNotFound } from './jobs/reconstruct-scene';
@@ -53,6 +55,8 @@ export interface StudioOptions {
   executionProvider?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   /** Minimum ms between progress events of one job (default 100: ~10/s). */
   progressIntervalMs?: number;
+  /** Bounds of one folder upload (web mode); default FOLDER_UPLOAD_LIMITS. */
+  folderUploadLimits?: FolderUploadLimits;
 }
 
 /** The studio service plus what in-process front doors (CLI, tests) may use directly. */
@@ -145,7 +149,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     queue,
     models,
     editor: new SceneEditor(library),
-    uploads: new Uploads(() => library.uploadsDir),
+    uploads: new Uploads(() => library.uploadsDir, options.folderUploadLimits),
     jobs,
     emit,
     ffmpeg,
@@ -164,6 +168,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     ...editHandlers(context),
     ...jobHandlers(context),
     ...qaHandlers(context),
+    ...uploadHandlers(context),
   };
 
   let closed = false;
@@ -200,6 +205,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
 
     openBlob: blobOpener(context),
     saveUpload: (fileName, body) => context.uploads.save(fileName, body),
+    saveFolderUploadFile: (uploadId, path, body) => context.uploads.saveFolderFile(uploadId, path, body),
 
     waitForJob(jobId: string): Promise<JobInfo> {
       const job = queue.get(jobId);
@@ -221,6 +227,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
       closed = true;
       clearInterval(exportSweep);
       await queue.close();
+      await context.uploads.close();
       if (enginePromise) await (await enginePromise.catch(() => null))?.close();
       listeners.clear();
       library.close();

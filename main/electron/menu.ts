@@ -1,9 +1,10 @@
-// A minimal menu: File > Import…, Quit; the standard Edit menu so copy/paste
+// A minimal menu: File > Import…, Import folder…, Quit; the standard Edit menu so copy/paste
 // work in text fields (macOS needs it).
 
 import { app, dialog, Menu, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 import { toStudioErrorInfo } from '../common/errors';
 import type { StudioService } from '../core/studio-service';
+import { pickImportFolder } from './folder-picker';
 
 const PHOTO = /\.(jpe?g|png|webp|heic|heif|bmp|tiff?)$/i;
 
@@ -38,6 +39,19 @@ async function importWithDialog(studio: StudioService, window: BrowserWindow | u
   }
 }
 
+async function importFolderWithDialog(
+  studio: StudioService,
+  window: BrowserWindow | undefined,
+): Promise<void> {
+  try {
+    const path = await pickImportFolder(window);
+    if (path) await studio.call('scenes.import', { sources: [{ kind: 'path', path }] });
+  } catch (error) {
+    const info = toStudioErrorInfo(error);
+    dialog.showErrorBox(info.message, info.fix);
+  }
+}
+
 export function installMenu(studio: StudioService, mainWindow: () => BrowserWindow | undefined): void {
   const template: MenuItemConstructorOptions[] = [
     ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
@@ -48,6 +62,12 @@ export function installMenu(studio: StudioService, mainWindow: () => BrowserWind
           label: 'Import…',
           accelerator: 'CmdOrCtrl+O',
           click: () => void importWithDialog(studio, mainWindow()),
+        },
+        {
+          // A COLMAP project, a transforms.json capture, or a folder of photos.
+          label: 'Import folder…',
+          accelerator: 'CmdOrCtrl+Shift+O',
+          click: () => void importFolderWithDialog(studio, mainWindow()),
         },
         { type: 'separator' },
         { label: 'Quit', accelerator: 'CmdOrCtrl+Q', click: () => app.quit() },

@@ -6,6 +6,9 @@
 //   WS   /api/events          StudioEvent JSON, one message per event
 //   GET  /blobs/…             bulk binary data (points, colours, thumbnails, exports)
 //   POST /api/upload?name=…   raw file body -> studio.saveUpload -> { uploadId }
+//   POST /api/upload/folder-file?uploadId=…&path=…
+//                             one file of a folder upload (uploads.beginFolder announced
+//                             it) -> studio.saveFolderUploadFile -> { received, remaining }
 //
 // Every request needs the per-session token (see session-auth.ts), and a Host
 // header naming a loopback address.
@@ -16,7 +19,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { UPLOAD_ROUTES } from '../common/api';
 import { toStudioErrorInfo, StudioError } from '../common/errors';
+import { relativePathProblem } from '../common/folder-upload';
 import type { StudioService } from '../core/studio-service';
 import { ByteLimit, readBody, sendError, sendJson, sendUnauthorized, unauthorizedInfo } from './http-io';
 import {
@@ -155,6 +160,22 @@ export async function startWebServer(
     sendJson(res, 200, { ok: true, result: saved });
   };
 
+  const handleFolderFile = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const uploadId = url.searchParams.get('uploadId') ?? '';
+    const path = url.searchParams.get('path') ?? '';
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(uploadId) || relativePathProblem(path) !== null) {
+      throw new StudioError(
+        'invalid-input',
+        'A folder file needs its upload id and a plain relative path (?uploadId=…&path=…).',
+        'Announce the folder with uploads.beginFolder, then send each file under its relative path.',
+      );
+    }
+    const limit = new ByteLimit(maxUploadBytes, 'The upload');
+    req.on('error', (error) => limit.destroy(error));
+    const saved = await studio.saveFolderUploadFile(uploadId, path, req.pipe(limit));
+    sendJson(res, 200, { ok: true, result: saved });
+  };
+
   const handleBlob = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const blob = await studio.openBlob(url.pathname);
     if (!blob) {
@@ -227,7 +248,8 @@ export async function startWebServer(
     }
 
     if (path === '/api/call' && method === 'POST') return handleCall(req, res);
-    if (path === '/api/upload' && method === 'POST') return handleUpload(req, res, url);
+    if (path === UPLOAD_ROUTES.file && method === 'POST') return handleUpload(req, res, url);
+    if (path === UPLOAD_ROUTES.folderFile && method === 'POST') return handleFolderFile(req, res, url);
     if (isBlob && (method === 'GET' || method === 'HEAD')) return handleBlob(req, res, url);
     if (!isApi && !isBlob && (method === 'GET' || method === 'HEAD')) {
       if (await serveStaticFile(rendererDir, path, res, port, method === 'HEAD')) return;

@@ -2,6 +2,8 @@ import { lazy, Suspense, useCallback, useEffect, useState, type DragEvent } from
 import { ErrorBanner } from './common/ErrorBanner';
 import { useStudio } from './common/studio-context';
 import { JobsPanel } from './jobs/JobsPanel';
+import { folderFromDroppedDirectory, splitDrop } from './library/folder-entries';
+import { FolderUploadStatus, useFolderImports } from './library/FolderUploads';
 import { importFiles } from './library/import-files';
 import { LibraryView } from './library/LibraryView';
 import { ModelSetupCard } from './model-manager/ModelSetupCard';
@@ -26,6 +28,7 @@ export function App() {
   const [dragging, setDragging] = useState(false);
   const [uploading, setUploading] = useState(0);
   const [showModels, setShowModels] = useState(false);
+  const folderImports = useFolderImports();
 
   useEffect(() => {
     const onHash = () => setSceneId(sceneIdFromHash(window.location.hash));
@@ -67,7 +70,18 @@ export function App() {
       onDrop={(event) => {
         event.preventDefault();
         setDragging(false);
-        void startImport(Array.from(event.dataTransfer.files));
+        // Web mode: a dropped folder is uploaded with its files' relative paths.
+        const { files, directories } =
+          client.mode === 'web'
+            ? splitDrop(event.dataTransfer)
+            : { files: Array.from(event.dataTransfer.files), directories: [] };
+        void startImport(files);
+        if (directories.length > 0) {
+          Promise.all(directories.map(folderFromDroppedDirectory)).then(
+            folderImports.importFolders,
+            showError,
+          );
+        }
       }}
     >
       <header className="topbar">
@@ -85,6 +99,7 @@ export function App() {
         >
           Models
         </button>
+        <FolderUploadStatus uploads={folderImports.uploads} onCancel={folderImports.cancel} />
         {uploading > 0 && (
           <span className="topbar-status" data-testid="upload-status">
             Uploading {uploading} file{uploading === 1 ? '' : 's'}…
@@ -101,7 +116,11 @@ export function App() {
           ) : (
             <>
               <ModelSetupCard onOpenModels={() => setShowModels(true)} />
-              <LibraryView onOpen={openScene} onImport={startImport} />
+              <LibraryView
+                onOpen={openScene}
+                onImport={startImport}
+                onImportFolders={folderImports.importFolders}
+              />
             </>
           )}
         </main>
@@ -110,7 +129,10 @@ export function App() {
       {showModels && <ModelsDialog onClose={() => setShowModels(false)} />}
       {dragging && (
         <div className="drop-overlay" data-testid="drop-overlay">
-          <div>Drop a video, photos, or a PLY/GLB point cloud to import</div>
+          <div>
+            Drop a video, photos, a PLY/GLB point cloud, or a capture folder (COLMAP, transforms.json) to
+            import
+          </div>
         </div>
       )}
     </div>

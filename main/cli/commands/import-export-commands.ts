@@ -37,8 +37,13 @@ export function registerImportExportCommands(program: Command, ctx: CliContext):
 
   program
     .command('import')
-    .description('import a video, photos (files or a folder) or a PLY/GLB point cloud as a new scene')
-    .argument('<paths...>', 'video file, photo files or folder, or point cloud file')
+    .description(
+      'import a video, photos (files or a folder), a PLY/GLB point cloud, or a posed capture (a COLMAP project or a transforms.json folder) as a new scene',
+    )
+    .argument(
+      '<paths...>',
+      'video file, photo files or folder, point cloud file, COLMAP project folder, or transforms.json (or its folder)',
+    )
     .option('--frames <n>', 'frames to take from a video (2..512)', parseInteger('--frames', 2, 512))
     .option('--name <name>', 'scene name (default: the file or folder name)')
     .action(
@@ -53,6 +58,8 @@ export function registerImportExportCommands(program: Command, ctx: CliContext):
           sceneId: String(job.result?.sceneId),
         });
         if (json) return printJson(io, scene);
+        // A posed capture: what the folder held ("COLMAP model (text, sparse/0): 8 images, 1 camera, …").
+        if (typeof job.result?.found === 'string') printLine(io, `Found a ${job.result.found}.`);
         printLine(
           io,
           `Imported "${scene.name}" as ${scene.id}: ${describeFrames(scene)}, ${scene.pointCount} points.`,

@@ -1,7 +1,7 @@
 // Scenes: list, read, rename, delete, import, reconstruct, and the two scene
 // settings that change how every later step sees the scene (scale, ground).
 
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { fitGroundPlane, levellingTransform } from '../geometry/ground-plane';
 import { metresPerUnitFromKnownDistance } from '../geometry/measure';
 import { unreadablePathError } from '../ingest/media-kind';
@@ -54,25 +54,27 @@ export function sceneHandlers(ctx: HandlerContext): HandlerGroup<SceneOperation>
           throw unreadablePathError(path, error);
         });
       }
-      const uploadDirs = input.sources.flatMap((s) =>
-        s.kind === 'upload' ? [ctx.uploads.dirOf(s.uploadId)] : [],
-      );
+      const uploadIds = input.sources.flatMap((s) => (s.kind === 'upload' ? [s.uploadId] : []));
       const title = paths.length === 1 ? `Import ${displayNames[0]}` : `Import ${paths.length} files`;
       const job = queue.enqueue({
         kind: 'import',
         title,
         run: async (jobCtx) => {
-          const result = await importScene(
-            ctx.jobs,
-            { paths, displayNames, frames: input.frames, name: input.name },
-            jobCtx,
-          );
-          // The scene holds everything now; the uploaded file is no longer needed.
-          await Promise.all(uploadDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-          return result;
+          try {
+            return await importScene(
+              ctx.jobs,
+              { paths, displayNames, frames: input.frames, name: input.name },
+              jobCtx,
+            );
+          } finally {
+            // The scene holds everything now (or the import failed): the uploaded files go either way.
+            await Promise.all(uploadIds.map((uploadId) => ctx.uploads.release(uploadId)));
+          }
         },
         describeSuccess: (result) =>
-          `Imported "${String(result?.name)}": ${Number(result?.frameCount)} frames, ${Number(result?.pointCount)} points.`,
+          typeof result?.found === 'string'
+            ? `Imported "${String(result.name)}" from a ${result.found}.`
+            : `Imported "${String(result?.name)}": ${Number(result?.frameCount)} frames, ${Number(result?.pointCount)} points.`,
       });
       return { jobId: job.id };
     },

@@ -16,6 +16,7 @@ import type { IngestedFrame } from '../ingest/types';
 import { importVideo, probeVideo } from '../ingest/video-import';
 import { sha256File } from '../library/file-hash';
 import { detectPosedCapture, readPosedCapture, type PosedImport } from '../posed-import/import-posed-capture';
+import { describePosedCapture } from '../posed-import/posed-capture';
 import type { NewFrame, NewScene } from '../library/scene-store';
 import type { JobContext } from './job-queue';
 import type { StudioContext } from './studio-context';
@@ -180,6 +181,8 @@ export async function importScene(
   /** Point clouds only: points the file held with NaN/infinite coordinates, not stored. */
   let droppedNonFinite = 0;
   let posed: PosedImport | null = null;
+  /** Posed captures only: what the folder held, in words (see describePosedCapture). */
+  let found: string | undefined;
   if (plan.kind === 'posed') {
     // A transforms.json is named after its folder; a COLMAP project is its folder.
     const label =
@@ -190,6 +193,8 @@ export async function importScene(
       `Reading the ${plan.format === 'colmap' ? 'COLMAP model' : 'transforms.json'} in ${request.displayNames[0]}`,
     );
     posed = await readPosedCapture(plan.path, plan.format, { signal: ctx.signal, onProgress });
+    found = describePosedCapture(posed.capture);
+    ctx.log(`Found a ${found}`);
     for (const warning of posed.capture.warnings) ctx.log(warning);
     ctx.progress(0.9, 'hash');
     const source = await stillSource(
@@ -280,12 +285,12 @@ export async function importScene(
       library.scenes.saveReconstruction(created.id, posed.reconstruction(frameIds));
       created = library.scenes.summary(created.id) ?? created;
     }
-    ctx.recordSuccess(importResult(created, droppedNonFinite), created.id);
+    ctx.recordSuccess(importResult(created, droppedNonFinite, found), created.id);
     return created;
   })();
   ctx.setScene(summary.id);
   studio.emit({ type: 'scenes-changed', sceneId: summary.id, parts: ['meta', 'points', 'frames', 'edits'] });
-  return importResult(summary, droppedNonFinite);
+  return importResult(summary, droppedNonFinite, found);
 }
 
 /** JobInfo.result of an import. */
@@ -297,14 +302,17 @@ export type ImportResult = {
   pointCount: number;
   /** Points of the file left out for NaN/infinite coordinates (0 for videos and photos). */
   droppedNonFinite: number;
+  /** A posed capture's contents in words ("COLMAP model (text, sparse/0): 8 images, 1 camera, 300 points"). */
+  found?: string;
 };
 
-function importResult(summary: SceneSummary, droppedNonFinite: number): ImportResult {
+function importResult(summary: SceneSummary, droppedNonFinite: number, found?: string): ImportResult {
   return {
     sceneId: summary.id,
     name: summary.name,
     frameCount: summary.frameCount,
     pointCount: summary.pointCount,
     droppedNonFinite,
+    ...(found ? { found } : {}),
   };
 }

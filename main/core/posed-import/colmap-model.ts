@@ -11,7 +11,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { invertRigid, rotationFromQuaternion } from '../../base/camera-math';
 import {
   MAX_CAPTURE_FRAMES,
@@ -127,7 +127,9 @@ export async function readColmapModel(
   } else if (existsSync(join(modelDir, 'points3D.txt'))) {
     points = await parsePointsText(join(modelDir, 'points3D.txt'), opts.signal);
   }
-  return { format: 'colmap', root, frames, points, warnings };
+  const where = relative(root, modelDir).split(sep).join('/');
+  const layout = `${binary ? 'binary' : 'text'}${where ? `, ${where}` : ''}`;
+  return { format: 'colmap', root, frames, points, warnings, layout };
 }
 
 function pinholeOf(model: string, width: number, height: number, p: number[]): PinholeIntrinsics {

@@ -38,6 +38,28 @@ export interface PosedCapture {
   points: ScenePoints | null;
   /** What was read but not kept (lens distortion, unknown fields), in plain words. */
   warnings: string[];
+  /** Where in the folder the cameras came from, in words (e.g. "binary, sparse/0"). */
+  layout?: string;
+}
+
+/**
+ * What an import found, for the job log and result: "COLMAP model (binary,
+ * sparse/0): 8 images, 1 camera, 1,204 points". Cameras are counted as
+ * distinct lenses (intrinsics), the way both formats share them.
+ */
+export function describePosedCapture(capture: PosedCapture): string {
+  const lenses = new Set(
+    capture.frames.map(({ intrinsics: k }) => [k.fx, k.fy, k.cx, k.cy, k.width, k.height].join(',')),
+  ).size;
+  const count = (n: number, one: string, many: string): string =>
+    `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  const what = capture.format === 'colmap' ? 'COLMAP model' : 'transforms.json';
+  const parts = [
+    count(capture.frames.length, 'image', 'images'),
+    count(lenses, 'camera', 'cameras'),
+    count(capture.points?.count ?? 0, 'point', 'points'),
+  ];
+  return `${what}${capture.layout ? ` (${capture.layout})` : ''}: ${parts.join(', ')}`;
 }
 
 /** At most this many points are read from a capture; above it the import is refused before allocating. */

@@ -3,10 +3,12 @@
 // transport (Electron IPC or web HTTP/WebSocket) carries it.
 
 import type {
+  FolderTransferOptions,
   ImportSource,
   OperationInput,
   OperationName,
   OperationResult,
+  PickedFolder,
   StudioTransport,
 } from '../../../main/common/api';
 import type { StudioEvent } from '../../../main/common/domain';
@@ -20,6 +22,10 @@ export interface StudioClient {
   /** Bulk binary data (points, colours) straight into an ArrayBuffer for typed arrays. */
   fetchBlob(path: string, signal?: AbortSignal): Promise<ArrayBuffer>;
   importSourceFor(file: File): Promise<ImportSource>;
+  /** A picked or dropped folder (web: uploaded with progress; cancel with options.signal). */
+  importSourceForFolder(folder: PickedFolder, options?: FolderTransferOptions): Promise<ImportSource>;
+  /** Electron: the system folder picker (null: cancelled); undefined in web mode. */
+  readonly pickFolder?: () => Promise<ImportSource | null>;
 }
 
 /** Every failure as a StudioError, so views can always show message + fix. */
@@ -71,5 +77,21 @@ export function createStudioClient(transport: StudioTransport, mode: 'web' | 'el
         throw asStudioError(error);
       }
     },
+    async importSourceForFolder(folder, options) {
+      try {
+        return await transport.importSourceForFolder(folder, options);
+      } catch (error) {
+        throw asStudioError(error);
+      }
+    },
+    pickFolder: transport.pickFolder
+      ? async () => {
+          try {
+            return (await transport.pickFolder?.()) ?? null;
+          } catch (error) {
+            throw asStudioError(error);
+          }
+        }
+      : undefined,
   };
 }

@@ -1,20 +1,43 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { PickedFolder } from '../../../main/common/api';
 import type { SceneSummary } from '../../../main/common/domain';
 import { ConfirmDialog } from '../common/ConfirmDialog';
 import { useStudio, useStudioEvents } from '../common/studio-context';
+import { foldersFromPickedFiles } from './folder-entries';
 import { IMPORT_ACCEPT } from './import-files';
 import { SceneCard } from './SceneCard';
 
 interface LibraryViewProps {
   onOpen(sceneId: string): void;
   onImport(files: File[]): void;
+  /** A folder picked in the page (web mode; Electron picks with the system dialog). */
+  onImportFolders(folders: PickedFolder[]): void;
 }
 
-export function LibraryView({ onOpen, onImport }: LibraryViewProps) {
+export function LibraryView({ onOpen, onImport, onImportFolders }: LibraryViewProps) {
   const { client, showError } = useStudio();
   const [scenes, setScenes] = useState<SceneSummary[] | null>(null);
   const [pendingDelete, setPendingDelete] = useState<SceneSummary | null>(null);
   const picker = useRef<HTMLInputElement>(null);
+  const folderPicker = useRef<HTMLInputElement>(null);
+
+  // React has no attribute for it: the browser's folder picker is a property of the input.
+  useEffect(() => {
+    if (folderPicker.current) folderPicker.current.webkitdirectory = true;
+  }, []);
+
+  const importFolder = async () => {
+    if (!client.pickFolder) {
+      folderPicker.current?.click();
+      return;
+    }
+    try {
+      const source = await client.pickFolder();
+      if (source) await client.call('scenes.import', { sources: [source] });
+    } catch (error) {
+      showError(error);
+    }
+  };
 
   const refresh = useCallback(() => {
     client.call('scenes.list', {}).then(setScenes, showError);
@@ -58,6 +81,28 @@ export function LibraryView({ onOpen, onImport }: LibraryViewProps) {
         <button className="primary" onClick={() => picker.current?.click()} data-testid="import-button">
           Import…
         </button>
+        <button
+          onClick={() => void importFolder()}
+          data-testid="import-folder-button"
+          title="A COLMAP project (sparse/0 + images/), a folder with transforms.json (Polycam, Record3D, nerfstudio), or a folder of photos"
+        >
+          Import folder…
+        </button>
+        <input
+          ref={folderPicker}
+          type="file"
+          hidden
+          data-testid="import-folder-input"
+          onChange={(event) => {
+            const files = Array.from(event.currentTarget.files ?? []);
+            event.currentTarget.value = '';
+            try {
+              if (files.length > 0) onImportFolders(foldersFromPickedFiles(files));
+            } catch (error) {
+              showError(error);
+            }
+          }}
+        />
         <input
           ref={picker}
           type="file"
@@ -77,8 +122,9 @@ export function LibraryView({ onOpen, onImport }: LibraryViewProps) {
           <div className="empty-icon">⬚</div>
           <h2>No scenes yet</h2>
           <p>
-            Drop a phone video, a folder of photos, or a PLY/GLB point cloud anywhere in this window, or use
-            <strong> Import…</strong>.
+            Drop a phone video, a folder of photos, a PLY/GLB point cloud, or a posed capture (a COLMAP
+            project or a folder with transforms.json) anywhere in this window, or use <strong>Import…</strong>{' '}
+            and <strong>Import folder…</strong>.
           </p>
         </div>
       )}
