@@ -3,6 +3,9 @@
 // reconstruction is a fresh `g2studio` process (the built CLI), its peak RSS
 // read from /proc/<pid>/status (VmHWM, polled; the high-water mark only grows)
 // and set beside the estimate the engine refuses by (`reconstruct --estimate`).
+// Then one chat question per precision (chat-probe-child.ts, one 768 px image,
+// 32 decode steps): prefill, decode ms/token, peak RSS beside the chat estimate,
+// and against fp32 the teacher-forced top-1 agreement and max logit difference.
 //
 // Heavy: ~8.5 GB of checkpoint, up to 17 GB of converted fp32 weights and up to
 // 17 GB of RAM. Run it alone:
@@ -14,6 +17,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BenchFigure, BenchSection } from './bench-types';
+import { chatAccuracy } from './chat-accuracy';
+import {
+  CHAT_PROBE_IMAGES,
+  ensureTestTokenizer,
+  type ChatProbeRequest,
+  type ChatProbeResult,
+} from './chat-probe';
 import { SHARED_DIR } from './shared-dir';
 
 const GiB = 2 ** 30;
@@ -40,9 +50,14 @@ function vmHwmBytes(pid: number): number {
 
 /** Runs the CLI in a child process, polling its high-water mark until it exits. */
 function runCli(args: string[]): Promise<ProcessRun> {
+  return runNode([CLI, ...args]);
+}
+
+/** Runs a Node script in a child process, polling its high-water mark until it exits. */
+function runNode(args: string[]): Promise<ProcessRun> {
   return new Promise((done, fail) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let peakBytes = 0;
@@ -60,6 +75,39 @@ function runCli(args: string[]): Promise<ProcessRun> {
       done({ code, seconds: (performance.now() - started) / 1000, peakBytes, stdout, stderr });
     });
   });
+}
+
+const CHAT_CHILD = resolve(__dirname, 'chat-probe-child.js');
+/** Greedy decode steps per chat probe (teacher-forced on the fp32 run's inputs for the others). */
+const CHAT_STEPS = 32;
+/** The issue's decode target for int4 on a CPU. */
+const INT4_DECODE_TARGET_MS = 150;
+
+/** Runs one chat probe in a fresh process (chat-probe-child.ts), polling its high-water mark. */
+async function probeChatInChild(
+  work: string,
+  modelDir: string,
+  precision: string,
+  reference?: { stepInputs: number[] },
+): Promise<{ run: ProcessRun; result: Omit<ChatProbeResult, 'logits'>; logits: Float32Array }> {
+  ensureTestTokenizer(modelDir);
+  const request: ChatProbeRequest = {
+    modelDir,
+    images: [CHAT_PROBE_IMAGES[0]],
+    visionImageSize: 768,
+    steps: CHAT_STEPS,
+    ...(reference ? { forcedInputs: reference.stepInputs } : {}),
+  };
+  const requestPath = join(work, `chat-${precision}.request.json`);
+  const resultPath = join(work, `chat-${precision}.result.json`);
+  const logitsPath = join(work, `chat-${precision}.logits.f32`);
+  await fs.writeFile(requestPath, JSON.stringify(request));
+  const run = await runNode([CHAT_CHILD, requestPath, resultPath, logitsPath]);
+  if (run.code !== 0) throw new Error(`chat probe ${precision} failed: ${run.stderr.trim().slice(-500)}`);
+  const result = JSON.parse(await fs.readFile(resultPath, 'utf8')) as Omit<ChatProbeResult, 'logits'>;
+  const bytes = await fs.readFile(logitsPath);
+  const logits = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return { run, result, logits };
 }
 
 function listFromEnv(name: string, fallback: string[]): string[] {
@@ -153,6 +201,47 @@ export async function runReal2bBench(): Promise<BenchSection> {
             }
           : {}),
       });
+    }
+  }
+  // Chat: one 1296x968 image at 768 px, 32 steps; fp32 first, the others teacher-forced on its inputs.
+  const chatOrder = [...precisions].sort((a, b) => (a === 'fp32' ? -1 : b === 'fp32' ? 1 : 0));
+  let reference: { stepInputs: number[]; logits: Float32Array; vocab: number } | undefined;
+  for (const precision of chatOrder) {
+    const model = join(work, `model-${precision}`);
+    if (!existsSync(join(model, 'manifest.json'))) continue;
+    const { run, result, logits } = await probeChatInChild(work, model, precision, reference);
+    if (precision === 'fp32') reference = { stepInputs: result.stepInputs, logits, vocab: result.vocab };
+    figures.push(
+      {
+        label: `real-2b ${precision} chat, 1 image at 768 px: prefill (system + geometry + vision)`,
+        value: result.prefixPrefillMs / 1000,
+        unit: 's',
+      },
+      {
+        label: `real-2b ${precision} chat: decode`,
+        value: result.decodeMsPerToken,
+        unit: 'ms/token',
+        ...(precision === 'int4'
+          ? {
+              baseline: { label: 'issue #10 target', value: INT4_DECODE_TARGET_MS },
+              ratio: result.decodeMsPerToken / INT4_DECODE_TARGET_MS,
+            }
+          : {}),
+      },
+      {
+        label: `real-2b ${precision} chat: peak RSS of the question's process (ratio = estimate / measured)`,
+        value: run.peakBytes / GiB,
+        unit: 'GiB',
+        baseline: { label: 'chat estimate', value: result.estimatePeakBytes / GiB },
+        ratio: result.estimatePeakBytes / run.peakBytes,
+      },
+    );
+    if (reference && precision !== 'fp32') {
+      const a = chatAccuracy(logits, reference.logits, reference.vocab);
+      notes.push(
+        `chat ${precision} vs fp32, teacher-forced over ${a.steps} steps: top-1 agreement ${(100 * a.top1Agreement).toFixed(1)}%, ` +
+          `max logit difference ${a.maxLogitDiff.toPrecision(3)} (fp32 logits span ${a.referenceLogitRange.toPrecision(3)})`,
+      );
     }
   }
   notes.push(
