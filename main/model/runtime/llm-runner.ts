@@ -6,11 +6,10 @@ import { cancelledError } from '../../common/errors';
 import { llmInputNames, llmOutputNames } from '../g2vlm/llm';
 import { mropeCosSin } from '../g2vlm/mrope';
 import type { ModelManifest } from './model-manifest';
-import { graphPath } from './model-manifest';
 import { queryChunkRows } from './attention-budget';
 import {
   combinedProvider,
-  createSession,
+  createGraphSession,
   fallbackReasons,
   floatTensor,
   int64Tensor,
@@ -55,18 +54,17 @@ export class LlmRunner {
     ep: ExecutionProviderChoice = 'cpu',
     opts: { lmHead?: boolean } = {},
   ): Promise<LlmRunner> {
-    const embed = await createSession(graphPath(modelDir, manifest, 'embed_tokens'), ep);
+    const embed = await createGraphSession(modelDir, manifest, 'embed_tokens', ep);
     // Two graphs over the same layer weights (three with chat's decode graph):
     // share the mapped weights, with no per-session prepacked or float32 copy.
     const shared = { sharedWeights: true, castWeightsPerRun: manifest.dtype === 'fp16' };
-    const causalPath = graphPath(modelDir, manifest, 'llm_causal');
-    const causal = await createSession(causalPath, ep, shared);
-    const block = await createSession(graphPath(modelDir, manifest, 'llm_block'), ep, shared);
+    const causal = await createGraphSession(modelDir, manifest, 'llm_causal', ep, shared);
+    const block = await createGraphSession(modelDir, manifest, 'llm_block', ep, shared);
     // The LM head's matrix is the decode graph's too.
     const lmHead =
       opts.lmHead === false
         ? undefined
-        : await createSession(graphPath(modelDir, manifest, 'lm_head'), ep, {
+        : await createGraphSession(modelDir, manifest, 'lm_head', ep, {
             castWeightsPerRun: manifest.dtype === 'fp16',
           });
     const loaded = lmHead ? [embed, causal, block, lmHead] : [embed, causal, block];
@@ -74,7 +72,9 @@ export class LlmRunner {
       manifest,
       embed.session,
       causal.session,
-      async () => (await createSession(causalPath, causal.executionProvider, shared)).session,
+      async () =>
+        (await createGraphSession(modelDir, manifest, 'llm_causal', causal.executionProvider, shared))
+          .session,
       block.session,
       lmHead?.session,
       combinedProvider(loaded),
