@@ -13,10 +13,10 @@ import { StudioError } from '../../common/errors';
 import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { patchRowLength, visionRotaryCosSin } from '../g2vlm/vision-tower';
 import { LlmRunner } from '../runtime/llm-runner';
-import { graphPath, readModelManifest, type ModelManifest } from '../runtime/model-manifest';
+import { readModelManifest, type ModelManifest } from '../runtime/model-manifest';
 import {
   combinedProvider,
-  createSession,
+  createGraphSession,
   fallbackReasons,
   floatTensor,
   type ExecutionProviderChoice,
@@ -66,8 +66,8 @@ export class ChatModel {
     }
     const tokenizer = await ChatModel.loadTokenizer(modelDir, manifest, opts.requireTokenizer ?? true);
     const llm = await LlmRunner.load(modelDir, manifest, ep);
-    const dino = await createSession(graphPath(modelDir, manifest, 'dino'), ep);
-    const vision = await createSession(graphPath(modelDir, manifest, 'vision_tower'), ep);
+    const dino = await createGraphSession(modelDir, manifest, 'dino', ep);
+    const vision = await createGraphSession(modelDir, manifest, 'vision_tower', ep);
     const decoder = await ChatDecoder.load(modelDir, manifest, ep, llm.layerSessions);
     const processor = await readPreprocessorConfig(modelDir);
     return new ChatModel(

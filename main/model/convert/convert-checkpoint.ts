@@ -1,6 +1,7 @@
 // Converts an official G2VLM checkpoint folder into the runtime's model folder:
-// one ONNX graph per network (model modules in main/model/g2vlm), all weights
-// in ONE external-data file (page-aligned, streamed tensor by tensor — never
+// one ONNX graph per network (model modules in main/model/g2vlm), plus a
+// WebGPU variant of each graph with attention (model-manifest.ts
+// WEBGPU_VARIANT_GRAPHS; the same weights), all weights in ONE external-data file (page-aligned, streamed tensor by tensor — never
 // the whole checkpoint in memory) and manifest.json. Written into a temporary
 // sibling folder and renamed into place, so a cancelled or failed conversion
 // leaves nothing half-written.
@@ -14,7 +15,7 @@ import { buildDinoGraph } from '../g2vlm/dino';
 import { buildEmbedTokensGraph, buildLlmGraph, buildLmHeadGraph } from '../g2vlm/llm';
 import { buildVisionTowerGraph } from '../g2vlm/vision-tower';
 import { ExternalWeightsWriter } from '../graph/external-weights';
-import type { GraphBuilder } from '../graph/graph-builder';
+import type { AttentionForm, GraphBuilder } from '../graph/graph-builder';
 import {
   applyPrecision,
   quantizeLinears,
@@ -29,6 +30,8 @@ import { convertedModelIdFrom } from './model-id';
 import {
   MODEL_FORMAT_VERSION,
   MODEL_MANIFEST_FILE,
+  WEBGPU_VARIANT_GRAPHS,
+  WEBGPU_VARIANT_SUFFIX,
   type GraphId,
   type ModelManifest,
 } from '../runtime/model-manifest';
@@ -74,7 +77,28 @@ export function modelGraphs(
   precision: Precision,
   quantPlan?: ConvertOptions['quantPlan'],
 ): Array<[GraphId, GraphBuilder]> {
-  const graphs = floatGraphs(config, floatWeightType(precision));
+  return quantised(floatGraphs(config, floatWeightType(precision), 'attention-op'), precision, quantPlan);
+}
+
+/**
+ * The WebGPU variants (model-manifest.ts WEBGPU_VARIANT_GRAPHS): the graphs with
+ * attention, written with MatMul/Softmax attention and otherwise identical —
+ * the same initializers, quantised the same way, so they add no weight bytes.
+ */
+export function webgpuVariantGraphs(
+  config: G2vlmConfig,
+  precision: Precision,
+  quantPlan?: ConvertOptions['quantPlan'],
+): Array<[GraphId, GraphBuilder]> {
+  const graphs = floatGraphs(config, floatWeightType(precision), 'matmul-softmax', WEBGPU_VARIANT_GRAPHS);
+  return quantised(graphs, precision, quantPlan);
+}
+
+function quantised(
+  graphs: Array<[GraphId, GraphBuilder]>,
+  precision: Precision,
+  quantPlan?: ConvertOptions['quantPlan'],
+): Array<[GraphId, GraphBuilder]> {
   for (const [, graph] of graphs) {
     if (quantPlan) quantizeLinears(graph, quantPlan);
     else applyPrecision(graph, precision);
@@ -82,18 +106,33 @@ export function modelGraphs(
   return graphs;
 }
 
-function floatGraphs(config: G2vlmConfig, weightType: 'float32' | 'float16'): Array<[GraphId, GraphBuilder]> {
-  return [
-    ['dino', buildDinoGraph(config, weightType)],
-    ['embed_tokens', buildEmbedTokensGraph(config, weightType)],
-    ['llm_causal', buildLlmGraph(config, { causal: true, weightType })],
-    ['llm_block', buildLlmGraph(config, { causal: false, weightType })],
-    ['lm_head', buildLmHeadGraph(config, weightType)],
-    ['point_decoder', buildDecoderGraph(config, 'point', weightType)],
-    ['camera_decoder', buildDecoderGraph(config, 'camera', weightType)],
-    ['global_decoder', buildDecoderGraph(config, 'global', weightType)],
-    ['vision_tower', buildVisionTowerGraph(config, weightType)],
-  ];
+const GRAPH_BUILDERS: Array<
+  [
+    GraphId,
+    (config: G2vlmConfig, weightType: 'float32' | 'float16', attention: AttentionForm) => GraphBuilder,
+  ]
+> = [
+  ['dino', (c, w, a) => buildDinoGraph(c, w, a)],
+  ['embed_tokens', (c, w) => buildEmbedTokensGraph(c, w)],
+  ['llm_causal', (c, w, a) => buildLlmGraph(c, { causal: true, weightType: w, attentionForm: a })],
+  ['llm_block', (c, w, a) => buildLlmGraph(c, { causal: false, weightType: w, attentionForm: a })],
+  ['lm_head', (c, w) => buildLmHeadGraph(c, w)],
+  ['point_decoder', (c, w, a) => buildDecoderGraph(c, 'point', w, a)],
+  ['camera_decoder', (c, w, a) => buildDecoderGraph(c, 'camera', w, a)],
+  ['global_decoder', (c, w, a) => buildDecoderGraph(c, 'global', w, a)],
+  ['vision_tower', (c, w, a) => buildVisionTowerGraph(c, w, a)],
+];
+
+function floatGraphs(
+  config: G2vlmConfig,
+  weightType: 'float32' | 'float16',
+  attention: AttentionForm,
+  only?: readonly GraphId[],
+): Array<[GraphId, GraphBuilder]> {
+  return GRAPH_BUILDERS.filter(([id]) => !only || only.includes(id)).map(([id, build]) => [
+    id,
+    build(config, weightType, attention),
+  ]);
 }
 
 /** The files main/model/tokenizer reads; copied so a model folder is self-contained. */
@@ -203,6 +242,13 @@ export async function convertCheckpoint(
       await writeGraph(graph, join(temp, `${id}.onnx`), weights, checkpoint, opts.signal);
       done += before;
       manifestGraphs[id] = { file: `${id}.onnx` };
+    }
+    // The WebGPU variants reference the weights written above (writeGraph skips them).
+    for (const [id, graph] of webgpuVariantGraphs(config, dtype, opts.quantPlan)) {
+      report(done / totalWeights, `graph ${id} (WebGPU)`);
+      const file = `${id}${WEBGPU_VARIANT_SUFFIX}`;
+      await writeGraph(graph, join(temp, file), weights, checkpoint, opts.signal);
+      manifestGraphs[id] = { file: `${id}.onnx`, webgpuFile: file };
     }
     weights.close();
     const bytes = weights.byteLength;

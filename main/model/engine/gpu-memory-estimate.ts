@@ -11,7 +11,8 @@
 //   Linux/Windows), and the estimate says so.
 // - the largest single tensor against the device's maxBufferSize (WebGPU only;
 //   read by the provider probe): the biggest weight, DINO's MLP rows and
-//   attention probabilities, the LLM block's MLP rows and a decoder batch.
+//   attention probabilities, the LLM block's MLP rows and one query block's
+//   attention scores, and a decoder batch.
 //   ORT 1.30 keeps most tensors in one buffer; a bigger one fails.
 //
 // Unlike the CPU (one mapped copy of the weights shared by the LLM sessions,
@@ -22,14 +23,16 @@ import { promises as fs } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { onnx } from 'onnx-proto';
+import { graphInitializers } from './graph-weights';
 import { StudioError } from '../../common/errors';
 import { readModelManifest } from '../runtime/model-manifest';
+import { queryChunkRows } from '../runtime/attention-budget';
 import {
   modelFootprint,
   modelInputSize,
   reconstructionMemory,
   RECON_GRAPHS,
+  RECON_TEXT_TOKENS,
   type MemoryBreakdown,
   type ModelFootprint,
 } from './memory-estimate';
@@ -79,21 +82,12 @@ export async function deviceWeights(
   for (const id of ids) {
     const file = graphs[id]?.file;
     if (typeof file !== 'string') return undefined;
-    let model: onnx.ModelProto;
-    try {
-      model = onnx.ModelProto.decode(await fs.readFile(join(modelDir, file)));
-    } catch {
-      return undefined;
-    }
+    const initializers = await graphInitializers(join(modelDir, file));
+    if (!initializers) return undefined;
     const ranges = new Map<string, number>();
-    for (const init of model.graph?.initializer ?? []) {
-      const kv = new Map((init.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
-      const length = kv.has('location') ? Number(kv.get('length') ?? 0) : (init.rawData?.length ?? 0);
-      ranges.set(
-        kv.has('location') ? `${kv.get('location')}@${kv.get('offset') ?? 0}` : `inline:${init.name}`,
-        length,
-      );
-      if (length > largest.bytes) largest = { name: `${id}: ${init.name ?? '?'}`, bytes: length };
+    for (const init of initializers) {
+      ranges.set(init.range, init.bytes);
+      if (init.bytes > largest.bytes) largest = { name: `${id}: ${init.name || '?'}`, bytes: init.bytes };
     }
     for (const length of ranges.values()) bytes += length;
   }
@@ -107,7 +101,14 @@ async function convertedDeviceWeights(modelDir: string): Promise<DeviceWeights |
   } catch {
     return undefined;
   }
-  return deviceWeights(modelDir, graphs, RECON_GRAPHS);
+  // The standard graphs: a WebGPU variant holds the same initializers (webgpu-graph-variants.test.ts),
+  // and the CPU estimate has just summarised these files (graph-weights.ts).
+  // One LLM session: llm_one (runtime/llm-runner.ts) holds llm_block's initializers; llm_causal is not loaded.
+  return deviceWeights(
+    modelDir,
+    graphs,
+    RECON_GRAPHS.filter((id) => id !== 'llm_causal'),
+  );
 }
 
 export interface GpuMemoryBreakdown {
@@ -143,16 +144,24 @@ export function gpuReconstructionMemory(
     Math.min(N, Math.floor(DECODER_SCORE_BUDGET_BYTES / (decoders.numHeads * P * P * F32))),
   );
   const decoderBytes = (cpu.decoderBytes * decoderFramesPerRun) / N + N * P * decoders.width * F32;
-  const activationBytes = ACTIVATION_OVERHEAD * (cpu.dinoBytes + cpu.llmBytes + decoderBytes);
+  // The WebGPU graphs compute attention as MatMul → Softmax → MatMul (docs/webgpu.md): DINO's
+  // scores and their probabilities are both live, one more P×P per head and frame than the CPU
+  // estimate's Attention holds (the LLM and decoder terms already count both).
+  const dinoBytes = cpu.dinoBytes + N * dino.numHeads * P * P * F32;
+  const activationBytes = ACTIVATION_OVERHEAD * (dinoBytes + cpu.llmBytes + decoderBytes);
 
   // The candidates for the largest single tensor (model doc §8 dataflow).
   const dinoRows = N * (1 + dino.numRegisters + P);
   const Lq = N * (P + 2);
+  const Lk = RECON_TEXT_TOKENS + Lq;
+  const llmQueryBlock = Math.min(Lq, queryChunkRows(text.numHeads, Lk));
   const candidates = [
     weights.largest,
     { name: 'DINO MLP rows', bytes: dinoRows * dino.mlpHiddenSize * F32 },
     { name: 'DINO attention probabilities', bytes: N * dino.numHeads * P * P * F32 },
     { name: 'LLM MLP rows', bytes: Lq * text.intermediateSize * F32 },
+    // The query blocks of the LLM's non-causal graph (runtime/attention-budget.ts): at least 64 rows.
+    { name: 'LLM attention scores', bytes: text.numHeads * llmQueryBlock * Lk * F32 },
     { name: 'decoder attention probabilities', bytes: decoderFramesPerRun * decoders.numHeads * P * P * F32 },
     { name: 'decoder MLP rows', bytes: decoderFramesPerRun * P * decoders.mlpRatio * decoders.width * F32 },
   ];

@@ -19,7 +19,7 @@ import { promises as fs } from 'node:fs';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { StudioError } from '../../common/errors';
-import { onnx } from 'onnx-proto';
+import { graphInitializers } from './graph-weights';
 import { readG2vlmConfig, type G2vlmConfig } from '../checkpoint/config';
 import type { MemoryEstimate } from './engine-types';
 import { queryChunkRows } from '../runtime/attention-budget';
@@ -34,7 +34,7 @@ const F32 = 4;
  */
 const RUNTIME_BASELINE_BYTES = 850 * 2 ** 20;
 /** "Reconstruct the 3D scene." with its BOS (model doc §3.1). */
-const RECON_TEXT_TOKENS = 9;
+export const RECON_TEXT_TOKENS = 9;
 const FRAME_LIMIT = 4096;
 /** Arena rounding and fragmentation on top of the tensors themselves (measured, see below). */
 const ACTIVATION_OVERHEAD = 1.25;
@@ -337,21 +337,10 @@ export async function residentWeightBytes(
   for (const id of ids) {
     const file = graphs[id]?.file;
     if (typeof file !== 'string') return undefined;
-    let model: onnx.ModelProto;
-    try {
-      model = onnx.ModelProto.decode(await fs.readFile(join(modelDir, file)));
-    } catch {
-      return undefined;
-    }
-    const gathered = new Set<string>();
-    for (const node of model.graph?.node ?? [])
-      if (node.opType === 'Gather') gathered.add(node.input?.[0] ?? '');
-    for (const init of model.graph?.initializer ?? []) {
-      if (gathered.has(init.name ?? '') || !keep(init.name ?? '')) continue;
-      const kv = new Map((init.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
-      if (!kv.has('location')) continue;
-      ranges.set(`${kv.get('location')}@${kv.get('offset') ?? 0}`, Number(kv.get('length') ?? 0));
-    }
+    const initializers = await graphInitializers(join(modelDir, file));
+    if (!initializers) return undefined;
+    for (const init of initializers)
+      if (init.external && !init.gathered && keep(init.name)) ranges.set(init.range, init.bytes);
   }
   return [...ranges.values()].reduce((a, b) => a + b, 0);
 }

@@ -5,7 +5,7 @@
 // `rope_cos`/`rope_sin` (P, c) from rope2d.ts; `patch_grid` int64 [h, w].
 import type { G2vlmConfig } from '../checkpoint/config';
 import { decoderNames, type DecoderKind } from '../checkpoint/weight-names';
-import { GraphBuilder } from '../graph/graph-builder';
+import { GraphBuilder, type AttentionForm } from '../graph/graph-builder';
 import {
   attention,
   dimOf,
@@ -33,6 +33,7 @@ export function buildDecoderGraph(
   config: G2vlmConfig,
   kind: DecoderKind,
   weightType: 'float32' | 'float16' = 'float32',
+  attentionForm: AttentionForm = 'attention-op',
 ): GraphBuilder {
   const cfg = config.decoders;
   const D = cfg.width;
@@ -41,12 +42,14 @@ export function buildDecoderGraph(
   const eps = cfg.layerNormEps;
   const g = new GraphBuilder(`${kind}_decoder`);
   g.weightType = weightType;
+  g.attentionForm = attentionForm;
   const hidden = g.input('hidden', 'float32', ['frames', 'patches', D]);
   const cos = g.input('rope_cos', 'float32', ['patches', c]);
   const sin = g.input('rope_sin', 'float32', ['patches', c]);
   const patchGrid = kind === 'camera' ? '' : g.input('patch_grid', 'int64', [2]);
   const context = kind === 'global' ? g.input('context', 'float32', [1, 'patches', D]) : '';
   const prefix = decoderNames.prefix(kind);
+  const heads = { query: H, kv: H, dim: c };
   const ffn = (x: string, norm: string, n: { fc1: string; fc2: string }): string =>
     g.op('Add', [x, mlp(g, layerNorm(g, x, norm, D, eps), n, D, cfg.mlpRatio * D, gelu)]);
 
@@ -63,6 +66,7 @@ export function buildDecoderGraph(
       rope2d(g, splitHeads(g, q, H, c), cos, sin),
       rope2d(g, splitHeads(g, k, H, c), cos, sin),
       splitHeads(g, v, H, c),
+      { heads },
     );
     x = g.op('Add', [x, linear(g, mergeHeads(g, y, H, c), n.proj, D, D)]);
     if (decoderNames.hasCrossAttention(kind)) {
@@ -77,7 +81,7 @@ export function buildDecoderGraph(
         perFrame,
       );
       const cv = expandTo(g, splitHeads(g, linear(g, yCtx, n.crossV, D, D), H, c), perFrame);
-      const [cy] = attention(g, cq, ck, cv);
+      const [cy] = attention(g, cq, ck, cv, { heads });
       x = g.op('Add', [x, linear(g, mergeHeads(g, cy, H, c), n.crossProj, D, D)]);
       x = ffn(x, n.norm3, n);
     } else {

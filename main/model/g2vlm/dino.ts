@@ -5,7 +5,7 @@
 // MatMuls so the table stays a weight. Outputs: dino_out (N, P, Dd),
 // dino2llm_out (N·P, D), and for checks dino_embeddings / dino_pos_embed.
 import type { G2vlmConfig } from '../checkpoint/config';
-import { GraphBuilder } from '../graph/graph-builder';
+import { GraphBuilder, type AttentionForm } from '../graph/graph-builder';
 import {
   dimOf,
   expandTo,
@@ -28,6 +28,7 @@ const P = 'dino_model.';
 export function buildDinoGraph(
   config: G2vlmConfig,
   weightType: 'float32' | 'float16' = 'float32',
+  attentionForm: AttentionForm = 'attention-op',
 ): GraphBuilder {
   const d = config.dino;
   const D = config.text.hiddenSize;
@@ -36,6 +37,7 @@ export function buildDinoGraph(
   const R = d.numRegisters;
   const g = new GraphBuilder('dino');
   g.weightType = weightType;
+  g.attentionForm = attentionForm;
 
   const pixels = g.input('pixel_values', 'float32', ['frames', d.numChannels, 'height', 'width']);
   const posRows = g.input('pos_rows', 'float32', ['grid_h', G]);
@@ -101,7 +103,7 @@ export function buildDinoGraph(
     const q = splitHeads(g, windows(linear(g, a, `${p}attention.attention.query`, Dd, Dd)), heads, hd);
     const k = splitHeads(g, windows(linear(g, a, `${p}attention.attention.key`, Dd, Dd)), heads, hd);
     const v = splitHeads(g, windows(linear(g, a, `${p}attention.attention.value`, Dd, Dd)), heads, hd);
-    const [y] = attention(g, q, k, v);
+    const [y] = attention(g, q, k, v, { heads: { query: heads, kv: heads, dim: hd } });
     const attended = g.op('Concat', [reshape(g, mergeHeads(g, y, heads, hd), [-1, Dd]), zeros], { axis: 0 });
     const o = linear(g, attended, `${p}attention.output.dense`, Dd, Dd);
     x = g.op('Add', [x, scaleBy(g, o, `${p}layer_scale1.lambda1`, Dd)]);

@@ -8,7 +8,7 @@
 // Also the embed-tokens and lm-head graphs.
 import type { G2vlmConfig } from '../checkpoint/config';
 import { llmNames, type LlmExpert } from '../checkpoint/weight-names';
-import { GraphBuilder } from '../graph/graph-builder';
+import { GraphBuilder, type AttentionForm } from '../graph/graph-builder';
 import {
   attention,
   dimOf,
@@ -59,12 +59,14 @@ interface ExpertRows {
  */
 export function buildLlmGraph(
   config: G2vlmConfig,
-  opts: { causal: boolean | 'input'; weightType?: 'float32' | 'float16' },
+  opts: { causal: boolean | 'input'; weightType?: 'float32' | 'float16'; attentionForm?: AttentionForm },
 ): GraphBuilder {
   const dims = llmDims(config);
   const { hidden: D, headDim: hd, queryHeads: Hq, kvHeads: Hk, eps } = dims;
   const g = new GraphBuilder(opts.causal === 'input' ? 'llm_one' : opts.causal ? 'llm_causal' : 'llm_block');
   g.weightType = opts.weightType ?? 'float32';
+  g.attentionForm = opts.attentionForm ?? 'attention-op';
+  const heads = { query: Hq, kv: Hk, dim: hd };
 
   const embeds = g.input(llmInputNames.embeds, 'float32', ['rows', D]);
   const cos = g.input(llmInputNames.cos, 'float32', [1, 'rows', hd / 2]);
@@ -121,6 +123,7 @@ export function buildLlmGraph(
       if (opts.causal === true) {
         // Short text / decode blocks: the op's bottom-right causal mask with the cache as `past`.
         [y] = attention(g, q, k, v, {
+          heads,
           causal: true,
           pastKey,
           pastValue,
@@ -138,7 +141,7 @@ export function buildLlmGraph(
           outputs: [llmOutputNames.presentValue(i)],
           attrs: { axis: 2 },
         })[0];
-        y = queryChunkedAttention(g, q, keys, values, queryChunk, causalInput);
+        y = queryChunkedAttention(g, q, keys, values, queryChunk, heads, causalInput);
       }
       g.output(llmOutputNames.presentKey(i));
       g.output(llmOutputNames.presentValue(i));

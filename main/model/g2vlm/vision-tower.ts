@@ -6,7 +6,7 @@
 // block's output (the merger input), and `vit_out` (N/4, D), the LLM embeddings
 // of the image tokens.
 import type { G2vlmConfig, VitConfig } from '../checkpoint/config';
-import { GraphBuilder } from '../graph/graph-builder';
+import { GraphBuilder, type AttentionForm } from '../graph/graph-builder';
 import {
   attention,
   gelu,
@@ -80,6 +80,7 @@ export function visionRotaryCosSin(
 export function buildVisionTowerGraph(
   config: G2vlmConfig,
   weightType: 'float32' | 'float16' = 'float32',
+  attentionForm: AttentionForm = 'attention-op',
 ): GraphBuilder {
   const vit = config.vit;
   const E = vit.embedDim;
@@ -90,6 +91,7 @@ export function buildVisionTowerGraph(
   const merge = vit.spatialMergeSize * vit.spatialMergeSize;
   const g = new GraphBuilder('vision_tower');
   g.weightType = weightType;
+  g.attentionForm = attentionForm;
 
   const pixels = g.input(visionTowerInputNames.pixels, 'float32', ['patches', rowLength]);
   const cos = g.input(visionTowerInputNames.cos, 'float32', [1, 'patches', e / 2]);
@@ -112,7 +114,10 @@ export function buildVisionTowerGraph(
     });
     const qr = rotary(g, toHeads(q), cos, sin);
     const kr = rotary(g, toHeads(k), cos, sin);
-    const [y] = attention(g, qr, kr, toHeads(v), { scale: 1 / Math.sqrt(e) });
+    const [y] = attention(g, qr, kr, toHeads(v), {
+      heads: { query: heads, kv: heads, dim: e },
+      scale: 1 / Math.sqrt(e),
+    });
     const attended = reshape(g, mergeHeads(g, y, heads, e), [-1, E]);
     x = g.op('Add', [x, linear(g, attended, `${p}attn.proj`, E, E)]);
     const hidden = Math.round(E * vit.mlpRatio);

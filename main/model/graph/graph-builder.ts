@@ -23,6 +23,17 @@ const DATA_TYPE: Record<TensorType, number> = {
   int8: onnx.TensorProto.DataType.INT8,
 };
 
+/**
+ * How the graph computes attention (graph/ops.ts `attention`):
+ * - 'attention-op': the standard opset-23 `Attention` node (the CPU graphs;
+ *   ORT's CPU kernel is the one whose parity and memory are measured);
+ * - 'matmul-softmax': MatMul·scale → (+ causal bias) → Softmax → MatMul, ops the
+ *   WebGPU provider has exact kernels for (ORT 1.30 has no WebGPU `Attention`,
+ *   and its MultiHeadAttention/GroupQueryAttention are wrong on SwiftShader:
+ *   docs/webgpu.md).
+ */
+export type AttentionForm = 'attention-op' | 'matmul-softmax';
+
 export const MS_DOMAIN = 'com.microsoft';
 export const DEFAULT_OPSET = 23;
 
@@ -73,6 +84,8 @@ export class GraphBuilder {
   private usesMsDomain = false;
   /** Storage type of float weights ('float16' halves the weights file). */
   weightType: 'float32' | 'float16' = 'float32';
+  /** How `attention` (graph/ops.ts) is written into this graph. */
+  attentionForm: AttentionForm = 'attention-op';
 
   /** `namePrefix` keeps a subgraph's value names apart from its parent's (ONNX forbids shadowing). */
   constructor(

@@ -3,7 +3,8 @@
 // Linear weights are stored pre-transposed ([in, out]) so a linear is a plain
 // MatMul + Add. Attention is the standard opset-23 `Attention` op in 4-D form
 // (docs/onnx-runtime-notes.md §1): GQA by fewer KV heads, bottom-right causal
-// with a past, zeros for fully masked rows.
+// with a past, zeros for fully masked rows; or, in the graphs written for
+// WebGPU, the same attention as MatMul/Softmax (docs/webgpu.md).
 import { GraphBuilder } from './graph-builder';
 
 export function linear(
@@ -88,29 +89,43 @@ export function mergeHeads(g: GraphBuilder, x: string, heads: number, headDim: n
   return reshape(g, transpose(g, x, [0, 2, 1, 3]), [0, 0, heads * headDim]);
 }
 
+/** Head counts and size of an attention: Q (B, query, S, dim), K/V (B, kv, T, dim). */
+export interface AttentionHeads {
+  query: number;
+  /** Fewer than `query` for GQA: query head h uses KV head ⌊h / (query / kv)⌋. */
+  kv: number;
+  dim: number;
+}
+
 export interface AttentionOptions {
-  causal?: boolean;
-  /** Additive float or bool mask broadcastable to (B, Hq, S, T). */
+  heads: AttentionHeads;
+  /** Bool mask broadcastable to (B, Hq, S, T): true where a query sees a key. */
   mask?: string;
+  /** Causal, offset by the past: row i sees keys [0, past + i] (bottom-right when K holds the new rows). */
+  causal?: boolean;
   pastKey?: string;
   pastValue?: string;
   /** Output names for the present K/V (required by ORT when a past is given). */
   presentKey?: string;
   presentValue?: string;
+  /** Default 1/√dim. */
   scale?: number;
 }
 
 /**
  * Scaled dot-product attention, Q (B,Hq,S,d), K/V (B,Hk,T,d); GQA when Hk < Hq.
- * Returns [output (B,Hq,S,d), presentKey?, presentValue?].
+ * Returns [output (B,Hq,S,d), presentKey?, presentValue?]. Written as the
+ * graph's `attentionForm` says (graph-builder.ts): the standard Attention op,
+ * or MatMul/Softmax for the WebGPU graphs — the same function of the inputs.
  */
 export function attention(
   g: GraphBuilder,
   q: string,
   k: string,
   v: string,
-  opts: AttentionOptions = {},
+  opts: AttentionOptions,
 ): string[] {
+  if (g.attentionForm === 'matmul-softmax') return matmulSoftmaxAttention(g, q, k, v, opts);
   const inputs = [q, k, v, opts.mask ?? ''];
   if (opts.pastKey) inputs.push(opts.pastKey, opts.pastValue ?? '');
   while (inputs.length && inputs[inputs.length - 1] === '') inputs.pop();
@@ -125,6 +140,111 @@ export function attention(
       scale: opts.scale === undefined ? undefined : { float: opts.scale },
     },
   });
+}
+
+/**
+ * Keys and values laid out for the MatMul form: Kᵀ (B,Hk,d,T) and V, with a
+ * group axis for GQA — (B,Hk,1,d,T) and (B,Hk,1,T,d) — so that the queries,
+ * viewed as (B,Hk,G,S,d), broadcast over it (no repeated KV heads in memory).
+ */
+interface MatMulKeys {
+  keysT: string;
+  values: string;
+}
+
+function matmulKeys(g: GraphBuilder, k: string, v: string, heads: AttentionHeads): MatMulKeys {
+  const keysT = transpose(g, k, [0, 1, 3, 2]);
+  if (heads.kv === heads.query) return { keysT, values: v };
+  const groupAxis = g.constInt64([2]);
+  return {
+    keysT: g.op('Unsqueeze', [keysT, groupAxis]),
+    values: g.op('Unsqueeze', [v, groupAxis]),
+  };
+}
+
+/**
+ * What a masked score becomes (plus the score): exp(−1e30 − max) is exactly 0 in
+ * float32, and unlike −∞ it survives the `allowed − fill` subtraction below.
+ */
+const MASKED_SCORE_FILL = 1e30;
+
+/**
+ * softmax(Q·scale·Kᵀ (+ causal bias)) · V over prepared keys (matmulKeys). The
+ * causal bias is built per call from shapes the GPU provider reads itself
+ * (Shape with start/end; Trilu's offset is the past length): a fill on the
+ * allowed triangle j ≤ i + past, minus the fill, is 0 there and −fill above it.
+ */
+function matmulSoftmax(
+  g: GraphBuilder,
+  q: string,
+  keys: MatMulKeys,
+  opts: {
+    heads: AttentionHeads;
+    scale?: number;
+    causalPast?: string;
+    /** Bool mask broadcastable to the scores: false entries are masked out. */
+    allowed?: string;
+  },
+): string {
+  const { query: Hq, kv: Hk, dim: d } = opts.heads;
+  const grouped = Hk !== Hq;
+  let queries = g.op('Mul', [q, g.constScalar(opts.scale ?? 1 / Math.sqrt(d))]);
+  if (grouped) queries = reshape(g, queries, [0, Hk, Hq / Hk, -1, d]);
+  let scores = g.op('MatMul', [queries, keys.keysT]);
+  if (opts.causalPast !== undefined) {
+    const fill = g.constScalar(MASKED_SCORE_FILL);
+    const rowsByKeys = g.op('Shape', [scores], { start: -2 });
+    const allowed = g.op('Trilu', [expandTo(g, fill, rowsByKeys), opts.causalPast], { upper: 0 });
+    scores = g.op('Add', [scores, g.op('Sub', [allowed, fill])]);
+  }
+  if (opts.allowed !== undefined) {
+    const bias = g.op('Where', [opts.allowed, g.constScalar(0), g.constScalar(-MASKED_SCORE_FILL)]);
+    scores = g.op('Add', [scores, bias]);
+  }
+  const y = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), keys.values]);
+  return grouped ? reshape(g, y, [0, Hq, -1, d]) : y;
+}
+
+function matmulSoftmaxAttention(
+  g: GraphBuilder,
+  q: string,
+  k: string,
+  v: string,
+  opts: AttentionOptions,
+): string[] {
+  let keys = k;
+  let values = v;
+  const present: string[] = [];
+  if (opts.pastKey) {
+    if (!opts.pastValue) throw new Error('attention: a past key needs a past value');
+    // The cache and the new rows: the present K/V the standard op returns.
+    [keys] = g.node('Concat', [opts.pastKey, k], {
+      outputs: [opts.presentKey ?? g.fresh('present_k')],
+      attrs: { axis: 2 },
+    });
+    [values] = g.node('Concat', [opts.pastValue, v], {
+      outputs: [opts.presentValue ?? g.fresh('present_v')],
+      attrs: { axis: 2 },
+    });
+    present.push(keys, values);
+  } else if (opts.presentKey || opts.presentValue) {
+    present.push(
+      g.node('Identity', [k], { outputs: [opts.presentKey ?? g.fresh('present_k')] })[0],
+      g.node('Identity', [v], { outputs: [opts.presentValue ?? g.fresh('present_v')] })[0],
+    );
+  }
+  // The causal offset: the past length (the Shape node runs on the GPU provider, its output on the host).
+  const causalPast = !opts.causal
+    ? undefined
+    : opts.pastKey
+      ? g.op('Shape', [opts.pastKey], { start: 2, end: 3 })
+      : g.constInt64([0]);
+  const y = matmulSoftmax(g, q, matmulKeys(g, keys, values, opts.heads), {
+    heads: opts.heads,
+    scale: opts.scale,
+    causalPast,
+  });
+  return [y, ...present];
 }
 
 /**
@@ -182,6 +302,7 @@ export function queryChunkedAttention(
   k: string,
   v: string,
   chunk: string,
+  heads: AttentionHeads,
   causal?: string,
 ): string {
   const i64 = (values: number[]): string => g.constInt64(values);
@@ -209,6 +330,9 @@ export function queryChunkedAttention(
 
   const prefix = `${g.name}_qchunk${chunkedCounter++}_`;
   const body = new GraphBuilder(`${prefix}body`, prefix);
+  body.attentionForm = g.attentionForm;
+  // MatMul form: K transposed (and V grouped) once, outside the Loop, not per block.
+  const keys = g.attentionForm === 'matmul-softmax' ? matmulKeys(g, k, v, heads) : undefined;
   const iteration = body.input(`${prefix}iteration`, 'int64', []);
   const condition = body.input(`${prefix}condition`, 'bool', []);
   const start = body.op('Mul', [iteration, chunk]);
@@ -223,7 +347,9 @@ export function queryChunkedAttention(
     const sees = body.op('LessOrEqual', [causalParts.keyIndex, lastKey]); // (chunk, T)
     mask = body.op('Or', [sees, causalParts.notCausal]);
   }
-  const [y] = attention(body, qBlock, k, v, mask ? { mask } : {});
+  const y = keys
+    ? matmulSoftmax(body, qBlock, keys, { heads, allowed: mask })
+    : attention(body, qBlock, k, v, { heads, ...(mask ? { mask } : {}) })[0];
   body.output(body.op('Identity', [condition]), `${prefix}condition_out`, 'bool');
   body.output(y, `${prefix}y`);
 

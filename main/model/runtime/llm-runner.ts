@@ -4,15 +4,17 @@
 import { ort } from './ort';
 import { cancelledError } from '../../common/errors';
 import { buildLlmGraph, llmInputNames, llmOutputNames } from '../g2vlm/llm';
+import type { AttentionForm } from '../graph/graph-builder';
+import { autoProvider } from './provider-probe';
 import { ensureDerivedGraph } from './derived-graph';
 import { mropeCosSin } from '../g2vlm/mrope';
 import type { ModelManifest } from './model-manifest';
-import { graphPath } from './model-manifest';
 import { queryChunkRows } from './attention-budget';
 import { SharedWeightSessions } from './shared-weight-sessions';
 import {
   combinedProvider,
-  createSession,
+  createGraphSession,
+  createSessionOn,
   fallbackReasons,
   floatTensor,
   int64Tensor,
@@ -52,6 +54,8 @@ export function layerSessionTuning(manifest: ModelManifest): SessionTuning {
 
 /** The one-graph LLM (causal or not by an input), derived on first use from the folder's graphs. */
 export const ONE_LLM_GRAPH_FILE = 'llm_one.v1.onnx';
+/** Its WebGPU form: attention as MatMul/Softmax (graph-builder.ts AttentionForm). */
+export const ONE_LLM_WEBGPU_GRAPH_FILE = 'llm_one.webgpu.v1.onnx';
 
 export class LlmRunner {
   private constructor(
@@ -86,18 +90,24 @@ export class LlmRunner {
       keepLayerSessionsOpen?: boolean;
     } = {},
   ): Promise<LlmRunner> {
-    const embed = await createSession(graphPath(modelDir, manifest, 'embed_tokens'), ep);
+    const embed = await createGraphSession(modelDir, manifest, 'embed_tokens', ep);
     const tuning = layerSessionTuning(manifest);
-    const onePath = opts.twoGraphs
-      ? undefined
-      : ensureDerivedGraph(modelDir, manifest, ONE_LLM_GRAPH_FILE, () =>
-          buildLlmGraph(manifest.configs, {
-            causal: 'input',
-            weightType: manifest.dtype === 'fp16' ? 'float16' : 'float32',
-          }),
-        );
-    const firstPath = onePath ?? graphPath(modelDir, manifest, 'llm_causal');
-    const first = await createSession(firstPath, ep, tuning);
+    const target = ep === 'auto' ? (await autoProvider()).provider : ep;
+    const derive = (file: string, attentionForm: AttentionForm) =>
+      ensureDerivedGraph(modelDir, manifest, file, () =>
+        buildLlmGraph(manifest.configs, {
+          causal: 'input',
+          weightType: manifest.dtype === 'fp16' ? 'float16' : 'float32',
+          attentionForm,
+        }),
+      );
+    const onePath = opts.twoGraphs ? undefined : derive(ONE_LLM_GRAPH_FILE, 'attention-op');
+    // WebGPU sessions load the MatMul/Softmax form (no CPU-placed Attention nodes).
+    const oneGpuPath =
+      onePath && target === 'webgpu' ? derive(ONE_LLM_WEBGPU_GRAPH_FILE, 'matmul-softmax') : undefined;
+    const first = onePath
+      ? await createSessionOn(oneGpuPath ?? onePath, target, tuning, ep === 'auto', onePath)
+      : await createGraphSession(modelDir, manifest, 'llm_causal', ep, tuning);
     // The provider the first graph really got decides: a GPU that fell back runs on the CPU.
     // Mapped float weights: one session open at a time. Prepacked (quantised) copies
     // belong to their session, and a reopen would pack again: they stay open —
@@ -106,18 +116,19 @@ export class LlmRunner {
     const exclusive = onCpu && !opts.keepLayerSessionsOpen && (tuning.sharedWeights === true || !onePath);
     const layerSessions = new SharedWeightSessions(exclusive);
     const loaded = [embed, first];
-    const reopen = (path: string) => () => createSession(path, first.executionProvider, tuning);
     if (onePath) {
-      await layerSessions.add('one', reopen(onePath), first);
+      const path = first.executionProvider === 'webgpu' && oneGpuPath ? oneGpuPath : onePath;
+      await layerSessions.add('one', () => createSessionOn(path, first.executionProvider, tuning), first);
     } else {
-      await layerSessions.add('causal', reopen(firstPath), first);
-      const blockPath = graphPath(modelDir, manifest, 'llm_block');
-      loaded.push(await layerSessions.add('block', reopen(blockPath)));
+      const reopen = (id: 'llm_causal' | 'llm_block') => () =>
+        createGraphSession(modelDir, manifest, id, first.executionProvider, tuning);
+      await layerSessions.add('causal', reopen('llm_causal'), first);
+      loaded.push(await layerSessions.add('block', reopen('llm_block')));
     }
     const lmHead =
       opts.lmHead === false
         ? undefined
-        : await createSession(graphPath(modelDir, manifest, 'lm_head'), ep, {
+        : await createGraphSession(modelDir, manifest, 'lm_head', ep, {
             castWeightsPerRun: manifest.dtype === 'fp16',
           });
     if (lmHead) loaded.push(lmHead);

@@ -20,6 +20,32 @@ export type GraphId =
   | 'global_decoder'
   | 'vision_tower';
 
+/**
+ * The graphs with attention. The converter writes each twice: `<id>.onnx` with
+ * the standard Attention op (the CPU's graph, whose parity and memory are
+ * measured) and `<id>.webgpu.onnx` with the same attention as MatMul/Softmax,
+ * which the WebGPU provider runs on the GPU (ORT 1.30 has no WebGPU Attention
+ * kernel: docs/webgpu.md). A variant is a graph proto of a few hundred kB: its
+ * weights are the same ranges of the one weights file.
+ */
+export const WEBGPU_VARIANT_GRAPHS: readonly GraphId[] = [
+  'dino',
+  'llm_causal',
+  'llm_block',
+  'point_decoder',
+  'camera_decoder',
+  'global_decoder',
+  'vision_tower',
+];
+/** How a WebGPU variant's file name ends (`dino.webgpu.onnx`). */
+export const WEBGPU_VARIANT_SUFFIX = '.webgpu.onnx';
+
+export interface GraphEntry {
+  file: string;
+  /** The WebGPU variant (WEBGPU_VARIANT_GRAPHS); absent in folders converted before it existed. */
+  webgpuFile?: string;
+}
+
 export interface ModelManifest {
   format_version: number;
   id: string;
@@ -37,7 +63,7 @@ export interface ModelManifest {
   };
   /** [bos] is NOT included: ids of 'Reconstruct the 3D scene.' in this checkpoint's vocabulary. */
   reconPromptIds: number[];
-  graphs: Partial<Record<GraphId, { file: string }>>;
+  graphs: Partial<Record<GraphId, GraphEntry>>;
   weightsFile: string;
   weightsBytes: number;
   sourceHashes: Record<string, string>;
@@ -73,7 +99,17 @@ export function readModelManifest(modelDir: string): ModelManifest {
   return manifest;
 }
 
-export function graphPath(modelDir: string, manifest: ModelManifest, id: GraphId): string {
+/**
+ * The graph file a session on `provider` loads: the WebGPU variant where the
+ * folder has one, else the standard graph (older folders: it runs, with its
+ * Attention on the CPU, and the run's node count says so).
+ */
+export function graphPath(
+  modelDir: string,
+  manifest: ModelManifest,
+  id: GraphId,
+  provider: 'cpu' | 'cuda' | 'webgpu' = 'cpu',
+): string {
   const entry = manifest.graphs[id];
   if (!entry) {
     throw new StudioError(
@@ -82,5 +118,5 @@ export function graphPath(modelDir: string, manifest: ModelManifest, id: GraphId
       'Convert the checkpoint again.',
     );
   }
-  return join(modelDir, entry.file);
+  return join(modelDir, provider === 'webgpu' && entry.webgpuFile ? entry.webgpuFile : entry.file);
 }

@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ort } from './ort';
+import { WEBGPU_VARIANT_SUFFIX } from './model-manifest';
 
 /** Where one graph's nodes ran. */
 export interface NodePlacement {
@@ -158,7 +159,8 @@ export function placementOfGraph(graphPath: string): NodePlacement | undefined {
 
 /**
  * CPU node counts and op counts of the graphs of a model folder that ran on a
- * GPU provider in this process, by graph id (file name without .onnx).
+ * GPU provider in this process, by graph id (file name without .onnx; a
+ * WebGPU variant counts under its graph's id).
  */
 export function cpuNodesOfModel(
   modelDir: string,
@@ -173,7 +175,10 @@ export function cpuNodesOfModel(
   const cpuNodeOps: Record<string, Record<string, number>> = {};
   for (const [path, placement] of [...placements].sort((a, b) => a[0].localeCompare(b[0]))) {
     if (!path.startsWith(`${dir}/`) && !path.startsWith(`${dir}\\`)) continue;
-    const id = path.slice(dir.length + 1).replace(/\.onnx$/, '');
+    const file = path.slice(dir.length + 1);
+    const id = file.endsWith(WEBGPU_VARIANT_SUFFIX)
+      ? file.slice(0, -WEBGPU_VARIANT_SUFFIX.length)
+      : file.replace(/\.onnx$/, '');
     if (!include(id)) continue;
     cpuNodes[id] = placement.cpuNodes;
     cpuNodeOps[id] = placement.cpuOps;
@@ -198,5 +203,14 @@ export function cpuNodesLine(
         .join(', ');
       return ops ? `${id} ${n} (${ops})` : `${id} ${n}`;
     });
-  return `${total} nodes ran on the CPU instead of ${provider}: ${parts.join('; ')}.`;
+  const line = `${total} nodes ran on the CPU instead of ${provider}: ${parts.join('; ')}.`;
+  // Only the standard graphs hold an Attention node: a model converted before the WebGPU variants.
+  const standardAttention = graphs.some(([id]) => (report.cpuNodeOps?.[id]?.Attention ?? 0) > 0);
+  return standardAttention && provider.split('+').includes('webgpu')
+    ? `${line} ${STALE_WEBGPU_GRAPHS_HINT}`
+    : line;
 }
+
+/** What the CPU-node line adds when a WebGPU run used graphs converted before the WebGPU variants. */
+export const STALE_WEBGPU_GRAPHS_HINT =
+  'Attention ran on the CPU because this model was converted before G2 Studio wrote WebGPU graphs: convert the checkpoint again (g2studio model convert) to run it on the GPU.';

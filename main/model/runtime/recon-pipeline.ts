@@ -12,12 +12,12 @@ import { concatPositions, PositionCounter } from '../g2vlm/mrope';
 import { rope2dTables } from '../g2vlm/rope2d';
 import { decodeRgb, prepareDinoBatch, type DinoBatch, type RgbImage } from '../preprocess/dino-image';
 import { LlmRunner } from './llm-runner';
-import { graphPath, readModelManifest, type ModelManifest } from './model-manifest';
+import { readModelManifest, type ModelManifest } from './model-manifest';
 import { posesFromHead, worldPointsFromLocal } from './rotation';
 import { cpuNodesOfModel } from './node-placement';
 import {
   combinedProvider,
-  createSession,
+  createGraphSession,
   fallbackReasons,
   floatTensor,
   int64Tensor,
@@ -66,12 +66,12 @@ export class ReconModel {
 
   static async load(modelDir: string, ep: ExecutionProviderChoice = 'cpu'): Promise<ReconModel> {
     const manifest = readModelManifest(modelDir);
-    const dino = await createSession(graphPath(modelDir, manifest, 'dino'), ep, { arena: false });
+    const dino = await createGraphSession(modelDir, manifest, 'dino', ep, { arena: false });
     // Reconstruction reads no token logits: the LM head (and the vision tower) stay unloaded.
     const llm = await LlmRunner.load(modelDir, manifest, ep, { lmHead: false });
-    const point = await createSession(graphPath(modelDir, manifest, 'point_decoder'), ep, { arena: false });
-    const camera = await createSession(graphPath(modelDir, manifest, 'camera_decoder'), ep, { arena: false });
-    const global = await createSession(graphPath(modelDir, manifest, 'global_decoder'), ep, { arena: false });
+    const point = await createGraphSession(modelDir, manifest, 'point_decoder', ep, { arena: false });
+    const camera = await createGraphSession(modelDir, manifest, 'camera_decoder', ep, { arena: false });
+    const global = await createGraphSession(modelDir, manifest, 'global_decoder', ep, { arena: false });
     return new ReconModel(
       modelDir,
       manifest,

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import { ort } from './ort';
 import { autoProvider } from './provider-probe';
 import { placementProfiling } from './node-placement';
+import { graphPath, type GraphId, type ModelManifest } from './model-manifest';
 import { StudioError } from '../../common/errors';
 
 export type ExecutionProviderChoice = 'cpu' | 'cuda' | 'webgpu' | 'auto';
@@ -158,6 +159,8 @@ export async function createSessionOn(
   target: SessionProvider,
   tuning: SessionTuning = {},
   fallbackToCpu = false,
+  /** What the CPU session loads when it replaces a failed GPU one (the standard graph); default `model`. */
+  cpuModel: string | Uint8Array = model,
 ): Promise<LoadedSession> {
   if (target === 'cpu') return { session: await createOn(model, 'cpu', tuning), executionProvider: 'cpu' };
   try {
@@ -173,7 +176,7 @@ export async function createSessionOn(
         { cause: error },
       );
     }
-    const session = await createOn(model, 'cpu', tuning);
+    const session = await createOn(cpuModel, 'cpu', tuning);
     return {
       session,
       executionProvider: 'cpu',
@@ -195,6 +198,28 @@ export async function createSession(
 ): Promise<LoadedSession> {
   const target = ep === 'auto' ? (await autoProvider()).provider : ep;
   return createSessionOn(model, target, tuning, ep === 'auto');
+}
+
+/**
+ * A session for one graph of a converted model folder, on the provider `ep`
+ * resolves to, loading the graph file made for that provider (graphPath: the
+ * WebGPU variant under WebGPU); a CPU fallback loads the standard graph.
+ */
+export async function createGraphSession(
+  modelDir: string,
+  manifest: ModelManifest,
+  id: GraphId,
+  ep: ExecutionProviderChoice = 'cpu',
+  tuning: SessionTuning = {},
+): Promise<LoadedSession> {
+  const target = ep === 'auto' ? (await autoProvider()).provider : ep;
+  return createSessionOn(
+    graphPath(modelDir, manifest, id, target),
+    target,
+    tuning,
+    ep === 'auto',
+    graphPath(modelDir, manifest, id, 'cpu'),
+  );
 }
 
 export function floatTensor(data: Float32Array, dims: number[]): ort.Tensor {

@@ -1,9 +1,11 @@
-// The attention primitive (standard ONNX `Attention`, opset 23) against the
-// flash-attn varlen golden cases: GQA head mapping, bottom-right causal with a
-// cache, one-token decode, a non-causal block after a cache, uncovered rows.
+// The attention primitive against the flash-attn varlen golden cases: GQA
+// head mapping, bottom-right causal with a cache, one-token decode, a
+// non-causal block after a cache, uncovered rows. Both forms the converter
+// writes: the standard ONNX `Attention` (opset 23, the CPU graphs) and
+// MatMul/Softmax (the WebGPU graphs), here run on the CPU.
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { GraphBuilder } from '../../../../main/model/graph/graph-builder';
+import { GraphBuilder, type AttentionForm } from '../../../../main/model/graph/graph-builder';
 import { attention } from '../../../../main/model/graph/ops';
 import { createSession, floatTensor } from '../../../../main/model/runtime/session';
 import { GoldenTensorReader, compareAllclose } from '../../../../main/model/golden/golden-tensors';
@@ -34,23 +36,33 @@ function headsFirst(
 }
 
 async function attentionSession(
+  form: AttentionForm,
   causal: boolean,
   hq: number,
   hk: number,
   d: number,
 ): Promise<ort.InferenceSession> {
   const g = new GraphBuilder('attention');
+  g.attentionForm = form;
   const q = g.input('q', 'float32', [1, hq, 'S', d]);
   const k = g.input('k', 'float32', [1, hk, 'S', d]);
   const v = g.input('v', 'float32', [1, hk, 'S', d]);
   const pk = g.input('past_k', 'float32', [1, hk, 'P', d]);
   const pv = g.input('past_v', 'float32', [1, hk, 'P', d]);
-  const [y] = attention(g, q, k, v, { causal, pastKey: pk, pastValue: pv });
+  const [y] = attention(g, q, k, v, {
+    heads: { query: hq, kv: hk, dim: d },
+    causal,
+    pastKey: pk,
+    pastValue: pv,
+  });
   g.output(y, 'y');
   return (await createSession(g.toModelBytes(() => ({ location: '', offset: 0, length: 0 })))).session;
 }
 
-async function runCase(name: string): Promise<{ out: Float32Array; golden: Float32Array }> {
+async function runCase(
+  name: string,
+  form: AttentionForm,
+): Promise<{ out: Float32Array; golden: Float32Array }> {
   const q = await reader.readFloat32(FILE, `${name}.q`);
   // Self-attention cases store only q (k = v = q) and one cu_seqlens.
   const selfOnly = !(await reader.has(FILE, `${name}.k`));
@@ -64,7 +76,7 @@ async function runCase(name: string): Promise<{ out: Float32Array; golden: Float
   const golden = (await reader.readFloat32(FILE, `${name}.out`)).data;
   const [, hq, d] = q.shape;
   const hk = k.shape[1];
-  const session = await attentionSession(causal, hq, hk, d);
+  const session = await attentionSession(form, causal, hq, hk, d);
   // Rows outside every window keep a zero output (the golden convention).
   const out = new Float32Array(golden.length);
   for (let s = 0; s + 1 < cuq.length; s++) {
@@ -90,20 +102,23 @@ async function runCase(name: string): Promise<{ out: Float32Array; golden: Float
   return { out, golden };
 }
 
-describe('attention primitive vs flash-attn varlen golden', () => {
-  for (const name of [
-    'noncausal_3seq_gqa2',
-    'causal_prefill_with_cache_gqa2',
-    'decode_one_token_gqa4',
-    'noncausal_block_after_cache_mha',
-    'uncovered_rows',
-  ]) {
-    it(`matches ${name}`, async () => {
-      const { out, golden } = await runCase(name);
-      const cmp = compareAllclose(out, golden, 1e-5, 1e-5);
-      expect(cmp.maxAbs).toBeLessThan(1e-5);
-      if (name === 'uncovered_rows')
-        expect(Array.from(out.subarray(8 * 2 * 8)).every((x) => x === 0)).toBe(true);
-    });
-  }
-});
+describe.each<AttentionForm>(['attention-op', 'matmul-softmax'])(
+  'attention primitive (%s) vs flash-attn varlen golden',
+  (form) => {
+    for (const name of [
+      'noncausal_3seq_gqa2',
+      'causal_prefill_with_cache_gqa2',
+      'decode_one_token_gqa4',
+      'noncausal_block_after_cache_mha',
+      'uncovered_rows',
+    ]) {
+      it(`matches ${name}`, async () => {
+        const { out, golden } = await runCase(name, form);
+        const cmp = compareAllclose(out, golden, 1e-5, 1e-5);
+        expect(cmp.maxAbs).toBeLessThan(1e-5);
+        if (name === 'uncovered_rows')
+          expect(Array.from(out.subarray(8 * 2 * 8)).every((x) => x === 0)).toBe(true);
+      });
+    }
+  },
+);
