@@ -53,9 +53,9 @@ export function layerSessionTuning(manifest: ModelManifest): SessionTuning {
 }
 
 /** The one-graph LLM (causal or not by an input), derived on first use from the folder's graphs. */
-export const ONE_LLM_GRAPH_FILE = 'llm_one.v1.onnx';
+export const ONE_LLM_GRAPH_FILE = 'llm_one.onnx';
 /** Its WebGPU form: attention as MatMul/Softmax (graph-builder.ts AttentionForm). */
-export const ONE_LLM_WEBGPU_GRAPH_FILE = 'llm_one.webgpu.v1.onnx';
+export const ONE_LLM_WEBGPU_GRAPH_FILE = 'llm_one.webgpu.onnx';
 
 export class LlmRunner {
   private constructor(

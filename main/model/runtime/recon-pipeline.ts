@@ -30,6 +30,7 @@ const RECON_GRAPH_IDS = new Set([
   'embed_tokens',
   'llm_causal',
   'llm_block',
+  'llm_one',
   'point_decoder',
   'camera_decoder',
   'global_decoder',

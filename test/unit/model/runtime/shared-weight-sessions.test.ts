@@ -88,7 +88,7 @@ describe.skipIf(process.platform !== 'linux')('LLM graphs over shared weights (L
     const oneGraph = await peakMappedGrowth({});
     const takingTurns = await peakMappedGrowth({ twoGraphs: true });
     const bothOpen = await peakMappedGrowth({ twoGraphs: true, keepLayerSessionsOpen: true });
-    expect(fs.existsSync(join(modelDir, 'llm_one.v1.onnx'))).toBe(true);
+    expect(fs.existsSync(join(modelDir, 'llm_one.onnx'))).toBe(true);
     expect(oneGraph.open).toEqual([['one'], ['one'], ['one']]);
     expect(takingTurns.open).toEqual([['causal'], ['block'], ['causal']]);
     expect(bothOpen.open.at(-1)?.sort()).toEqual(['block', 'causal']);
