@@ -389,7 +389,7 @@ import { decodeRgb } from ${JSON.stringify(join(ROOT, 'main/model/preprocess/din
   // The whole tiny-a model (reconstruction and chat) on SwiftShader, under the heavy-work lock.
   // SwiftShader is a CPU rasteriser: with attention on the "GPU" (the WebGPU graph variants) the
   // decoders' 16-head 777×777 scores cost ~1 µs an element, so the run takes 15 CPU-minutes
-  // (40 min wall on a 2-core machine at load 8; docs/webgpu.md), against 279 s when the CPU ran it.
+  // (23-40 min wall on a loaded 2-core machine; docs/webgpu.md), against 279 s when the CPU ran it.
   it('g2studio --provider webgpu model verify-golden passes on g2vlm-tiny-a and names the provider', async () => {
     const cli = join(ROOT, 'out/main/cli.js');
     expect(fs.existsSync(cli), 'npm run build first').toBe(true);
