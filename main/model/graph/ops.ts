@@ -173,6 +173,8 @@ const MASKED_SCORE_FILL = 1e30;
  * causal bias is built per call from shapes the GPU provider reads itself
  * (Shape with start/end; Trilu's offset is the past length): a fill on the
  * allowed triangle j ≤ i + past, minus the fill, is 0 there and −fill above it.
+ * (The offset is a 1-element int64 tensor; ORT's Trilu, CPU and WebGPU, reads
+ * its first value, checked against float64 in webgpu-provider.test.ts.)
  */
 function matmulSoftmax(
   g: GraphBuilder,
