@@ -8,7 +8,7 @@ import type { AttentionForm } from '../graph/graph-builder';
 import { autoProvider } from './provider-probe';
 import { ensureDerivedGraph } from './derived-graph';
 import { mropeCosSin } from '../g2vlm/mrope';
-import type { ModelManifest } from './model-manifest';
+import { webgpuFormsWanted, type ModelManifest } from './model-manifest';
 import { queryChunkRows } from './attention-budget';
 import { SharedWeightSessions } from './shared-weight-sessions';
 import {
@@ -88,6 +88,8 @@ export class LlmRunner {
       twoGraphs?: boolean;
       /** Keep every layer session open together (GPU behaviour; tests use it as the control). */
       keepLayerSessionsOpen?: boolean;
+      /** The one graph's attention form regardless of the provider (tests run the WebGPU form on the CPU). */
+      attentionForm?: AttentionForm;
     } = {},
   ): Promise<LlmRunner> {
     const embed = await createGraphSession(modelDir, manifest, 'embed_tokens', ep);
@@ -101,10 +103,16 @@ export class LlmRunner {
           attentionForm,
         }),
       );
-    const onePath = opts.twoGraphs ? undefined : derive(ONE_LLM_GRAPH_FILE, 'attention-op');
+    const onePath = opts.twoGraphs
+      ? undefined
+      : opts.attentionForm === 'matmul-softmax'
+        ? derive(ONE_LLM_WEBGPU_GRAPH_FILE, 'matmul-softmax')
+        : derive(ONE_LLM_GRAPH_FILE, 'attention-op');
     // WebGPU sessions load the MatMul/Softmax form (no CPU-placed Attention nodes).
     const oneGpuPath =
-      onePath && target === 'webgpu' ? derive(ONE_LLM_WEBGPU_GRAPH_FILE, 'matmul-softmax') : undefined;
+      onePath && target === 'webgpu' && webgpuFormsWanted() && !opts.attentionForm
+        ? derive(ONE_LLM_WEBGPU_GRAPH_FILE, 'matmul-softmax')
+        : undefined;
     const first = onePath
       ? await createSessionOn(oneGpuPath ?? onePath, target, tuning, ep === 'auto', onePath)
       : await createGraphSession(modelDir, manifest, 'llm_causal', ep, tuning);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { StudioError } from '../../common/errors';
 import type { G2vlmConfig } from '../checkpoint/config';
 import type { Precision } from '../graph/quantize';
+import { isSoftwareVulkanOnly } from './provider-probe';
 
 export const MODEL_FORMAT_VERSION = 1;
 export const MODEL_MANIFEST_FILE = 'manifest.json';
@@ -104,6 +105,22 @@ export function readModelManifest(modelDir: string): ModelManifest {
  * folder has one, else the standard graph (older folders: it runs, with its
  * Attention on the CPU, and the run's node count says so).
  */
+/** Set to 1 to load the WebGPU graph forms on a software adapter too (the full SwiftShader proof). */
+export const WEBGPU_FORMS_ON_SOFTWARE_ENV = 'G2STUDIO_WEBGPU_FORMS_ON_SOFTWARE';
+
+/**
+ * Whether WebGPU sessions load the graphs' WebGPU forms (attention as
+ * MatMul/Softmax). Not on a software adapter (SwiftShader, lavapipe; only ever
+ * used when asked for): it emulates the GPU on the CPU at about 1 µs per
+ * output element, so one decoder attention of 3 tiny-a frames took ~60 s
+ * there against 0.1 s in the CPU provider's Attention kernel, and a
+ * verify-golden 23-40 min instead of ~5 (docs/webgpu.md). There the standard
+ * graphs run, their attention on the CPU.
+ */
+export function webgpuFormsWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[WEBGPU_FORMS_ON_SOFTWARE_ENV] === '1' || !isSoftwareVulkanOnly(env);
+}
+
 export function graphPath(
   modelDir: string,
   manifest: ModelManifest,
@@ -118,5 +135,6 @@ export function graphPath(
       'Convert the checkpoint again.',
     );
   }
-  return join(modelDir, provider === 'webgpu' && entry.webgpuFile ? entry.webgpuFile : entry.file);
+  const webgpuForm = provider === 'webgpu' && entry.webgpuFile && webgpuFormsWanted();
+  return join(modelDir, webgpuForm ? (entry.webgpuFile as string) : entry.file);
 }

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ort } from './ort';
-import { WEBGPU_VARIANT_SUFFIX } from './model-manifest';
+import { WEBGPU_VARIANT_SUFFIX, webgpuFormsWanted } from './model-manifest';
 
 /** Where one graph's nodes ran. */
 export interface NodePlacement {
@@ -206,11 +206,13 @@ export function cpuNodesLine(
   const line = `${total} nodes ran on the CPU instead of ${provider}: ${parts.join('; ')}.`;
   // Only the standard graphs hold an Attention node: a model converted before the WebGPU variants.
   const standardAttention = graphs.some(([id]) => (report.cpuNodeOps?.[id]?.Attention ?? 0) > 0);
-  return standardAttention && provider.split('+').includes('webgpu')
-    ? `${line} ${STALE_WEBGPU_GRAPHS_HINT}`
-    : line;
+  if (!standardAttention || !provider.split('+').includes('webgpu')) return line;
+  // On a software adapter the standard graphs run on purpose (model-manifest.ts webgpuFormsWanted).
+  return `${line} ${webgpuFormsWanted() ? STALE_WEBGPU_GRAPHS_HINT : SOFTWARE_ADAPTER_ATTENTION_NOTE}`;
 }
 
 /** What the CPU-node line adds when a WebGPU run used graphs converted before the WebGPU variants. */
+export const SOFTWARE_ADAPTER_ATTENTION_NOTE =
+  'Attention ran on the CPU on purpose: the WebGPU adapter is a software renderer, where the CPU computes attention faster.';
 export const STALE_WEBGPU_GRAPHS_HINT =
   'Attention ran on the CPU because this model was converted before G2 Studio wrote WebGPU graphs: convert the checkpoint again (g2studio model convert) to run it on the GPU.';

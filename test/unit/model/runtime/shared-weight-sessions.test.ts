@@ -42,6 +42,7 @@ interface Pass {
 async function peakMappedGrowth(opts: {
   twoGraphs?: boolean;
   keepLayerSessionsOpen?: boolean;
+  attentionForm?: 'matmul-softmax';
 }): Promise<Pass> {
   const before = residentFileBytes();
   const llm = await LlmRunner.load(modelDir, manifest, 'cpu', { lmHead: false, ...opts });
@@ -96,10 +97,14 @@ describe.skipIf(process.platform !== 'linux')('LLM graphs over shared weights (L
     expect(bothOpen.growth).toBeGreaterThan(1.3 * layerBytes);
     expect(takingTurns.growth).toBeLessThan(1.1 * layerBytes);
     expect(oneGraph.growth).toBeLessThan(1.1 * layerBytes);
-    // The one graph's causal input gives the causal graph's results (and the block's when unset).
+    // The one graph's causal input gives the causal graph's results (and the block's when unset),
+    // in both attention forms (the WebGPU one, MatMul/Softmax, run here on the CPU).
+    const webgpuForm = await peakMappedGrowth({ attentionForm: 'matmul-softmax' });
+    expect(fs.existsSync(join(modelDir, 'llm_one.webgpu.onnx'))).toBe(true);
     for (let i = 0; i < 3; i++) {
       expect(oneGraph.hidden[i].length).toBe(takingTurns.hidden[i].length);
       expect(maxAbsDiff(oneGraph.hidden[i], takingTurns.hidden[i])).toBeLessThan(1e-4);
+      expect(maxAbsDiff(webgpuForm.hidden[i], takingTurns.hidden[i])).toBeLessThan(1e-4);
     }
   }, 180_000);
 });
