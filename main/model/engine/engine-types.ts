@@ -2,6 +2,7 @@
 // worker thread: main/model/engine/engine-worker.ts). Arrays are transferred,
 // not copied. Coordinates: OpenCV camera axes (x right, y down, z forward).
 
+import type { StageEstimate } from '../../common/job-stages';
 import type { Marker } from '../chat/markers';
 
 export interface EngineProgress {
@@ -9,6 +10,30 @@ export interface EngineProgress {
   progress: number;
   /** 'preprocess' | 'dino' | 'geometry-prefill' | 'decoders' | 'heads' | 'vision' | 'prefill' | 'decode' | … */
   stage: string;
+  /** Seconds the rest of the request is expected to take; null when not promised (see `estimate`). */
+  secondsLeft?: number | null;
+  /** Where that comes from (main/common/job-stages.ts); absent when the pipeline gives no estimate. */
+  estimate?: StageEstimate;
+}
+
+/**
+ * A stage's measured speed on one machine: milliseconds per GFLOP of the
+ * stage's estimated work (runtime/stage-work.ts), so a rate measured with 4
+ * frames predicts a run with 12. The studio keeps these per model and
+ * provider and hands them back with each request.
+ */
+export interface StageRate {
+  /** The provider the stage really ran on ("cpu", "cuda", "webgpu", "webgpu+cpu"). */
+  provider: string;
+  stage: string;
+  msPerGflop: number;
+}
+
+/** What one stage of a finished request cost: its estimated work and its measured time. */
+export interface StageMeasurement {
+  stage: string;
+  gflop: number;
+  ms: number;
 }
 
 export interface FrameInput {
@@ -30,6 +55,8 @@ export interface ReconstructRequest {
   frames: FrameInput[];
   /** auto: CUDA when installed and it starts, else WebGPU on a real GPU, else the CPU (provider-probe.ts). */
   executionProvider?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
+  /** Measured stage speeds of this model from earlier runs (any provider); absent: estimate conservatively. */
+  stageRates?: StageRate[];
 }
 
 export interface ReconstructionOutput {
@@ -57,6 +84,8 @@ export interface ReconstructionOutput {
   cpuNodeOps?: Record<string, Record<string, number>>;
   precision: string;
   timingsMs: Record<string, number>;
+  /** The long stages' work and time, for the studio's store of stage rates. */
+  stageMeasurements?: StageMeasurement[];
 }
 
 export interface ChatRequest {

@@ -38,10 +38,5 @@ export function secondsLeft(clock: StageClock | undefined): number | null {
   return ((1 - clock.lastProgress) * seconds) / moved;
 }
 
-/** "8 s", "2 min 05 s", "1 h 03 min". */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
-}
+// One duration format for the Jobs panel and the CLI's progress bar.
+export { formatDuration } from '../../../main/common/job-stages';

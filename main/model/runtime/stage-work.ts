@@ -1,0 +1,85 @@
+// How much work a long stage is, in GFLOPs estimated from the model's
+// configuration and the request's shapes, and how long it should take on this
+// machine: a stage's measured milliseconds per GFLOP (kept by the studio per
+// model and provider) times its work. Counting FLOPs rather than frames or
+// tokens lets a rate measured with 4 frames predict 12 (DINO is linear in the
+// frames, the geometry block's attention is quadratic in its rows). Only the
+// matrix products are counted (2 FLOPs per multiply-add); norms, softmax and
+// the like are in the measured rate.
+import type { StageEstimate } from '../../common/job-stages';
+import type { StageRate } from '../engine/engine-types';
+import type { ModelManifest } from './model-manifest';
+
+const GIGA = 1e9;
+
+/**
+ * Rates assumed before anything was measured: deliberately slow (an old
+ * 2-core laptop at ~8 GFLOP/s, a weak GPU at ~150), so a first run's bar is
+ * more likely to finish a stage early than to stand at its cap. A first run
+ * says 'estimating' and promises no time.
+ */
+const FIRST_RUN_MS_PER_GFLOP: Record<string, number> = { cpu: 125 };
+const FIRST_RUN_GPU_MS_PER_GFLOP = 6.7;
+
+/** DINO (model doc §4): N·(1+R+P) rows through the encoder, attention in windows of P rows, dino2llm. */
+export function dinoGflop(manifest: ModelManifest, frames: number, patchesPerFrame: number): number {
+  const d = manifest.configs.dino;
+  const Dd = d.hiddenSize;
+  const rows = frames * (1 + d.numRegisters + patchesPerFrame);
+  const windowRows = frames * patchesPerFrame;
+  const perLayer =
+    rows * 2 * (4 * Dd * Dd + 2 * Dd * d.mlpHiddenSize) + windowRows * 4 * Dd * patchesPerFrame;
+  const patchEmbed = windowRows * 2 * d.numChannels * d.patchSize * d.patchSize * Dd;
+  const dino2llm = windowRows * 2 * Dd * manifest.configs.text.hiddenSize;
+  return (d.numLayers * perLayer + patchEmbed + dino2llm) / GIGA;
+}
+
+/** One block of `rows` LLM rows over `pastRows` cached ones (model doc §5): projections, MLP, attention. */
+export function llmBlockGflop(manifest: ModelManifest, rows: number, pastRows: number): number {
+  const t = manifest.configs.text;
+  const D = t.hiddenSize;
+  const kv = t.numKvHeads * t.headDim;
+  const projections = 2 * (2 * D * D + 2 * D * kv + 3 * D * t.intermediateSize);
+  // Every row attends to the whole block and the cache (the geometry block is non-causal).
+  const attention = 4 * t.numHeads * t.headDim * (pastRows + rows);
+  return (t.numLayers * rows * (projections + attention)) / GIGA;
+}
+
+/** The point, camera and global decoders (model doc §7): three depth-`depth` stacks per frame, attention within a frame. */
+export function decodersGflop(manifest: ModelManifest, frames: number, patchesPerFrame: number): number {
+  const c = manifest.configs.decoders;
+  const W = c.width;
+  const perRow = 2 * (4 * W * W + 2 * c.mlpRatio * W * W) + 4 * W * patchesPerFrame;
+  return (3 * c.depth * frames * patchesPerFrame * perRow) / GIGA;
+}
+
+/** A stage's expected duration and whether it rests on a measurement. */
+export interface StageExpectation {
+  expectedMs: number;
+  estimate: Exclude<StageEstimate, 'overdue'>;
+}
+
+/**
+ * The expected duration of `stage` (of `gflop` work) on `provider`: its own
+ * measured rate when there is one; else, marked 'estimating', the mean rate
+ * of this model's other stages on this provider (the machine's speed, roughly),
+ * else the conservative first-run rate.
+ */
+export function expectStage(
+  rates: readonly StageRate[],
+  provider: string,
+  stage: string,
+  gflop: number,
+): StageExpectation {
+  const usable = rates.filter(
+    (r) => r.provider === provider && r.msPerGflop > 0 && Number.isFinite(r.msPerGflop),
+  );
+  const own = usable.find((r) => r.stage === stage);
+  if (own) return { expectedMs: own.msPerGflop * gflop, estimate: 'measured' };
+  if (usable.length > 0) {
+    const mean = usable.reduce((sum, r) => sum + r.msPerGflop, 0) / usable.length;
+    return { expectedMs: mean * gflop, estimate: 'estimating' };
+  }
+  const firstRun = FIRST_RUN_MS_PER_GFLOP[provider] ?? FIRST_RUN_GPU_MS_PER_GFLOP;
+  return { expectedMs: firstRun * gflop, estimate: 'estimating' };
+}
