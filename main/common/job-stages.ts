@@ -81,7 +81,8 @@ export interface JobTiming {
 export function heartbeatFraction(elapsedMs: number, expectedMs: number): number {
   if (!(elapsedMs > 0) || !(expectedMs > 0)) return 0;
   if (elapsedMs <= expectedMs) return (0.9 * elapsedMs) / expectedMs;
-  return 0.9 + 0.08 * (1 - Math.exp(-(elapsedMs - expectedMs) / expectedMs));
+  // Clamped: in floating point the curve does reach its asymptote, after ~40 expected times.
+  return Math.min(0.979, 0.9 + 0.08 * (1 - Math.exp(-(elapsedMs - expectedMs) / expectedMs)));
 }
 
 /** The words for a job's time left: a duration only when measured, never a guess dressed as one. */
