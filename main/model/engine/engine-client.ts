@@ -44,6 +44,7 @@ import {
   type GpuMemoryEstimate,
 } from './gpu-memory-estimate';
 import { autoProvider, gpuProviderProbe } from '../runtime/provider-probe';
+import { ProgressHeartbeat } from './progress-heartbeat';
 
 export interface EngineClientOptions {
   /** The worker script: a bundled engine-worker.js, or engine-worker.ts (run through tsx). */
@@ -60,6 +61,8 @@ export interface EngineClientOptions {
    * studio gives that memory back; the next request loads the model again.
    */
   idleTimeoutMs?: number;
+  /** Milliseconds between progress beats inside a timed stage (default 1000; tests use less). */
+  heartbeatMs?: number;
 }
 
 interface Pending {
@@ -370,7 +373,10 @@ export class EngineClient {
           if (pending) this.abandon(id, pending, cancelledError(what));
         }, this.options.cancelGraceMs ?? 5000);
       };
+      // The worker is silent inside an ONNX run: this thread moves the bar meanwhile.
+      const heartbeat = new ProgressHeartbeat(opts.onProgress, this.options.heartbeatMs);
       const settle = (): void => {
+        heartbeat.stop();
         opts.signal.removeEventListener('abort', onAbort);
         if (graceTimer) clearTimeout(graceTimer);
       };
@@ -378,7 +384,7 @@ export class EngineClient {
         kind,
         slot,
         modelDir: message.request.modelDir,
-        onProgress: opts.onProgress,
+        onProgress: (p) => heartbeat.receive(p),
         onToken: opts.onToken,
         resolve: (value) => {
           settle();

@@ -14,6 +14,28 @@ export interface EngineProgress {
   secondsLeft?: number | null;
   /** Where that comes from (main/common/job-stages.ts); absent when the pipeline gives no estimate. */
   estimate?: StageEstimate;
+  /**
+   * Sent by the pipeline when a stage with an expected duration begins or
+   * steps. An ONNX Runtime run blocks the worker's thread (onnxruntime-node
+   * runs synchronously), so the engine client, whose thread is free, moves
+   * the bar by it between the pipeline's events (engine/progress-heartbeat.ts).
+   */
+  timedStage?: TimedStage;
+}
+
+export interface TimedStage {
+  /** The stage's span of the request's bar. */
+  from: number;
+  to: number;
+  /** Real progress inside the stage so far, 0..1. */
+  done: number;
+  /** How long the stage has run when this was sent, and how long it is expected to run. */
+  elapsedMs: number;
+  expectedMs: number;
+  /** Expected milliseconds of the timed stages after this one. */
+  laterMs: number;
+  /** 'measured' only when this stage and every later one have measured rates. */
+  estimate: Exclude<StageEstimate, 'overdue'>;
 }
 
 /**

@@ -59,8 +59,6 @@ export interface ReconRunOptions {
   promptIds?: readonly number[];
   /** Measured stage speeds from earlier runs (the request's `stageRates`); absent: first-run estimates. */
   stageRates?: readonly StageRate[];
-  /** Milliseconds between progress heartbeats inside a stage that is one ONNX run (default 1000). */
-  heartbeatMs?: number;
   /** The request's clock when the caller has already reported progress on it (runReconstruction's decoding). */
   clock?: StageClock;
 }
@@ -105,12 +103,8 @@ export class ReconModel {
 
   /** Runs the whole reconstruction on decoded frames. */
   async reconstruct(images: RgbImage[], opts: ReconRunOptions = {}): Promise<ReconstructionOutput> {
-    const clock = opts.clock ?? new StageClock((p) => opts.onProgress?.(p), opts.heartbeatMs);
-    try {
-      return await this.reconstructOnClock(images, opts, clock);
-    } finally {
-      clock.stop();
-    }
+    const clock = opts.clock ?? new StageClock((p) => opts.onProgress?.(p));
+    return this.reconstructOnClock(images, opts, clock);
   }
 
   private async reconstructOnClock(
@@ -468,22 +462,18 @@ export async function releaseReconModels(): Promise<void> {
 
 export async function runReconstruction(
   req: ReconstructRequest,
-  opts: { signal?: AbortSignal; onProgress?: (p: EngineProgress) => void; heartbeatMs?: number } = {},
+  opts: { signal?: AbortSignal; onProgress?: (p: EngineProgress) => void } = {},
 ): Promise<ReconstructionOutput> {
   if (opts.signal?.aborted) throw cancelledError('The reconstruction');
-  const clock = new StageClock((p) => opts.onProgress?.(p), opts.heartbeatMs);
-  try {
-    // Decoding is most of preprocessing: one step per frame.
-    clock.begin('preprocess', 0, 0.05);
-    const images: RgbImage[] = [];
-    for (const frame of req.frames) {
-      if (opts.signal?.aborted) throw cancelledError('The reconstruction');
-      images.push(await decodeRgb(frame.bytes, frame.name));
-      clock.step((0.8 * images.length) / req.frames.length);
-    }
-    const model = await reconModelFor(req.modelDir, req.executionProvider ?? 'cpu');
-    return await model.reconstruct(images, { ...opts, stageRates: req.stageRates, clock });
-  } finally {
-    clock.stop();
+  const clock = new StageClock((p) => opts.onProgress?.(p));
+  // Decoding is most of preprocessing: one step per frame.
+  clock.begin('preprocess', 0, 0.05);
+  const images: RgbImage[] = [];
+  for (const frame of req.frames) {
+    if (opts.signal?.aborted) throw cancelledError('The reconstruction');
+    images.push(await decodeRgb(frame.bytes, frame.name));
+    clock.step((0.8 * images.length) / req.frames.length);
   }
+  const model = await reconModelFor(req.modelDir, req.executionProvider ?? 'cpu');
+  return model.reconstruct(images, { ...opts, stageRates: req.stageRates, clock });
 }

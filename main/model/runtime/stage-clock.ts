@@ -1,20 +1,16 @@
-// A pipeline's progress, honest inside long stages. Each stage owns a span of
-// the request's bar. Where a stage's work is separable it reports real steps
-// (decoder batches, decoded frames); a stage that is one ONNX Runtime run
-// cannot, so while it runs a heartbeat (a timer, about once a second) moves
-// the bar by the stage's expected duration (stage-work.ts), capped below the
-// span's end (heartbeatFraction), and sends the time left. ONNX Runtime runs
-// on its own threads, so the timer fires while a run is in flight; it never
-// does work of its own and is unref'd, so it holds no process open.
-import { heartbeatFraction, type StageEstimate } from '../../common/job-stages';
+// A pipeline's progress by stage. Each stage owns a span of the request's
+// bar; where its work is separable it reports real steps (decoded frames,
+// decoder batches). A stage with an expected duration (stage-work.ts) also
+// sends that expectation with its events (EngineProgress.timedStage): the
+// stage may be one ONNX Runtime run, which blocks this thread
+// (onnxruntime-node's run is synchronous), so the bar is moved between these
+// events by the engine client's heartbeat on the main thread
+// (engine/progress-heartbeat.ts), not by a timer here.
 import type { EngineProgress } from '../engine/engine-types';
 import type { StageExpectation } from './stage-work';
 
-/** Milliseconds between heartbeats. */
-export const HEARTBEAT_MS = 1000;
-
 /** A stage still to come, for the time left. */
-interface PlannedStage {
+export interface PlannedStage {
   stage: string;
   expectation: StageExpectation;
 }
@@ -25,29 +21,20 @@ export class StageClock {
   private to = 0;
   private startedAt = 0;
   private expectation: StageExpectation | undefined;
-  /** Real progress inside the current stage, 0..1 (a floor for the heartbeat). */
+  /** Real progress inside the current stage, 0..1. */
   private done = 0;
   private lastEmitted = 0;
-  private timer: ReturnType<typeof setInterval> | undefined;
   private upcoming: PlannedStage[] = [];
 
-  constructor(
-    private readonly emit: (p: EngineProgress) => void,
-    private readonly heartbeatMs = HEARTBEAT_MS,
-  ) {}
+  constructor(private readonly emit: (p: EngineProgress) => void) {}
 
-  /** The stages after the current one with their expectations (for the time left); replaces any earlier plan. */
+  /** The stages after the next one with their expectations (for the time left); replaces any earlier plan. */
   plan(stages: PlannedStage[]): void {
     this.upcoming = stages.slice();
   }
 
-  /**
-   * Starts `stage` over [from, to] of the bar. With an expectation the bar
-   * moves by the clock while the stage runs and the time left is sent; without
-   * one it moves only by step().
-   */
+  /** Starts `stage` over [from, to] of the bar, timed when its duration is expected. */
   begin(stage: string, from: number, to: number, expectation?: StageExpectation): void {
-    this.stopTimer();
     this.stage = stage;
     this.from = from;
     this.to = to;
@@ -55,56 +42,38 @@ export class StageClock {
     this.expectation = expectation;
     this.done = 0;
     this.upcoming = this.upcoming.filter((s) => s.stage !== stage);
-    this.send(0);
-    if (expectation && expectation.expectedMs > 0) {
-      this.timer = setInterval(() => this.send(this.fractionNow()), this.heartbeatMs);
-      this.timer.unref?.();
-    }
+    this.send();
   }
 
   /** Real progress inside the current stage (0..1 of it). */
   step(fraction: number): void {
     this.done = Math.max(this.done, Math.min(1, fraction));
-    this.send(Math.max(this.done, this.fractionNow()));
+    this.send();
   }
 
-  /** Ends the current stage (stops its heartbeat) and returns how long it ran, ms. */
+  /** How long the current stage has run, ms. */
   end(): number {
-    this.stopTimer();
     return performance.now() - this.startedAt;
   }
 
-  /** Stops the heartbeat for good (the request ended, or failed). */
-  stop(): void {
-    this.stopTimer();
-  }
-
-  private stopTimer(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  private fractionNow(): number {
-    const e = this.expectation;
-    const byClock = e ? heartbeatFraction(performance.now() - this.startedAt, e.expectedMs) : 0;
-    // Real steps may pass the clock, but the clock never shows the stage ended.
-    return Math.max(this.done, Math.min(byClock, 0.98));
-  }
-
-  private send(fraction: number): void {
-    const value = Math.max(this.lastEmitted, this.from + (this.to - this.from) * fraction);
+  private send(): void {
+    // Monotone even when a stage begins again (runReconstruction's decoding, then preprocessing).
+    const value = Math.max(this.lastEmitted, this.from + (this.to - this.from) * this.done);
     this.lastEmitted = value;
-    this.emit({ progress: value, stage: this.stage, ...this.timeLeft() });
-  }
-
-  private timeLeft(): { secondsLeft: number | null; estimate: StageEstimate } | Record<string, never> {
-    const current = this.expectation;
-    if (!current) return {};
-    const elapsed = performance.now() - this.startedAt;
-    if (elapsed > current.expectedMs) return { secondsLeft: null, estimate: 'overdue' };
-    const all = [current, ...this.upcoming.map((s) => s.expectation)];
-    if (all.some((e) => e.estimate !== 'measured')) return { secondsLeft: null, estimate: 'estimating' };
-    const laterMs = this.upcoming.reduce((sum, s) => sum + s.expectation.expectedMs, 0);
-    return { secondsLeft: (current.expectedMs - elapsed + laterMs) / 1000, estimate: 'measured' };
+    const e = this.expectation;
+    const event: EngineProgress = { progress: value, stage: this.stage };
+    if (e && e.expectedMs > 0) {
+      const later = this.upcoming.map((s) => s.expectation);
+      event.timedStage = {
+        from: this.from,
+        to: this.to,
+        done: this.done,
+        elapsedMs: performance.now() - this.startedAt,
+        expectedMs: e.expectedMs,
+        laterMs: later.reduce((sum, x) => sum + x.expectedMs, 0),
+        estimate: [e, ...later].every((x) => x.estimate === 'measured') ? 'measured' : 'estimating',
+      };
+    }
+    this.emit(event);
   }
 }

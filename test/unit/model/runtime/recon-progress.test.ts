@@ -1,0 +1,111 @@
+// Progress inside the long stages of a real reconstruction (tiny-a golden
+// model, ONNX Runtime on the CPU, in the real engine worker): DINO and the
+// geometry prefill are one ONNX run each, which blocks the worker's thread, so
+// their progress comes from the engine client's heartbeat. It must fire while
+// the run is in flight (several events inside the stage), move monotonically,
+// never show the stage's end before it ends, say 'estimating' without history
+// and give a time left once the stage rates of a previous run are known —
+// without changing a single output value.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineProgress, FrameInput, StageRate } from '../../../../main/model/engine/engine-types';
+import { convertCheckpoint } from '../../../../main/model/convert/convert-checkpoint';
+import { GoldenTensorReader, compareAllclose } from '../../../../main/model/golden/golden-tensors';
+import { EngineClient } from '../../../../main/model/engine/engine-client';
+import { SHARED_DIR } from '../../../support/shared-dir';
+
+const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
+const work = fs.mkdtempSync(join(os.tmpdir(), 'recon-progress-'));
+const modelDir = join(work, 'model');
+const golden = new GoldenTensorReader(GOLDEN);
+const frames: FrameInput[] = ['frame_00019.png', 'frame_00040.png', 'frame_00060.png'].map((name) => ({
+  name,
+  bytes: fs.readFileSync(join(GOLDEN, 'inputs/images', name)),
+}));
+
+/** The bar's span of each stage (recon-pipeline.ts). */
+const SPANS: Record<string, [number, number]> = {
+  dino: [0.05, 0.15],
+  'geometry-prefill': [0.15, 0.55],
+};
+
+beforeAll(async () => {
+  await convertCheckpoint(join(GOLDEN, 'checkpoint'), modelDir);
+});
+const engine = new EngineClient({ heartbeatMs: 5 });
+const run = (stageRates: StageRate[] | undefined, onProgress: (p: EngineProgress) => void) =>
+  engine.reconstruct(
+    { modelDir, frames, executionProvider: 'cpu', ...(stageRates ? { stageRates } : {}) },
+    { signal: new AbortController().signal, onProgress },
+  );
+
+afterAll(async () => {
+  await engine.close();
+  await golden.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function checkInsideStages(events: EngineProgress[]): void {
+  // The engine's own events cross the thread boundary; none carries the pipeline's timing spec.
+  for (const e of events) expect(e.timedStage).toBeUndefined();
+  for (let i = 1; i < events.length; i++)
+    expect(events[i].progress).toBeGreaterThanOrEqual(events[i - 1].progress);
+  for (const [stage, [from, to]] of Object.entries(SPANS)) {
+    const inStage = events.filter((e) => e.stage === stage);
+    // The heartbeat beat while the one ONNX run was in flight.
+    expect(inStage.length, stage).toBeGreaterThanOrEqual(3);
+    expect(inStage.at(-1)!.progress, stage).toBeGreaterThan(inStage[0].progress);
+    for (const e of inStage) {
+      expect(e.progress).toBeGreaterThanOrEqual(from);
+      expect(e.progress).toBeLessThan(to);
+    }
+  }
+}
+
+describe('reconstruction progress inside a stage', () => {
+  it('beats during DINO and the geometry prefill, estimating at first, then with a time left from the measured rates', async () => {
+    const first: EngineProgress[] = [];
+    const out = await run(undefined, (p) => first.push(p));
+    checkInsideStages(first);
+    // No history: the bar moves on a guess and no time is promised.
+    for (const e of first.filter((e) => e.stage in SPANS)) {
+      expect(e.estimate === 'estimating' || e.estimate === 'overdue').toBe(true);
+      expect(e.secondsLeft).toBeNull();
+    }
+    // The heartbeat changed no value: parity with the official outputs holds.
+    const poses = (await golden.readFloat32('outputs/outputs.safetensors', 'recon.camera_poses')).data;
+    expect(compareAllclose(out.worldFromCamera, poses, 2e-4, 1e-4).pass).toBe(true);
+    const points = (await golden.readFloat32('outputs/outputs.safetensors', 'recon.points')).data;
+    expect(compareAllclose(out.worldPoints, points, 2.2e-3, 2e-4).pass).toBe(true);
+
+    // Every long stage was measured: work (GFLOPs) and time.
+    const measured = out.stageMeasurements ?? [];
+    expect(measured.map((m) => m.stage)).toEqual(['dino', 'geometry-prefill', 'decoders']);
+    for (const m of measured) {
+      expect(m.gflop).toBeGreaterThan(0);
+      expect(m.ms).toBeGreaterThan(0);
+    }
+
+    // With those rates (as the studio stores them), the next run promises a time.
+    const rates: StageRate[] = measured.map((m) => ({
+      provider: out.executionProvider,
+      stage: m.stage,
+      msPerGflop: m.ms / m.gflop,
+    }));
+    const second: EngineProgress[] = [];
+    await run(rates, (p) => second.push(p));
+    checkInsideStages(second);
+    const promised = second.filter((e) => e.stage in SPANS && e.estimate === 'measured');
+    expect(promised.length).toBeGreaterThan(0);
+    for (const e of promised) {
+      expect(e.secondsLeft).toBeGreaterThan(0);
+      // Never more than the three long stages measured last time (plus slack for load).
+      const total = measured.reduce((sum, m) => sum + m.ms, 0) / 1000;
+      expect(e.secondsLeft!).toBeLessThanOrEqual(total * 1.01);
+    }
+    // A stage that overran its measured time says so instead of promising.
+    for (const e of second.filter((e) => e.estimate === 'overdue')) expect(e.secondsLeft).toBeNull();
+  });
+});
