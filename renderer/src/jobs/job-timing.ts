@@ -4,6 +4,9 @@
 // understanding the scene is slow), and is shown only once the stage has
 // moved for a while, so it never promises from one early sample.
 
+import type { JobInfo } from '../../../main/common/domain';
+import { formatDuration, timeLeftWords } from '../../../main/common/job-stages';
+
 export interface StageClock {
   stage: string;
   /** ms timestamps and progress (0..1) when the stage was first seen, and the latest sample. */
@@ -38,5 +41,22 @@ export function secondsLeft(clock: StageClock | undefined): number | null {
   return ((1 - clock.lastProgress) * seconds) / moved;
 }
 
+/**
+ * The words for a running job's time left. A job whose work estimates itself
+ * (a reconstruction: the model's measured stage rates) is believed, including
+ * when it says it cannot promise a time yet; any other job gets the current
+ * stage's observed rate once that is steady (secondsLeft), or nothing.
+ */
+export function jobTimeLeftWords(job: JobInfo, clock: StageClock | undefined): string | null {
+  if (job.timing?.estimate) return timeLeftWords(job.timing, job.timing.secondsLeft ?? null);
+  return timeLeftWords(undefined, secondsLeft(clock));
+}
+
+/** Seconds the job's current stage has run, when the job says when it began. */
+export function stageSeconds(job: JobInfo, now: number): number | null {
+  const began = job.timing ? Date.parse(job.timing.stageStartedAt) : NaN;
+  return Number.isFinite(began) ? Math.max(0, (now - began) / 1000) : null;
+}
+
 // One duration format for the Jobs panel and the CLI's progress bar.
-export { formatDuration } from '../../../main/common/job-stages';
+export { formatDuration };
