@@ -70,6 +70,8 @@ export interface JobTiming {
   secondsLeft?: number | null;
   /** Absent for jobs whose work gives no estimate (the Jobs panel then uses the stage's observed rate). */
   estimate?: StageEstimate;
+  /** Set when secondsLeft ends before the job does: 'answer' = until a question's answer starts (its length is unknown). */
+  leftUntil?: 'answer';
 }
 
 /**
@@ -90,6 +92,7 @@ export function timeLeftWords(timing: JobTiming | undefined, secondsLeft: number
   if (timing?.estimate === 'estimating') return 'estimating time left';
   if (timing?.estimate === 'overdue') return 'taking longer than before';
   if (secondsLeft === null || !Number.isFinite(secondsLeft)) return null;
+  if (timing?.leftUntil === 'answer') return `about ${formatDuration(secondsLeft)} until the answer starts`;
   return `about ${formatDuration(secondsLeft)} left`;
 }
 

@@ -42,6 +42,8 @@ export interface JobContext {
 export interface JobTimeLeft {
   secondsLeft: number | null;
   estimate: StageEstimate;
+  /** What secondsLeft runs until when not the job's end (JobTiming.leftUntil). */
+  leftUntil?: 'answer';
 }
 
 export interface JobSpec {

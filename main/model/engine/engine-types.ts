@@ -123,6 +123,8 @@ export interface ChatRequest {
   executionProvider?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   /** Reuse the system + geometry + vision prefill of this scene if cached. */
   prefixCacheKey?: string;
+  /** Measured stage speeds of this model from earlier runs (any provider; shared with reconstruction). */
+  stageRates?: StageRate[];
 }
 
 export interface ChatOutput {
@@ -137,6 +139,8 @@ export interface ChatOutput {
   precision: string;
   timingsMs: Record<string, number>;
   prefixReused: boolean;
+  /** The long stages' work and time (none when the prefix was reused). */
+  stageMeasurements?: StageMeasurement[];
 }
 
 export interface MemoryEstimate {

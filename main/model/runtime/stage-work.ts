@@ -83,3 +83,11 @@ export function expectStage(
   const firstRun = FIRST_RUN_MS_PER_GFLOP[provider] ?? FIRST_RUN_GPU_MS_PER_GFLOP;
   return { expectedMs: firstRun * gflop, estimate: 'estimating' };
 }
+
+/** The Qwen2-VL vision tower over one image of `patches` patches (full attention within the image). */
+export function visionTowerGflop(manifest: ModelManifest, patches: number): number {
+  const v = manifest.configs.vit;
+  const E = v.embedDim;
+  const perRow = 2 * (4 * E * E + 2 * v.mlpRatio * E * E) + 4 * E * patches;
+  return (v.depth * patches * perRow) / GIGA;
+}
