@@ -213,6 +213,16 @@ export class ReconModel {
     };
   }
 
+  /**
+   * DINO runs over all frames at once, and cannot be split per frame for
+   * progress: the official model packs each frame as 1+R+P rows but gives
+   * flash-attention windows of P rows (cu_seqlens from the patch counts,
+   * modeling/g2vlm/g2vlm.py), so window k straddles the tail of frame k-1 and
+   * frame k (model doc §4). Measured on tiny-a with 3 frames, one frame per
+   * run changes frame 0's last 1+R = 5 patch rows and 777 of 777 (frame 1) and
+   * 772 of 777 (frame 2) rows by up to 2.6 — golden parity is lost. Its
+   * progress comes from the timed-stage heartbeat instead.
+   */
   private async runDino(batch: DinoBatch, capture?: TensorCapture): Promise<Float32Array> {
     const d = this.manifest.configs.dino;
     const gh = batch.height / d.patchSize;
