@@ -13,13 +13,17 @@ import type { ModelManifest } from './model-manifest';
 const GIGA = 1e9;
 
 /**
- * Rates assumed before anything was measured: deliberately slow (an old
- * 2-core laptop at ~8 GFLOP/s, a weak GPU at ~150), so a first run's bar is
- * more likely to finish a stage early than to stand at its cap. A first run
- * says 'estimating' and promises no time.
+ * Rates assumed before anything was measured, on the slow side so a first
+ * run's bar is more likely to finish a stage early than to stand at its cap,
+ * yet close enough to move: the real-2b architecture on this project's 2-core
+ * machine measured about 15 ms/GFLOP for DINO (1,070 GFLOP, ~16 s, 2 frames)
+ * and 12 for the geometry block (4,529 GFLOP, ~55 s); 30 is half that speed.
+ * A GPU guess of 5 ms/GFLOP (200 GFLOP/s) is a weak one. Only the first stage
+ * of a first run uses these: later stages borrow the rate just measured. A
+ * first run says 'estimating' and promises no time.
  */
-const FIRST_RUN_MS_PER_GFLOP: Record<string, number> = { cpu: 125 };
-const FIRST_RUN_GPU_MS_PER_GFLOP = 6.7;
+const FIRST_RUN_MS_PER_GFLOP: Record<string, number> = { cpu: 30 };
+const FIRST_RUN_GPU_MS_PER_GFLOP = 5;
 
 /** DINO (model doc §4): N·(1+R+P) rows through the encoder, attention in windows of P rows, dino2llm. */
 export function dinoGflop(manifest: ModelManifest, frames: number, patchesPerFrame: number): number {
