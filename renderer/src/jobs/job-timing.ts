@@ -4,7 +4,7 @@
 // understanding the scene is slow), and is shown only once the stage has
 // moved for a while, so it never promises from one early sample.
 
-import type { JobInfo } from '../../../main/common/domain';
+import type { JobInfo, JobKind } from '../../../main/common/domain';
 import { formatDuration, timeLeftWords } from '../../../main/common/job-stages';
 
 export interface StageClock {
@@ -49,8 +49,14 @@ export function secondsLeft(clock: StageClock | undefined): number | null {
  */
 export function jobTimeLeftWords(job: JobInfo, clock: StageClock | undefined): string | null {
   if (job.timing?.estimate) return timeLeftWords(job.timing, job.timing.secondsLeft ?? null);
+  // A reconstruction's short untimed steps (reading frames, saving) say nothing about its
+  // long ones: extrapolating them would promise minutes as seconds.
+  if (SELF_TIMED_KINDS.has(job.kind)) return null;
   return timeLeftWords(undefined, secondsLeft(clock));
 }
+
+/** Jobs whose time left comes only from the work's own estimate. */
+const SELF_TIMED_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['reconstruct']);
 
 /** Seconds the job's current stage has run, when the job says when it began. */
 export function stageSeconds(job: JobInfo, now: number): number | null {

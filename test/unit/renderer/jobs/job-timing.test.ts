@@ -79,9 +79,12 @@ describe("a job's own estimate", () => {
     ).toBe('taking longer than before');
   });
 
-  it('falls back to the observed stage rate for jobs that give no estimate', () => {
-    expect(jobTimeLeftWords(job({ stageStartedAt: startedAt }), steady)).toBe('about 14 s left');
-    expect(jobTimeLeftWords(job(), undefined)).toBeNull();
+  it('falls back to the observed stage rate for jobs that give no estimate, never for a reconstruction', () => {
+    const importing = { ...job({ stageStartedAt: startedAt }), kind: 'import' as const };
+    expect(jobTimeLeftWords(importing, steady)).toBe('about 14 s left');
+    expect(jobTimeLeftWords({ ...importing, timing: undefined }, undefined)).toBeNull();
+    // Reading frames fast says nothing about the model's stages.
+    expect(jobTimeLeftWords(job({ stageStartedAt: startedAt }), steady)).toBeNull();
   });
 
   it("counts the current stage's own time from when it began", () => {
