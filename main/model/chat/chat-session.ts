@@ -8,7 +8,13 @@
 import { StudioError, cancelledError } from '../../common/errors';
 import type { EngineProgress, StageMeasurement, StageRate } from '../engine/engine-types';
 import { StageClock, type PlannedStage } from '../runtime/stage-clock';
-import { dinoGflop, expectStage, llmBlockGflop, visionTowerGflop } from '../runtime/stage-work';
+import {
+  dinoGflop,
+  expectStage,
+  llmBlockGflop,
+  visionTowerGflop,
+  withMeasuredRate,
+} from '../runtime/stage-work';
 import { PositionCounter, concatPositions } from '../g2vlm/mrope';
 import type { KvCache } from '../runtime/llm-runner';
 import type { RgbImage } from '../preprocess/qwen-image';
@@ -134,13 +140,14 @@ export async function prefillPrefix(
   // geometry block are the graphs a reconstruction runs, so their rates are shared.
   const patches = geometryInput.grid[0] * geometryInput.grid[1];
   const geometryPast = layout.system.positions.length / 3;
+  let visionPast = geometryPast + layout.geometry.positions.length / 3;
   const visionGflop = visionInputs.map((v, k) => {
-    const block = layout.vision[k];
-    const past = geometryPast + layout.geometry.positions.length / 3;
-    return (
+    const rows = layout.vision[k].positions.length / 3;
+    const gflop =
       visionTowerGflop(model.manifest, v.gridThw[1] * v.gridThw[2]) +
-      llmBlockGflop(model.manifest, block.positions.length / 3, past)
-    );
+      llmBlockGflop(model.manifest, rows, visionPast);
+    visionPast += rows;
+    return gflop;
   });
   const work = {
     dino: dinoGflop(model.manifest, request.images.length, patches),
@@ -154,11 +161,7 @@ export async function prefillPrefix(
   const measurements: StageMeasurement[] = [];
   const measured = (stage: keyof typeof work, ms: number): void => {
     measurements.push({ stage, gflop: work[stage], ms });
-    if (work[stage] > 0)
-      rates = [
-        ...rates.filter((r) => !(r.provider === provider && r.stage === stage)),
-        { provider, stage, msPerGflop: ms / work[stage] },
-      ];
+    rates = withMeasuredRate(rates, provider, stage, work[stage], ms);
   };
   const later = (...stages: Array<keyof typeof work>): PlannedStage[] =>
     stages.map((stage) => ({ stage, expectation: expect(stage) }));

@@ -22,7 +22,7 @@ import { graphPath, readModelManifest, type ModelManifest } from './model-manife
 import { posesFromHead, worldPointsFromLocal } from './rotation';
 import { cpuNodesOfModel } from './node-placement';
 import { StageClock } from './stage-clock';
-import { decodersGflop, dinoGflop, expectStage, llmBlockGflop } from './stage-work';
+import { decodersGflop, dinoGflop, expectStage, llmBlockGflop, withMeasuredRate } from './stage-work';
 import {
   combinedProvider,
   createSession,
@@ -45,6 +45,10 @@ const RECON_GRAPH_IDS = new Set([
 
 /** Attention scores of one decoder run are kept under this (frames are batched up to it). */
 const DECODER_SCORE_BUDGET_BYTES = 384 * 2 ** 20;
+
+/** The stages that run long, in order; each has a span of the bar and an expected time (stage-work.ts). */
+const LONG_STAGES = ['dino', 'geometry-prefill', 'decoders'] as const;
+type LongStage = (typeof LONG_STAGES)[number];
 
 /** Receives intermediate tensors by their golden names (verify-golden, stage tests). */
 export type TensorCapture = (name: string, data: ArrayLike<number>, shape: number[]) => void;
@@ -137,7 +141,7 @@ export class ReconModel {
     const patch = this.manifest.configs.dino.patchSize;
     const P = (W / patch) * (H / patch);
     const promptRows = 1 + (opts.promptIds ?? this.manifest.reconPromptIds).length;
-    const work: Record<'dino' | 'geometry-prefill' | 'decoders', number> = {
+    const work: Record<LongStage, number> = {
       dino: dinoGflop(this.manifest, N, P),
       'geometry-prefill':
         llmBlockGflop(this.manifest, promptRows, 0) + llmBlockGflop(this.manifest, N * (P + 2), promptRows),
@@ -146,27 +150,20 @@ export class ReconModel {
     const provider = this.executionProvider;
     let rates: StageRate[] = (opts.stageRates ?? []).slice();
     const measurements: StageMeasurement[] = [];
-    const expect = (stage: keyof typeof work) => expectStage(rates, provider, stage, work[stage]);
+    const expect = (stage: LongStage) => expectStage(rates, provider, stage, work[stage]);
     const runStage = async <T>(
-      stage: keyof typeof work,
+      stage: LongStage,
       from: number,
       to: number,
       body: () => Promise<T>,
     ): Promise<T> => {
-      const later = (['dino', 'geometry-prefill', 'decoders'] as const).slice(
-        (['dino', 'geometry-prefill', 'decoders'] as const).indexOf(stage) + 1,
-      );
+      const later = LONG_STAGES.slice(LONG_STAGES.indexOf(stage) + 1);
       clock.plan(later.map((s) => ({ stage: s, expectation: expect(s) })));
       clock.begin(stage, from, to, expect(stage));
       const result = await body();
       const ms = clock.end();
       measurements.push({ stage, gflop: work[stage], ms });
-      if (work[stage] > 0) {
-        rates = [
-          ...rates.filter((r) => !(r.provider === provider && r.stage === stage)),
-          { provider, stage, msPerGflop: ms / work[stage] },
-        ];
-      }
+      rates = withMeasuredRate(rates, provider, stage, work[stage], ms);
       lap(stage);
       checkpoint();
       return result;

@@ -95,3 +95,22 @@ export function visionTowerGflop(manifest: ModelManifest, patches: number): numb
   const perRow = 2 * (4 * E * E + 2 * v.mlpRatio * E * E) + 4 * E * patches;
   return (v.depth * patches * perRow) / GIGA;
 }
+
+/**
+ * The rates with one just measured in place of the stage's earlier one: the
+ * stages after it in the same request, when they have no rate of their own,
+ * borrow this machine's speed as measured right now (expectStage).
+ */
+export function withMeasuredRate(
+  rates: readonly StageRate[],
+  provider: string,
+  stage: string,
+  gflop: number,
+  ms: number,
+): StageRate[] {
+  if (!(gflop > 0) || !(ms > 0)) return rates.slice();
+  return [
+    ...rates.filter((r) => !(r.provider === provider && r.stage === stage)),
+    { provider, stage, msPerGflop: ms / gflop },
+  ];
+}
