@@ -34,10 +34,18 @@ const SPANS: Record<string, [number, number]> = {
 beforeAll(async () => {
   await convertCheckpoint(join(GOLDEN, 'checkpoint'), modelDir);
 });
+// The golden frames four times over: the same work per frame, 12 frames' worth of
+// DINO and a geometry block of 12 frames (tiny-a's 3-frame DINO is ~14 ms, too short
+// to count beats in on a loaded machine).
+const slowFrames: FrameInput[] = [...frames, ...frames, ...frames, ...frames];
 const engine = new EngineClient({ heartbeatMs: 5 });
-const run = (stageRates: StageRate[] | undefined, onProgress: (p: EngineProgress) => void) =>
+const run = (
+  input: FrameInput[],
+  stageRates: StageRate[] | undefined,
+  onProgress: (p: EngineProgress) => void,
+) =>
   engine.reconstruct(
-    { modelDir, frames, executionProvider: 'cpu', ...(stageRates ? { stageRates } : {}) },
+    { modelDir, frames: input, executionProvider: 'cpu', ...(stageRates ? { stageRates } : {}) },
     { signal: new AbortController().signal, onProgress },
   );
 
@@ -47,7 +55,7 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-function checkInsideStages(events: EngineProgress[]): void {
+function checkInsideStages(events: EngineProgress[], minEvents: number): void {
   // The engine's own events cross the thread boundary; none carries the pipeline's timing spec.
   for (const e of events) expect(e.timedStage).toBeUndefined();
   for (let i = 1; i < events.length; i++)
@@ -55,8 +63,8 @@ function checkInsideStages(events: EngineProgress[]): void {
   for (const [stage, [from, to]] of Object.entries(SPANS)) {
     const inStage = events.filter((e) => e.stage === stage);
     // The heartbeat beat while the one ONNX run was in flight.
-    expect(inStage.length, stage).toBeGreaterThanOrEqual(3);
-    expect(inStage.at(-1)!.progress, stage).toBeGreaterThan(inStage[0].progress);
+    expect(inStage.length, stage).toBeGreaterThanOrEqual(minEvents);
+    if (minEvents > 1) expect(inStage.at(-1)!.progress, stage).toBeGreaterThan(inStage[0].progress);
     for (const e of inStage) {
       expect(e.progress).toBeGreaterThanOrEqual(from);
       expect(e.progress).toBeLessThan(to);
@@ -67,45 +75,48 @@ function checkInsideStages(events: EngineProgress[]): void {
 describe('reconstruction progress inside a stage', () => {
   it('beats during DINO and the geometry prefill, estimating at first, then with a time left from the measured rates', async () => {
     const first: EngineProgress[] = [];
-    const out = await run(undefined, (p) => first.push(p));
-    checkInsideStages(first);
+    const slow = await run(slowFrames, undefined, (p) => first.push(p));
+    expect(slow.frameCount).toBe(12);
+    checkInsideStages(first, 3);
     // No history: the bar moves on a guess and no time is promised.
     for (const e of first.filter((e) => e.stage in SPANS)) {
       expect(e.estimate === 'estimating' || e.estimate === 'overdue').toBe(true);
       expect(e.secondsLeft).toBeNull();
     }
-    // The heartbeat changed no value: parity with the official outputs holds.
-    const poses = (await golden.readFloat32('outputs/outputs.safetensors', 'recon.camera_poses')).data;
-    expect(compareAllclose(out.worldFromCamera, poses, 2e-4, 1e-4).pass).toBe(true);
-    const points = (await golden.readFloat32('outputs/outputs.safetensors', 'recon.points')).data;
-    expect(compareAllclose(out.worldPoints, points, 2.2e-3, 2e-4).pass).toBe(true);
 
     // Every long stage was measured: work (GFLOPs) and time.
-    const measured = out.stageMeasurements ?? [];
+    const measured = slow.stageMeasurements ?? [];
     expect(measured.map((m) => m.stage)).toEqual(['dino', 'geometry-prefill', 'decoders']);
     for (const m of measured) {
       expect(m.gflop).toBeGreaterThan(0);
       expect(m.ms).toBeGreaterThan(0);
     }
 
-    // With those rates (as the studio stores them), the next run promises a time.
+    // With those rates (as the studio stores them), the next run (the 3 golden
+    // frames: less work, so less time) promises a time, and the beat changed no value.
     const rates: StageRate[] = measured.map((m) => ({
-      provider: out.executionProvider,
+      provider: slow.executionProvider,
       stage: m.stage,
       msPerGflop: m.ms / m.gflop,
     }));
     const second: EngineProgress[] = [];
-    await run(rates, (p) => second.push(p));
-    checkInsideStages(second);
+    const out = await run(frames, rates, (p) => second.push(p));
+    checkInsideStages(second, 1);
     const promised = second.filter((e) => e.stage in SPANS && e.estimate === 'measured');
     expect(promised.length).toBeGreaterThan(0);
+    const total = measured.reduce((sum, m) => sum + m.ms, 0) / 1000;
     for (const e of promised) {
       expect(e.secondsLeft).toBeGreaterThan(0);
-      // Never more than the three long stages measured last time (plus slack for load).
-      const total = measured.reduce((sum, m) => sum + m.ms, 0) / 1000;
-      expect(e.secondsLeft!).toBeLessThanOrEqual(total * 1.01);
+      // A quarter of the frames: less than the 12-frame run's three long stages took.
+      expect(e.secondsLeft!).toBeLessThan(total);
     }
     // A stage that overran its measured time says so instead of promising.
     for (const e of second.filter((e) => e.estimate === 'overdue')) expect(e.secondsLeft).toBeNull();
+
+    // Parity with the official outputs holds.
+    const poses = (await golden.readFloat32('outputs/outputs.safetensors', 'recon.camera_poses')).data;
+    expect(compareAllclose(out.worldFromCamera, poses, 2e-4, 1e-4).pass).toBe(true);
+    const points = (await golden.readFloat32('outputs/outputs.safetensors', 'recon.points')).data;
+    expect(compareAllclose(out.worldPoints, points, 2.2e-3, 2e-4).pass).toBe(true);
   });
 });
