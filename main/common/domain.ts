@@ -5,6 +5,7 @@
 
 import type { Edit, QualityScoreName } from './edit-stack';
 import type { StudioErrorInfo } from './errors';
+import type { JobTiming } from './job-stages';
 
 export type SceneKind = 'video' | 'photos' | 'pointcloud';
 
@@ -122,6 +123,8 @@ export interface JobInfo {
   finishedAt: string | null;
   /** Job-specific result (e.g. { sceneId } for an import). */
   result: Record<string, unknown> | null;
+  /** While it runs: when its stage began and its estimate of the time left (job-stages.ts). */
+  timing?: JobTiming;
 }
 
 export const MARKER_COLORS = ['red', 'blue', 'green', 'yellow', 'purple', 'orange'] as const;

@@ -16,6 +16,8 @@ export type {
   MemoryEstimate,
   ReconstructionOutput,
   ReconstructRequest,
+  StageMeasurement,
+  StageRate,
 } from './engine/engine-types';
 export type { EngineClient, EngineClientOptions } from './engine/engine-client';
 

@@ -128,6 +128,12 @@ describe.skipIf(skipReason !== null)(
         await running.getByTestId('job-stage').locator('span').first().textContent(),
       );
       expect(await running.getByTestId('job-time').textContent()).toMatch(/elapsed/);
+      // The model's first run here: no measured stage rates, so the bar moves on a guess and
+      // the panel says it is estimating instead of promising a time.
+      await expect
+        .poll(() => running.getByTestId('job-eta').textContent(), { timeout: 60_000 })
+        .toBe('estimating time left');
+      expect(await running.getByTestId('job-eta').getAttribute('data-estimate')).toBe('estimating');
       // One reconstruction per scene at a time: the button waits for this one.
       expect(await button.isDisabled()).toBe(true);
       expect(await button.textContent()).toMatch(/^Reconstructing… \d+%$/);

@@ -124,14 +124,31 @@ export async function askQuestion(
       executionProvider: studio.executionProvider,
       // Markers change the pixels, so only unmarked questions share a cached prefill.
       prefixCacheKey: markers.length ? undefined : `${scene.id}:${frames.map((f) => f.frameId).join(',')}`,
+      // Measured stage speeds (shared with reconstruction: the same DINO and geometry graphs).
+      stageRates: library.stageRates.list(model.id),
     },
     {
       signal: ctx.signal,
-      onProgress: (p) => ctx.progress(0.98 * p.progress, p.stage),
+      onProgress: (p) =>
+        ctx.progress(
+          0.98 * p.progress,
+          p.stage,
+          // The engine's time covers the stages before the answer; the answer's length is unknown.
+          p.estimate
+            ? { secondsLeft: p.secondsLeft ?? null, estimate: p.estimate, leftUntil: 'answer' }
+            : undefined,
+        ),
       onToken: (text) => studio.emit({ type: 'qa-token', jobId: ctx.jobId, sceneId: scene.id, text }),
     },
   );
   ctx.throwIfCancelled();
+  if (output.stageMeasurements) {
+    try {
+      library.stageRates.record(model.id, output.executionProvider, output.stageMeasurements);
+    } catch {
+      // A rate that cannot be stored (model removed meanwhile) only costs the next estimate.
+    }
+  }
   // One plain line says where the model ran, and why any graph fell back to the CPU.
   ctx.log(`Ran on ${output.executionProvider}`);
   for (const note of output.providerNotes ?? []) ctx.log(note);

@@ -4,6 +4,7 @@
 // what ran after a restart.
 
 import type { JobInfo, JobKind } from '../../common/domain';
+import type { StageEstimate } from '../../common/job-stages';
 import { cancelledError, StudioError, toStudioErrorInfo } from '../../common/errors';
 import { newId, nowIso } from '../library/ids';
 
@@ -18,8 +19,11 @@ export interface JobPersistence {
 export interface JobContext {
   readonly jobId: string;
   readonly signal: AbortSignal;
-  /** Progress 0..1 over the whole job and the stage it is in. */
-  progress(progress: number, stage?: string): void;
+  /**
+   * Progress 0..1 over the whole job and the stage it is in; work that can
+   * tell (the model's stages) adds its time left and what that rests on.
+   */
+  progress(progress: number, stage?: string, timeLeft?: JobTimeLeft): void;
   /** Replace the job's one readable log line. */
   log(message: string): void;
   /** Attach the job to a scene (e.g. once an import has created it). */
@@ -32,6 +36,14 @@ export interface JobContext {
   recordSuccess(result: Record<string, unknown>, sceneId?: string): void;
   /** Throws StudioError('cancelled') when the job was cancelled. */
   throwIfCancelled(): void;
+}
+
+/** A job's own estimate of its time left (JobInfo.timing). */
+export interface JobTimeLeft {
+  secondsLeft: number | null;
+  estimate: StageEstimate;
+  /** What secondsLeft runs until when not the job's end (JobTiming.leftUntil). */
+  leftUntil?: 'answer';
 }
 
 export interface JobSpec {
@@ -118,7 +130,11 @@ export class JobQueue {
   }
 
   list(sceneId?: string): JobInfo[] {
-    return this.options.store.list(sceneId);
+    // Live jobs as they are now (with their clock), the rest as stored.
+    return this.options.store.list(sceneId).map((job) => {
+      const live = this.entries.get(job.id);
+      return live ? { ...live.info } : job;
+    });
   }
 
   /** Forget finished jobs (of one scene, or all); running and queued ones stay. */
@@ -188,16 +204,19 @@ export class JobQueue {
     info.status = 'running';
     info.stage = 'starting';
     info.message = `${info.title}…`;
+    info.timing = { stageStartedAt: nowIso() };
     this.commit(entry);
     const ctx: JobContext = {
       jobId: info.id,
       signal: controller.signal,
-      progress: (progress, stage) => {
+      progress: (progress, stage, timeLeft) => {
         if (isFinished(info)) return;
         const clamped = Number.isFinite(progress) ? Math.min(1, Math.max(0, progress)) : info.progress;
         const stageChanged = stage !== undefined && stage !== info.stage;
         info.progress = clamped;
         if (stage !== undefined) info.stage = stage;
+        const stageStartedAt = stageChanged || !info.timing ? nowIso() : info.timing.stageStartedAt;
+        info.timing = timeLeft ? { stageStartedAt, ...timeLeft } : { stageStartedAt };
         this.commitThrottled(entry, stageChanged);
       },
       log: (message) => {
@@ -251,6 +270,8 @@ export class JobQueue {
     const { info } = entry;
     info.status = status;
     info.finishedAt = nowIso();
+    // A finished job has no clock (and the stored row never had one).
+    delete info.timing;
     info.result = result;
     if (status === 'succeeded') {
       info.progress = 1;

@@ -38,10 +38,28 @@ export async function reconstructScene(
       modelDir: model.path,
       frames: frames.map((f) => ({ bytes: f.bytes, name: f.fileName ?? `frame ${f.index}` })),
       executionProvider: studio.executionProvider,
+      // This machine's measured speed of the model's stages: the bar moves
+      // inside the long stages by them, and the time left comes from them.
+      stageRates: library.stageRates.list(model.id),
     },
-    { signal: ctx.signal, onProgress: (p) => ctx.progress(0.95 * p.progress, p.stage) },
+    {
+      signal: ctx.signal,
+      onProgress: (p) =>
+        ctx.progress(
+          0.95 * p.progress,
+          p.stage,
+          p.estimate ? { secondsLeft: p.secondsLeft ?? null, estimate: p.estimate } : undefined,
+        ),
+    },
   );
   ctx.throwIfCancelled();
+  if (output.stageMeasurements) {
+    try {
+      library.stageRates.record(model.id, output.executionProvider, output.stageMeasurements);
+    } catch {
+      // A rate that cannot be stored (model removed meanwhile) only costs the next estimate.
+    }
+  }
   // One plain line says where the model ran, and why any graph fell back to the CPU.
   ctx.log(`Ran on ${output.executionProvider}`);
   for (const note of output.providerNotes ?? []) ctx.log(note);

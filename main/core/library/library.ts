@@ -15,6 +15,7 @@ import { currentSchemaVersion } from './migrations';
 import { ModelStore } from './model-store';
 import { QaStore } from './qa-store';
 import { SceneStore, type SceneStoreOptions } from './scene-store';
+import { StageRateStore } from './stage-rate-store';
 
 /**
  * An export killed mid-write leaves its temporary file (hundreds of MB) in
@@ -46,6 +47,8 @@ export class Library {
   readonly models: ModelStore;
   /** Markers and the non-destructive edit stack. */
   readonly annotations: AnnotationStore;
+  /** Measured speed of each model stage on this machine (progress inside stages, time left). */
+  readonly stageRates: StageRateStore;
   /** Jobs found queued/running at open (the previous process died with them). */
   readonly interruptedJobs: number;
 
@@ -60,6 +63,7 @@ export class Library {
     this.qa = new QaStore(db);
     this.models = new ModelStore(db);
     this.annotations = new AnnotationStore(db);
+    this.stageRates = new StageRateStore(db);
     this.interruptedJobs = this.jobs.failInterrupted();
     this.jobs.prune();
     removeKilledExports(join(location.dir, 'exports'));

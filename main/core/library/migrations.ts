@@ -263,6 +263,26 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: 'measured speed of each model stage on this machine, for progress and time left',
+    up: (db) => {
+      // One row per model, provider and stage: milliseconds per GFLOP of the
+      // stage's estimated work (main/model/runtime/stage-work.ts), a running
+      // average over the runs so far. Gone with the model.
+      db.exec(`
+        CREATE TABLE stage_rates (
+          model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+          provider TEXT NOT NULL,
+          stage TEXT NOT NULL,
+          ms_per_gflop REAL NOT NULL CHECK (ms_per_gflop > 0),
+          samples INTEGER NOT NULL CHECK (samples > 0),
+          updated_at TEXT NOT NULL,
+          PRIMARY KEY (model_id, provider, stage)
+        );
+      `);
+    },
+  },
 ];
 
 /** A stored levelling as 16 finite numbers, or null when absent or unreadable. */

@@ -167,7 +167,19 @@ export async function runChatOn(
         visionImageSize,
         processor: model.processor,
       },
-      { signal, onProgress: (p, stage) => progress(0.7 * p, stage) },
+      {
+        signal,
+        stageRates: request.stageRates,
+        // The prefix is the first 70 % of the bar, its timed stages too.
+        onStageProgress: (p) =>
+          options.onProgress?.({
+            ...p,
+            progress: 0.7 * p.progress,
+            ...(p.timedStage
+              ? { timedStage: { ...p.timedStage, from: 0.7 * p.timedStage.from, to: 0.7 * p.timedStage.to } }
+              : {}),
+          }),
+      },
     );
     Object.assign(timingsMs, prefix.timingsMs);
     timingsMs.prefixPrefill = performance.now() - t0;
@@ -214,6 +226,7 @@ export async function runChatOn(
     precision: model.manifest.dtype,
     timingsMs,
     prefixReused,
+    ...(computedPrefix && prefix.stageMeasurements ? { stageMeasurements: prefix.stageMeasurements } : {}),
   };
 }
 

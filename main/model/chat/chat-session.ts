@@ -6,6 +6,15 @@
 // copied by reference (the runner never mutates a cached tensor, it replaces
 // the per-layer entries), so reuse costs nothing.
 import { StudioError, cancelledError } from '../../common/errors';
+import type { EngineProgress, StageMeasurement, StageRate } from '../engine/engine-types';
+import { StageClock, type PlannedStage } from '../runtime/stage-clock';
+import {
+  dinoGflop,
+  expectStage,
+  llmBlockGflop,
+  visionTowerGflop,
+  withMeasuredRate,
+} from '../runtime/stage-work';
 import { PositionCounter, concatPositions } from '../g2vlm/mrope';
 import type { KvCache } from '../runtime/llm-runner';
 import type { RgbImage } from '../preprocess/qwen-image';
@@ -23,6 +32,17 @@ export interface ChatControl {
   onProgress?: (progress: number, stage: string) => void;
 }
 
+export interface PrefixControl extends ChatControl {
+  /**
+   * The prefix's progress as the engine sends it (instead of onProgress): its
+   * timed stages (DINO, the geometry block, each image's vision tower and
+   * block) carry their expected duration, from `stageRates`.
+   */
+  onStageProgress?: (p: EngineProgress) => void;
+  /** Measured stage speeds of this model (request.stageRates). */
+  stageRates?: readonly StageRate[];
+}
+
 export interface ChatPrefix {
   cache: KvCache;
   /** Position counter after the prefix (the question starts here). */
@@ -30,6 +50,8 @@ export interface ChatPrefix {
   rows: number;
   /** Vision tower outputs per image (kept for parity checks). */
   vision: VisionTowerOutput[];
+  /** What the long stages cost (work and time), for the studio's stage rates (absent when loaded from disk). */
+  stageMeasurements?: StageMeasurement[];
   /** Geometry block positions, 3×L (for parity checks). */
   geometryPositions: Int32Array;
   /** All prefix positions, 3×L. */
@@ -87,16 +109,17 @@ async function imageBlockEmbeddings(
 export async function prefillPrefix(
   model: ChatModel,
   request: PrefixRequest,
-  control: ChatControl = {},
+  control: PrefixControl = {},
 ): Promise<ChatPrefix> {
   const { signal } = control;
   const report = control.onProgress ?? (() => {});
+  const clock = new StageClock(control.onStageProgress ?? ((p) => report(p.progress, p.stage)));
   const timingsMs: Record<string, number> = {};
   const D = model.hiddenSize;
   const vitConfig = model.manifest.configs.vit;
   let t0 = performance.now();
 
-  report(0, 'preprocess');
+  clock.begin('preprocess', 0, 0.05);
   const geometryInput = dinoInput(request.images, signal);
   const visionInputs = request.images.map((image) =>
     qwenImageInput(image, request.visionImageSize, request.processor),
@@ -113,9 +136,39 @@ export async function prefillPrefix(
   timingsMs.preprocess = performance.now() - t0;
   throwIfCancelled(signal);
 
+  // The long stages' work and expected time (stage-work.ts); DINO and the
+  // geometry block are the graphs a reconstruction runs, so their rates are shared.
+  const patches = geometryInput.grid[0] * geometryInput.grid[1];
+  const geometryPast = layout.system.positions.length / 3;
+  let visionPast = geometryPast + layout.geometry.positions.length / 3;
+  const visionGflop = visionInputs.map((v, k) => {
+    const rows = layout.vision[k].positions.length / 3;
+    const gflop =
+      visionTowerGflop(model.manifest, v.gridThw[1] * v.gridThw[2]) +
+      llmBlockGflop(model.manifest, rows, visionPast);
+    visionPast += rows;
+    return gflop;
+  });
+  const work = {
+    dino: dinoGflop(model.manifest, request.images.length, patches),
+    'geometry-prefill': llmBlockGflop(model.manifest, layout.geometry.positions.length / 3, geometryPast),
+    vision: visionGflop.reduce((a, b) => a + b, 0),
+  };
+  let rates: StageRate[] = (control.stageRates ?? []).slice();
+  const provider = model.executionProvider;
+  const expect = (stage: keyof typeof work, share = 1) =>
+    expectStage(rates, provider, stage, work[stage] * share);
+  const measurements: StageMeasurement[] = [];
+  const measured = (stage: keyof typeof work, ms: number): void => {
+    measurements.push({ stage, gflop: work[stage], ms });
+    rates = withMeasuredRate(rates, provider, stage, work[stage], ms);
+  };
+  const later = (...stages: Array<keyof typeof work>): PlannedStage[] =>
+    stages.map((stage) => ({ stage, expectation: expect(stage) }));
+
   const cache = model.llm.newCache();
   t0 = performance.now();
-  report(0.05, 'prefill');
+  clock.begin('prefill', 0.05, 0.1);
   if (request.systemIds.length > 0) {
     await model.llm.run(
       cache,
@@ -132,8 +185,10 @@ export async function prefillPrefix(
 
   // Geometry: DINO of all images → one non-causal block; DINO rows use the geo expert.
   t0 = performance.now();
-  report(0.1, 'dino');
+  clock.plan(later('geometry-prefill', 'vision'));
+  clock.begin('dino', 0.1, 0.3, expect('dino'));
   const dinoRows = await model.encodeGeometry(geometryInput);
+  measured('dino', clock.end());
   const perImage = geometryInput.grid[0] * geometryInput.grid[1];
   const geometryRows = request.images.map((_, k) =>
     dinoRows.subarray(k * perImage * D, (k + 1) * perImage * D),
@@ -141,7 +196,8 @@ export async function prefillPrefix(
   timingsMs.dino = performance.now() - t0;
   throwIfCancelled(signal);
   t0 = performance.now();
-  report(0.3, 'geometry-prefill');
+  clock.plan(later('vision'));
+  clock.begin('geometry-prefill', 0.3, 0.5, expect('geometry-prefill'));
   const geoRows: number[] = [];
   for (const image of layout.geometry.images)
     for (let r = 0; r < image.tokens; r++) geoRows.push(image.firstRow + r);
@@ -156,14 +212,31 @@ export async function prefillPrefix(
     { signal },
   );
   timingsMs.geometryPrefill = performance.now() - t0;
+  measured('geometry-prefill', clock.end());
 
   // Understanding: per image the vision tower, then its non-causal und block.
   const vision: VisionTowerOutput[] = [];
   timingsMs.visionTower = 0;
   timingsMs.visionPrefill = 0;
+  let visionMs = 0;
   for (const [k, input] of visionInputs.entries()) {
     throwIfCancelled(signal);
-    report(0.5 + (0.45 * k) / visionInputs.length, 'vision');
+    // One image at a time: a real step each, timed by its share of the work.
+    const shareOf = (j: number): number =>
+      work.vision > 0 ? visionGflop[j] / work.vision : 1 / visionInputs.length;
+    const share = shareOf(k);
+    // The images after this one, for the time left.
+    clock.plan(
+      visionGflop
+        .map((_, j) => ({ stage: `vision ${j}`, expectation: expect('vision', shareOf(j)) }))
+        .slice(k + 1),
+    );
+    clock.begin(
+      'vision',
+      0.5 + (0.45 * k) / visionInputs.length,
+      0.5 + (0.45 * (k + 1)) / visionInputs.length,
+      expect('vision', share),
+    );
     t0 = performance.now();
     const out = await model.encodeVision(input.pixelValues, input.gridThw[1], input.gridThw[2]);
     vision.push(out);
@@ -180,8 +253,10 @@ export async function prefillPrefix(
       { signal },
     );
     timingsMs.visionPrefill += performance.now() - t0;
+    visionMs += clock.end();
   }
-  report(1, 'prefill');
+  if (visionInputs.length > 0) measured('vision', visionMs);
+  clock.begin('prefill', 1, 1);
   return {
     cache,
     nextPosition: layout.decodeStart,
@@ -194,6 +269,7 @@ export async function prefillPrefix(
       ...layout.vision.map((v) => v.positions),
     ]),
     timingsMs,
+    stageMeasurements: measurements,
   };
 }
 

@@ -44,6 +44,8 @@ import {
   type GpuMemoryEstimate,
 } from './gpu-memory-estimate';
 import { autoProvider, gpuProviderProbe } from '../runtime/provider-probe';
+import { ProgressHeartbeat } from './progress-heartbeat';
+import { nativeRunsInFlight, newNativeRunCounter } from './native-run-counter';
 
 export interface EngineClientOptions {
   /** The worker script: a bundled engine-worker.js, or engine-worker.ts (run through tsx). */
@@ -60,6 +62,10 @@ export interface EngineClientOptions {
    * studio gives that memory back; the next request loads the model again.
    */
   idleTimeoutMs?: number;
+  /** Milliseconds between progress beats inside a timed stage (default 1000; tests use less). */
+  heartbeatMs?: number;
+  /** How long one ping may wait for its answer (default PING_TIMEOUT_MS; tests use less). */
+  pingTimeoutMs?: number;
 }
 
 interface Pending {
@@ -83,6 +89,8 @@ interface WorkerSlot {
   retired: boolean;
   exited: boolean;
   pongs: Map<number, () => void>;
+  /** ONNX Runtime runs in flight in the worker (shared memory: readable while its thread is blocked). */
+  nativeRuns: SharedArrayBuffer;
   idleTimer?: NodeJS.Timeout;
   /** Model folders whose reconstruction sessions the worker holds (kept between requests). */
   loadedModels: Set<string>;
@@ -303,8 +311,10 @@ export class EngineClient {
         'Rebuild G2 Studio (`npm run build`) or reinstall it.',
       );
     }
+    const nativeRuns = newNativeRunCounter();
     const slot: WorkerSlot = {
-      worker: startWorker(path, { pipelines: this.options.pipelines }),
+      worker: startWorker(path, { pipelines: this.options.pipelines, nativeRuns }),
+      nativeRuns,
       active: new Set(),
       abandoned: new Set(),
       retired: false,
@@ -370,7 +380,10 @@ export class EngineClient {
           if (pending) this.abandon(id, pending, cancelledError(what));
         }, this.options.cancelGraceMs ?? 5000);
       };
+      // The worker is silent inside an ONNX run: this thread moves the bar meanwhile.
+      const heartbeat = new ProgressHeartbeat(opts.onProgress, this.options.heartbeatMs);
       const settle = (): void => {
+        heartbeat.stop();
         opts.signal.removeEventListener('abort', onAbort);
         if (graceTimer) clearTimeout(graceTimer);
       };
@@ -378,7 +391,7 @@ export class EngineClient {
         kind,
         slot,
         modelDir: message.request.modelDir,
-        onProgress: opts.onProgress,
+        onProgress: (p) => heartbeat.receive(p),
         onToken: opts.onToken,
         resolve: (value) => {
           settle();
@@ -432,17 +445,20 @@ export class EngineClient {
   }
 
   /**
-   * True when the worker's thread has not answered for STUCK_PINGS × PING_TIMEOUT_MS:
-   * it is blocked in JavaScript. A thread waiting on ONNX Runtime answers at once,
-   * even on a loaded machine given seconds — and terminating it then would abort the
-   * process, so "stuck" needs a long silence, not one slow answer.
+   * True when the worker's thread has not answered for STUCK_PINGS × PING_TIMEOUT_MS
+   * and is not inside ONNX Runtime: it is blocked in JavaScript. A run in ONNX
+   * Runtime blocks the thread too (onnxruntime-node runs synchronously), and
+   * terminating it then aborts the process, so the shared run counter decides
+   * (native-run-counter.ts); "stuck" also needs a long silence, not one slow answer.
    */
   private async isStuck(slot: WorkerSlot): Promise<boolean> {
     for (let attempt = 0; attempt < STUCK_PINGS; attempt++) {
       if (slot.exited) return false;
+      // Inside ONNX Runtime (which blocks the thread, so no pong comes): busy, not stuck.
+      if (nativeRunsInFlight(slot.nativeRuns) > 0) return false;
       if (await this.answersPing(slot)) return false;
     }
-    return !slot.exited;
+    return !slot.exited && nativeRunsInFlight(slot.nativeRuns) === 0;
   }
 
   private answersPing(slot: WorkerSlot): Promise<boolean> {
@@ -452,7 +468,7 @@ export class EngineClient {
       const timer = setTimeout(() => {
         slot.pongs.delete(nonce);
         resolvePing(false);
-      }, PING_TIMEOUT_MS);
+      }, this.options.pingTimeoutMs ?? PING_TIMEOUT_MS);
       slot.pongs.set(nonce, () => {
         clearTimeout(timer);
         resolvePing(true);

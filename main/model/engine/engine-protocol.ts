@@ -21,13 +21,15 @@ export interface EnginePipelineModules {
 
 export interface EngineWorkerData {
   pipelines?: EnginePipelineModules;
+  /** Shared Int32 count of ONNX Runtime runs in flight in the worker (native-run-counter.ts). */
+  nativeRuns?: SharedArrayBuffer;
 }
 
 export type ClientToWorker =
   | { type: 'reconstruct'; id: number; request: ReconstructRequest }
   | { type: 'chat'; id: number; request: ChatRequest }
   | { type: 'cancel'; id: number }
-  /** Answered at once when the worker's thread is free (a run in ONNX Runtime leaves it free). */
+  /** Answered when the worker's thread is free; a run in ONNX Runtime blocks it (see nativeRuns). */
   | { type: 'ping'; nonce: number };
 
 export type WorkerToClient =

@@ -2,6 +2,7 @@
 // worker thread: main/model/engine/engine-worker.ts). Arrays are transferred,
 // not copied. Coordinates: OpenCV camera axes (x right, y down, z forward).
 
+import type { StageEstimate } from '../../common/job-stages';
 import type { Marker } from '../chat/markers';
 
 export interface EngineProgress {
@@ -9,6 +10,52 @@ export interface EngineProgress {
   progress: number;
   /** 'preprocess' | 'dino' | 'geometry-prefill' | 'decoders' | 'heads' | 'vision' | 'prefill' | 'decode' | … */
   stage: string;
+  /** Seconds the rest of the request is expected to take; null when not promised (see `estimate`). */
+  secondsLeft?: number | null;
+  /** Where that comes from (main/common/job-stages.ts); absent when the pipeline gives no estimate. */
+  estimate?: StageEstimate;
+  /**
+   * Sent by the pipeline when a stage with an expected duration begins or
+   * steps. An ONNX Runtime run blocks the worker's thread (onnxruntime-node
+   * runs synchronously), so the engine client, whose thread is free, moves
+   * the bar by it between the pipeline's events (engine/progress-heartbeat.ts).
+   */
+  timedStage?: TimedStage;
+}
+
+export interface TimedStage {
+  /** The stage's span of the request's bar. */
+  from: number;
+  to: number;
+  /** Real progress inside the stage so far, 0..1. */
+  done: number;
+  /** How long the stage has run when this was sent, and how long it is expected to run. */
+  elapsedMs: number;
+  expectedMs: number;
+  /** Expected milliseconds of the timed stages after this one. */
+  laterMs: number;
+  /** 'measured' only when this stage and every later one have measured rates. */
+  estimate: Exclude<StageEstimate, 'overdue'>;
+}
+
+/**
+ * A stage's measured speed on one machine: milliseconds per GFLOP of the
+ * stage's estimated work (runtime/stage-work.ts), so a rate measured with 4
+ * frames predicts a run with 12. The studio keeps these per model and
+ * provider and hands them back with each request.
+ */
+export interface StageRate {
+  /** The provider the stage really ran on ("cpu", "cuda", "webgpu", "webgpu+cpu"). */
+  provider: string;
+  stage: string;
+  msPerGflop: number;
+}
+
+/** What one stage of a finished request cost: its estimated work and its measured time. */
+export interface StageMeasurement {
+  stage: string;
+  gflop: number;
+  ms: number;
 }
 
 export interface FrameInput {
@@ -30,6 +77,8 @@ export interface ReconstructRequest {
   frames: FrameInput[];
   /** auto: CUDA when installed and it starts, else WebGPU on a real GPU, else the CPU (provider-probe.ts). */
   executionProvider?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
+  /** Measured stage speeds of this model from earlier runs (any provider); absent: estimate conservatively. */
+  stageRates?: StageRate[];
 }
 
 export interface ReconstructionOutput {
@@ -57,6 +106,8 @@ export interface ReconstructionOutput {
   cpuNodeOps?: Record<string, Record<string, number>>;
   precision: string;
   timingsMs: Record<string, number>;
+  /** The long stages' work and time, for the studio's store of stage rates. */
+  stageMeasurements?: StageMeasurement[];
 }
 
 export interface ChatRequest {
@@ -72,6 +123,8 @@ export interface ChatRequest {
   executionProvider?: 'cpu' | 'cuda' | 'webgpu' | 'auto';
   /** Reuse the system + geometry + vision prefill of this scene if cached. */
   prefixCacheKey?: string;
+  /** Measured stage speeds of this model from earlier runs (any provider; shared with reconstruction). */
+  stageRates?: StageRate[];
 }
 
 export interface ChatOutput {
@@ -86,6 +139,8 @@ export interface ChatOutput {
   precision: string;
   timingsMs: Record<string, number>;
   prefixReused: boolean;
+  /** The long stages' work and time (none when the prefix was reused). */
+  stageMeasurements?: StageMeasurement[];
 }
 
 export interface MemoryEstimate {

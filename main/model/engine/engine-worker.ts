@@ -6,7 +6,8 @@
 // and the pipeline stops between ONNX Runtime runs (a run in flight cannot be
 // interrupted). The client never terminates this thread while a run is in flight
 // (onnxruntime-node aborts the whole process when a run completes into a dead
-// thread); it answers 'ping' so the client can tell "busy in ORT" from "stuck".
+// thread); it counts its runs in shared memory (native-run-counter.ts) and
+// answers 'ping', so the client can tell "busy in ORT" from "stuck in JavaScript".
 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -20,11 +21,14 @@ import {
   type ReconstructionRunner,
   type WorkerToClient,
 } from './engine-protocol';
+import { countNativeRuns } from './native-run-counter';
 
 const port = parentPort;
 if (!port) throw new Error('engine-worker.ts must run in a worker thread (EngineClient starts it).');
 
 const data = (workerData ?? {}) as EngineWorkerData;
+// The client reads this while our thread is blocked in a run (it must not terminate us then).
+if (data.nativeRuns) countNativeRuns(data.nativeRuns);
 const running = new Map<number, AbortController>();
 
 function post(message: WorkerToClient, transfer: ArrayBuffer[] = []): void {

@@ -6,7 +6,13 @@
 // fixes the resize target and is the global head's reference).
 import type { ort } from './ort';
 import { cancelledError } from '../../common/errors';
-import type { EngineProgress, ReconstructRequest, ReconstructionOutput } from '../engine/engine-types';
+import type {
+  EngineProgress,
+  ReconstructRequest,
+  ReconstructionOutput,
+  StageMeasurement,
+  StageRate,
+} from '../engine/engine-types';
 import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { concatPositions, PositionCounter } from '../g2vlm/mrope';
 import { rope2dTables } from '../g2vlm/rope2d';
@@ -15,6 +21,8 @@ import { LlmRunner } from './llm-runner';
 import { readModelManifest, type ModelManifest } from './model-manifest';
 import { posesFromHead, worldPointsFromLocal } from './rotation';
 import { cpuNodesOfModel } from './node-placement';
+import { StageClock } from './stage-clock';
+import { decodersGflop, dinoGflop, expectStage, llmBlockGflop, withMeasuredRate } from './stage-work';
 import {
   combinedProvider,
   createGraphSession,
@@ -39,6 +47,10 @@ const RECON_GRAPH_IDS = new Set([
 /** Attention scores of one decoder run are kept under this (frames are batched up to it). */
 const DECODER_SCORE_BUDGET_BYTES = 384 * 2 ** 20;
 
+/** The stages that run long, in order; each has a span of the bar and an expected time (stage-work.ts). */
+const LONG_STAGES = ['dino', 'geometry-prefill', 'decoders'] as const;
+type LongStage = (typeof LONG_STAGES)[number];
+
 /** Receives intermediate tensors by their golden names (verify-golden, stage tests). */
 export type TensorCapture = (name: string, data: ArrayLike<number>, shape: number[]) => void;
 
@@ -50,6 +62,10 @@ export interface ReconRunOptions {
   decoderBatchFrames?: number;
   /** Prompt ids after <bos> (default: the converted model's `reconPromptIds`); golden checks feed the set's own ids. */
   promptIds?: readonly number[];
+  /** Measured stage speeds from earlier runs (the request's `stageRates`); absent: first-run estimates. */
+  stageRates?: readonly StageRate[];
+  /** The request's clock when the caller has already reported progress on it (runReconstruction's decoding). */
+  clock?: StageClock;
 }
 
 /** The loaded sessions of one converted model (kept between reconstructions). */
@@ -92,49 +108,79 @@ export class ReconModel {
 
   /** Runs the whole reconstruction on decoded frames. */
   async reconstruct(images: RgbImage[], opts: ReconRunOptions = {}): Promise<ReconstructionOutput> {
+    const clock = opts.clock ?? new StageClock((p) => opts.onProgress?.(p));
+    return this.reconstructOnClock(images, opts, clock);
+  }
+
+  private async reconstructOnClock(
+    images: RgbImage[],
+    opts: ReconRunOptions,
+    clock: StageClock,
+  ): Promise<ReconstructionOutput> {
     const timings: Record<string, number> = {};
     const capture = opts.capture;
-    const progress = (value: number, stage: string): void => opts.onProgress?.({ progress: value, stage });
     const checkpoint = (): void => {
       if (opts.signal?.aborted) throw cancelledError('The reconstruction');
     };
-    let clock = performance.now();
+    let lapStart = performance.now();
     const lap = (stage: string): void => {
       const now = performance.now();
-      timings[stage] = (timings[stage] ?? 0) + (now - clock);
-      clock = now;
+      timings[stage] = (timings[stage] ?? 0) + (now - lapStart);
+      lapStart = now;
     };
 
-    progress(0, 'preprocess');
+    clock.begin('preprocess', 0, 0.05);
     const batch = prepareDinoBatch(images, opts.signal);
     const { frames: N, width: W, height: H } = batch;
     if (capture) captureImages(batch, capture);
     lap('preprocess');
     checkpoint();
 
-    progress(0.05, 'dino');
-    const dino2llm = await this.runDino(batch, capture);
-    lap('dino');
-    checkpoint();
+    // The long stages' work, and their expected time on this provider from
+    // the measured rates; each measured stage refines the guesses for the
+    // stages after it when they have no history of their own.
+    const patch = this.manifest.configs.dino.patchSize;
+    const P = (W / patch) * (H / patch);
+    const promptRows = 1 + (opts.promptIds ?? this.manifest.reconPromptIds).length;
+    const work: Record<LongStage, number> = {
+      dino: dinoGflop(this.manifest, N, P),
+      'geometry-prefill':
+        llmBlockGflop(this.manifest, promptRows, 0) + llmBlockGflop(this.manifest, N * (P + 2), promptRows),
+      decoders: decodersGflop(this.manifest, N, P),
+    };
+    const provider = this.executionProvider;
+    let rates: StageRate[] = (opts.stageRates ?? []).slice();
+    const measurements: StageMeasurement[] = [];
+    const expect = (stage: LongStage) => expectStage(rates, provider, stage, work[stage]);
+    const runStage = async <T>(
+      stage: LongStage,
+      from: number,
+      to: number,
+      body: () => Promise<T>,
+    ): Promise<T> => {
+      const later = LONG_STAGES.slice(LONG_STAGES.indexOf(stage) + 1);
+      clock.plan(later.map((s) => ({ stage: s, expectation: expect(s) })));
+      clock.begin(stage, from, to, expect(stage));
+      const result = await body();
+      const ms = clock.end();
+      measurements.push({ stage, gflop: work[stage], ms });
+      rates = withMeasuredRate(rates, provider, stage, work[stage], ms);
+      lap(stage);
+      checkpoint();
+      return result;
+    };
 
-    progress(0.15, 'geometry-prefill');
-    const geometryHidden = await this.geometryPrefill(dino2llm, batch, opts.signal, capture, opts.promptIds);
-    lap('geometry-prefill');
-    checkpoint();
-
-    progress(0.55, 'decoders');
-    const heads = await this.runDecoders(
-      geometryHidden,
-      batch,
-      opts.signal,
-      capture,
-      opts.decoderBatchFrames,
-      (p) => progress(Math.min(0.95, 0.55 + 0.4 * p), 'decoders'),
+    const dino2llm = await runStage('dino', 0.05, 0.15, () => this.runDino(batch, capture));
+    const geometryHidden = await runStage('geometry-prefill', 0.15, 0.55, () =>
+      this.geometryPrefill(dino2llm, batch, opts.signal, capture, opts.promptIds),
     );
-    lap('decoders');
-    checkpoint();
+    const heads = await runStage('decoders', 0.55, 0.95, () =>
+      this.runDecoders(geometryHidden, batch, opts.signal, capture, opts.decoderBatchFrames, (p) =>
+        clock.step(p),
+      ),
+    );
 
-    progress(0.95, 'heads');
+    clock.begin('heads', 0.95, 1);
     const poses = posesFromHead(heads.rot9, heads.t, N);
     const worldPoints = worldPointsFromLocal(heads.localPoints, poses, N);
     lap('heads');
@@ -144,7 +190,7 @@ export class ReconModel {
       capture('recon.points', worldPoints, [1, N, H, W, 3]);
       capture('recon.global_points', heads.globalPoints, [1, N, H, W, 3]);
     }
-    progress(1, 'heads');
+    clock.step(1);
     return {
       frameCount: N,
       width: W,
@@ -161,9 +207,20 @@ export class ReconModel {
         : cpuNodesOfModel(this.modelDir, (id) => RECON_GRAPH_IDS.has(id))),
       precision: this.manifest.dtype,
       timingsMs: timings,
+      stageMeasurements: measurements,
     };
   }
 
+  /**
+   * DINO runs over all frames at once, and cannot be split per frame for
+   * progress: the official model packs each frame as 1+R+P rows but gives
+   * flash-attention windows of P rows (cu_seqlens from the patch counts,
+   * modeling/g2vlm/g2vlm.py), so window k straddles the tail of frame k-1 and
+   * frame k (model doc §4). Measured on tiny-a with 3 frames, one frame per
+   * run changes frame 0's last 1+R = 5 patch rows and 777 of 777 (frame 1) and
+   * 772 of 777 (frame 2) rows by up to 2.6 — golden parity is lost. Its
+   * progress comes from the timed-stage heartbeat instead.
+   */
   private async runDino(batch: DinoBatch, capture?: TensorCapture): Promise<Float32Array> {
     const d = this.manifest.configs.dino;
     const gh = batch.height / d.patchSize;
@@ -415,12 +472,15 @@ export async function runReconstruction(
   opts: { signal?: AbortSignal; onProgress?: (p: EngineProgress) => void } = {},
 ): Promise<ReconstructionOutput> {
   if (opts.signal?.aborted) throw cancelledError('The reconstruction');
-  opts.onProgress?.({ progress: 0, stage: 'preprocess' });
+  const clock = new StageClock((p) => opts.onProgress?.(p));
+  // Decoding is most of preprocessing: one step per frame.
+  clock.begin('preprocess', 0, 0.05);
   const images: RgbImage[] = [];
   for (const frame of req.frames) {
     if (opts.signal?.aborted) throw cancelledError('The reconstruction');
     images.push(await decodeRgb(frame.bytes, frame.name));
+    clock.step((0.8 * images.length) / req.frames.length);
   }
   const model = await reconModelFor(req.modelDir, req.executionProvider ?? 'cpu');
-  return model.reconstruct(images, opts);
+  return model.reconstruct(images, { ...opts, stageRates: req.stageRates, clock });
 }

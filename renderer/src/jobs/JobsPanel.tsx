@@ -3,7 +3,7 @@ import type { JobInfo } from '../../../main/common/domain';
 import { stageName } from '../../../main/common/job-stages';
 import { useStudio, useStudioEvents } from '../common/studio-context';
 import { ACTIVE_STATUSES as ACTIVE, mergeJobs } from './job-snapshots';
-import { advanceClock, formatDuration, secondsLeft, type StageClock } from './job-timing';
+import { advanceClock, formatDuration, jobTimeLeftWords, stageSeconds, type StageClock } from './job-timing';
 
 const MAX_SHOWN = 30;
 
@@ -165,11 +165,22 @@ export function JobsPanel() {
 
 function JobTime({ job, clock, now }: { job: JobInfo; clock: StageClock | undefined; now: number }) {
   const elapsed = (now - Date.parse(job.createdAt)) / 1000;
-  const left = secondsLeft(clock);
+  const inStage = stageSeconds(job, now);
+  const left = jobTimeLeftWords(job, clock);
   return (
     <div className="job-time muted small" data-testid="job-time">
-      <span>{Number.isFinite(elapsed) ? `${formatDuration(elapsed)} elapsed` : ''}</span>
-      {left !== null && <span data-testid="job-eta">about {formatDuration(left)} left</span>}
+      <span>
+        {Number.isFinite(elapsed) ? `${formatDuration(elapsed)} elapsed` : ''}
+        {/* The stage's own time shows a long stage is running, not stuck. */}
+        {inStage !== null && inStage >= 1 && (
+          <span data-testid="job-stage-time"> · this step {formatDuration(inStage)}</span>
+        )}
+      </span>
+      {left !== null && (
+        <span data-testid="job-eta" data-estimate={job.timing?.estimate ?? 'observed'}>
+          {left}
+        </span>
+      )}
     </div>
   );
 }

@@ -4,6 +4,9 @@
 // understanding the scene is slow), and is shown only once the stage has
 // moved for a while, so it never promises from one early sample.
 
+import type { JobInfo, JobKind } from '../../../main/common/domain';
+import { formatDuration, timeLeftWords } from '../../../main/common/job-stages';
+
 export interface StageClock {
   stage: string;
   /** ms timestamps and progress (0..1) when the stage was first seen, and the latest sample. */
@@ -38,10 +41,28 @@ export function secondsLeft(clock: StageClock | undefined): number | null {
   return ((1 - clock.lastProgress) * seconds) / moved;
 }
 
-/** "8 s", "2 min 05 s", "1 h 03 min". */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+/**
+ * The words for a running job's time left. A job whose work estimates itself
+ * (a reconstruction: the model's measured stage rates) is believed, including
+ * when it says it cannot promise a time yet; any other job gets the current
+ * stage's observed rate once that is steady (secondsLeft), or nothing.
+ */
+export function jobTimeLeftWords(job: JobInfo, clock: StageClock | undefined): string | null {
+  if (job.timing?.estimate) return timeLeftWords(job.timing, job.timing.secondsLeft ?? null);
+  // A reconstruction's short untimed steps (reading frames, saving) say nothing about its
+  // long ones: extrapolating them would promise minutes as seconds.
+  if (SELF_TIMED_KINDS.has(job.kind)) return null;
+  return timeLeftWords(undefined, secondsLeft(clock));
 }
+
+/** Jobs whose time left comes only from the work's own estimate. */
+const SELF_TIMED_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['reconstruct']);
+
+/** Seconds the job's current stage has run, when the job says when it began. */
+export function stageSeconds(job: JobInfo, now: number): number | null {
+  const began = job.timing ? Date.parse(job.timing.stageStartedAt) : NaN;
+  return Number.isFinite(began) ? Math.max(0, (now - began) / 1000) : null;
+}
+
+// One duration format for the Jobs panel and the CLI's progress bar.
+export { formatDuration };

@@ -58,6 +58,14 @@ describe('g2studio reconstruct / ask', () => {
     expect(run.stdout).toMatch(/Reconstructed "Golden frames": 3 cameras, \d+ points\./);
     // Not a terminal: plain progress lines on stderr, with the engine's stages.
     expect(run.stderr).toMatch(/reconstruct: dino \d+%/);
+    // With the time: the first run of a model has no measured stage rates, so no time is promised.
+    expect(run.stderr).toMatch(/^reconstruct: dino \d+% .*\(\d+ s elapsed, estimating time left\)$/m);
+    expect(run.stderr).not.toMatch(/s left\)$/m);
+    // The run measured its stages; the next one promises a time from them.
+    const again = g2studio('reconstruct', 'Golden frames', '--model', modelDir);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/^reconstruct: dino \d+% .*\(\d+ s elapsed, about \d+ s left\)$/m);
+    expect(again.stderr).not.toMatch(/estimating time left/);
 
     const scene = JSON.parse(g2studio('show', sceneId, '--json').stdout) as SceneDetail;
     expect(scene.cameras).toHaveLength(3);

@@ -244,4 +244,45 @@ describe('job queue', () => {
     queue.cancel(running.id);
     await queue.wait(running.id);
   });
+  it("carries the stage's start and the work's own time left while running; finished jobs have no clock", async () => {
+    const { queue, events } = setup(10);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const job = queue.enqueue({
+      kind: 'reconstruct',
+      title: 'Reconstruct walk',
+      run: async (ctx) => {
+        ctx.progress(0.05, 'dino', { secondsLeft: null, estimate: 'estimating' });
+        await sleep(30);
+        ctx.progress(0.1, 'dino', { secondsLeft: null, estimate: 'estimating' });
+        await sleep(30);
+        ctx.progress(0.15, 'geometry-prefill', { secondsLeft: 42, estimate: 'measured' });
+        await sleep(30);
+        ctx.progress(0.5, 'geometry-prefill');
+        await gate;
+      },
+    });
+    while (!events.some((e) => e.id === job.id && e.progress === 0.5)) await sleep(5);
+    const running = events.filter((e) => e.id === job.id && e.status === 'running' && e.stage !== 'starting');
+    const dino = running.filter((e) => e.stage === 'dino');
+    const prefill = running.filter((e) => e.stage === 'geometry-prefill');
+    expect(dino.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(dino.map((e) => e.timing?.stageStartedAt)).size).toBe(1); // one start per stage
+    expect(dino[0].timing).toMatchObject({ secondsLeft: null, estimate: 'estimating' });
+    expect(prefill[0].timing).toMatchObject({ secondsLeft: 42, estimate: 'measured' });
+    expect(Date.parse(prefill[0].timing!.stageStartedAt)).toBeGreaterThan(
+      Date.parse(dino[0].timing!.stageStartedAt),
+    );
+    // A step that gives no estimate keeps the stage's start and promises nothing.
+    expect(prefill.at(-1)!.timing).toEqual({ stageStartedAt: prefill[0].timing!.stageStartedAt });
+    // jobs.list shows a live job as it is now (with its clock), not as stored.
+    expect(queue.list().find((j) => j.id === job.id)?.timing?.stageStartedAt).toBe(
+      prefill[0].timing!.stageStartedAt,
+    );
+    release();
+    const final = await queue.wait(job.id);
+    expect(final.status).toBe('succeeded');
+    expect(final.timing).toBeUndefined();
+    expect(queue.list().find((j) => j.id === job.id)?.timing).toBeUndefined();
+  });
 });

@@ -25,7 +25,7 @@ import { releaseChatModel, runChatOn } from '../../../../main/model/chat/chat-pi
 import { verifyChatGolden } from '../../../../main/model/chat/verify-chat';
 import { convertCheckpoint } from '../../../../main/model/convert/convert-checkpoint';
 import { readGoldenManifest } from '../../../../main/model/golden/verify-golden';
-import type { ChatRequest } from '../../../../main/model/engine/engine-types';
+import type { ChatRequest, EngineProgress } from '../../../../main/model/engine/engine-types';
 import { SHARED_DIR } from '../../../support/shared-dir';
 
 const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
@@ -92,6 +92,50 @@ describe('chat on the golden tiny model', () => {
     expect(output.prefixReused).toBe(false);
     expect([...stages]).toEqual(expect.arrayContaining(['dino', 'geometry-prefill', 'vision', 'decode']));
     expect(output.executionProvider).toBe('cpu');
+  });
+
+  it('times the long prefix stages for the engine client, from measured rates once there are some; the answer is unchanged', async () => {
+    const events: EngineProgress[] = [];
+    const first = await runChatOn(
+      model,
+      request(),
+      { onProgress: (p) => events.push(p) },
+      { visionImageSize: chat.vit_image_size },
+    );
+    expect(first.tokenIds).toEqual(chat.decode_argmax.slice(0, 8));
+    for (const stage of ['dino', 'geometry-prefill', 'vision']) {
+      const timed = events.filter((e) => e.stage === stage && e.timedStage);
+      expect(timed.length, stage).toBeGreaterThan(0);
+      for (const e of timed) {
+        // The prefix is the first 70 % of a question's bar.
+        expect(e.timedStage!.to).toBeLessThanOrEqual(0.7);
+        expect(e.timedStage!.expectedMs).toBeGreaterThan(0);
+        expect(e.timedStage!.estimate).toBe('estimating'); // no history yet
+      }
+    }
+    // Writing the answer is not timed (its length is unknown).
+    expect(events.filter((e) => e.stage === 'decode' && e.timedStage)).toEqual([]);
+    const measured = first.stageMeasurements ?? [];
+    expect(measured.map((m) => m.stage)).toEqual(['dino', 'geometry-prefill', 'vision']);
+    const stageRates = measured.map((m) => ({
+      provider: first.executionProvider,
+      stage: m.stage,
+      msPerGflop: m.ms / m.gflop,
+    }));
+
+    const again: EngineProgress[] = [];
+    const second = await runChatOn(
+      model,
+      request({ stageRates }),
+      { onProgress: (p) => again.push(p) },
+      { visionImageSize: chat.vit_image_size },
+    );
+    expect(second.tokenIds).toEqual(first.tokenIds);
+    const dino = again.find((e) => e.stage === 'dino' && e.timedStage)!;
+    expect(dino.timedStage!.estimate).toBe('measured');
+    // Its expectation is the rate measured on the first run times the same work.
+    expect(dino.timedStage!.expectedMs).toBeCloseTo(measured[0].ms, 6);
+    expect(dino.timedStage!.laterMs).toBeCloseTo(measured[1].ms + measured[2].ms, 6);
   });
 
   it("refuses a prompt longer than the model's context with a clear message, before decoding", async () => {

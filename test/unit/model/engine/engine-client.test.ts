@@ -140,6 +140,37 @@ describe('EngineClient with a real worker thread', () => {
     expect(engine.workerCount).toBe(1);
   });
 
+  it('never terminates a worker blocked inside an ONNX Runtime run (that would abort the process)', async () => {
+    // onnxruntime-node runs synchronously: a worker inside a long run answers no
+    // ping. With a 100 ms grace and 50 ms pings, the old check called it stuck
+    // after 0.35 s and terminated it mid-run: "terminate called after throwing an
+    // instance of 'Napi::Error'", and this test process died.
+    const engine = client({ cancelGraceMs: 100, pingTimeoutMs: 50 });
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = engine.reconstruct(
+      { modelDir: MODEL_DIR, frames: frames('long-run', 'ok') },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.stage === 'long-run') controller.abort();
+        },
+      },
+    );
+    const error = await rejection(pending);
+    expect(error.code).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(60_000);
+    // The busy worker finishes its run, sees the cancel, and goes; a new request runs meanwhile.
+    const output = await engine.reconstruct(
+      { modelDir: MODEL_DIR, frames: frames('after', 'after') },
+      { signal: new AbortController().signal, onProgress: () => undefined },
+    );
+    expect(output.frameCount).toBe(2);
+    const deadline = Date.now() + 60_000;
+    while (engine.workerCount > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(engine.workerCount).toBe(1);
+  });
+
   it('gives an idle worker (and the model it holds) back after the idle timeout, and starts again on demand', async () => {
     const engine = client({ idleTimeoutMs: 300 });
     const request = { modelDir: MODEL_DIR, frames: frames('a', 'b') };

@@ -26,9 +26,13 @@ export function testMatrices(size: number): { a: Float32Array; b: Float32Array }
   return { a, b };
 }
 
+/** Side of the MatMul a 'long-run' frame runs: one ONNX Runtime run of about a second or more. */
+export const LONG_RUN_SIZE = 2500;
+
 /**
  * `frames[i].name` steers the run: 'fail' throws a StudioError, 'hang' blocks the
- * thread (a pipeline stuck in one long native run), anything else runs a MatMul.
+ * thread in JavaScript, 'long-run' blocks it in one long ONNX Runtime run (as the
+ * real geometry prefill does), anything else runs a MatMul.
  */
 export async function runReconstruction(
   request: ReconstructRequest,
@@ -51,6 +55,21 @@ export async function runReconstruction(
         `Test failure on frame ${i}.`,
         'Nothing to fix: this is a test.',
       );
+    }
+    if (frame.name === 'long-run') {
+      const long = await ort.InferenceSession.create(
+        matmulModel(LONG_RUN_SIZE, LONG_RUN_SIZE, LONG_RUN_SIZE),
+        {
+          intraOpNumThreads: 1,
+        },
+      );
+      const ones = new Float32Array(LONG_RUN_SIZE * LONG_RUN_SIZE).fill(1);
+      const input = new ort.Tensor('float32', ones, [LONG_RUN_SIZE, LONG_RUN_SIZE]);
+      options.onProgress({ progress: i / N, stage: 'long-run' });
+      // Twice, so the run in flight outlasts the cancel's grace and the stuck check.
+      await long.run({ a: input, b: input });
+      await long.run({ a: input, b: input });
+      await long.release();
     }
     if (frame.name === 'hang') {
       // Announce the hang, then block the thread: the cancel cannot be read any more.
