@@ -17,6 +17,7 @@ const STAGE_NAMES: Record<string, string> = {
   write: 'Writing the file',
   store: 'Saving to the library',
   preprocess: 'Preparing the frames',
+  load: 'Loading the model',
   dino: 'Looking at each frame',
   'geometry-prefill': 'Understanding the scene',
   decoders: 'Building points',

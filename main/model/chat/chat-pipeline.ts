@@ -232,6 +232,8 @@ export async function runChatOn(
 
 /** The engine worker's chat entry point (main/model/engine/engine-worker.ts). */
 export async function runChat(request: ChatRequest, options: ChatRunOptions = {}): Promise<ChatOutput> {
+  // Loading is a stage of its own: at the real size a quantised model packs its weights (~30 s).
+  options.onProgress?.({ progress: 0, stage: 'load' });
   const model = await getChatModel(request.modelDir, request.executionProvider ?? 'cpu');
   return runChatOn(model, request, options, { prefixDiskDir: process.env[PREFIX_DIR_ENV] || undefined });
 }

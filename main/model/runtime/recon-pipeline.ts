@@ -481,6 +481,8 @@ export async function runReconstruction(
     images.push(await decodeRgb(frame.bytes, frame.name));
     clock.step((0.8 * images.length) / req.frames.length);
   }
+  // Loading is a stage of its own: at the real size a quantised model packs its weights (~30 s).
+  clock.begin('load', 0.04, 0.05);
   const model = await reconModelFor(req.modelDir, req.executionProvider ?? 'cpu');
   return model.reconstruct(images, { ...opts, stageRates: req.stageRates, clock });
 }

@@ -45,7 +45,7 @@ describe('runReconstruction', () => {
     expect(out.colors.length).toBe(3 * 518 * 294 * 3);
     // Stages in the documented order, progress monotone up to 1.
     const stages = [...new Set(progress.map((p) => p.stage))];
-    expect(stages).toEqual(['preprocess', 'dino', 'geometry-prefill', 'decoders', 'heads']);
+    expect(stages).toEqual(['preprocess', 'load', 'dino', 'geometry-prefill', 'decoders', 'heads']);
     for (let i = 1; i < progress.length; i++)
       expect(progress[i].progress).toBeGreaterThanOrEqual(progress[i - 1].progress);
     expect(progress.at(-1)!.progress).toBe(1);

@@ -14,6 +14,10 @@ import {
   plainOrtError,
   webGpuAdapterIsHardware,
 } from '../../../../main/model/runtime/provider-probe';
+import {
+  WEBGPU_FORMS_ON_SOFTWARE_ENV,
+  webgpuFormsWanted,
+} from '../../../../main/model/runtime/model-manifest';
 import { combinedProvider } from '../../../../main/model/runtime/session';
 import {
   cpuNodesLine,
@@ -80,6 +84,13 @@ chooseAutoProvider().then((c) => console.log(JSON.stringify({ provider: c.provid
 `;
 
 describe('provider probe rules', () => {
+  it('loads the WebGPU graph forms on a hardware adapter, the standard graphs on a software one unless forced', () => {
+    const swiftShader = { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' };
+    expect(webgpuFormsWanted({})).toBe(true);
+    expect(webgpuFormsWanted(swiftShader)).toBe(false);
+    expect(webgpuFormsWanted({ ...swiftShader, [WEBGPU_FORMS_ON_SOFTWARE_ENV]: '1' })).toBe(true);
+  });
+
   it('reads the devices ORT discovers and recognises software Vulkan drivers', () => {
     const log =
       '[I:onnxruntime:x, device_discovery_common.cc:34 operator()] Discovered OrtHardwareDevice {vendor_id:0x10de, device_id:0x2684, vendor:NVIDIA, type:1, metadata: []}\n' +
@@ -172,6 +183,12 @@ import { probeGraph } from ${JSON.stringify(probeRuntime)};
     // int64 shape arithmetic (no int64 on WebGPU): written to a file, as models are.
     const dir = fs.mkdtempSync(join(os.tmpdir(), 'wgpu-placement-'));
     const file = join(dir, 'mixed.onnx');
+    // Profile folders left by other processes (a run killed mid-profile) are not this test's.
+    const placementDirs = (): string[] =>
+      fs
+        .readdirSync(os.tmpdir())
+        .filter((f) => f.startsWith('g2-placement-') && fs.readdirSync(join(os.tmpdir(), f)).length > 0);
+    const leftBefore = new Set(placementDirs());
     const build = `
 import * as fs from 'node:fs';
 import { GraphBuilder } from ${JSON.stringify(join(ROOT, 'main/model/graph/graph-builder.ts'))};
@@ -230,11 +247,7 @@ ort.InferenceSession.create(${JSON.stringify(file)}, { executionProviders: ['web
     expect(result.after.cpuOps).toEqual(fromLog.cpuOps);
     expect(result.after.cpuNodes).toBe(fromLog.cpuNodes);
     // The profile files are gone after the first run.
-    expect(
-      fs
-        .readdirSync(os.tmpdir())
-        .filter((f) => f.startsWith('g2-placement-') && fs.readdirSync(join(os.tmpdir(), f)).length > 0),
-    ).toEqual([]);
+    expect(placementDirs().filter((f) => !leftBefore.has(f))).toEqual([]);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 180_000);
 
@@ -398,7 +411,7 @@ import { decodeRgb } from ${JSON.stringify(join(ROOT, 'main/model/preprocess/din
       execFile(
         process.execPath,
         [join(ROOT, 'bin/g2studio.js'), '--provider', 'webgpu', 'model', 'verify-golden', golden, '--json'],
-        { env: swiftShaderEnv(), timeout: 3_300_000, maxBuffer: 64 * 2 ** 20 },
+        { env: swiftShaderEnv(), timeout: 900_000, maxBuffer: 64 * 2 ** 20 },
         (error, out, err) =>
           out.trim() ? done(out) : fail(new Error(`${error?.message}\n${err.slice(-3000)}`)),
       ),
@@ -414,32 +427,28 @@ import { decodeRgb } from ${JSON.stringify(join(ROOT, 'main/model/preprocess/din
     };
     expect(report.executionProvider).toBe('webgpu');
     expect(report.providerNotes).toEqual([]);
-    // Every graph that ran is counted. The WebGPU variants compute attention with MatMul/Softmax
-    // (ORT 1.30 has no WebGPU Attention kernel): no Attention runs on the CPU; what remains is
-    // int64 shape arithmetic and the LLM block's Loop (docs/webgpu.md).
+    // Every graph that ran is counted (the LLM's blocks all run through llm_one). On a software
+    // adapter the standard graphs run on purpose (model-manifest.ts webgpuFormsWanted: SwiftShader
+    // computes attention ~600x slower than the CPU kernel), so their Attention is on the CPU; the
+    // WebGPU forms' numerics on SwiftShader are the MatMul/Softmax case above, and their graphs
+    // are checked on the CPU (webgpu-graph-variants, shared-weight-sessions).
     const graphs = [
       'dino',
-      'llm_causal',
-      'llm_block',
+      'llm_one',
       'point_decoder',
       'camera_decoder',
       'global_decoder',
       'vision_tower',
       'embed_tokens',
     ];
-    for (const graph of graphs) {
-      expect(report.cpuNodes[graph], graph).toBeGreaterThanOrEqual(0);
-      expect(report.cpuNodeOps[graph]?.Attention, graph).toBeUndefined();
-    }
-    expect(report.cpuNodeOps.llm_block.Loop).toBe(2);
-    // Graphs whose only CPU nodes were their Attention now run wholly on the GPU.
-    expect(report.cpuNodes.camera_decoder).toBe(0);
-    expect(report.cpuNodes.vision_tower).toBe(0);
+    for (const graph of graphs) expect(report.cpuNodes[graph], graph).toBeGreaterThanOrEqual(0);
+    expect(report.cpuNodeOps.dino.Attention).toBeGreaterThan(0);
+    expect(report.cpuNodeOps.llm_one.Loop).toBe(2);
     expect(report.cpuNodes.embed_tokens).toBe(0);
     const compared = report.entries.filter((e) => !e.skipped);
     expect(compared.filter((e) => !e.pass).map((e) => e.name)).toEqual([]);
     expect(compared.some((e) => e.name === 'recon.points')).toBe(true);
     expect(compared.some((e) => e.name === 'chat.decode_argmax_ids')).toBe(true);
     expect(report.pass).toBe(true);
-  }, 3_400_000);
+  }, 1_000_000);
 });
