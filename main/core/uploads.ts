@@ -14,7 +14,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FolderUploadManifest, FolderUploadStarted, ImportSource } from '../common/api';
 import { StudioError } from '../common/errors';
@@ -26,6 +26,7 @@ import {
 } from '../common/folder-upload';
 import { formatByteSize } from '../common/format-bytes';
 import { newId } from './library/ids';
+import { ByteLimit } from '../base/byte-limit';
 
 /** A folder upload not yet imported, with no file arriving for this long, is removed. */
 export const FOLDER_UPLOAD_IDLE_MS = 15 * 60 * 1000;
@@ -44,31 +45,6 @@ interface FolderSession {
   lastActivity: number;
   /** Handed to an import (which may wait in the queue): no longer idle, released by the import. */
   claimed: boolean;
-}
-
-/** Fails the stream once more than `limit` bytes passed; counts what passed. */
-class ExactSize extends Transform {
-  seen = 0;
-
-  constructor(
-    private readonly limit: number,
-    private readonly what: string,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) {
-      callback(
-        new StudioError(
-          'invalid-input',
-          `${this.what} is larger than the ${this.limit} bytes announced for it.`,
-          'Pick the folder again and upload it anew.',
-        ),
-      );
-    } else callback(null, chunk);
-  }
 }
 
 /** Uploads and exports older than this are removed when a studio opens the library. */
@@ -243,7 +219,15 @@ export class Uploads {
     session.receiving.add(path);
     session.lastActivity = Date.now();
     const partial = `${target}.partial`;
-    const counter = new ExactSize(bytes, `"${path}"`);
+    const counter = new ByteLimit(
+      bytes,
+      () =>
+        new StudioError(
+          'invalid-input',
+          `"${path}" is larger than the ${bytes} bytes announced for it.`,
+          'Pick the folder again and upload it anew.',
+        ),
+    );
     try {
       await mkdir(dirname(target), { recursive: true });
       await pipeline(body, counter, createWriteStream(partial));

@@ -3,7 +3,6 @@
 // StudioError code maps to.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
 import { StudioError, type StudioErrorCode, type StudioErrorInfo } from '../common/errors';
 
 export function statusForError(code: StudioErrorCode): number {
@@ -113,22 +112,4 @@ export async function readBody(req: IncomingMessage, limitBytes: number, what: s
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, total);
-}
-
-/** Passes bytes through and fails the stream once more than limitBytes went by. */
-export class ByteLimit extends Transform {
-  private seen = 0;
-
-  constructor(
-    private readonly limitBytes: number,
-    private readonly what: string,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limitBytes) callback(tooLarge(this.what, this.limitBytes));
-    else callback(null, chunk);
-  }
 }

@@ -23,7 +23,8 @@ import { UPLOAD_ROUTES } from '../common/api';
 import { toStudioErrorInfo, StudioError } from '../common/errors';
 import { relativePathProblem } from '../common/folder-upload';
 import type { StudioService } from '../core/studio-service';
-import { ByteLimit, readBody, sendError, sendJson, sendUnauthorized, unauthorizedInfo } from './http-io';
+import { ByteLimit } from '../base/byte-limit';
+import { readBody, sendError, sendJson, sendUnauthorized, tooLarge, unauthorizedInfo } from './http-io';
 import {
   assertLoopbackBindHost,
   findValidToken,
@@ -145,7 +146,7 @@ export async function startWebServer(
       );
     }
     const declared = Number(req.headers['content-length'] ?? NaN);
-    const limit = new ByteLimit(maxUploadBytes, 'The upload');
+    const limit = new ByteLimit(maxUploadBytes, () => tooLarge('The upload', maxUploadBytes));
     if (Number.isFinite(declared) && declared > maxUploadBytes) {
       limit.destroy();
       throw new StudioError(
@@ -170,7 +171,7 @@ export async function startWebServer(
         'Announce the folder with uploads.beginFolder, then send each file under its relative path.',
       );
     }
-    const limit = new ByteLimit(maxUploadBytes, 'The upload');
+    const limit = new ByteLimit(maxUploadBytes, () => tooLarge('The upload', maxUploadBytes));
     req.on('error', (error) => limit.destroy(error));
     const saved = await studio.saveFolderUploadFile(uploadId, path, req.pipe(limit));
     sendJson(res, 200, { ok: true, result: saved });
