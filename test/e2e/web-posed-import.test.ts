@@ -58,11 +58,11 @@ describe.skipIf(skipReason !== null)(
       return Buffer.from(await response.arrayBuffer());
     };
 
-    /** Picks `dir` with Import folder… and waits for the import job it starts. */
-    const importFolderFromUi = async (dir: string): Promise<JobInfo> => {
-      const before = new Set((await api<JobInfo[]>('jobs.list', {})).map((job) => job.id));
-      sent.length = 0;
-      await page.getByTestId('import-folder-input').setInputFiles(dir);
+    const jobIds = async (): Promise<Set<string>> =>
+      new Set((await api<JobInfo[]>('jobs.list', {})).map((job) => job.id));
+
+    /** Waits for an import job that was not among `before`, and for it to end. */
+    const newImportJobOver = async (before: Set<string>): Promise<JobInfo> => {
       let job: JobInfo | undefined;
       await expect
         .poll(
@@ -76,6 +76,14 @@ describe.skipIf(skipReason !== null)(
         )
         .toBe(true);
       return waitForJobOver(studio, job!.id);
+    };
+
+    /** Picks `dir` with Import folder… and waits for the import job it starts. */
+    const importFolderFromUi = async (dir: string): Promise<JobInfo> => {
+      const before = await jobIds();
+      sent.length = 0;
+      await page.getByTestId('import-folder-input').setInputFiles(dir);
+      return newImportJobOver(before);
     };
 
     /** The scene an import made: its cameras and points match the capture's. */
@@ -169,27 +177,16 @@ describe.skipIf(skipReason !== null)(
     it('imports a transforms.json folder dropped onto the window', async () => {
       // A real drop of a folder from the file manager, through Chromium's input pipeline (CDP):
       // the page sees a directory entry, as it does when a user drops one.
-      const before = new Set((await api<JobInfo[]>('jobs.list', {})).map((job) => job.id));
+      const before = await jobIds();
       sent.length = 0;
       const cdp = await page.context().newCDPSession(page);
       const data = { items: [], files: [nerf.dir], dragOperationsMask: 1 };
       for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
         await cdp.send('Input.dispatchDragEvent', { type, x: 400, y: 600, data });
       }
-      let job: JobInfo | undefined;
-      await expect
-        .poll(
-          async () => {
-            job = (await api<JobInfo[]>('jobs.list', {})).find(
-              (item) => item.kind === 'import' && !before.has(item.id),
-            );
-            return job !== undefined;
-          },
-          { timeout: 60_000 },
-        )
-        .toBe(true);
+      const job = await newImportJobOver(before);
       await cdp.detach();
-      await expectSceneOf(await waitForJobOver(studio, job!.id), nerf, 'living-room');
+      await expectSceneOf(job, nerf, 'living-room');
     });
 
     it('imports a folder of plain photos as photos', async () => {

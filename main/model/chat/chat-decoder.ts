@@ -162,7 +162,4 @@ export class ChatDecoder {
     cache.length = slot + L;
     return out[decodeOutputNames.logits].data as Float32Array;
   }
-
-  /** Its session closes with the LLM's shared-weight sessions (LlmRunner.release). */
-  async release(): Promise<void> {}
 }

@@ -154,9 +154,9 @@ export class ChatModel {
   }
 
   async release(): Promise<void> {
+    // The decode graph's session is one of the LLM's shared-weight sessions: it closes with them.
     await this.llm.release();
     await this.dinoSession.release();
     await this.visionSession.release();
-    await this.decoder?.release();
   }
 }
