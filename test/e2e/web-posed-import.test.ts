@@ -78,8 +78,15 @@ describe.skipIf(skipReason !== null)(
       return waitForJobOver(studio, job!.id);
     };
 
+    /** Every import starts from the library, wherever an earlier test left the page. */
+    const toLibrary = async () => {
+      await page.getByTestId('nav-library').click();
+      await page.getByTestId('import-folder-button').waitFor();
+    };
+
     /** Picks `dir` with Import folder… and waits for the import job it starts. */
     const importFolderFromUi = async (dir: string): Promise<JobInfo> => {
+      await toLibrary();
       const before = await jobIds();
       sent.length = 0;
       await page.getByTestId('import-folder-input').setInputFiles(dir);
@@ -161,11 +168,14 @@ describe.skipIf(skipReason !== null)(
       // The viewer opens it like a reconstruction: every point drawn, a frame cell per image.
       await page.locator(`[data-scene-id=${scene.id}]`).getByTestId('scene-open').click();
       await page.locator('[data-testid=cloud-status][data-status=ready]').waitFor({ timeout: 60_000 });
-      expect(Number(await page.getByTestId('cloud-status').getAttribute('data-shown'))).toBe(300);
+      // data-shown stays empty until the scene's edit stack has loaded, a moment after the points.
+      await expect
+        .poll(async () => Number(await page.getByTestId('cloud-status').getAttribute('data-shown')), {
+          timeout: 20_000,
+        })
+        .toBe(300);
       expect(await page.getByTestId('frame-cell').count()).toBe(4);
       await screenshot(page, 'posed-01-colmap-viewer');
-      await page.getByTestId('nav-library').click();
-      await page.getByTestId('import-folder-button').waitFor();
     });
 
     it('imports a transforms.json folder the same way', async () => {
@@ -177,6 +187,7 @@ describe.skipIf(skipReason !== null)(
     it('imports a transforms.json folder dropped onto the window', async () => {
       // A real drop of a folder from the file manager, through Chromium's input pipeline (CDP):
       // the page sees a directory entry, as it does when a user drops one.
+      await toLibrary();
       const before = await jobIds();
       sent.length = 0;
       const cdp = await page.context().newCDPSession(page);
@@ -207,6 +218,7 @@ describe.skipIf(skipReason !== null)(
         if (++held >= 3) await new Promise((done) => setTimeout(done, 60_000));
         await route.continue().catch(() => undefined);
       });
+      await toLibrary();
       await page.getByTestId('import-folder-input').setInputFiles(colmap.dir);
       const status = page.getByTestId('folder-upload');
       await status.waitFor({ timeout: 20_000 });
@@ -234,6 +246,7 @@ describe.skipIf(skipReason !== null)(
       const empty = join(scratch, 'notes');
       await mkdir(empty);
       await writeFile(join(empty, 'readme.txt'), 'no photos here');
+      await toLibrary();
       await page.getByTestId('import-folder-input').setInputFiles(empty);
       const banner = page.getByTestId('error-banner');
       await banner.waitFor({ timeout: 20_000 });
