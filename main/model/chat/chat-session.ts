@@ -356,7 +356,10 @@ export async function answerQuestion(
   try {
     return await questionAndDecode();
   } finally {
-    if (decoder && decodeCache) decoder.truncate(decodeCache, prefix.cache.length);
+    if (decoder && decodeCache) {
+      decoder.truncate(decodeCache, prefix.cache.length);
+      decoder.releaseDevice(decodeCache);
+    }
     endTurn();
   }
 

@@ -87,6 +87,14 @@ export interface SessionTuning {
    * time of the casts (measured in docs/precisions.md). No effect on GPUs.
    */
   castWeightsPerRun?: boolean;
+  /**
+   * Outputs that stay in GPU memory on the WebGPU provider (ORT's
+   * preferredOutputLocation 'gpu-buffer'): the caller feeds them to the next
+   * run without a round trip over the bus and disposes them. Ignored on the
+   * CPU. The Node binding cannot read such a tensor back (getData aborts the
+   * process in 1.30), so only outputs that are fed back belong here.
+   */
+  deviceOutputs?: readonly string[];
 }
 
 /** ORT's optimizers that turn fp16 weights behind a Cast into float32 copies at load. */
@@ -104,6 +112,13 @@ export function sessionOptions(
     interOpNumThreads: 1,
     executionMode: 'sequential',
     enableCpuMemArena: tuning.arena ?? true,
+    ...(ep === 'webgpu' && tuning.deviceOutputs?.length
+      ? {
+          preferredOutputLocation: Object.fromEntries(
+            tuning.deviceOutputs.map((name) => [name, 'gpu-buffer' as const]),
+          ),
+        }
+      : {}),
     logSeverityLevel: 3,
     extra: {
       session: {

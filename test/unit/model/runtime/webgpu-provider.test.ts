@@ -27,24 +27,10 @@ import {
 } from '../../../../main/model/runtime/node-placement';
 import { SHARED_DIR } from '../../../support/shared-dir';
 import { REPO_ROOT } from '../../../support/paths';
+import { haveSwiftShader, SWIFTSHADER_ICD, swiftShaderEnv } from '../../../support/swiftshader';
 
 const ROOT = REPO_ROOT;
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
-const CHROMIUM = '/usr/lib/chromium';
-const SWIFTSHADER_ICD = join(CHROMIUM, 'vk_swiftshader_icd.json');
-const haveSwiftShader = fs.existsSync(SWIFTSHADER_ICD) && fs.existsSync(join(CHROMIUM, 'libvulkan.so.1'));
-
-/** SwiftShader as the only Vulkan driver (Chromium ships the loader beside it). */
-function swiftShaderEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    VK_ICD_FILENAMES: SWIFTSHADER_ICD,
-    LD_LIBRARY_PATH: [CHROMIUM, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
-    XDG_RUNTIME_DIR: fs.mkdtempSync(join(os.tmpdir(), 'xdg-')),
-    ...extra,
-  };
-}
-
 /** No Vulkan driver at all: the ICD list names a file that does not exist. */
 function noAdapterEnv(): NodeJS.ProcessEnv {
   return { ...swiftShaderEnv(), VK_ICD_FILENAMES: '/nonexistent/no_icd.json' };
