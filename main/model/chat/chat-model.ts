@@ -12,6 +12,7 @@ import {
 import { StudioError } from '../../common/errors';
 import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { patchRowLength, visionRotaryCosSin } from '../g2vlm/vision-tower';
+import { graphFolderFor } from '../runtime/float32-form';
 import { LlmRunner } from '../runtime/llm-runner';
 import { readModelManifest, type ModelManifest } from '../runtime/model-manifest';
 import {
@@ -65,10 +66,12 @@ export class ChatModel {
       );
     }
     const tokenizer = await ChatModel.loadTokenizer(modelDir, manifest, opts.requireTokenizer ?? true);
-    const llm = await LlmRunner.load(modelDir, manifest, ep);
-    const dino = await createGraphSession(modelDir, manifest, 'dino', ep);
-    const vision = await createGraphSession(modelDir, manifest, 'vision_tower', ep);
-    const decoder = await ChatDecoder.load(modelDir, manifest, ep, llm.layerSessions);
+    // The graphs' folder: on the CPU an fp16 model runs from its float32 form (float32-form.ts).
+    const graphs = await graphFolderFor(modelDir, manifest, ep);
+    const llm = await LlmRunner.load(graphs.dir, graphs.manifest, ep);
+    const dino = await createGraphSession(graphs.dir, graphs.manifest, 'dino', ep);
+    const vision = await createGraphSession(graphs.dir, graphs.manifest, 'vision_tower', ep);
+    const decoder = await ChatDecoder.load(graphs.dir, graphs.manifest, ep, llm.layerSessions);
     const processor = await readPreprocessorConfig(modelDir);
     return new ChatModel(
       modelDir,
@@ -79,7 +82,11 @@ export class ChatModel {
       tokenizer,
       combinedProvider([llm, dino, vision, ...(decoder ? [decoder.placement] : [])]),
       decoder,
-      [...llm.providerNotes, ...fallbackReasons([dino, vision, ...(decoder ? [decoder.placement] : [])])],
+      [
+        ...llm.providerNotes,
+        ...fallbackReasons([dino, vision, ...(decoder ? [decoder.placement] : [])]),
+        ...(graphs.note ? [graphs.note] : []),
+      ],
       processor,
     );
   }

@@ -289,12 +289,9 @@ export const CHAT_GRAPHS = [
 ] as const;
 
 /**
- * Weight bytes a job's sessions hold: every byte range once. With fp16
- * weights, the graphs that have a session of their own (DINO, the vision
- * tower, the decoders) are folded by ORT into a float32 copy, and the shared
- * LLM graphs cast theirs per run into buffers their arenas keep: measured on
- * the real architecture (4 frames), an fp16 reconstruction peaked at 14.2 GiB
- * against 12.9 GiB in fp32, so fp16 counts as float32 (twice its bytes).
+ * Weight bytes a job's sessions hold: every byte range once. fp16 counts as
+ * float32 (twice its bytes): on the CPU an fp16 model runs from its float32
+ * form (runtime/float32-form.ts), which holds what the fp32 model holds.
  */
 async function jobWeightBytes(
   modelDir: string,

@@ -76,8 +76,7 @@ export function convertedWeightBytes(
 /**
  * Weight bytes a CPU reconstruction keeps resident at `precision`: each
  * range once (the LLM graphs share the mapped file); fp16 counts as float32
- * (ORT folds DINO and the decoders into float32 copies and the LLM's per-run
- * casts stay in its arenas: memory-estimate.ts jobWeightBytes).
+ * (the CPU runs an fp16 model from its float32 form: runtime/float32-form.ts).
  */
 export function reconResidentBytes(config: G2vlmConfig, precision: Precision): number {
   const resident = convertedWeightBytes(config, precision, RECON_FAMILIES);
@@ -86,7 +85,8 @@ export function reconResidentBytes(config: G2vlmConfig, precision: Precision): n
 
 /** The precisions worth offering on a device, most accurate first. */
 function candidates(device: PlanDevice): Precision[] {
-  // fp16 on the CPU casts its LLM weights every run (slower than fp32, less accurate): never auto's pick there.
+  // fp16 on the CPU runs from a float32 form widened once beside it: fp32's memory and speed, fp16's
+  // accuracy and twice the disk. Never auto's pick there: fp32 itself is better on every count.
   return device === 'gpu' ? ['fp16', 'int8', 'int4'] : ['fp32', 'int8', 'int4'];
 }
 

@@ -39,3 +39,25 @@ export function float32ArrayToHalf(values: Float32Array): Uint16Array {
   for (let i = 0; i < values.length; i++) out[i] = float32ToHalfBits(values[i]);
   return out;
 }
+
+/** A lookup table from half bits to float32 (exact; 256 KiB). */
+let halfTable: Float32Array | undefined;
+export function halfToFloat32Table(): Float32Array {
+  if (halfTable) return halfTable;
+  const table = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    table[h] =
+      exp === 0
+        ? sign * mant * 2 ** -24
+        : exp === 0x1f
+          ? mant
+            ? NaN
+            : sign * Infinity
+          : sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  }
+  halfTable = table;
+  return table;
+}

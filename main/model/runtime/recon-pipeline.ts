@@ -17,6 +17,7 @@ import { dinoPositionInputs } from '../g2vlm/dino-position';
 import { concatPositions, PositionCounter } from '../g2vlm/mrope';
 import { rope2dTables } from '../g2vlm/rope2d';
 import { decodeRgb, prepareDinoBatch, type DinoBatch, type RgbImage } from '../preprocess/dino-image';
+import { graphFolderFor } from './float32-form';
 import { LlmRunner } from './llm-runner';
 import { readModelManifest, type ModelManifest } from './model-manifest';
 import { posesFromHead, worldPointsFromLocal } from './rotation';
@@ -81,14 +82,23 @@ export class ReconModel {
     readonly providerNotes: string[] = [],
   ) {}
 
-  static async load(modelDir: string, ep: ExecutionProviderChoice = 'cpu'): Promise<ReconModel> {
+  static async load(
+    modelDir: string,
+    ep: ExecutionProviderChoice = 'cpu',
+    /** 0..1 while an fp16 model's float32 form is written (once, on the CPU). */
+    onLoadProgress?: (fraction: number) => void,
+  ): Promise<ReconModel> {
     const manifest = readModelManifest(modelDir);
-    const dino = await createGraphSession(modelDir, manifest, 'dino', ep, { arena: false });
+    // The graphs' folder: on the CPU an fp16 model runs from its float32 form (float32-form.ts).
+    const graphs = await graphFolderFor(modelDir, manifest, ep, onLoadProgress);
+    const load = (id: 'dino' | 'point_decoder' | 'camera_decoder' | 'global_decoder') =>
+      createGraphSession(graphs.dir, graphs.manifest, id, ep, { arena: false });
+    const dino = await load('dino');
     // Reconstruction reads no token logits: the LM head (and the vision tower) stay unloaded.
-    const llm = await LlmRunner.load(modelDir, manifest, ep, { lmHead: false });
-    const point = await createGraphSession(modelDir, manifest, 'point_decoder', ep, { arena: false });
-    const camera = await createGraphSession(modelDir, manifest, 'camera_decoder', ep, { arena: false });
-    const global = await createGraphSession(modelDir, manifest, 'global_decoder', ep, { arena: false });
+    const llm = await LlmRunner.load(graphs.dir, graphs.manifest, ep, { lmHead: false });
+    const point = await load('point_decoder');
+    const camera = await load('camera_decoder');
+    const global = await load('global_decoder');
     return new ReconModel(
       modelDir,
       manifest,
@@ -96,7 +106,11 @@ export class ReconModel {
       dino.session,
       { point: point.session, camera: camera.session, global: global.session },
       combinedProvider([dino, llm, point, camera, global]),
-      [...fallbackReasons([dino, point, camera, global]), ...llm.providerNotes],
+      [
+        ...fallbackReasons([dino, point, camera, global]),
+        ...llm.providerNotes,
+        ...(graphs.note ? [graphs.note] : []),
+      ],
     );
   }
 
@@ -447,12 +461,13 @@ let cached: { key: string; model: Promise<ReconModel> } | undefined;
 export async function reconModelFor(
   modelDir: string,
   ep: ExecutionProviderChoice = 'cpu',
+  onLoadProgress?: (fraction: number) => void,
 ): Promise<ReconModel> {
   // A re-converted folder (new manifest) must not reuse sessions of the old graphs.
   const key = `${modelDir}\u0000${ep}\u0000${readModelManifest(modelDir).created}`;
   if (cached?.key !== key) {
     const previous = cached;
-    cached = { key, model: ReconModel.load(modelDir, ep) };
+    cached = { key, model: ReconModel.load(modelDir, ep, onLoadProgress) };
     if (previous) await (await previous.model.catch(() => undefined))?.release();
     cached.model.catch(() => {
       if (cached?.key === key) cached = undefined;
@@ -483,6 +498,6 @@ export async function runReconstruction(
   }
   // Loading is a stage of its own: at the real size a quantised model packs its weights (~30 s).
   clock.begin('load', 0.04, 0.05);
-  const model = await reconModelFor(req.modelDir, req.executionProvider ?? 'cpu');
+  const model = await reconModelFor(req.modelDir, req.executionProvider ?? 'cpu', (f) => clock.step(f));
   return model.reconstruct(images, { ...opts, stageRates: req.stageRates, clock });
 }

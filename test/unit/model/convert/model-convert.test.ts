@@ -118,6 +118,12 @@ describe('convertCheckpoint', () => {
     expect(compared.filter((e) => !e.pass).map((e) => `${e.name} ${e.maxAbs}`)).toEqual([]);
     const fp16Weights = fs.statSync(join(work, 'fp16', 'model-fp16', 'weights.bin')).size;
     expect(fp16Weights).toBeLessThan(8_060_612 * 2 * 1.3);
+    // On the CPU it ran from the float32 form, widened once beside the fp16 graphs (float32-form.ts).
+    const form = JSON.parse(
+      fs.readFileSync(join(work, 'fp16', 'model-fp16', 'float32-form', 'manifest.json'), 'utf8'),
+    ) as { dtype: string; weightsBytes: number };
+    expect(form.dtype).toBe('fp32');
+    expect(form.weightsBytes).toBeGreaterThan(1.9 * fp16Weights);
     // The golden weights are bf16 values (8-bit mantissa), which fp16 (10 bits) holds
     // exactly in its range: fp16 storage is lossless here and meets the fp32 tolerances.
     for (const name of ['recon.dino_out', 'recon.geo_prefill_last_hidden', 'recon.camera_poses']) {
