@@ -6,7 +6,7 @@
 // whether the cache stayed on the device, and what crossed from host buffers.
 import * as ort from 'onnxruntime-node';
 import { ChatDecoder } from '../../main/model/chat/chat-decoder';
-import type { KvCache } from '../../main/model/runtime/llm-runner';
+import { LlmRunner, type KvCache } from '../../main/model/runtime/llm-runner';
 import { readModelManifest } from '../../main/model/runtime/model-manifest';
 import { SharedWeightSessions } from '../../main/model/runtime/shared-weight-sessions';
 
@@ -48,11 +48,16 @@ async function main(): Promise<void> {
   cache = decoder.grow(cache, cache.capacity + 20);
   await ask(cache, [66, 77, 88], [12, 13, 14]);
   const placement = decoder.placement;
+  // The LLM's own layer sessions on this provider: one open at a time (device memory on a GPU).
+  const runner = await LlmRunner.load(modelDir, manifest, provider, { lmHead: false });
+  const layerSessionsExclusive = runner.layerSessions.exclusive;
+  await runner.release();
   process.stdout.write(
     `${JSON.stringify({
       executionProvider: placement.executionProvider,
       fallbackReason: placement.fallbackReason ?? null,
       cacheOnDevice: decoder.cacheOnDevice,
+      layerSessionsExclusive,
       traffic: decoder.traffic,
       logits,
     })}\n`,

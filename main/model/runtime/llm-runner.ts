@@ -117,11 +117,14 @@ export class LlmRunner {
       ? await createSessionOn(oneGpuPath ?? onePath, target, tuning, ep === 'auto', onePath)
       : await createGraphSession(modelDir, manifest, 'llm_causal', ep, tuning);
     // The provider the first graph really got decides: a GPU that fell back runs on the CPU.
-    // Mapped float weights: one session open at a time. Prepacked (quantised) copies
-    // belong to their session, and a reopen would pack again: they stay open —
-    // except the two-graph fallback's, which would hold both experts twice.
+    // CPU, mapped float weights: one session open at a time. Prepacked (quantised) copies
+    // belong to their session, and a reopen would pack again: they stay open — except the
+    // two-graph fallback's, which would hold both experts twice. GPU: every session uploads
+    // its own copy of the layers it reads and device memory is the scarce one, so one at a
+    // time there too (chat: the one-graph LLM for a new prefix, the decode graph for the
+    // questions; a switch uploads again).
     const onCpu = first.executionProvider === 'cpu';
-    const exclusive = onCpu && !opts.keepLayerSessionsOpen && (tuning.sharedWeights === true || !onePath);
+    const exclusive = !opts.keepLayerSessionsOpen && (!onCpu || tuning.sharedWeights === true || !onePath);
     const layerSessions = new SharedWeightSessions(exclusive);
     const loaded = [embed, first];
     if (onePath) {

@@ -25,6 +25,7 @@ interface ChildReport {
   executionProvider: string;
   fallbackReason: string | null;
   cacheOnDevice: boolean;
+  layerSessionsExclusive: boolean;
   traffic: { runs: number; hostFedRuns: number; hostFedBytes: number };
   logits: number[][];
   error?: string;
@@ -92,6 +93,8 @@ describe.skipIf(!haveSwiftShader)(
       // WebGPU runs the device form, and the cache goes up once for each of the two questions.
       expect(gpu.executionProvider, gpu.fallbackReason ?? '').toBe('webgpu');
       expect(gpu.cacheOnDevice).toBe(true);
+      // One LLM layer session on the device at a time (each holds its own copy of the layers).
+      expect(gpu.layerSessionsExclusive).toBe(true);
       expect(gpu.traffic.runs).toBe(9); // 2 question blocks, 4 + 3 steps
       expect(gpu.traffic.hostFedRuns).toBe(2);
       expect(gpu.traffic.hostFedBytes).toBeLessThan(cpu.traffic.hostFedBytes / 4);
