@@ -19,6 +19,7 @@ import {
   floatTensor,
   int64Tensor,
   type ExecutionProviderChoice,
+  type LoadedSession,
   type SessionTuning,
 } from './session';
 
@@ -71,8 +72,12 @@ export class LlmRunner {
     readonly layerSessions: SharedWeightSessions,
     /** True: every block runs through llm_one with its `causal` input. */
     private readonly oneGraph: boolean,
-    /** Absent for reconstruction, which never needs token logits (the LM head is vocab x hidden). */
-    private readonly lmHeadSession: ort.InferenceSession | undefined,
+    /**
+     * Opens the LM head on first use; absent for reconstruction, which never needs token
+     * logits. Chat's decode graph carries its own LM head, so with it this session never
+     * opens — quantised, it would pack another vocab × hidden copy (~0.2 GiB in int8).
+     */
+    private readonly openLmHead: (() => Promise<LoadedSession>) | undefined,
     readonly executionProvider: string,
     /** Why graphs of the stack fell back to the CPU (empty when none did). */
     readonly providerNotes: string[] = [],
@@ -136,19 +141,19 @@ export class LlmRunner {
       await layerSessions.add('causal', reopen('llm_causal'), first);
       loaded.push(await layerSessions.add('block', reopen('llm_block')));
     }
-    const lmHead =
+    const openLmHead =
       opts.lmHead === false
         ? undefined
-        : await createGraphSession(modelDir, manifest, 'lm_head', ep, {
-            castWeightsPerRun: manifest.dtype === 'fp16',
-          });
-    if (lmHead) loaded.push(lmHead);
+        : () =>
+            createGraphSession(modelDir, manifest, 'lm_head', first.executionProvider, {
+              castWeightsPerRun: manifest.dtype === 'fp16',
+            });
     return new LlmRunner(
       manifest,
       embed.session,
       layerSessions,
       onePath !== undefined,
-      lmHead?.session,
+      openLmHead,
       combinedProvider(loaded),
       fallbackReasons(loaded),
     );
@@ -232,9 +237,18 @@ export class LlmRunner {
     return { hidden: out[llmOutputNames.hidden].data as Float32Array };
   }
 
+  private lmHead: Promise<ort.InferenceSession> | undefined;
+
+  /** Whether the LM head's session has been opened (the chat's decode graph never needs it). */
+  get lmHeadOpened(): boolean {
+    return this.lmHead !== undefined;
+  }
+
   async logits(hiddenRows: Float32Array, rows: number): Promise<Float32Array> {
-    if (!this.lmHeadSession) throw new Error('this LLM runner was loaded without the LM head');
-    const out = await this.lmHeadSession.run({ hidden: floatTensor(hiddenRows, [rows, this.hiddenSize]) });
+    if (!this.openLmHead) throw new Error('this LLM runner was loaded without the LM head');
+    this.lmHead ??= this.openLmHead().then((loaded) => loaded.session);
+    const session = await this.lmHead;
+    const out = await session.run({ hidden: floatTensor(hiddenRows, [rows, this.hiddenSize]) });
     return out.logits.data as Float32Array;
   }
 
@@ -257,6 +271,6 @@ export class LlmRunner {
   async release(): Promise<void> {
     await this.embedSession.release();
     await this.layerSessions.release();
-    await this.lmHeadSession?.release();
+    await (await this.lmHead?.catch(() => undefined))?.release();
   }
 }

@@ -60,7 +60,10 @@ describe('chat text-block graph with grouped-query attention', () => {
     const questionIds = [198, 679, 279, 965, 320, 151, 459, 8, 1002, 198, 1001, 91];
     const options = { maxNewTokens: 6, keepLogits: true, ignoreEos: true };
     const blockGraph = await answerQuestion(model, prefix, questionIds, options);
+    // The decode graph carries its own LM head: the LLM's stays unopened until something asks for it.
+    expect(model.llm.lmHeadOpened).toBe(false);
     const general = await answerQuestion(model, prefix, questionIds, { ...options, useDecodeGraph: false });
+    expect(model.llm.lmHeadOpened).toBe(true);
     expect(maxAbsDiff(blockGraph.prefillLastLogits, general.prefillLastLogits)).toBeLessThan(1e-4);
     expect(blockGraph.stepChoices).toEqual(general.stepChoices);
     blockGraph.stepLogits.forEach((row, k) =>
