@@ -4,7 +4,7 @@
 // behind a Cast. Folded at load, every session holds a private float32 copy;
 // cast at every run instead, the casts' outputs live in the session's arena
 // beside the mapped fp16 pages. Measured on the real architecture, 4 frames,
-// both ways cost more than the fp32 model (17.0 and 17.7 GiB against 14.9;
+// both ways cost more than the fp32 model (17.0 and 16.9 GiB against 15.0;
 // docs/precisions.md). A float32 copy on disk, mapped like an fp32 model's
 // weights, costs exactly what fp32 costs in memory: one shared mapping, only
 // the touched pages resident. It costs disk (twice the fp16 weights) and one
