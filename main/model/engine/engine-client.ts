@@ -38,6 +38,7 @@ import {
   insufficientMemoryError,
 } from './memory-estimate';
 import {
+  estimateGpuChatMemory,
   estimateGpuReconstructionMemory,
   gpuLimits,
   insufficientGpuMemoryError,
@@ -153,7 +154,8 @@ export class EngineClient {
     }
     opts.onProgress({ progress: 0, stage: 'memory check' });
     const size = await frameSize(request.frames[0].bytes, request.frames[0].name);
-    const gpu = await this.estimateGpuReconstruction(
+    const gpu = await this.estimateGpu(
+      'reconstruction',
       request.modelDir,
       request.frames.length,
       size.width,
@@ -179,6 +181,15 @@ export class EngineClient {
     if (request.frames.length > 0) {
       opts.onProgress({ progress: 0, stage: 'memory check' });
       const size = await frameSize(request.frames[0].bytes, request.frames[0].name);
+      const gpu = await this.estimateGpu(
+        'chat',
+        request.modelDir,
+        request.frames.length,
+        size.width,
+        size.height,
+        request.executionProvider,
+      );
+      if (gpu && !gpu.fits) throw insufficientGpuMemoryError(gpu);
       const estimate = await this.estimateChat(
         request.modelDir,
         request.frames.length,
@@ -252,11 +263,12 @@ export class EngineClient {
   }
 
   /**
-   * The GPU side of a reconstruction on `provider` (device memory and the
-   * largest tensor against the adapter's limits); undefined when the run would
-   * be on the CPU (`auto` resolves the way the worker's sessions will).
+   * The GPU side of a reconstruction or a question on `provider` (device memory
+   * and the largest tensor against the adapter's limits); undefined when the
+   * run would be on the CPU (`auto` resolves the way the worker's sessions will).
    */
-  async estimateGpuReconstruction(
+  async estimateGpu(
+    job: 'reconstruction' | 'chat',
     modelDir: string,
     frameCount: number,
     width: number,
@@ -269,9 +281,11 @@ export class EngineClient {
     // A provider that does not start fails (or falls back) when the sessions load, with its own message.
     if (!probe.starts) return undefined;
     const limits = await gpuLimits(target, probe);
-    return estimateGpuReconstructionMemory(modelDir, frameCount, width, height, limits, {
+    const loaded = job === 'chat' ? this.current?.loadedChatModels : this.current?.loadedModels;
+    const estimate = job === 'chat' ? estimateGpuChatMemory : estimateGpuReconstructionMemory;
+    return estimate(modelDir, frameCount, width, height, limits, {
       // The free memory read from the driver already excludes the weights a loaded model holds.
-      modelLoaded: this.current?.loadedModels.has(resolve(modelDir)) ?? false,
+      modelLoaded: loaded?.has(resolve(modelDir)) ?? false,
     });
   }
 

@@ -1,4 +1,4 @@
-// How much GPU memory a reconstruction needs on a GPU provider, decided before
+// How much GPU memory a reconstruction or a question needs on a GPU provider, decided before
 // it starts, from the CPU estimate's stage terms (memory-estimate.ts) and the
 // adapter's limits: a run that fails half-way with a device out-of-memory or a
 // "buffer exceeds the max buffer size" error is worse than a refusal up front.
@@ -28,11 +28,13 @@ import { StudioError } from '../../common/errors';
 import { readModelManifest } from '../runtime/model-manifest';
 import { queryChunkRows } from '../runtime/attention-budget';
 import {
+  chatMemory,
   modelFootprint,
   modelInputSize,
   reconstructionMemory,
   RECON_GRAPHS,
   RECON_TEXT_TOKENS,
+  type ChatMemoryBreakdown,
   type MemoryBreakdown,
   type ModelFootprint,
 } from './memory-estimate';
@@ -175,7 +177,73 @@ export function gpuReconstructionMemory(
   };
 }
 
+/**
+ * The graphs a question's GPU sessions upload: DINO, the vision tower, the
+ * token embedding, and the LLM's layers. One layer session is on the device at
+ * a time (llm-runner.ts): the one-graph LLM (llm_block's initializers) for a
+ * new prefix, or the decode graph (the und layers, the LM head and an
+ * embedding table of its own) for the questions. Counted as llm_block + the
+ * LM head + a second embedding table: an upper bound of either.
+ */
+async function chatDeviceWeights(modelDir: string): Promise<DeviceWeights | undefined> {
+  let graphs: Record<string, { file?: unknown }>;
+  try {
+    graphs = readModelManifest(modelDir).graphs;
+  } catch {
+    return undefined;
+  }
+  const sessions = await deviceWeights(modelDir, graphs, [
+    'dino',
+    'vision_tower',
+    'embed_tokens',
+    'llm_block',
+    'lm_head',
+  ]);
+  const decodeTable = await deviceWeights(modelDir, graphs, ['embed_tokens']);
+  if (!sessions || !decodeTable) return undefined;
+  return { bytes: sessions.bytes + decodeTable.bytes, largest: sessions.largest };
+}
+
+/**
+ * Device memory of one question over N frames: the CPU breakdown's stage terms
+ * (the same tensors live on the device, the decode loop's KV cache included:
+ * chat-decoder.ts keeps it there, the input and the updated copy during a
+ * step) with DINO's MatMul/Softmax scores beside its probabilities, and the
+ * weights the GPU sessions upload. The largest single tensor is checked too.
+ */
+export function gpuChatMemory(
+  cpu: ChatMemoryBreakdown,
+  model: ModelFootprint,
+  weights: DeviceWeights,
+  frameCount: number,
+  width: number,
+  height: number,
+): GpuMemoryBreakdown {
+  const { text, dino, vit } = model.config;
+  const N = frameCount;
+  const P = Math.floor(height / 14) * Math.floor(width / 14);
+  const dinoBytes = cpu.dinoBytes + N * dino.numHeads * P * P * F32;
+  const activationBytes = ACTIVATION_OVERHEAD * (dinoBytes + cpu.visionBytes + cpu.llmBytes);
+  const { visionPatches, llmQueryRows, llmKeys } = cpu.sizes;
+  const candidates = [
+    weights.largest,
+    { name: 'DINO attention probabilities', bytes: N * dino.numHeads * P * P * F32 },
+    { name: 'vision tower attention scores', bytes: vit.numHeads * visionPatches * visionPatches * F32 },
+    { name: 'LLM MLP rows', bytes: llmQueryRows * text.intermediateSize * F32 },
+    { name: 'LLM attention scores', bytes: text.numHeads * llmQueryRows * llmKeys * F32 },
+  ];
+  return {
+    weightsBytes: weights.bytes,
+    activationBytes,
+    baselineBytes: DEVICE_BASELINE_BYTES,
+    deviceBytes: weights.bytes + activationBytes + DEVICE_BASELINE_BYTES,
+    largestTensor: candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a)),
+  };
+}
+
 export interface GpuMemoryEstimate {
+  /** What would run: a reconstruction, or a question over the frames. */
+  job: 'reconstruction' | 'chat';
   provider: GpuProvider;
   frameCount: number;
   breakdown: GpuMemoryBreakdown;
@@ -201,16 +269,19 @@ export function gpuEstimateFor(
   width: number,
   height: number,
   limits: GpuLimits,
+  job: GpuMemoryEstimate['job'] = 'reconstruction',
 ): GpuMemoryEstimate {
   const at = (n: number): GpuMemoryBreakdown =>
-    gpuReconstructionMemory(
-      reconstructionMemory(footprint, n, width, height),
-      footprint,
-      weights,
-      n,
-      width,
-      height,
-    );
+    job === 'chat'
+      ? gpuChatMemory(chatMemory(footprint, n, width, height), footprint, weights, n, width, height)
+      : gpuReconstructionMemory(
+          reconstructionMemory(footprint, n, width, height),
+          footprint,
+          weights,
+          n,
+          width,
+          height,
+        );
   const breakdown = at(frameCount);
   const verdict = fitsLimits(breakdown, limits);
   // Both terms grow with N: binary-search the largest N that fits.
@@ -222,6 +293,7 @@ export function gpuEstimateFor(
     else high = mid - 1;
   }
   return {
+    job,
     provider: limits.provider,
     frameCount,
     breakdown,
@@ -233,13 +305,45 @@ export function gpuEstimateFor(
 }
 
 /** The GPU estimate of reconstructing a model folder's frames of a source size. */
-export async function estimateGpuReconstructionMemory(
+export function estimateGpuReconstructionMemory(
   modelDir: string,
   frameCount: number,
   sourceWidth: number,
   sourceHeight: number,
   limits: GpuLimits,
   options: { modelLoaded?: boolean } = {},
+): Promise<GpuMemoryEstimate> {
+  return estimateGpuJobMemory(
+    'reconstruction',
+    modelDir,
+    frameCount,
+    sourceWidth,
+    sourceHeight,
+    limits,
+    options,
+  );
+}
+
+/** The GPU estimate of a question over a model folder's frames of a source size. */
+export function estimateGpuChatMemory(
+  modelDir: string,
+  frameCount: number,
+  sourceWidth: number,
+  sourceHeight: number,
+  limits: GpuLimits,
+  options: { modelLoaded?: boolean } = {},
+): Promise<GpuMemoryEstimate> {
+  return estimateGpuJobMemory('chat', modelDir, frameCount, sourceWidth, sourceHeight, limits, options);
+}
+
+async function estimateGpuJobMemory(
+  job: GpuMemoryEstimate['job'],
+  modelDir: string,
+  frameCount: number,
+  sourceWidth: number,
+  sourceHeight: number,
+  limits: GpuLimits,
+  options: { modelLoaded?: boolean },
 ): Promise<GpuMemoryEstimate> {
   if (!Number.isSafeInteger(frameCount) || frameCount < 1) {
     throw new StudioError(
@@ -248,8 +352,10 @@ export async function estimateGpuReconstructionMemory(
       'Select at least one frame.',
     );
   }
-  const footprint = await modelFootprint(modelDir);
-  const weights = (await convertedDeviceWeights(modelDir)) ?? {
+  const footprint = await modelFootprint(modelDir, job);
+  const converted =
+    job === 'chat' ? await chatDeviceWeights(modelDir) : await convertedDeviceWeights(modelDir);
+  const weights = converted ?? {
     // Not converted yet: the checkpoint's weight bytes (the LLM's shared copy counted once).
     bytes: footprint.weightsBytes,
     largest: { name: 'weights', bytes: 0 },
@@ -260,7 +366,7 @@ export async function estimateGpuReconstructionMemory(
     options.modelLoaded && limits.memoryBytes !== null
       ? { ...limits, memoryBytes: limits.memoryBytes + weights.bytes }
       : limits;
-  return gpuEstimateFor(footprint, weights, frameCount, input.width, input.height, available);
+  return gpuEstimateFor(footprint, weights, frameCount, input.width, input.height, available, job);
 }
 
 const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
@@ -272,9 +378,10 @@ export function insufficientGpuMemoryError(estimate: GpuMemoryEstimate): StudioE
     estimate.refusedBy === 'buffer size'
       ? `its largest tensor (${b.largestTensor.name}, ${gib(b.largestTensor.bytes)}) is over the GPU's ${gib(limits.maxBufferSize ?? 0)} buffer limit`
       : `it needs about ${gib(b.deviceBytes)} of GPU memory, ${gib(limits.memoryBytes ?? 0)} free (${limits.memorySource})`;
+  const what = estimate.job === 'chat' ? 'A question over' : 'Reconstructing';
   return new StudioError(
     'insufficient-memory',
-    `Reconstructing ${estimate.frameCount} frames on the GPU (${LABEL[estimate.provider]}) does not fit: ${reason}; ` +
+    `${what} ${estimate.frameCount} frames on the GPU (${LABEL[estimate.provider]}) does not fit: ${reason}; ` +
       (estimate.maxFrames > 0
         ? `the largest number of frames that fits is ${estimate.maxFrames}.`
         : 'not even one frame fits.'),

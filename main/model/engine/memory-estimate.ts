@@ -179,6 +179,8 @@ export interface ChatMemoryBreakdown {
   llmBytes: number;
   baselineBytes: number;
   peakBytes: number;
+  /** The sizes behind the terms, for the GPU estimate's largest-tensor check. */
+  sizes: { visionPatches: number; llmQueryRows: number; llmKeys: number };
 }
 
 /**
@@ -218,7 +220,8 @@ export function chatMemory(
   const keys = rows + CHAT_DECODE_TOKENS;
   const kvCache = keys * text.numLayers * 2 * text.numKvHeads * text.headDim * F32;
   const block = Math.max(geoRows, mergedTokens + 2);
-  const scores = 2 * text.numHeads * Math.min(block, queryChunkRows(text.numHeads, keys)) * keys * F32;
+  const queryRows = Math.min(block, queryChunkRows(text.numHeads, keys));
+  const scores = 2 * text.numHeads * queryRows * keys * F32;
   const hidden = block * text.hiddenSize * F32 * 8 + rows * text.hiddenSize * F32; // + the assembled embeddings
   const mlp = block * text.intermediateSize * F32 * 3;
   const logits = text.vocabSize * F32 * 2;
@@ -235,6 +238,7 @@ export function chatMemory(
     llmBytes,
     baselineBytes: RUNTIME_BASELINE_BYTES,
     peakBytes,
+    sizes: { visionPatches: patches, llmQueryRows: queryRows, llmKeys: keys },
   };
 }
 

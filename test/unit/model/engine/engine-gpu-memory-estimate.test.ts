@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   amdgpuFreeMemoryBytes,
   deviceWeights,
+  estimateGpuChatMemory,
   estimateGpuReconstructionMemory,
   gpuEstimateFor,
   gpuLimits,
@@ -165,6 +166,60 @@ describe('GPU memory estimate', () => {
     expect((await estimateGpuReconstructionMemory(modelDir, K, 960, 540, swiftShader)).fits).toBe(true);
     const above = await estimateGpuReconstructionMemory(modelDir, K + 1, 960, 540, swiftShader);
     expect(above.breakdown.largestTensor.bytes).toBeGreaterThan(GiB);
+  });
+
+  it('checks a question too: its sessions upload the vision tower and the LM head, and the frames that fit are named', async () => {
+    const modelDir = join(work, 'tiny-chat');
+    await convertCheckpoint(GOLDEN_CHECKPOINT, modelDir, { precision: 'fp32' });
+    const swiftShader = limits({ maxBufferSize: GiB, memoryBytes: null, memorySource: 'not reported' });
+    const recon = await estimateGpuReconstructionMemory(modelDir, 2, 960, 540, swiftShader);
+    const chat = await estimateGpuChatMemory(modelDir, 2, 960, 540, swiftShader);
+    expect(chat.job).toBe('chat');
+    // The vision tower, the LM head and the decode graph's own embedding table are uploaded for a question.
+    const manifest = readModelManifest(modelDir);
+    const extra = await deviceWeights(modelDir, manifest.graphs, ['vision_tower', 'lm_head', 'embed_tokens']);
+    expect(chat.breakdown.weightsBytes).toBe(
+      recon.breakdown.weightsBytes -
+        (await deviceWeights(modelDir, manifest.graphs, [
+          'point_decoder',
+          'camera_decoder',
+          'global_decoder',
+        ]))!.bytes +
+        extra!.bytes,
+    );
+    expect(chat.fits).toBe(true);
+    // Hundreds of frames: DINO's probabilities outgrow SwiftShader's 1 GiB buffer; the largest count that fits is named.
+    const many = await estimateGpuChatMemory(modelDir, 400, 960, 540, swiftShader);
+    expect(many.fits).toBe(false);
+    expect(many.refusedBy).toBe('buffer size');
+    const K = many.maxFrames;
+    expect(K).toBeGreaterThan(8);
+    expect((await estimateGpuChatMemory(modelDir, K, 960, 540, swiftShader)).fits).toBe(true);
+    expect((await estimateGpuChatMemory(modelDir, K + 1, 960, 540, swiftShader)).fits).toBe(false);
+    const error = insufficientGpuMemoryError(many);
+    expect(error.message).toMatch(/^A question over 400 frames on the GPU \(WebGPU\) does not fit/);
+    expect(error.fix).toContain(`at most ${K} frames`);
+  });
+
+  it('a question with the real model: fp32 does not fit an 8 GB GPU; int4 does, up to a frame count it names', () => {
+    const nvidia8 = limits({ maxBufferSize: 4 * GiB - 4, memoryBytes: 8 * GiB, memorySource: 'nvidia-smi' });
+    const ask = (bytes: number, frames: number) =>
+      gpuEstimateFor(realModel(), { bytes, largest: EMBED_TABLE }, frames, 518, 294, nvidia8, 'chat');
+    const fp32 = ask(PARAMS * 4, 1);
+    expect(fp32.fits).toBe(false);
+    expect(fp32.maxFrames).toBe(0);
+    // int4 linears (~0.56 B a parameter) and two fp32 embedding tables (the embedding session's, the decode graph's).
+    const int4Bytes = Math.round(PARAMS * 0.5625) + 2 * EMBED_TABLE.bytes;
+    const eight = ask(int4Bytes, 8);
+    expect(eight.fits).toBe(false);
+    const K = eight.maxFrames;
+    expect(K).toBeGreaterThanOrEqual(1);
+    expect(ask(int4Bytes, K).fits).toBe(true);
+    expect(ask(int4Bytes, K).breakdown.deviceBytes).toBeLessThanOrEqual(8 * GiB);
+    expect(ask(int4Bytes, K + 1).fits).toBe(false);
+    // The KV cache (the input and the updated copy on the device) and the activations grow with the frames.
+    expect(eight.breakdown.activationBytes).toBeGreaterThan(ask(int4Bytes, 1).breakdown.activationBytes);
+    expect(insufficientGpuMemoryError(eight).fix).toContain(`at most ${K} frames`);
   });
 
   it('reads device memory where the platform reports it', async () => {

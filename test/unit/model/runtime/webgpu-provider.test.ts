@@ -335,7 +335,7 @@ function reference(q: Float32Array, k: Float32Array, v: Float32Array, hq: number
     }
   }, 180_000);
 
-  it('refuses a WebGPU reconstruction whose largest tensor is over the adapter buffer limit, naming the frames that fit', async () => {
+  it('refuses a WebGPU reconstruction (and a question) whose largest tensor is over the adapter buffer limit, naming the frames that fit', async () => {
     const code = `
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -357,6 +357,10 @@ import { decodeRgb } from ${JSON.stringify(join(ROOT, 'main/model/preprocess/din
   try {
     await client.reconstruct({ modelDir, frames, executionProvider: 'webgpu' }, { signal: new AbortController().signal, onProgress: () => {} });
   } catch (e) { error = { code: (e as { code: string }).code, message: (e as Error).message }; }
+  let chatError = { code: '', message: '' };
+  try {
+    await client.chat({ modelDir, frames, question: 'How far is the chair from the door?', executionProvider: 'webgpu' }, { signal: new AbortController().signal, onProgress: () => {}, onToken: () => {} });
+  } catch (e) { chatError = { code: (e as { code: string }).code, message: (e as Error).message }; }
   await client.close();
   const probe = await gpuProviderProbe('webgpu');
   const limits = await gpuLimits('webgpu', probe);
@@ -364,12 +368,13 @@ import { decodeRgb } from ${JSON.stringify(join(ROOT, 'main/model/preprocess/din
   const estimate = await estimateGpuReconstructionMemory(modelDir, 600, meta.width, meta.height, limits);
   const atMax = await estimateGpuReconstructionMemory(modelDir, estimate.maxFrames, meta.width, meta.height, limits);
   const above = await estimateGpuReconstructionMemory(modelDir, estimate.maxFrames + 1, meta.width, meta.height, limits);
-  console.log(JSON.stringify({ error, limits, maxFrames: estimate.maxFrames, atMax: atMax.fits, above: above.breakdown.largestTensor.bytes }));
+  console.log(JSON.stringify({ error, chatError, limits, maxFrames: estimate.maxFrames, atMax: atMax.fits, above: above.breakdown.largestTensor.bytes }));
 })();
 `;
     const { out } = await runChild(code, swiftShaderEnv());
     const r = out as {
       error: { code: string; message: string };
+      chatError: { code: string; message: string };
       limits: { maxBufferSize: number };
       maxFrames: number;
       atMax: boolean;
@@ -383,6 +388,11 @@ import { decodeRgb } from ${JSON.stringify(join(ROOT, 'main/model/preprocess/din
     expect(r.error.code).toBe('insufficient-memory');
     expect(r.error.message).toContain('buffer limit');
     expect(r.error.message).toContain(`the largest number of frames that fits is ${r.maxFrames}`);
+    // A question over the same frames is checked against the adapter too, before any session loads.
+    expect(r.chatError.code).toBe('insufficient-memory');
+    expect(r.chatError.message).toMatch(
+      /^A question over 600 frames on the GPU \(WebGPU\) does not fit: .*buffer limit/,
+    );
   }, 180_000);
 
   // The whole tiny-a model (reconstruction and chat) on SwiftShader, under the heavy-work lock.
