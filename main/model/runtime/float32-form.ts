@@ -79,7 +79,11 @@ function allGraphs(graph: onnx.IGraphProto): onnx.IGraphProto[] {
  * readers read the initializer. Returns undefined if an fp16 weight is read by
  * anything but such a Cast (then the form cannot be made this way).
  */
-function widenGraph(model: onnx.ModelProto, ranges: Map<string, SourceRange>): true | undefined {
+function widenGraph(
+  model: onnx.ModelProto,
+  weightsFile: string,
+  ranges: Map<string, SourceRange>,
+): true | undefined {
   const main = model.graph;
   if (!main) return undefined;
   const graphs = allGraphs(main);
@@ -90,6 +94,7 @@ function widenGraph(model: onnx.ModelProto, ranges: Map<string, SourceRange>): t
       if (init.dataType === FLOAT16) return undefined; // an embedded fp16 tensor: not written by our converter
       continue;
     }
+    if (location !== weightsFile) return undefined; // our converter writes one weights file
     const offset = Number(externalField(init, 'offset') ?? 0);
     const length = Number(externalField(init, 'length') ?? 0);
     const widen = init.dataType === FLOAT16;
@@ -129,9 +134,11 @@ async function copyRange(
 ): Promise<void> {
   const table = halfToFloat32Table();
   const at = range.target!.offset;
+  // Its own ArrayBuffer (never the shared pool): offset 0, so the fp16 view below is aligned.
+  const chunk = Buffer.allocUnsafeSlow(Math.min(CHUNK_BYTES, range.length));
   for (let done = 0; done < range.length;) {
     const size = Math.min(CHUNK_BYTES, range.length - done);
-    const bytes = Buffer.allocUnsafe(size);
+    const bytes = chunk.subarray(0, size);
     const { bytesRead } = await source.read(bytes, 0, size, range.offset + done);
     if (bytesRead !== size)
       throw new Error(`the weights file ended inside a tensor (offset ${range.offset + done})`);
@@ -216,7 +223,7 @@ export async function cpuGraphFolder(
   for (const [id, entry] of Object.entries(manifest.graphs) as Array<[GraphId, { file: string }]>) {
     if (!entry) continue;
     const model = onnx.ModelProto.decode(fs.readFileSync(join(modelDir, entry.file)));
-    if (!widenGraph(model, ranges))
+    if (!widenGraph(model, manifest.weightsFile, ranges))
       return fallback(`${entry.file} reads an fp16 weight other than through a Cast.`);
     graphs.push([id, entry.file, model]);
   }
