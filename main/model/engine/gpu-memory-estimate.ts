@@ -96,13 +96,18 @@ export async function deviceWeights(
   return { bytes, largest };
 }
 
-async function convertedDeviceWeights(modelDir: string): Promise<DeviceWeights | undefined> {
-  let graphs: Record<string, { file?: unknown }>;
+/** The graphs of a converted model folder; undefined for a checkpoint folder or a broken manifest. */
+function convertedGraphs(modelDir: string): Record<string, { file?: unknown }> | undefined {
   try {
-    graphs = readModelManifest(modelDir).graphs;
+    return readModelManifest(modelDir).graphs;
   } catch {
     return undefined;
   }
+}
+
+async function convertedDeviceWeights(modelDir: string): Promise<DeviceWeights | undefined> {
+  const graphs = convertedGraphs(modelDir);
+  if (!graphs) return undefined;
   // The standard graphs: a WebGPU variant holds the same initializers (webgpu-graph-variants.test.ts),
   // and the CPU estimate has just summarised these files (graph-weights.ts).
   // One LLM session: llm_one (runtime/llm-runner.ts) holds llm_block's initializers; llm_causal is not loaded.
@@ -186,12 +191,8 @@ export function gpuReconstructionMemory(
  * LM head + a second embedding table: an upper bound of either.
  */
 async function chatDeviceWeights(modelDir: string): Promise<DeviceWeights | undefined> {
-  let graphs: Record<string, { file?: unknown }>;
-  try {
-    graphs = readModelManifest(modelDir).graphs;
-  } catch {
-    return undefined;
-  }
+  const graphs = convertedGraphs(modelDir);
+  if (!graphs) return undefined;
   const sessions = await deviceWeights(modelDir, graphs, [
     'dino',
     'vision_tower',
