@@ -14,6 +14,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { StudioError } from '../../common/errors';
+import { halfToFloat32Array } from '../graph/half';
 
 export type SafetensorsDtype = 'F32' | 'BF16' | 'F16' | 'I64' | 'I32' | 'U8' | 'BOOL';
 
@@ -198,29 +199,8 @@ function bf16ToFloat32(raw: Buffer, count: number): Float32Array {
   return new Float32Array(bits.buffer);
 }
 
-let halfTable: Float32Array | undefined;
-/** All 65536 float16 values as float32 (256 KiB, built once). */
-function float16Table(): Float32Array {
-  if (halfTable) return halfTable;
-  const table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exponent = (h >> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    if (exponent === 0) table[h] = sign * mantissa * 2 ** -24;
-    else if (exponent === 31) table[h] = mantissa ? NaN : sign * Infinity;
-    else table[h] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-  }
-  halfTable = table;
-  return table;
-}
-
 function f16ToFloat32(raw: Buffer, count: number): Float32Array {
-  const source = new Uint16Array(raw.buffer, raw.byteOffset, count);
-  const table = float16Table();
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = table[source[i]];
-  return out;
+  return halfToFloat32Array(new Uint16Array(raw.buffer, raw.byteOffset, count));
 }
 
 export class SafetensorsFile {

@@ -152,24 +152,7 @@ export class EngineClient {
         'Select at least two frames.',
       );
     }
-    opts.onProgress({ progress: 0, stage: 'memory check' });
-    const size = await frameSize(request.frames[0].bytes, request.frames[0].name);
-    const gpu = await this.estimateGpu(
-      'reconstruction',
-      request.modelDir,
-      request.frames.length,
-      size.width,
-      size.height,
-      request.executionProvider,
-    );
-    if (gpu && !gpu.fits) throw insufficientGpuMemoryError(gpu);
-    const estimate = await this.estimateReconstruction(
-      request.modelDir,
-      request.frames.length,
-      size.width,
-      size.height,
-    );
-    if (!estimate.fits) throw insufficientMemoryError(request.frames.length, estimate);
+    await this.checkMemory('reconstruction', request, opts.onProgress);
     return (await this.send({ type: 'reconstruct', request }, 'reconstruct', opts)) as ReconstructionOutput;
   }
 
@@ -178,27 +161,36 @@ export class EngineClient {
     opts: { signal: AbortSignal; onProgress: (p: EngineProgress) => void; onToken: (text: string) => void },
   ): Promise<ChatOutput> {
     if (opts.signal.aborted) throw cancelledError('The question');
-    if (request.frames.length > 0) {
-      opts.onProgress({ progress: 0, stage: 'memory check' });
-      const size = await frameSize(request.frames[0].bytes, request.frames[0].name);
-      const gpu = await this.estimateGpu(
-        'chat',
-        request.modelDir,
-        request.frames.length,
-        size.width,
-        size.height,
-        request.executionProvider,
-      );
-      if (gpu && !gpu.fits) throw insufficientGpuMemoryError(gpu);
-      const estimate = await this.estimateChat(
-        request.modelDir,
-        request.frames.length,
-        size.width,
-        size.height,
-      );
-      if (!estimate.fits) throw insufficientMemoryError(request.frames.length, estimate, 'chat');
-    }
+    if (request.frames.length > 0) await this.checkMemory('chat', request, opts.onProgress);
     return (await this.send({ type: 'chat', request }, 'chat', opts)) as ChatOutput;
+  }
+
+  /**
+   * Refuses a job up front with 'insufficient-memory' when its frames do not fit:
+   * on the GPU it would run on (device memory and the largest buffer), then in RAM.
+   */
+  private async checkMemory(
+    job: 'reconstruction' | 'chat',
+    request: ReconstructRequest | ChatRequest,
+    onProgress: (p: EngineProgress) => void,
+  ): Promise<void> {
+    onProgress({ progress: 0, stage: 'memory check' });
+    const { modelDir, frames, executionProvider } = request;
+    const size = await frameSize(frames[0].bytes, frames[0].name);
+    const gpu = await this.estimateGpu(
+      job,
+      modelDir,
+      frames.length,
+      size.width,
+      size.height,
+      executionProvider,
+    );
+    if (gpu && !gpu.fits) throw insufficientGpuMemoryError(gpu);
+    const estimate =
+      job === 'chat'
+        ? await this.estimateChat(modelDir, frames.length, size.width, size.height)
+        : await this.estimateReconstruction(modelDir, frames.length, size.width, size.height);
+    if (!estimate.fits) throw insufficientMemoryError(frames.length, estimate, job);
   }
 
   /** Peak memory of a question over `frameCount` frames whose source images are `width`×`height`. */

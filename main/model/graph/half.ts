@@ -40,7 +40,7 @@ export function float32ArrayToHalf(values: Float32Array): Uint16Array {
   return out;
 }
 
-/** A lookup table from half bits to float32 (exact; 256 KiB). */
+/** All 65536 float16 values as float32 (exact; 256 KiB, built once). */
 let halfTable: Float32Array | undefined;
 export function halfToFloat32Table(): Float32Array {
   if (halfTable) return halfTable;
@@ -60,4 +60,12 @@ export function halfToFloat32Table(): Float32Array {
   }
   halfTable = table;
   return table;
+}
+
+/** float16 bits → float32 values. */
+export function halfToFloat32Array(halves: Uint16Array): Float32Array {
+  const table = halfToFloat32Table();
+  const out = new Float32Array(halves.length);
+  for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]];
+  return out;
 }

@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { DISK_HEADROOM_BYTES, freeDiskBytes } from '../download/disk-space';
-import { halfToFloat32Table } from '../graph/half';
+import { halfToFloat32Array } from '../graph/half';
 import { MODEL_MANIFEST_FILE, type GraphId, type ModelManifest } from './model-manifest';
 import { autoProvider } from './provider-probe';
 import type { ExecutionProviderChoice } from './session';
@@ -132,7 +132,6 @@ async function copyRange(
   target: fs.promises.FileHandle,
   range: SourceRange,
 ): Promise<void> {
-  const table = halfToFloat32Table();
   const at = range.target!.offset;
   // Its own ArrayBuffer (never the shared pool): offset 0, so the fp16 view below is aligned.
   const chunk = Buffer.allocUnsafeSlow(Math.min(CHUNK_BYTES, range.length));
@@ -143,9 +142,7 @@ async function copyRange(
     if (bytesRead !== size)
       throw new Error(`the weights file ended inside a tensor (offset ${range.offset + done})`);
     if (range.widen) {
-      const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, size / 2);
-      const floats = new Float32Array(halves.length);
-      for (let i = 0; i < halves.length; i++) floats[i] = table[halves[i]];
+      const floats = halfToFloat32Array(new Uint16Array(bytes.buffer, bytes.byteOffset, size / 2));
       await target.write(new Uint8Array(floats.buffer), 0, floats.byteLength, at + done * 2);
     } else {
       await target.write(bytes, 0, size, at + done);

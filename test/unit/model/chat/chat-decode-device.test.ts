@@ -9,12 +9,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  generateRandomCheckpoint,
-  RANDOM_CHECKPOINT_PRESETS,
-} from '../../../../main/model/checkpoint/random-checkpoint';
 import { DECODE_DEVICE_GRAPH_FILE, DECODE_GRAPH_FILE } from '../../../../main/model/chat/chat-decoder';
-import { convertCheckpoint } from '../../../../main/model/convert/convert-checkpoint';
+import { convertedGqaTinyModel } from '../../../support/gqa-tiny-model';
 import { REPO_ROOT } from '../../../support/paths';
 import { haveSwiftShader, swiftShaderEnv } from '../../../support/swiftshader';
 
@@ -62,23 +58,7 @@ describe.skipIf(!haveSwiftShader)(
 
     beforeAll(async () => {
       // Grouped-query attention like the real model (2 query heads per KV head).
-      const tiny = RANDOM_CHECKPOINT_PRESETS.tiny;
-      const checkpoint = join(scratch, 'checkpoint');
-      await generateRandomCheckpoint(
-        checkpoint,
-        {
-          ...tiny,
-          textConfig: {
-            ...tiny.textConfig,
-            hidden_size: 256,
-            num_attention_heads: 2,
-            num_key_value_heads: 1,
-          },
-          vitConfig: { ...tiny.vitConfig, hidden_size: 256 },
-        },
-        { seed: 5, dtype: 'F32' },
-      );
-      await convertCheckpoint(checkpoint, modelDir);
+      await convertedGqaTinyModel(scratch, 5);
     }, 120_000);
     afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

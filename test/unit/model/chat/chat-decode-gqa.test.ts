@@ -7,14 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  generateRandomCheckpoint,
-  RANDOM_CHECKPOINT_PRESETS,
-} from '../../../../main/model/checkpoint/random-checkpoint';
 import { ChatModel } from '../../../../main/model/chat/chat-model';
 import { answerQuestion, prefillPrefix } from '../../../../main/model/chat/chat-session';
-import { convertCheckpoint } from '../../../../main/model/convert/convert-checkpoint';
 import { decodeRgbImage } from '../../../../main/model/preprocess/qwen-image';
+import { convertedGqaTinyModel } from '../../../support/gqa-tiny-model';
 import { SHARED_DIR } from '../../../support/shared-dir';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -28,19 +24,8 @@ describe('chat text-block graph with grouped-query attention', () => {
   let model: ChatModel;
 
   beforeAll(async () => {
-    const tiny = RANDOM_CHECKPOINT_PRESETS.tiny;
-    const checkpoint = join(scratch, 'checkpoint');
-    await generateRandomCheckpoint(
-      checkpoint,
-      {
-        ...tiny,
-        textConfig: { ...tiny.textConfig, hidden_size: 256, num_attention_heads: 2, num_key_value_heads: 1 },
-        vitConfig: { ...tiny.vitConfig, hidden_size: 256 },
-      },
-      { seed: 3, dtype: 'F32' },
-    );
-    await convertCheckpoint(checkpoint, join(scratch, 'model'));
-    model = await ChatModel.load(join(scratch, 'model'), 'cpu', { requireTokenizer: false });
+    const modelDir = await convertedGqaTinyModel(scratch, 3);
+    model = await ChatModel.load(modelDir, 'cpu', { requireTokenizer: false });
   });
   afterAll(async () => {
     await model?.release();
