@@ -62,7 +62,9 @@ export function describeWebGpu(probe: ProviderProbe): ExecutionProviderStatus {
     };
   }
   const gpu = webgpu.devices.find((d) => d.kind === 'gpu');
-  const f16 = webgpu.shaderF16 ? 'shader-f16' : 'no shader-f16 (fp32 only)';
+  const f16 = webgpu.shaderF16
+    ? 'shader-f16 (fp16 models compute in fp16)'
+    : 'no shader-f16 (fp16 models compute in float32)';
   if (!probe.webgpuHardware) {
     return {
       name: 'webgpu',

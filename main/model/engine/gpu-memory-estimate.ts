@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { graphInitializers } from './graph-weights';
 import { StudioError } from '../../common/errors';
 import { readModelManifest } from '../runtime/model-manifest';
+import { float16ComputeFor } from '../runtime/float16-compute-form';
 import { queryChunkRows } from '../runtime/attention-budget';
 import {
   chatMemory,
@@ -59,6 +60,12 @@ export interface GpuLimits {
   memoryBytes: number | null;
   /** Where memoryBytes comes from, in words. */
   memorySource: string;
+  /**
+   * fp16 weights stay fp16 on the device (WebGPU with shader-f16 runs the
+   * graphs' fp16-compute forms: runtime/float16-compute-form.ts). Otherwise
+   * a session widens each fp16 weight to float32 at load: twice its bytes.
+   */
+  float16Compute?: boolean;
 }
 
 /** The weights the GPU sessions of a reconstruction upload. */
@@ -78,6 +85,8 @@ export async function deviceWeights(
   modelDir: string,
   graphs: Record<string, { file?: unknown }>,
   ids: readonly string[],
+  /** fp16 weights are uploaded as float32 (the session folds their widening Cast). */
+  widenHalf = false,
 ): Promise<DeviceWeights | undefined> {
   let bytes = 0;
   let largest = { name: '', bytes: 0 };
@@ -88,8 +97,9 @@ export async function deviceWeights(
     if (!initializers) return undefined;
     const ranges = new Map<string, number>();
     for (const init of initializers) {
-      ranges.set(init.range, init.bytes);
-      if (init.bytes > largest.bytes) largest = { name: `${id}: ${init.name || '?'}`, bytes: init.bytes };
+      const uploaded = widenHalf && init.half ? 2 * init.bytes : init.bytes;
+      ranges.set(init.range, uploaded);
+      if (uploaded > largest.bytes) largest = { name: `${id}: ${init.name || '?'}`, bytes: uploaded };
     }
     for (const length of ranges.values()) bytes += length;
   }
@@ -105,7 +115,10 @@ function convertedGraphs(modelDir: string): Record<string, { file?: unknown }> |
   }
 }
 
-async function convertedDeviceWeights(modelDir: string): Promise<DeviceWeights | undefined> {
+async function convertedDeviceWeights(
+  modelDir: string,
+  widenHalf: boolean,
+): Promise<DeviceWeights | undefined> {
   const graphs = convertedGraphs(modelDir);
   if (!graphs) return undefined;
   // The standard graphs: a WebGPU variant holds the same initializers (webgpu-graph-variants.test.ts),
@@ -115,6 +128,7 @@ async function convertedDeviceWeights(modelDir: string): Promise<DeviceWeights |
     modelDir,
     graphs,
     RECON_GRAPHS.filter((id) => id !== 'llm_causal'),
+    widenHalf,
   );
 }
 
@@ -190,17 +204,16 @@ export function gpuReconstructionMemory(
  * embedding table of its own) for the questions. Counted as llm_block + the
  * LM head + a second embedding table: an upper bound of either.
  */
-async function chatDeviceWeights(modelDir: string): Promise<DeviceWeights | undefined> {
+async function chatDeviceWeights(modelDir: string, widenHalf: boolean): Promise<DeviceWeights | undefined> {
   const graphs = convertedGraphs(modelDir);
   if (!graphs) return undefined;
-  const sessions = await deviceWeights(modelDir, graphs, [
-    'dino',
-    'vision_tower',
-    'embed_tokens',
-    'llm_block',
-    'lm_head',
-  ]);
-  const decodeTable = await deviceWeights(modelDir, graphs, ['embed_tokens']);
+  const sessions = await deviceWeights(
+    modelDir,
+    graphs,
+    ['dino', 'vision_tower', 'embed_tokens', 'llm_block', 'lm_head'],
+    widenHalf,
+  );
+  const decodeTable = await deviceWeights(modelDir, graphs, ['embed_tokens'], widenHalf);
   if (!sessions || !decodeTable) return undefined;
   return { bytes: sessions.bytes + decodeTable.bytes, largest: sessions.largest };
 }
@@ -355,7 +368,9 @@ async function estimateGpuJobMemory(
   }
   const footprint = await modelFootprint(modelDir, job);
   const converted =
-    job === 'chat' ? await chatDeviceWeights(modelDir) : await convertedDeviceWeights(modelDir);
+    job === 'chat'
+      ? await chatDeviceWeights(modelDir, !limits.float16Compute)
+      : await convertedDeviceWeights(modelDir, !limits.float16Compute);
   const weights = converted ?? {
     // Not converted yet: the checkpoint's weight bytes (the LLM's shared copy counted once).
     bytes: footprint.weightsBytes,
@@ -436,9 +451,23 @@ export async function amdgpuFreeMemoryBytes(drmDir = '/sys/class/drm'): Promise<
  */
 export async function gpuLimits(
   provider: GpuProvider,
-  probe: { maxBufferSize?: number | null; devices: Array<{ vendor: string; kind: string }> },
+  probe: {
+    maxBufferSize?: number | null;
+    shaderF16?: boolean | null;
+    devices: Array<{ vendor: string; kind: string }>;
+  },
   platform: NodeJS.Platform = process.platform,
   arch: string = process.arch,
+): Promise<GpuLimits> {
+  const limits = await deviceLimits(provider, probe, platform, arch);
+  return { ...limits, float16Compute: float16ComputeFor(provider, probe.shaderF16) };
+}
+
+async function deviceLimits(
+  provider: GpuProvider,
+  probe: { maxBufferSize?: number | null; devices: Array<{ vendor: string; kind: string }> },
+  platform: NodeJS.Platform,
+  arch: string,
 ): Promise<GpuLimits> {
   const maxBufferSize = provider === 'webgpu' ? (probe.maxBufferSize ?? null) : null;
   const gpuVendors = probe.devices.filter((d) => d.kind === 'gpu').map((d) => d.vendor.toLowerCase());

@@ -15,6 +15,8 @@ export interface GraphInitializer {
   external: boolean;
   /** Input 0 of a Gather: a lookup table whose rows are paged in on demand (CPU). */
   gathered: boolean;
+  /** Stored as fp16 (a session that widens it holds twice these bytes). */
+  half: boolean;
 }
 
 /** Summaries kept (a model has 9 graphs and 7 WebGPU variants; a few models' worth). */
@@ -35,6 +37,7 @@ function summarise(model: onnx.ModelProto): GraphInitializer[] {
       bytes: external ? Number(kv.get('length') ?? 0) : (init.rawData?.length ?? 0),
       external,
       gathered: gathered.has(name),
+      half: init.dataType === onnx.TensorProto.DataType.FLOAT16,
     };
   });
 }

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import { ort } from './ort';
 import { autoProvider } from './provider-probe';
 import { placementProfiling } from './node-placement';
+import { float16ComputeForm, float16ComputeOn } from './float16-compute-form';
 import { graphPath, type GraphId, type ModelManifest } from './model-manifest';
 import { StudioError } from '../../common/errors';
 
@@ -44,8 +45,14 @@ export interface LoadedSession {
   session: ort.InferenceSession;
   /** The provider that actually runs the graph. */
   executionProvider: SessionProvider;
-  /** Set when a GPU session failed and this one runs on the CPU instead: why. */
+  /**
+   * Set when the session runs other than asked, and why: a GPU session failed
+   * and this one runs on the CPU, or an fp16 graph's fp16-compute form could
+   * not be used and it computes in float32 on the GPU.
+   */
   fallbackReason?: string;
+  /** 'float16' when the session runs the graph's fp16-compute form (float16-compute-form.ts). */
+  compute?: 'float16';
 }
 
 /**
@@ -177,9 +184,30 @@ export async function createSessionOn(
   /** What the CPU session loads when it replaces a failed GPU one (the standard graph); default `model`. */
   cpuModel: string | Uint8Array = model,
 ): Promise<LoadedSession> {
-  if (target === 'cpu') return { session: await createOn(model, 'cpu', tuning), executionProvider: 'cpu' };
+  // An fp16 graph on an adapter with f16 shaders: its fp16-compute form first, the graph itself if that fails.
+  let float32Reason: string | undefined;
+  if (typeof model === 'string' && (await float16ComputeOn(target))) {
+    const form = float16ComputeForm(model);
+    float32Reason = form.note;
+    if (form.path) {
+      try {
+        return {
+          session: await createOn(form.path, target, tuning),
+          executionProvider: target,
+          compute: 'float16',
+        };
+      } catch (error) {
+        const message = (error as Error).message.replace(/\s+/g, ' ').trim().slice(0, 300);
+        float32Reason = `${form.path.split(/[\\/]/).pop()} could not start (${message}); its graph computes in float32 on the ${PROVIDER_LABEL[target]} provider instead.`;
+      }
+    }
+  }
+  const asked = (loaded: LoadedSession): LoadedSession =>
+    float32Reason && !loaded.fallbackReason ? { ...loaded, fallbackReason: float32Reason } : loaded;
+  if (target === 'cpu')
+    return asked({ session: await createOn(model, 'cpu', tuning), executionProvider: 'cpu' });
   try {
-    return { session: await createOn(model, target, tuning), executionProvider: target };
+    return asked({ session: await createOn(model, target, tuning), executionProvider: target });
   } catch (error) {
     const message = (error as Error).message.replace(/\s+/g, ' ').trim().slice(0, 400);
     const graph = typeof model === 'string' ? model.split(/[\\/]/).pop() : 'an in-memory graph';

@@ -168,6 +168,22 @@ describe('GPU memory estimate', () => {
     expect(above.breakdown.largestTensor.bytes).toBeGreaterThan(GiB);
   });
 
+  it('counts fp16 weights as float32 where a session widens them, as fp16 where the adapter computes in fp16', async () => {
+    const fp32Dir = join(work, 'tiny-fp32-half-check');
+    const fp16Dir = join(work, 'tiny-fp16');
+    await convertCheckpoint(GOLDEN_CHECKPOINT, fp32Dir, { precision: 'fp32' });
+    await convertCheckpoint(GOLDEN_CHECKPOINT, fp16Dir, { precision: 'fp16' });
+    const noF16 = limits({ maxBufferSize: GiB, memoryBytes: null, memorySource: 'not reported' });
+    const withF16 = { ...noF16, float16Compute: true };
+    for (const estimate of [estimateGpuReconstructionMemory, estimateGpuChatMemory]) {
+      const fp32 = (await estimate(fp32Dir, 2, 960, 540, noF16)).breakdown.weightsBytes;
+      // Without shader-f16 each session folds the widening Cast: fp32's device bytes.
+      expect((await estimate(fp16Dir, 2, 960, 540, noF16)).breakdown.weightsBytes).toBe(fp32);
+      // The fp16-compute forms upload the fp16 weights themselves: half.
+      expect((await estimate(fp16Dir, 2, 960, 540, withF16)).breakdown.weightsBytes).toBe(fp32 / 2);
+    }
+  });
+
   it('checks a question too: its sessions upload the vision tower and the LM head, and the frames that fit are named', async () => {
     const modelDir = join(work, 'tiny-chat');
     await convertCheckpoint(GOLDEN_CHECKPOINT, modelDir, { precision: 'fp32' });

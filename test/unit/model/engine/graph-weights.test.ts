@@ -11,12 +11,13 @@ import { graphInitializers } from '../../../../main/model/engine/graph-weights';
 const work = fs.mkdtempSync(join(os.tmpdir(), 'graph-weights-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-/** A graph gathering rows of `table` and multiplying by `w`, both external ranges of weights.bin. */
+/** A graph gathering rows of `table` and multiplying by `w` (stored as fp16), both external ranges of weights.bin. */
 function writeGraph(path: string, tableLength: number): void {
   const g = new GraphBuilder('g');
   const ids = g.input('ids', 'int64', ['n']);
   const table = g.weight('table', [4, 2]);
-  const w = g.weight('w', [2, 2]);
+  g.weightType = 'float16';
+  const w = g.weightAsFloat32('w', [2, 2]);
   g.output(g.op('MatMul', [g.op('Gather', [table, ids], { axis: 0 }), w]), 'y');
   const at: Record<string, { offset: number; length: number }> = {
     table: { offset: 0, length: tableLength },
@@ -34,8 +35,8 @@ describe('graphInitializers', () => {
     writeGraph(path, 32);
     const first = await graphInitializers(path);
     expect(first).toEqual([
-      { name: 'table', range: 'weights.bin@0', bytes: 32, external: true, gathered: true },
-      { name: 'w', range: 'weights.bin@4096', bytes: 16, external: true, gathered: false },
+      { name: 'table', range: 'weights.bin@0', bytes: 32, external: true, gathered: true, half: false },
+      { name: 'w', range: 'weights.bin@4096', bytes: 16, external: true, gathered: false, half: true },
     ]);
     // The second estimate of the same job reuses the summary.
     expect(await graphInitializers(path)).toBe(first);
