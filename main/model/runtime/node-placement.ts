@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ort } from './ort';
 import { WEBGPU_VARIANT_SUFFIX, webgpuFormsWanted } from './model-manifest';
+import { FLOAT16_FORM_SUFFIX } from './float16-compute-form';
 
 /** Where one graph's nodes ran. */
 export interface NodePlacement {
@@ -157,6 +158,16 @@ export function placementOfGraph(graphPath: string): NodePlacement | undefined {
   return placements.get(resolve(graphPath));
 }
 
+/** The graph a file of a model folder is a form of: `dino.webgpu.onnx` and `dino.webgpu.f16.onnx` are `dino`. */
+export function graphIdOfFile(file: string): string {
+  const graphFile = file.endsWith(FLOAT16_FORM_SUFFIX)
+    ? `${file.slice(0, -FLOAT16_FORM_SUFFIX.length)}.onnx`
+    : file;
+  return graphFile.endsWith(WEBGPU_VARIANT_SUFFIX)
+    ? graphFile.slice(0, -WEBGPU_VARIANT_SUFFIX.length)
+    : graphFile.replace(/\.onnx$/, '');
+}
+
 /**
  * CPU node counts and op counts of the graphs of a model folder that ran on a
  * GPU provider in this process, by graph id (file name without .onnx; a
@@ -175,10 +186,7 @@ export function cpuNodesOfModel(
   const cpuNodeOps: Record<string, Record<string, number>> = {};
   for (const [path, placement] of [...placements].sort((a, b) => a[0].localeCompare(b[0]))) {
     if (!path.startsWith(`${dir}/`) && !path.startsWith(`${dir}\\`)) continue;
-    const file = path.slice(dir.length + 1);
-    const id = file.endsWith(WEBGPU_VARIANT_SUFFIX)
-      ? file.slice(0, -WEBGPU_VARIANT_SUFFIX.length)
-      : file.replace(/\.onnx$/, '');
+    const id = graphIdOfFile(path.slice(dir.length + 1));
     if (!include(id)) continue;
     cpuNodes[id] = placement.cpuNodes;
     cpuNodeOps[id] = placement.cpuOps;

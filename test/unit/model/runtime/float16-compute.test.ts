@@ -25,6 +25,7 @@ import {
   float16ComputeForm,
 } from '../../../../main/model/runtime/float16-compute-form';
 import { LlmRunner } from '../../../../main/model/runtime/llm-runner';
+import { graphIdOfFile } from '../../../../main/model/runtime/node-placement';
 import { readModelManifest, type ModelManifest } from '../../../../main/model/runtime/model-manifest';
 import { ort } from '../../../../main/model/runtime/ort';
 import { createSessionOn, floatTensor } from '../../../../main/model/runtime/session';
@@ -215,6 +216,13 @@ describe('the fp16-compute form of fp16 graphs', () => {
       expect(Number.isFinite(value)).toBe(true);
       expect(value).toBeLessThan(-65_000);
     }
+  });
+
+  it('reports the CPU nodes of a form under its graph', () => {
+    expect(graphIdOfFile('dino.webgpu.f16.onnx')).toBe('dino');
+    expect(graphIdOfFile('llm_one.webgpu.f16.onnx')).toBe('llm_one');
+    expect(graphIdOfFile('embed_tokens.f16.onnx')).toBe('embed_tokens');
+    expect(graphIdOfFile('chat_decode.device.v1.f16.onnx')).toBe(graphIdOfFile('chat_decode.device.v1.onnx'));
   });
 
   it('is used on WebGPU adapters with shader-f16 only, unless set off (or to the CPU for tests)', () => {
