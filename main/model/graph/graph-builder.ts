@@ -35,6 +35,8 @@ const DATA_TYPE: Record<TensorType, number> = {
 export type AttentionForm = 'attention-op' | 'matmul-softmax';
 
 export const MS_DOMAIN = 'com.microsoft';
+/** The producer name of every graph G2 Studio writes (a derived file of ours is told from a user's by it). */
+export const STUDIO_PRODUCER = 'g2studio';
 export const DEFAULT_OPSET = 23;
 
 /**
@@ -293,7 +295,7 @@ export class GraphBuilder {
     if (this.usesMsDomain) opsetImport.push({ domain: MS_DOMAIN, version: 1 });
     const model: onnx.IModelProto = {
       irVersion: 10,
-      producerName: 'g2studio',
+      producerName: STUDIO_PRODUCER,
       producerVersion: '1',
       opsetImport,
       graph,

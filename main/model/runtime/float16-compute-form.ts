@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { Float16ComputeError, hasFloat16Weights, toFloat16Compute } from '../graph/float16-compute';
+import { STUDIO_PRODUCER } from '../graph/graph-builder';
 import { gpuProviderProbe } from './provider-probe';
 
 /**
@@ -63,6 +64,15 @@ function formPath(graphFile: string): string {
   return graphFile.replace(/\.onnx$/, '') + FLOAT16_FORM_SUFFIX;
 }
 
+/** A graph file G2 Studio wrote (a stale form of ours may be replaced; anything else is the user's). */
+function writtenByStudio(path: string): boolean {
+  try {
+    return onnx.ModelProto.decode(fs.readFileSync(path)).producerName === STUDIO_PRODUCER;
+  } catch {
+    return false;
+  }
+}
+
 function newerOrSame(path: string, than: string): boolean {
   try {
     return fs.statSync(path).mtimeMs >= fs.statSync(than).mtimeMs;
@@ -79,8 +89,13 @@ function newerOrSame(path: string, than: string): boolean {
 export function float16ComputeForm(graphFile: string): Float16Form {
   if (graphFile.endsWith(FLOAT16_FORM_SUFFIX) || noHalfWeights.has(graphFile)) return {};
   const target = formPath(graphFile);
-  if (newerOrSame(target, graphFile)) return { path: target };
   const name = graphFile.split(/[\\/]/).pop();
+  if (fs.existsSync(target) && !writtenByStudio(target)) {
+    return {
+      note: `${name} computes in float32 on the GPU: ${target} exists and G2 Studio did not write it, so it was left alone.`,
+    };
+  }
+  if (newerOrSame(target, graphFile)) return { path: target };
   let model: onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(fs.readFileSync(graphFile));

@@ -164,18 +164,38 @@ describe('the fp16-compute form of fp16 graphs', () => {
     expect(unwritable.path).toBeUndefined();
     expect(unwritable.note).toMatch(/computes in float32 on the GPU.*could not be written beside it/);
     fs.rmSync(temp, { recursive: true });
-    // A form that ORT rejects: the session loads the graph itself and says so.
+    // A file of that name that G2 Studio did not write is neither loaded nor replaced.
     fs.writeFileSync(form, Buffer.from([0xff, 0xff, 0xff, 0x0f]));
-    const loaded = await withSetting('cpu', () => createSessionOn(graph, 'cpu'));
-    expect(loaded.compute).toBeUndefined();
-    expect(loaded.executionProvider).toBe('cpu');
-    expect(loaded.fallbackReason).toMatch(
+    const foreign = await withSetting('cpu', () => createSessionOn(graph, 'cpu'));
+    expect(foreign.compute).toBeUndefined();
+    expect(foreign.executionProvider).toBe('cpu');
+    expect(foreign.fallbackReason).toMatch(
+      /computes in float32 .*G2 Studio did not write it, so it was left alone/,
+    );
+    await foreign.session.release();
+    fs.utimesSync(graph, new Date(), new Date(Date.now() + 5000));
+    expect(float16ComputeForm(graph).note).toMatch(/left alone/);
+    expect(fs.readFileSync(form)).toEqual(Buffer.from([0xff, 0xff, 0xff, 0x0f]));
+    fs.rmSync(form);
+    expect(float16ComputeForm(graph).path).toBe(form);
+    // A form of ours that ORT rejects: the session loads the graph itself and says so.
+    const made = fs.readFileSync(form);
+    const broken = onnx.ModelProto.decode(made);
+    broken.graph!.node![0].opType = 'NoSuchOp';
+    fs.writeFileSync(form, onnx.ModelProto.encode(broken).finish());
+    fs.utimesSync(form, new Date(), new Date(Date.now() + 6000)); // newer than the graph: current
+    const rejected = await withSetting('cpu', () => createSessionOn(graph, 'cpu'));
+    expect(rejected.compute).toBeUndefined();
+    expect(rejected.fallbackReason).toMatch(
       /point_decoder\.webgpu\.f16\.onnx could not start .*computes in float32/,
     );
-    await loaded.session.release();
-    // Written anew once the graph is newer than the form (the folder was converted again).
-    fs.utimesSync(graph, new Date(), new Date(Date.now() + 5000));
+    await rejected.session.release();
+    fs.writeFileSync(form, made);
+    // A stale form of ours (the folder was converted again) is written anew.
+    const written = fs.statSync(form).mtimeMs;
+    fs.utimesSync(graph, new Date(), new Date(Date.now() + 10_000));
     expect(float16ComputeForm(graph).path).toBe(form);
+    expect(fs.statSync(form).mtimeMs).toBeGreaterThan(written);
     const good = await withSetting('cpu', () => createSessionOn(graph, 'cpu'));
     expect(good.compute).toBe('float16');
     expect(good.fallbackReason).toBeUndefined();
