@@ -2,6 +2,7 @@
 // question about a scene's images with G2VLM.chat_with_recon's dataflow
 // (model doc §3.2), streaming the answer token by token. The loaded model and
 // the per-scene prefixes stay in memory between questions.
+import { Float16OverflowError, markFloat16Overflow } from '../runtime/float16-compute-form';
 import { cpuNodesOfModel } from '../runtime/node-placement';
 import type { ChatOutput, ChatRequest, EngineProgress } from '../engine/engine-types';
 import { StudioError, cancelledError } from '../../common/errors';
@@ -234,6 +235,32 @@ export async function runChatOn(
 export async function runChat(request: ChatRequest, options: ChatRunOptions = {}): Promise<ChatOutput> {
   // Loading is a stage of its own: at the real size a quantised model packs its weights (~30 s).
   options.onProgress?.({ progress: 0, stage: 'load' });
-  const model = await getChatModel(request.modelDir, request.executionProvider ?? 'cpu');
-  return runChatOn(model, request, options, { prefixDiskDir: process.env[PREFIX_DIR_ENV] || undefined });
+  const ep = request.executionProvider ?? 'cpu';
+  const tuning = { prefixDiskDir: process.env[PREFIX_DIR_ENV] || undefined };
+  let streamed = false;
+  const tracked: ChatRunOptions = {
+    ...options,
+    onToken: (text) => {
+      streamed = true;
+      options.onToken?.(text);
+    },
+  };
+  try {
+    return await runChatOn(await getChatModel(request.modelDir, ep), request, tracked, tuning);
+  } catch (error) {
+    if (!(error instanceof Float16OverflowError)) throw error;
+    // The folder's graphs compute in float32 from now on (the provider notes say why).
+    markFloat16Overflow(request.modelDir);
+    await releaseChatModel();
+    if (streamed) {
+      throw new StudioError(
+        'internal',
+        `The answer stopped: ${error.message} Part of it was already shown.`,
+        'Ask again: the model now computes in float32 on the GPU, which does not overflow.',
+        { cause: error },
+      );
+    }
+    options.onProgress?.({ progress: 0, stage: 'load' });
+    return runChatOn(await getChatModel(request.modelDir, ep), request, options, tuning);
+  }
 }

@@ -5,6 +5,7 @@
 // row per step. A prefix can be reused by any number of questions: the cache is
 // copied by reference (the runner never mutates a cached tensor, it replaces
 // the per-layer entries), so reuse costs nothing.
+import { checkFloat16Output } from '../runtime/float16-compute-form';
 import { StudioError, cancelledError } from '../../common/errors';
 import type { EngineProgress, StageMeasurement, StageRate } from '../engine/engine-types';
 import { StageClock, type PlannedStage } from '../runtime/stage-clock';
@@ -414,6 +415,8 @@ export async function answerQuestion(
       result.stepPositions.push(position);
       counter.next += 1;
       const logits = await step(input, position);
+      // fp16 compute (a GPU with shader-f16): an overflow anywhere upstream shows here, before the token is sent.
+      checkFloat16Output(model.modelDir, logits, 'the answer');
       if (options.keepLogits) result.stepLogits.push(logits.slice(0, vocab));
       const choice = sampler.next(logits.subarray(0, vocab));
       result.stepChoices.push(choice);

@@ -18,6 +18,7 @@ import { concatPositions, PositionCounter } from '../g2vlm/mrope';
 import { rope2dTables } from '../g2vlm/rope2d';
 import { decodeRgb, prepareDinoBatch, type DinoBatch, type RgbImage } from '../preprocess/dino-image';
 import { graphFolderFor } from './float32-form';
+import { checkFloat16Output, Float16OverflowError, markFloat16Overflow } from './float16-compute-form';
 import { LlmRunner } from './llm-runner';
 import { readModelManifest, type ModelManifest } from './model-manifest';
 import { posesFromHead, worldPointsFromLocal } from './rotation';
@@ -184,15 +185,33 @@ export class ReconModel {
       return result;
     };
 
-    const dino2llm = await runStage('dino', 0.05, 0.15, () => this.runDino(batch, capture));
-    const geometryHidden = await runStage('geometry-prefill', 0.15, 0.55, () =>
-      this.geometryPrefill(dino2llm, batch, opts.signal, capture, opts.promptIds),
+    // fp16 compute (a GPU with shader-f16): each stage's output is checked for overflow.
+    const checked = (values: Float32Array, where: string): Float32Array => {
+      checkFloat16Output(this.modelDir, values, where);
+      return values;
+    };
+    const dino2llm = await runStage('dino', 0.05, 0.15, async () =>
+      checked(await this.runDino(batch, capture), 'DINO'),
     );
-    const heads = await runStage('decoders', 0.55, 0.95, () =>
-      this.runDecoders(geometryHidden, batch, opts.signal, capture, opts.decoderBatchFrames, (p) =>
-        clock.step(p),
+    const geometryHidden = await runStage('geometry-prefill', 0.15, 0.55, async () =>
+      checked(
+        await this.geometryPrefill(dino2llm, batch, opts.signal, capture, opts.promptIds),
+        'the geometry expert',
       ),
     );
+    const heads = await runStage('decoders', 0.55, 0.95, async () => {
+      const out = await this.runDecoders(
+        geometryHidden,
+        batch,
+        opts.signal,
+        capture,
+        opts.decoderBatchFrames,
+        (p) => clock.step(p),
+      );
+      for (const values of [out.localPoints, out.globalPoints, out.rot9, out.t])
+        checked(values, 'the decoders');
+      return out;
+    });
 
     clock.begin('heads', 0.95, 1);
     const poses = posesFromHead(heads.rot9, heads.t, N);
@@ -498,6 +517,17 @@ export async function runReconstruction(
   }
   // Loading is a stage of its own: at the real size a quantised model packs its weights (~30 s).
   clock.begin('load', 0.04, 0.05);
-  const model = await reconModelFor(req.modelDir, req.executionProvider ?? 'cpu', (f) => clock.step(f));
-  return model.reconstruct(images, { ...opts, stageRates: req.stageRates, clock });
+  const ep = req.executionProvider ?? 'cpu';
+  const model = await reconModelFor(req.modelDir, ep, (f) => clock.step(f));
+  try {
+    return await model.reconstruct(images, { ...opts, stageRates: req.stageRates, clock });
+  } catch (error) {
+    if (!(error instanceof Float16OverflowError)) throw error;
+    // Once more with the folder's graphs in float32; the run's provider notes say why.
+    markFloat16Overflow(req.modelDir);
+    await releaseReconModels();
+    clock.begin('load', 0.04, 0.05);
+    const float32 = await reconModelFor(req.modelDir, ep, (f) => clock.step(f));
+    return float32.reconstruct(images, { ...opts, stageRates: req.stageRates, clock });
+  }
 }

@@ -10,7 +10,12 @@ import * as os from 'node:os';
 import { ort } from './ort';
 import { autoProvider } from './provider-probe';
 import { placementProfiling } from './node-placement';
-import { float16ComputeForm, float16ComputeOn } from './float16-compute-form';
+import {
+  float16ComputeForm,
+  float16ComputeOn,
+  float16FormStarted,
+  float16OverflowNote,
+} from './float16-compute-form';
 import { graphPath, type GraphId, type ModelManifest } from './model-manifest';
 import { StudioError } from '../../common/errors';
 
@@ -187,12 +192,16 @@ export async function createSessionOn(
   // An fp16 graph on an adapter with f16 shaders: its fp16-compute form first, the graph itself if that fails.
   let float32Reason: string | undefined;
   if (typeof model === 'string' && (await float16ComputeOn(target))) {
-    const form = float16ComputeForm(model);
+    // A folder whose fp16 compute overflowed earlier in this process stays in float32.
+    const overflowed = float16OverflowNote(model);
+    const form = overflowed ? { note: overflowed, path: undefined } : float16ComputeForm(model);
     float32Reason = form.note;
     if (form.path) {
       try {
+        const session = await createOn(form.path, target, tuning);
+        float16FormStarted(form.path);
         return {
-          session: await createOn(form.path, target, tuning),
+          session,
           executionProvider: target,
           compute: 'float16',
         };

@@ -21,10 +21,14 @@ import { float32ToHalfBits } from '../../../../main/model/graph/half';
 import {
   FLOAT16_COMPUTE_ENV,
   FLOAT16_FORM_SUFFIX,
+  computesInFloat16,
   float16ComputeFor,
   float16ComputeForm,
 } from '../../../../main/model/runtime/float16-compute-form';
 import { LlmRunner } from '../../../../main/model/runtime/llm-runner';
+import { releaseReconModels, runReconstruction } from '../../../../main/model/runtime/recon-pipeline';
+import { releaseChatModel, runChat } from '../../../../main/model/chat/chat-pipeline';
+import { ensureTestTokenizer } from '../../../../main/bench/chat-probe';
 import { graphIdOfFile } from '../../../../main/model/runtime/node-placement';
 import { readModelManifest, type ModelManifest } from '../../../../main/model/runtime/model-manifest';
 import { ort } from '../../../../main/model/runtime/ort';
@@ -210,6 +214,63 @@ describe('the fp16-compute form of fp16 graphs', () => {
     );
     expect(float16ComputeForm(fp32Graph)).toEqual({});
   });
+
+  it('runs a reconstruction and a question again in float32 when fp16 compute overflows, and says so', async () => {
+    // A copy of the model whose DINO patch weights are all 1000: the patch embedding reaches ~1e6,
+    // beyond fp16's 65504, so its fp16 Conv overflows (float32 holds it, and the norms bring it back).
+    const dir = join(work, 'overflowing');
+    await convertCheckpoint(join(GOLDEN, 'checkpoint'), dir, { precision: 'fp16' });
+    ensureTestTokenizer(dir);
+    const dino = onnx.ModelProto.decode(fs.readFileSync(join(dir, 'dino.onnx')));
+    const patch = dino.graph!.initializer!.find((i) =>
+      i.name?.includes('patch_embeddings.projection.weight'),
+    )!;
+    const field = (key: string) => Number(patch.externalData!.find((e) => e.key === key)!.value);
+    const fd = fs.openSync(join(dir, 'weights.bin'), 'r+');
+    fs.writeSync(
+      fd,
+      new Uint16Array(field('length') / 2).fill(float32ToHalfBits(1000)),
+      0,
+      field('length'),
+      field('offset'),
+    );
+    fs.closeSync(fd);
+    const images = ['frame_00019.png', 'frame_00040.png'].map((name) => ({
+      name,
+      bytes: fs.readFileSync(join(GOLDEN, 'inputs/images', name)),
+    }));
+    await withSetting('cpu', async () => {
+      const recon = await runReconstruction({ modelDir: dir, frames: images, executionProvider: 'cpu' });
+      expect(recon.worldPoints.every(Number.isFinite)).toBe(true);
+      expect(recon.worldFromCamera.every(Number.isFinite)).toBe(true);
+      expect(recon.providerNotes?.join(' ')).toMatch(/fp16 compute overflowed .* compute in float32/);
+      expect(computesInFloat16(dir)).toBe(false);
+      await releaseReconModels();
+      // A question on a fresh copy overflows at its first step, before any token is sent: asked again in float32.
+      const copy = join(work, 'overflowing-copy');
+      fs.cpSync(dir, copy, { recursive: true, filter: (src) => !src.endsWith(FLOAT16_FORM_SUFFIX) });
+      const tokens: string[] = [];
+      const fresh = await runChat(
+        { modelDir: copy, frames: images.slice(0, 1), question: 'Where is the table?', maxNewTokens: 3 },
+        { onToken: (t) => tokens.push(t) },
+      );
+      expect(fresh.tokenIds.length).toBeGreaterThan(0);
+      expect(tokens.join('')).toBe(fresh.answer);
+      expect(fresh.providerNotes?.join(' ')).toMatch(/fp16 compute overflowed/);
+      expect(computesInFloat16(copy)).toBe(false);
+      await releaseChatModel();
+      // A question on the reconstructed folder starts in float32 at once, and answers.
+      const answer = await runChat({
+        modelDir: dir,
+        frames: images.slice(0, 1),
+        question: 'Where is the table?',
+        maxNewTokens: 3,
+      });
+      expect(answer.tokenIds.length).toBeGreaterThan(0);
+      expect(answer.providerNotes?.join(' ')).toMatch(/fp16 compute overflowed/);
+      await releaseChatModel();
+    });
+  }, 300_000);
 
   it('clamps a constant beyond fp16 range instead of making it infinite', async () => {
     // y = x·W + (-1e30): the Add reads an fp16 GEMM's output, so it computes in fp16.
