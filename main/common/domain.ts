@@ -212,6 +212,10 @@ export interface ExecutionProviderStatus {
   reason?: string;
   /** WebGPU on a software adapter (SwiftShader, lavapipe): usable when asked for, never chosen by auto. */
   software?: boolean;
+  /** fp16 models compute in fp16 here, their weights fp16 on the device (WebGPU with shader-f16). */
+  float16Compute?: boolean;
+  /** The GPU shares the system memory (Apple silicon): the free RAM is its memory. */
+  unifiedMemory?: boolean;
 }
 
 /** What the model runs on here: providers, the provider setting, and the active model's precision. */

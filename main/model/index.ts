@@ -126,6 +126,12 @@ export async function autoProviderChoice(): Promise<import('./runtime/provider-p
   return autoProvider();
 }
 
+/** Whether fp16 models compute in fp16 on a WebGPU adapter (shader-f16, unless G2STUDIO_FLOAT16_COMPUTE=off). */
+export async function webgpuFloat16Compute(shaderF16: boolean | null): Promise<boolean> {
+  const { float16ComputeFor } = await import('./runtime/float16-compute-form');
+  return float16ComputeFor('webgpu', shaderF16);
+}
+
 /** The CUDA major version the installed ORT CUDA provider links against (null: not installed or unreadable). */
 export async function installedCudaProviderMajor(): Promise<number | null> {
   const { cudaMajorOfLibrary, cudaProviderLibrary } = await import('./runtime/provider-probe');

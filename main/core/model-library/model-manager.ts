@@ -187,9 +187,11 @@ export class ModelManager {
   readonly advise = async (checkpointDir: string | undefined): Promise<PrecisionAdvice> => {
     const providers = await executionProviders();
     const provider = effectiveProvider(providers, this.options.providerSetting);
-    const gpuMemory = providers.find((p) => p.name === provider && p.name !== 'cpu')?.memoryBytes;
+    const gpu = providers.find((p) => p.name === provider && p.name !== 'cpu');
+    // A GPU with its own memory is held against it; one sharing the system memory against the free RAM.
+    const gpuMemory = gpu?.memoryBytes ?? (gpu?.unifiedMemory ? await availableMemoryBytes() : undefined);
     return gpuMemory
-      ? precisionAdvice(checkpointDir, 'gpu', gpuMemory)
+      ? precisionAdvice(checkpointDir, 'gpu', gpuMemory, { float16Compute: gpu?.float16Compute })
       : precisionAdvice(checkpointDir, 'cpu', await availableMemoryBytes());
   };
 

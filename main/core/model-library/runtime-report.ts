@@ -11,7 +11,12 @@ import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { ExecutionProviderName, ExecutionProviderStatus } from '../../common/domain';
-import { autoProviderChoice, installedCudaProviderMajor, type GpuProviderProbe } from '../../model';
+import {
+  autoProviderChoice,
+  installedCudaProviderMajor,
+  webgpuFloat16Compute,
+  type GpuProviderProbe,
+} from '../../model';
 
 /** What the probes found; each field is one fact about this machine. */
 export interface ProviderProbe {
@@ -31,6 +36,8 @@ export interface ProviderProbe {
   webgpu: GpuProviderProbe | null;
   /** The WebGPU adapter is a real GPU (auto may use it), not SwiftShader/lavapipe. */
   webgpuHardware: boolean;
+  /** fp16 models compute in fp16 on the WebGPU adapter (shader-f16 and not switched off). */
+  webgpuFloat16Compute?: boolean;
   /** The CUDA probe (a session on the installed CUDA provider); null when it is not installed. */
   cuda: GpuProviderProbe | null;
   /** CUDA major version the installed CUDA provider links against (null: not installed/unknown). */
@@ -75,12 +82,28 @@ export function describeWebGpu(probe: ProviderProbe): ExecutionProviderStatus {
         'The only WebGPU adapter is a software renderer: `--provider webgpu` runs on it (correct but slower than the CPU provider); `auto` does not use it.',
     };
   }
+  const memoryBytes = webGpuMemoryBytes(probe, gpu);
   return {
     name: 'webgpu',
     available: true,
     device: `${gpu ? `${gpu.vendor} GPU (PCI ${gpu.vendorId.toString(16)}:${gpu.deviceId.toString(16)})` : 'GPU'}, ${f16}`,
+    ...(memoryBytes ? { memoryBytes } : {}),
+    ...(probe.webgpuFloat16Compute ? { float16Compute: true } : {}),
+    ...(probe.platform === 'darwin' && probe.arch === 'arm64' ? { unifiedMemory: true } : {}),
   };
 }
+
+/**
+ * The WebGPU adapter's own memory where the machine says it: nvidia-smi's for
+ * an NVIDIA adapter. Elsewhere it is unknown (Intel/AMD on Windows) or the
+ * system memory itself (Apple silicon's unified memory), and precision advice
+ * holds the model against the free RAM instead.
+ */
+function webGpuMemoryBytes(probe: ProviderProbe, gpu: { vendorId: number } | undefined): number | undefined {
+  return gpu?.vendorId === NVIDIA_VENDOR_ID && probe.gpus.length > 0 ? probe.gpus[0].memoryBytes : undefined;
+}
+
+const NVIDIA_VENDOR_ID = 0x10de;
 
 /** The providers, CPU last (it always works), from what the probes found. */
 export function describeProviders(probe: ProviderProbe): ExecutionProviderStatus[] {
@@ -207,6 +230,9 @@ export async function probeProviders(): Promise<ProviderProbe> {
     memoryBytes: totalmem(),
     webgpu: choice?.webgpu ?? null,
     webgpuHardware: choice?.webgpuHardware ?? false,
+    webgpuFloat16Compute: choice?.webgpu?.starts
+      ? await webgpuFloat16Compute(choice.webgpu.shaderF16)
+      : false,
     cuda: choice?.cuda ?? null,
     cudaProviderMajor: await installedCudaProviderMajor(),
     driverCudaMajor: nvidiaDriver ? await queryDriverCudaMajor() : null,

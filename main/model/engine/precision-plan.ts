@@ -74,13 +74,19 @@ export function convertedWeightBytes(
 }
 
 /**
- * Weight bytes a CPU reconstruction keeps resident at `precision`: each
- * range once (the LLM graphs share the mapped file); fp16 counts as float32
- * (the CPU runs an fp16 model from its float32 form: runtime/float32-form.ts).
+ * Weight bytes a reconstruction keeps resident at `precision`: each range once
+ * (the LLM graphs share the mapped file). fp16 counts as float32 (the CPU runs
+ * an fp16 model from its float32 form, runtime/float32-form.ts; a GPU session
+ * folds the widening Casts at load), except where the GPU computes in fp16
+ * (WebGPU with shader-f16: runtime/float16-compute-form.ts).
  */
-export function reconResidentBytes(config: G2vlmConfig, precision: Precision): number {
+export function reconResidentBytes(
+  config: G2vlmConfig,
+  precision: Precision,
+  float16Compute = false,
+): number {
   const resident = convertedWeightBytes(config, precision, RECON_FAMILIES);
-  return precision === 'fp16' ? 2 * resident : resident;
+  return precision === 'fp16' && !float16Compute ? 2 * resident : resident;
 }
 
 /** The precisions worth offering on a device, most accurate first. */
@@ -98,11 +104,14 @@ export function planPrecision(
   device: PlanDevice,
   availableBytes: number,
   checkpoint: string,
+  /** The GPU computes fp16 models in fp16 (their weights stay fp16 on it). */
+  gpu: { float16Compute?: boolean } = {},
 ): PrecisionAdvice {
   const budget = availableBytes * HEADROOM;
+  const float16Compute = device === 'gpu' && gpu.float16Compute === true;
   const options: PrecisionOption[] = (['fp32', 'fp16', 'int8', 'int4'] as const).map((precision) => {
     const reconPeakBytes = reconstructionMemory(
-      { config, weightsBytes: reconResidentBytes(config, precision), prepacking: false },
+      { config, weightsBytes: reconResidentBytes(config, precision, float16Compute), prepacking: false },
       PLANNED_FRAMES,
       PLANNED_INPUT.width,
       PLANNED_INPUT.height,
@@ -166,7 +175,8 @@ export async function precisionAdvice(
   checkpointDir: string | undefined,
   device: PlanDevice,
   availableBytes: number,
+  gpu: { float16Compute?: boolean } = {},
 ): Promise<PrecisionAdvice> {
   const config = checkpointDir ? await readG2vlmConfig(checkpointDir) : officialConfig();
-  return planPrecision(config, device, availableBytes, checkpointDir ?? 'G2VLM-2B-MoT (official)');
+  return planPrecision(config, device, availableBytes, checkpointDir ?? 'G2VLM-2B-MoT (official)', gpu);
 }

@@ -72,6 +72,49 @@ describe('execution providers', () => {
     expect(effectiveProvider(providers, 'cuda')).toBeNull();
   });
 
+  it('WebGPU on a real GPU: its memory where nvidia-smi reports it, whether fp16 computes in fp16, unified memory on Apple silicon', () => {
+    const nvidiaAdapter = {
+      provider: 'webgpu' as const,
+      starts: true,
+      shaderF16: true,
+      devices: [{ vendorId: 0x10de, deviceId: 0x2330, vendor: 'NVIDIA', kind: 'gpu' as const }],
+    };
+    const box = { ...linuxGpuBox, webgpu: nvidiaAdapter, webgpuHardware: true, webgpuFloat16Compute: true };
+    const webgpu = describeProviders(box)[1];
+    expect(webgpu).toEqual({
+      name: 'webgpu',
+      available: true,
+      device: 'NVIDIA GPU (PCI 10de:2330), shader-f16 (fp16 models compute in fp16)',
+      memoryBytes: 81559 * 2 ** 20,
+      float16Compute: true,
+    });
+    // Without shader-f16 (or switched off) fp16 computes in float32; an AMD adapter's memory is not known.
+    const amd = describeProviders({
+      ...box,
+      webgpu: {
+        ...nvidiaAdapter,
+        shaderF16: false,
+        devices: [{ ...nvidiaAdapter.devices[0], vendorId: 0x1002, vendor: 'AMD' }],
+      },
+      webgpuFloat16Compute: false,
+    })[1];
+    expect(amd.device).toMatch(/no shader-f16 \(fp16 models compute in float32\)/);
+    expect(amd.memoryBytes).toBeUndefined();
+    expect(amd.float16Compute).toBeUndefined();
+    const mac = describeProviders({
+      ...box,
+      platform: 'darwin',
+      arch: 'arm64',
+      gpus: [],
+      webgpu: {
+        ...nvidiaAdapter,
+        devices: [{ ...nvidiaAdapter.devices[0], vendorId: 0x106b, vendor: 'Apple' }],
+      },
+    })[1];
+    expect(mac).toMatchObject({ available: true, float16Compute: true, unifiedMemory: true });
+    expect(mac.memoryBytes).toBeUndefined();
+  });
+
   it('reads nvidia-smi CSV output', () => {
     expect(parseNvidiaSmi('NVIDIA GeForce RTX 4090, 24564\nTesla T4, 15360\n')).toEqual([
       { name: 'NVIDIA GeForce RTX 4090', memoryBytes: 24564 * 2 ** 20 },

@@ -45,6 +45,27 @@ describe('precision plan', () => {
     expect(tooSmall.reason).toMatch(/select fewer frames/);
   });
 
+  it('on a GPU that computes fp16 in fp16, fp16 weights count once: a 16 GB card gets fp16, not int8', async () => {
+    const on = (float16Compute: boolean) => precisionAdvice(undefined, 'gpu', 16 * GiB, { float16Compute });
+    const widened = await on(false);
+    const native = await on(true);
+    const peak = (advice: typeof native, precision: string) =>
+      advice.options.find((o) => o.precision === precision)!.reconPeakBytes;
+    // Without shader-f16 the fp16 weights are widened on the device: fp32's memory.
+    expect(peak(widened, 'fp16')).toBe(peak(widened, 'fp32'));
+    expect(widened.auto.precision).toBe('int8');
+    // With it they stay fp16: the difference is the reconstruction's fp16 weights (6.3 GiB of the 8.5 on disk;
+    // the LM head and the vision tower are not loaded for it).
+    const saved = peak(native, 'fp32') - peak(native, 'fp16');
+    expect(saved).toBeGreaterThan(6 * GiB);
+    expect(saved).toBeLessThan(native.options.find((o) => o.precision === 'fp16')!.diskBytes);
+    expect(native.auto.precision).toBe('fp16');
+    expect(native.auto.reason).toMatch(/^fp16: .* 16\.0 GiB GPU memory here\.$/);
+    // The CPU never computes in fp16: the flag means nothing there.
+    const cpu = await precisionAdvice(undefined, 'cpu', 16 * GiB, { float16Compute: true });
+    expect(peak(cpu, 'fp16')).toBe(peak(cpu, 'fp32'));
+  });
+
   it('the official model: sizes of 4.54 B parameters, the 8-frame memory ordered by precision', async () => {
     const { options } = await precisionAdvice(undefined, 'cpu', 64 * GiB);
     const by = new Map(options.map((o) => [o.precision, o]));
