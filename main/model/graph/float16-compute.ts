@@ -144,16 +144,30 @@ class Rewriter {
     return `${base}__${tag}${this.counter++}`;
   }
 
+  /** A Cast node between the two precisions (counted in the summary). */
+  cast(input: string, output: string, to: number): onnx.INodeProto {
+    this.summary.casts++;
+    return {
+      opType: 'Cast',
+      input: [input],
+      output: [output],
+      name: this.fresh('cast', 'n'),
+      domain: '',
+      attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: to }],
+    };
+  }
+
   count(precision: 'float16' | 'float32', op: string): void {
     const bucket = this.summary[precision];
     bucket[op] = (bucket[op] ?? 0) + 1;
   }
 
   /**
-   * Rewrites `graph` in place. `inputTypes` overrides the declared types of its
-   * inputs (a Loop body's carried values). Returns the types of its outputs.
+   * Rewrites `graph` in place and returns the types of its outputs. A main
+   * graph keeps its declared output types (a Cast where a value is fp16); a
+   * Loop `body` declares the types its values now have.
    */
-  graph(graph: onnx.IGraphProto, parent: Scope | undefined, keepOutputTypes: boolean): ValueType[] {
+  graph(graph: onnx.IGraphProto, parent: Scope | undefined, body: boolean): ValueType[] {
     const scope: Scope = { types: new Map(), weights: new Set(), constants: new Map(), parent };
     for (const input of graph.input ?? []) {
       const elemType = input.type?.tensorType?.elemType;
@@ -193,15 +207,7 @@ class Rewriter {
         added.push(halfConstant(constant, out));
       } else {
         out = this.fresh(name, want === FLOAT16 ? 'f16' : 'f32');
-        nodes.push({
-          opType: 'Cast',
-          input: [name],
-          output: [out],
-          name: this.fresh('cast', 'n'),
-          domain: '',
-          attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: want }],
-        });
-        this.summary.casts++;
+        nodes.push(this.cast(name, out, want));
       }
       scope.types.set(out, want);
       converted.set(key, out);
@@ -225,10 +231,10 @@ class Rewriter {
       if (op === 'Loop' || op === 'If' || op === 'Scan') {
         if (op !== 'Loop')
           throw new Float16ComputeError(`${op} is not supported by the fp16-compute rewrite`);
-        const body = node.attribute?.find((a) => a.name === 'body')?.g;
-        if (!body) throw new Float16ComputeError('a Loop without a body');
+        const loopBody = node.attribute?.find((a) => a.name === 'body')?.g;
+        if (!loopBody) throw new Float16ComputeError('a Loop without a body');
         const carried = inputs.slice(2);
-        const bodyInputs = body.input ?? [];
+        const bodyInputs = loopBody.input ?? [];
         // Carried values keep the type they enter with; the body sees them so.
         carried.forEach((name, i) => {
           const type = lookup(scope, name);
@@ -237,7 +243,11 @@ class Rewriter {
         });
         if (carried.some((name) => lookup(scope, name) === 'constant'))
           throw new Float16ComputeError('a Loop carrying an inline constant');
-        const bodyTypes = this.graph(body, scope, true);
+        const bodyTypes = this.graph(loopBody, scope, true);
+        carried.forEach((name, i) => {
+          if (bodyTypes[i + 1] !== lookup(scope, name))
+            throw new Float16ComputeError(`a Loop whose carried value ${name} changes precision in its body`);
+        });
         // Outputs: carried finals (the carried types), then scan outputs (the body's types).
         outputs.forEach((o, i) => {
           if (o === '') return;
@@ -323,9 +333,11 @@ class Rewriter {
       const name = output.name ?? '';
       const type = lookup(scope, name);
       const tensorType = output.type?.tensorType;
-      if (keepOutputTypes || !tensorType || tensorType.elemType !== FLOAT || type === FLOAT) {
-        if (tensorType && typeof type === 'number' && keepOutputTypes) tensorType.elemType = type;
-        outputTypes.push(type ?? FLOAT);
+      if (body || !tensorType || tensorType.elemType !== FLOAT || type === FLOAT) {
+        // An inline constant as an output is its float32 original.
+        const produced = type === 'constant' || type === undefined ? FLOAT : type;
+        if (tensorType && body) tensorType.elemType = produced;
+        outputTypes.push(produced);
         continue;
       }
       if (type === 'constant') throw new Float16ComputeError(`output ${name} is an inline constant`);
@@ -339,17 +351,7 @@ class Rewriter {
         node.output = (node.output ?? []).map((o) => renames.get(o) ?? o);
         renameReads(node, renames);
       }
-      for (const [name, inner] of renames) {
-        nodes.push({
-          opType: 'Cast',
-          input: [inner],
-          output: [name],
-          name: this.fresh('cast_out', 'n'),
-          domain: '',
-          attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }],
-        });
-        this.summary.casts++;
-      }
+      for (const [name, inner] of renames) nodes.push(this.cast(inner, name, FLOAT));
     }
     graph.node = nodes;
     graph.initializer = [...kept, ...added];
