@@ -19,6 +19,8 @@ export default defineConfig({
           bench: resolve(__dirname, 'main/bench/index.ts'),
           // A chat question in a process of its own (the real-2b benchmark reads its peak RSS).
           'chat-probe-child': resolve(__dirname, 'main/bench/chat-probe-child.ts'),
+          // One provider's reconstruction in a process of its own (the GPU benchmark).
+          'gpu-bench-child': resolve(__dirname, 'main/bench/gpu-bench-child.ts'),
         },
         // Shared chunks sit beside the entries, so `__dirname` is out/main in every
         // module: the engine client finds engine-worker.js and the web server finds

@@ -3,13 +3,18 @@
 // kept: the unit of the chat rows of the precision and real-2b benchmarks.
 // A candidate precision is run teacher-forced on the float32 run's inputs, so
 // its logits and top-1 choices are compared step for step (chat-accuracy.ts).
-import { readFileSync, writeFileSync } from 'node:fs';
+// probeChatInChild runs it in a fresh process (chat-probe-child.ts), so that a
+// question's peak RSS and its provider's start-up are its own.
+import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchChildArgs, failureTail, runNode, type ProcessRun, type RunOptions } from './bench-process';
 import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from '../model/chat/chat-layout';
 import { ChatModel } from '../model/chat/chat-model';
 import { answerQuestion, prefillPrefix } from '../model/chat/chat-session';
 import { estimateChatMemory } from '../model/engine/memory-estimate';
 import { decodeRgbImage } from '../model/preprocess/qwen-image';
+import { cpuNodesOfModel } from '../model/runtime/node-placement';
+import type { ExecutionProviderChoice } from '../model/runtime/session';
 import { SHARED_DIR } from './shared-dir';
 
 /** Two ARKitScenes frames (1296x968 JPEG), the chat benchmark's images. */
@@ -50,6 +55,8 @@ export interface ChatProbeRequest {
   steps: number;
   /** Teacher forcing: the reference run's decode inputs. */
   forcedInputs?: number[];
+  /** Where the model runs (default: the CPU). */
+  provider?: ExecutionProviderChoice;
 }
 
 export interface ChatProbeResult {
@@ -64,6 +71,12 @@ export interface ChatProbeResult {
   vocab: number;
   /** The engine's chat estimate for this question (the figure it refuses by). */
   estimatePeakBytes: number;
+  /** The provider(s) the graphs really ran on ("webgpu+cpu" when some fell back). */
+  executionProvider: string;
+  /** Why graphs asked to run on a GPU run elsewhere (empty when none did). */
+  providerNotes: string[];
+  /** GPU runs: nodes ONNX Runtime ran on the CPU, per graph (runtime/node-placement.ts). */
+  cpuNodes?: Record<string, number>;
 }
 
 export async function probeChat(request: ChatProbeRequest): Promise<ChatProbeResult> {
@@ -77,7 +90,7 @@ export async function probeChat(request: ChatProbeRequest): Promise<ChatProbeRes
       availableBytes: 2 ** 40,
     },
   );
-  const model = await ChatModel.load(request.modelDir);
+  const model = await ChatModel.load(request.modelDir, request.provider ?? 'cpu');
   try {
     const tokenizer = model.tokenizer!;
     let t0 = performance.now();
@@ -112,8 +125,39 @@ export async function probeChat(request: ChatProbeRequest): Promise<ChatProbeRes
       logits,
       vocab,
       estimatePeakBytes: estimate.peakBytes,
+      executionProvider: model.executionProvider,
+      providerNotes: model.providerNotes,
+      // The chat's graphs only (a chat loads no geometry decoder), as chat-pipeline.ts reports them.
+      ...(model.executionProvider === 'cpu'
+        ? {}
+        : { cpuNodes: cpuNodesOfModel(model.modelDir, (id) => !/_decoder$/.test(id)).cpuNodes }),
     };
   } finally {
     await model.release();
   }
+}
+
+/**
+ * Runs one chat probe in a fresh process (chat-probe-child.ts), polling its
+ * high-water mark. `tag` names the request, result and logit files in `work`.
+ */
+export async function probeChatInChild(
+  work: string,
+  tag: string,
+  request: ChatProbeRequest,
+  options: RunOptions = {},
+): Promise<{ run: ProcessRun; result: Omit<ChatProbeResult, 'logits'>; logits: Float32Array }> {
+  const requestPath = join(work, `chat-${tag}.request.json`);
+  const resultPath = join(work, `chat-${tag}.result.json`);
+  const logitsPath = join(work, `chat-${tag}.logits.f32`);
+  await fs.writeFile(requestPath, JSON.stringify(request));
+  const run = await runNode(
+    [...benchChildArgs('chat-probe-child'), requestPath, resultPath, logitsPath],
+    options,
+  );
+  if (run.code !== 0) throw new Error(`chat probe ${tag} failed: ${failureTail(run, 5)}`);
+  const result = JSON.parse(await fs.readFile(resultPath, 'utf8')) as Omit<ChatProbeResult, 'logits'>;
+  const bytes = await fs.readFile(logitsPath);
+  const logits = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return { run, result, logits };
 }

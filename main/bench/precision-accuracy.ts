@@ -33,7 +33,13 @@ function relativePointErrors(points: Float32Array, reference: Float32Array): Flo
   return out.sort();
 }
 
-export function reconAccuracy(out: ReconstructionOutput, reference: ReconstructionOutput): ReconAccuracy {
+/** The parts of a reconstruction the accuracy figures read. */
+export type ReconTensors = Pick<
+  ReconstructionOutput,
+  'frameCount' | 'localPoints' | 'worldPoints' | 'worldFromCamera'
+>;
+
+export function reconAccuracy(out: ReconTensors, reference: ReconTensors): ReconAccuracy {
   const local = relativePointErrors(out.localPoints, reference.localPoints);
   const world = relativePointErrors(out.worldPoints, reference.worldPoints);
   let rotationDegMax = 0;

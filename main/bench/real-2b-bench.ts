@@ -13,108 +13,37 @@
 //     `g2studio model generate-random <dir> --preset real-2b`>
 //   G2_BENCH_REAL_2B_WORK=<folder for the converted models; kept, so a rerun reuses them>
 //   G2_BENCH_REAL_2B_PRECISIONS=int8,int4,fp32,fp16   G2_BENCH_REAL_2B_FRAMES=2,4,8
-import { spawn } from 'node:child_process';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { listFromEnv, runCli } from './bench-process';
 import type { BenchFigure, BenchSection } from './bench-types';
 import { chatAccuracy } from './chat-accuracy';
-import {
-  CHAT_PROBE_IMAGES,
-  ensureTestTokenizer,
-  type ChatProbeRequest,
-  type ChatProbeResult,
-} from './chat-probe';
+import { CHAT_PROBE_IMAGES, ensureTestTokenizer, probeChatInChild } from './chat-probe';
 import { SHARED_DIR } from './shared-dir';
 
 const GiB = 2 ** 30;
 /** The official PyTorch float32 run of 4 frames on the reference machine (shared/bench/g2vlm-medium). */
 const OFFICIAL_4_FRAMES = { seconds: 137, peakGiB: 15.5 };
-const CLI = resolve(__dirname, '../../bin/g2studio.js');
-
-interface ProcessRun {
-  code: number | null;
-  seconds: number;
-  peakBytes: number;
-  stdout: string;
-  stderr: string;
-}
-
-function vmHwmBytes(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0; // exited between two polls
-  }
-}
-
-/** Runs the CLI in a child process, polling its high-water mark until it exits. */
-function runCli(args: string[]): Promise<ProcessRun> {
-  return runNode([CLI, ...args]);
-}
-
-/** Runs a Node script in a child process, polling its high-water mark until it exits. */
-function runNode(args: string[]): Promise<ProcessRun> {
-  return new Promise((done, fail) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let peakBytes = 0;
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-    const poll = setInterval(() => {
-      if (child.pid) peakBytes = Math.max(peakBytes, vmHwmBytes(child.pid));
-    }, 100);
-    child.on('error', (error) => {
-      clearInterval(poll);
-      fail(error);
-    });
-    child.on('exit', (code) => {
-      clearInterval(poll);
-      done({ code, seconds: (performance.now() - started) / 1000, peakBytes, stdout, stderr });
-    });
-  });
-}
-
-const CHAT_CHILD = resolve(__dirname, 'chat-probe-child.js');
 /** Greedy decode steps per chat probe (teacher-forced on the fp32 run's inputs for the others). */
 const CHAT_STEPS = 32;
 /** The issue's decode target for int4 on a CPU. */
 const INT4_DECODE_TARGET_MS = 150;
 
-/** Runs one chat probe in a fresh process (chat-probe-child.ts), polling its high-water mark. */
-async function probeChatInChild(
+/** One chat question of a precision in a fresh process: 1 image at 768 px, CHAT_STEPS steps. */
+function probeChatOf(
   work: string,
   modelDir: string,
   precision: string,
   reference?: { stepInputs: number[] },
-): Promise<{ run: ProcessRun; result: Omit<ChatProbeResult, 'logits'>; logits: Float32Array }> {
+): ReturnType<typeof probeChatInChild> {
   ensureTestTokenizer(modelDir);
-  const request: ChatProbeRequest = {
+  return probeChatInChild(work, precision, {
     modelDir,
     images: [CHAT_PROBE_IMAGES[0]],
     visionImageSize: 768,
     steps: CHAT_STEPS,
     ...(reference ? { forcedInputs: reference.stepInputs } : {}),
-  };
-  const requestPath = join(work, `chat-${precision}.request.json`);
-  const resultPath = join(work, `chat-${precision}.result.json`);
-  const logitsPath = join(work, `chat-${precision}.logits.f32`);
-  await fs.writeFile(requestPath, JSON.stringify(request));
-  const run = await runNode([CHAT_CHILD, requestPath, resultPath, logitsPath]);
-  if (run.code !== 0) throw new Error(`chat probe ${precision} failed: ${run.stderr.trim().slice(-500)}`);
-  const result = JSON.parse(await fs.readFile(resultPath, 'utf8')) as Omit<ChatProbeResult, 'logits'>;
-  const bytes = await fs.readFile(logitsPath);
-  const logits = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return { run, result, logits };
-}
-
-function listFromEnv(name: string, fallback: string[]): string[] {
-  return (process.env[name] ?? fallback.join(','))
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  });
 }
 
 export async function runReal2bBench(): Promise<BenchSection> {
@@ -209,7 +138,7 @@ export async function runReal2bBench(): Promise<BenchSection> {
   for (const precision of chatOrder) {
     const model = join(work, `model-${precision}`);
     if (!existsSync(join(model, 'manifest.json'))) continue;
-    const { run, result, logits } = await probeChatInChild(work, model, precision, reference);
+    const { run, result, logits } = await probeChatOf(work, model, precision, reference);
     if (precision === 'fp32') reference = { stepInputs: result.stepInputs, logits, vocab: result.vocab };
     figures.push(
       {

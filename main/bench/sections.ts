@@ -3,6 +3,7 @@
 import type { BenchSection } from './bench-types';
 import { runChatBench } from './chat-bench';
 import { runCleanupBench } from './cleanup-bench';
+import { runGpuBench } from './gpu-bench';
 import { runLibraryBench } from './library-bench';
 import { runMediaBench } from './media-bench';
 import { runModelBench } from './model-bench';
@@ -19,4 +20,5 @@ export const benchSections: Record<string, () => Promise<BenchSection>> = {
   chat: runChatBench,
   cleanup: runCleanupBench,
   viewer: runViewerBench,
+  gpu: runGpuBench,
 };

@@ -43,9 +43,9 @@ import {
 const F32 = 4;
 const FRAME_LIMIT = 4096;
 /** Buffer bucketing and fragmentation on top of the tensors (the CPU arena's measured factor, assumed alike). */
-const ACTIVATION_OVERHEAD = 1.25;
+export const ACTIVATION_OVERHEAD = 1.25;
 /** Dawn's own buffers, shader caches and staging buffers (assumed, not measured on a GPU yet). */
-const DEVICE_BASELINE_BYTES = 256 * 2 ** 20;
+export const DEVICE_BASELINE_BYTES = 256 * 2 ** 20;
 /** Attention scores of one decoder run (DECODER_SCORE_BUDGET_BYTES in runtime/recon-pipeline.ts). */
 const DECODER_SCORE_BUDGET_BYTES = 384 * 2 ** 20;
 
