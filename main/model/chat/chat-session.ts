@@ -416,7 +416,7 @@ export async function answerQuestion(
       counter.next += 1;
       const logits = await step(input, position);
       // fp16 compute (a GPU with shader-f16): an overflow anywhere upstream shows here, before the token is sent.
-      checkFloat16Output(model.modelDir, logits, 'the answer');
+      checkFloat16Output(model, logits, 'the answer');
       if (options.keepLogits) result.stepLogits.push(logits.slice(0, vocab));
       const choice = sampler.next(logits.subarray(0, vocab));
       result.stepChoices.push(choice);

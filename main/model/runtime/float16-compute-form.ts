@@ -135,53 +135,39 @@ export function float16ComputeForm(graphFile: string): Float16Form {
 
 // fp16 can overflow where float32 does not (a trained network's outlier
 // activations pass 65504; the residual stream is kept in float32 for that
-// reason, a GEMM's output is not). The stages check their outputs while a
-// model folder computes in fp16; a non-finite value makes the job run again
-// with the folder's graphs in float32, for the rest of the process.
+// reason, a GEMM's output is not). A model whose sessions run fp16-compute
+// forms checks its stages' outputs; a non-finite value makes the job run
+// again with the folder's graphs in float32, for the rest of the process.
 
-/** Model folders whose sessions run fp16-compute forms in this process. */
-const float16Folders = new Set<string>();
 /** Model folders whose fp16 compute overflowed: their sessions load float32 graphs from then on. */
 const overflowedFolders = new Set<string>();
 
-function folderOf(graphFile: string): string {
-  return resolve(dirname(graphFile));
-}
-
-/** Records that a session of `formFile` (an fp16-compute form) started. */
-export function float16FormStarted(formFile: string): void {
-  float16Folders.add(folderOf(formFile));
-}
-
-/** Whether sessions of this model folder compute in fp16 (so its outputs are checked). */
-export function computesInFloat16(modelDir: string): boolean {
-  const dir = resolve(modelDir);
-  return float16Folders.has(dir) && !overflowedFolders.has(dir);
-}
-
 /** Why a graph of an overflowed folder computes in float32, or undefined. */
 export function float16OverflowNote(graphFile: string): string | undefined {
-  return overflowedFolders.has(folderOf(graphFile))
+  return overflowedFolders.has(resolve(dirname(graphFile)))
     ? 'fp16 compute overflowed (values beyond ±65504) in an earlier run of this model, so its graphs compute in float32 on the GPU from then on.'
     : undefined;
 }
 
 /** A stage's output held Inf or NaN while its model computed in fp16. */
 export class Float16OverflowError extends Error {
-  constructor(
-    readonly modelDir: string,
-    readonly where: string,
-  ) {
+  constructor(readonly where: string) {
     super(`fp16 compute overflowed in ${where}.`);
   }
 }
 
-/** Throws Float16OverflowError when `values` hold Inf/NaN and the folder computes in fp16. */
-export function checkFloat16Output(modelDir: string, values: Float32Array, where: string): void {
-  if (!computesInFloat16(modelDir)) return;
+/** A loaded model: its folder, and whether any of its sessions runs an fp16-compute form. */
+export interface Float16Checked {
+  modelDir: string;
+  computesInFloat16: boolean;
+}
+
+/** Throws Float16OverflowError when `values` hold Inf/NaN and the model computes in fp16. */
+export function checkFloat16Output(model: Float16Checked, values: Float32Array, where: string): void {
+  if (!model.computesInFloat16) return;
   for (let i = 0; i < values.length; i++) {
     // x − x is 0 for every finite x, NaN for ±Inf and NaN.
-    if (values[i] - values[i] !== 0) throw new Float16OverflowError(modelDir, where);
+    if (values[i] - values[i] !== 0) throw new Float16OverflowError(where);
   }
 }
 

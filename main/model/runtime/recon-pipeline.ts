@@ -81,6 +81,8 @@ export class ReconModel {
     readonly executionProvider: string,
     /** Why graphs fell back to the CPU (empty when none did). */
     readonly providerNotes: string[] = [],
+    /** Some of its sessions run fp16-compute forms: stage outputs are checked for overflow. */
+    readonly computesInFloat16 = false,
   ) {}
 
   static async load(
@@ -112,6 +114,7 @@ export class ReconModel {
         ...llm.providerNotes,
         ...(graphs.note ? [graphs.note] : []),
       ],
+      [dino, point, camera, global].some((s) => s.compute === 'float16'),
     );
   }
 
@@ -187,7 +190,7 @@ export class ReconModel {
 
     // fp16 compute (a GPU with shader-f16): each stage's output is checked for overflow.
     const checked = (values: Float32Array, where: string): Float32Array => {
-      checkFloat16Output(this.modelDir, values, where);
+      checkFloat16Output(this, values, where);
       return values;
     };
     const dino2llm = await runStage('dino', 0.05, 0.15, async () =>

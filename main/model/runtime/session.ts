@@ -10,12 +10,7 @@ import * as os from 'node:os';
 import { ort } from './ort';
 import { autoProvider } from './provider-probe';
 import { placementProfiling } from './node-placement';
-import {
-  float16ComputeForm,
-  float16ComputeOn,
-  float16FormStarted,
-  float16OverflowNote,
-} from './float16-compute-form';
+import { float16ComputeForm, float16ComputeOn, float16OverflowNote } from './float16-compute-form';
 import { graphPath, type GraphId, type ModelManifest } from './model-manifest';
 import { StudioError } from '../../common/errors';
 
@@ -198,10 +193,8 @@ export async function createSessionOn(
     float32Reason = form.note;
     if (form.path) {
       try {
-        const session = await createOn(form.path, target, tuning);
-        float16FormStarted(form.path);
         return {
-          session,
+          session: await createOn(form.path, target, tuning),
           executionProvider: target,
           compute: 'float16',
         };

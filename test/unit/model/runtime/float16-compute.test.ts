@@ -21,12 +21,15 @@ import { float32ToHalfBits } from '../../../../main/model/graph/half';
 import {
   FLOAT16_COMPUTE_ENV,
   FLOAT16_FORM_SUFFIX,
-  computesInFloat16,
   float16ComputeFor,
   float16ComputeForm,
 } from '../../../../main/model/runtime/float16-compute-form';
 import { LlmRunner } from '../../../../main/model/runtime/llm-runner';
-import { releaseReconModels, runReconstruction } from '../../../../main/model/runtime/recon-pipeline';
+import {
+  reconModelFor,
+  releaseReconModels,
+  runReconstruction,
+} from '../../../../main/model/runtime/recon-pipeline';
 import { releaseChatModel, runChat } from '../../../../main/model/chat/chat-pipeline';
 import { ensureTestTokenizer } from '../../../../main/bench/chat-probe';
 import { graphIdOfFile } from '../../../../main/model/runtime/node-placement';
@@ -244,7 +247,8 @@ describe('the fp16-compute form of fp16 graphs', () => {
       expect(recon.worldPoints.every(Number.isFinite)).toBe(true);
       expect(recon.worldFromCamera.every(Number.isFinite)).toBe(true);
       expect(recon.providerNotes?.join(' ')).toMatch(/fp16 compute overflowed .* compute in float32/);
-      expect(computesInFloat16(dir)).toBe(false);
+      // The model kept for the next job is the float32 one.
+      expect((await reconModelFor(dir, 'cpu')).computesInFloat16).toBe(false);
       await releaseReconModels();
       // A question on a fresh copy overflows at its first step, before any token is sent: asked again in float32.
       const copy = join(work, 'overflowing-copy');
@@ -257,7 +261,6 @@ describe('the fp16-compute form of fp16 graphs', () => {
       expect(fresh.tokenIds.length).toBeGreaterThan(0);
       expect(tokens.join('')).toBe(fresh.answer);
       expect(fresh.providerNotes?.join(' ')).toMatch(/fp16 compute overflowed/);
-      expect(computesInFloat16(copy)).toBe(false);
       await releaseChatModel();
       // A question on the reconstructed folder starts in float32 at once, and answers.
       const answer = await runChat({
