@@ -78,8 +78,16 @@ function randomValues(count: number, amplitude: number, seed: { value: number })
   });
 }
 
-/** softmax(q·kᵀ/√d (causal: key j ≤ past + i)) · v in float64; heads-first (H, T, d) arrays. */
-function reference(c: AttentionCase, q: Float32Array, k: Float32Array, v: Float32Array): Float64Array {
+/**
+ * softmax(q·kᵀ/√d (causal: key j ≤ past + i)) · v in float64; heads-first (H, T, d) arrays.
+ * The reference the WebGPU attention test (webgpu-provider.test.ts) holds its primitives to as well.
+ */
+export function attentionReference(
+  c: Omit<AttentionCase, 'form'>,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+): Float64Array {
   const { queryHeads: hq, kvHeads: hk, headDim: d, rows: s } = c;
   const t = c.rows + c.past;
   const out = new Float64Array(hq * s * d);
@@ -234,7 +242,7 @@ export async function probeAttention(provider: SessionProvider): Promise<Attenti
           const out = await session.run(feedsOf(c, q, k, v));
           const raw = out.y.data as Float32Array;
           const got = c.form === 'matmul-softmax' ? raw : fromRows(raw, c.queryHeads, c.rows, c.headDim);
-          const want = reference(c, q, k, v);
+          const want = attentionReference(c, q, k, v);
           let maxAbs = 0;
           for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
           if (!Number.isFinite(maxAbs) || got.some((x) => !Number.isFinite(x))) maxAbs = Infinity;

@@ -193,6 +193,7 @@ console.log('{}');
     const placed = `
 import { createSession } from ${JSON.stringify(sessionRuntime)};
 import { placementOfGraph } from ${JSON.stringify(join(ROOT, 'main/model/runtime/node-placement.ts'))};
+import { attentionReference } from ${JSON.stringify(join(ROOT, 'main/bench/attention-probe.ts'))};
 import { ort } from ${JSON.stringify(join(ROOT, 'main/model/runtime/ort.ts'))};
 (async () => {
   const { session, executionProvider } = await createSession(${JSON.stringify(file)}, 'webgpu');
@@ -249,34 +250,10 @@ import { GraphBuilder } from ${JSON.stringify(join(ROOT, 'main/model/graph/graph
 import { attention } from ${JSON.stringify(join(ROOT, 'main/model/graph/ops.ts'))};
 import { createSession } from ${JSON.stringify(sessionRuntime)};
 import { placementOfGraph } from ${JSON.stringify(join(ROOT, 'main/model/runtime/node-placement.ts'))};
+import { attentionReference } from ${JSON.stringify(join(ROOT, 'main/bench/attention-probe.ts'))};
 import { ort } from ${JSON.stringify(join(ROOT, 'main/model/runtime/ort.ts'))};
 let seed = 7;
 const random = (n: number, amp: number) => Float32Array.from({ length: n }, () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return (seed / 2 ** 31 * 2 - 1) * amp; });
-function reference(q: Float32Array, k: Float32Array, v: Float32Array, hq: number, hk: number, s: number, t: number, d: number, causal: boolean): Float64Array {
-  const out = new Float64Array(hq * s * d);
-  for (let h = 0; h < hq; h++) {
-    const kh = Math.floor(h / (hq / hk));
-    for (let i = 0; i < s; i++) {
-      const last = causal ? t - s + i : t - 1;
-      const p = new Float64Array(last + 1);
-      let max = -Infinity;
-      for (let j = 0; j <= last; j++) {
-        let dot = 0;
-        for (let c = 0; c < d; c++) dot += q[(h * s + i) * d + c] * k[(kh * t + j) * d + c];
-        p[j] = dot / Math.sqrt(d);
-        max = Math.max(max, p[j]);
-      }
-      let sum = 0;
-      for (let j = 0; j <= last; j++) sum += (p[j] = Math.exp(p[j] - max));
-      for (let c = 0; c < d; c++) {
-        let acc = 0;
-        for (let j = 0; j <= last; j++) acc += p[j] * v[(kh * t + j) * d + c];
-        out[(h * s + i) * d + c] = acc / sum;
-      }
-    }
-  }
-  return out;
-}
 (async () => {
   const dir = fs.mkdtempSync(join(os.tmpdir(), 'wgpu-attn-'));
   const results: Record<string, unknown> = {};
@@ -309,7 +286,7 @@ function reference(q: Float32Array, k: Float32Array, v: Float32Array, hq: number
       pv: new ort.Tensor('float32', rows(va, 0, past), [1, hk, past, d]),
     });
     const got = out.y.data as Float32Array;
-    const want = reference(qa, ka, va, hq, hk, s, t, d, causal);
+    const want = attentionReference({ queryHeads: hq, kvHeads: hk, headDim: d, rows: s, past, causal }, qa, ka, va);
     let maxAbs = 0;
     for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
     results[name] = { executionProvider, maxAbs, placement: placementOfGraph(file) };
