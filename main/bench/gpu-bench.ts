@@ -163,12 +163,10 @@ async function findDevice(settings: Settings): Promise<GpuDevice> {
   const reasons: string[] = [];
   const providers: GpuProviderName[] = [];
   // ORT's device discovery reads PCI/DRM entries (DXCore on Windows), which a
-  // VM may not show and macOS does not have: an NVIDIA card that nvidia-smi
-  // sees, with no software-only Vulkan loader setting, is a real adapter too,
-  // and so is any adapter on macOS (Metal has no software renderer).
+  // VM may not show: an NVIDIA card that nvidia-smi sees, with no software-only
+  // Vulkan loader setting, is a real adapter too (macOS: webGpuAdapterIsHardware).
   const hardware =
-    webGpuAdapterIsHardware(webgpu, env) ||
-    (webgpu.starts && !isSoftwareVulkanOnly(env) && (nvidia !== null || process.platform === 'darwin'));
+    webGpuAdapterIsHardware(webgpu, env) || (webgpu.starts && !isSoftwareVulkanOnly(env) && nvidia !== null);
   const software = webgpu.starts && !hardware;
   if (settings.providers.includes('webgpu')) {
     if (!webgpu.starts) reasons.push(`WebGPU did not start (${webgpu.error ?? 'no adapter'})`);

@@ -127,9 +127,16 @@ export function isSoftwareVulkanOnly(env: NodeJS.ProcessEnv): boolean {
  * Whether a WebGPU adapter that started is a real GPU: ORT found a GPU device
  * and the Vulkan loader is not restricted to software drivers. Dawn asks for
  * the high-performance adapter, which prefers a GPU over a CPU rasteriser.
+ * On macOS Dawn runs on Metal, which has no software adapter, while ORT's
+ * device discovery there only knows Apple silicon: an Intel Mac's GPU counts too.
  */
-export function webGpuAdapterIsHardware(probe: GpuProviderProbe, env: NodeJS.ProcessEnv): boolean {
-  return probe.starts && probe.devices.some((d) => d.kind === 'gpu') && !isSoftwareVulkanOnly(env);
+export function webGpuAdapterIsHardware(
+  probe: GpuProviderProbe,
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): boolean {
+  if (!probe.starts || isSoftwareVulkanOnly(env)) return false;
+  return platform === 'darwin' || probe.devices.some((d) => d.kind === 'gpu');
 }
 
 /** Runs in the child: loads ORT, logs device discovery, creates and runs the probe graphs. */

@@ -96,7 +96,10 @@ describe('provider probe rules', () => {
     expect(webGpuAdapterIsHardware(started, {})).toBe(true);
     // A GPU in the machine does not help when Vulkan may only use SwiftShader.
     expect(webGpuAdapterIsHardware(started, { VK_ICD_FILENAMES: SWIFTSHADER_ICD })).toBe(false);
-    expect(webGpuAdapterIsHardware({ ...started, devices: [devices[1]] }, {})).toBe(false);
+    expect(webGpuAdapterIsHardware({ ...started, devices: [devices[1]] }, {}, 'linux')).toBe(false);
+    // Metal has no software adapter; ORT discovers no GPU on an Intel Mac.
+    expect(webGpuAdapterIsHardware({ ...started, devices: [] }, {}, 'darwin')).toBe(true);
+    expect(webGpuAdapterIsHardware({ ...started, devices: [], starts: false }, {}, 'darwin')).toBe(false);
     expect(webGpuAdapterIsHardware({ ...started, starts: false }, {})).toBe(false);
     expect(
       plainOrtError(
