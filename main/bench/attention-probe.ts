@@ -148,7 +148,8 @@ function fromRows(x: Float32Array, heads: number, s: number, d: number): Float32
   return out;
 }
 
-function caseGraph(c: AttentionCase): Uint8Array {
+/** The case's attention as a graph (inputs q, k, v and, for MatMul/Softmax, past_k, past_v; output y). */
+export function attentionCaseGraph(c: AttentionCase): Uint8Array {
   const { queryHeads: hq, kvHeads: hk, headDim: d } = c;
   const g = new GraphBuilder(c.form.replace(/-/g, '_'));
   let y: string;
@@ -189,7 +190,8 @@ function caseGraph(c: AttentionCase): Uint8Array {
   });
 }
 
-function feedsOf(
+/** The inputs of attentionCaseGraph from heads-first (H, T, d) q, k, v (the past rows first). */
+export function attentionCaseFeeds(
   c: AttentionCase,
   q: Float32Array,
   k: Float32Array,
@@ -235,11 +237,11 @@ export async function probeAttention(provider: SessionProvider): Promise<Attenti
       const v = randomValues(c.kvHeads * t * c.headDim, 1, seed);
       // A file, not bytes: only file sessions on a GPU report their node placement.
       const file = join(dir, `case-${index}.onnx`);
-      fs.writeFileSync(file, caseGraph(c));
+      fs.writeFileSync(file, attentionCaseGraph(c));
       try {
         const { session } = await createSessionOn(file, provider);
         try {
-          const out = await session.run(feedsOf(c, q, k, v));
+          const out = await session.run(attentionCaseFeeds(c, q, k, v));
           const raw = out.y.data as Float32Array;
           const got = c.form === 'matmul-softmax' ? raw : fromRows(raw, c.queryHeads, c.rows, c.headDim);
           const want = attentionReference(c, q, k, v);

@@ -196,7 +196,7 @@ console.log('{}');
     const placed = `
 import { createSession } from ${JSON.stringify(sessionRuntime)};
 import { placementOfGraph } from ${JSON.stringify(join(ROOT, 'main/model/runtime/node-placement.ts'))};
-import { attentionReference } from ${JSON.stringify(join(ROOT, 'main/bench/attention-probe.ts'))};
+import { attentionCaseFeeds, attentionCaseGraph, attentionReference } from ${JSON.stringify(join(ROOT, 'main/bench/attention-probe.ts'))};
 import { ort } from ${JSON.stringify(join(ROOT, 'main/model/runtime/ort.ts'))};
 (async () => {
   const { session, executionProvider } = await createSession(${JSON.stringify(file)}, 'webgpu');
@@ -249,12 +249,9 @@ ort.InferenceSession.create(${JSON.stringify(file)}, { executionProviders: ['web
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
-import { GraphBuilder } from ${JSON.stringify(join(ROOT, 'main/model/graph/graph-builder.ts'))};
-import { attention } from ${JSON.stringify(join(ROOT, 'main/model/graph/ops.ts'))};
 import { createSession } from ${JSON.stringify(sessionRuntime)};
 import { placementOfGraph } from ${JSON.stringify(join(ROOT, 'main/model/runtime/node-placement.ts'))};
-import { attentionReference } from ${JSON.stringify(join(ROOT, 'main/bench/attention-probe.ts'))};
-import { ort } from ${JSON.stringify(join(ROOT, 'main/model/runtime/ort.ts'))};
+import { attentionCaseFeeds, attentionCaseGraph, attentionReference } from ${JSON.stringify(join(ROOT, 'main/bench/attention-probe.ts'))};
 let seed = 7;
 const random = (n: number, amp: number) => Float32Array.from({ length: n }, () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return (seed / 2 ** 31 * 2 - 1) * amp; });
 (async () => {
@@ -262,34 +259,15 @@ const random = (n: number, amp: number) => Float32Array.from({ length: n }, () =
   const results: Record<string, unknown> = {};
   for (const [name, hq, hk, causal, s, past] of [['mha', 2, 2, false, 300, 0], ['gqa_causal_past', 4, 2, true, 40, 260]] as const) {
     const d = 16;
-    const g = new GraphBuilder(name);
-    g.attentionForm = 'matmul-softmax';
-    const q = g.input('q', 'float32', [1, hq, 'S', d]);
-    const k = g.input('k', 'float32', [1, hk, 'S', d]);
-    const v = g.input('v', 'float32', [1, hk, 'S', d]);
-    const pk = g.input('pk', 'float32', [1, hk, 'P', d]);
-    const pv = g.input('pv', 'float32', [1, hk, 'P', d]);
-    const [y] = attention(g, q, k, v, { heads: { query: hq, kv: hk, dim: d }, causal, pastKey: pk, pastValue: pv });
-    g.output(y, 'y');
+    const c = { form: 'matmul-softmax', queryHeads: hq, kvHeads: hk, headDim: d, rows: s, past, causal } as const;
     const file = join(dir, name + '.onnx');
-    fs.writeFileSync(file, g.toModelBytes(() => { throw new Error('no weights'); }));
+    fs.writeFileSync(file, attentionCaseGraph(c));
     const { session, executionProvider } = await createSession(file, 'webgpu');
     const t = s + past;
     const [qa, ka, va] = [random(hq * s * d, 2), random(hk * t * d, 2), random(hk * t * d, 1)];
-    const rows = (x: Float32Array, from: number, to: number) => {
-      const out = new Float32Array(hk * (to - from) * d);
-      for (let h = 0; h < hk; h++) out.set(x.subarray((h * t + from) * d, (h * t + to) * d), h * (to - from) * d);
-      return out;
-    };
-    const out = await session.run({
-      q: new ort.Tensor('float32', qa, [1, hq, s, d]),
-      k: new ort.Tensor('float32', rows(ka, past, t), [1, hk, s, d]),
-      v: new ort.Tensor('float32', rows(va, past, t), [1, hk, s, d]),
-      pk: new ort.Tensor('float32', rows(ka, 0, past), [1, hk, past, d]),
-      pv: new ort.Tensor('float32', rows(va, 0, past), [1, hk, past, d]),
-    });
+    const out = await session.run(attentionCaseFeeds(c, qa, ka, va));
     const got = out.y.data as Float32Array;
-    const want = attentionReference({ queryHeads: hq, kvHeads: hk, headDim: d, rows: s, past, causal }, qa, ka, va);
+    const want = attentionReference(c, qa, ka, va);
     let maxAbs = 0;
     for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
     results[name] = { executionProvider, maxAbs, placement: placementOfGraph(file) };
