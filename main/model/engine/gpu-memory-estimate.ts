@@ -30,6 +30,7 @@ import { float16ComputeFor } from '../runtime/float16-compute-form';
 import { queryChunkRows } from '../runtime/attention-budget';
 import {
   chatMemory,
+  dinoPatches,
   modelFootprint,
   modelInputSize,
   reconstructionMemory,
@@ -157,7 +158,7 @@ export function gpuReconstructionMemory(
 ): GpuMemoryBreakdown {
   const { text, dino, decoders } = model.config;
   const N = frameCount;
-  const P = Math.floor(height / 14) * Math.floor(width / 14);
+  const P = dinoPatches(model.config, width, height);
   // The decoders run in batches of frames (runtime/recon-pipeline.ts): one batch's
   // share of the CPU term, plus the LLM output every batch reads from.
   const decoderFramesPerRun = Math.max(
@@ -235,7 +236,7 @@ export function gpuChatMemory(
 ): GpuMemoryBreakdown {
   const { text, dino, vit } = model.config;
   const N = frameCount;
-  const P = Math.floor(height / 14) * Math.floor(width / 14);
+  const P = dinoPatches(model.config, width, height);
   const dinoBytes = cpu.dinoBytes + N * dino.numHeads * P * P * F32;
   const activationBytes = ACTIVATION_OVERHEAD * (dinoBytes + cpu.visionBytes + cpu.llmBytes);
   const { visionPatches, llmQueryRows, llmKeys } = cpu.sizes;

@@ -99,6 +99,12 @@ function dinoActivationBytes(config: G2vlmConfig, N: number, P: number, pixels: 
   );
 }
 
+/** DINO's patches per frame at model input size `width`×`height`. */
+export function dinoPatches(config: G2vlmConfig, width: number, height: number): number {
+  const patch = config.dino.patchSize;
+  return Math.floor(height / patch) * Math.floor(width / patch);
+}
+
 /** Peak bytes of a reconstruction of `frameCount` frames at model input size `width`×`height`. */
 export function reconstructionMemory(
   model: ModelFootprint,
@@ -108,9 +114,7 @@ export function reconstructionMemory(
 ): MemoryBreakdown {
   const { text, decoders } = model.config;
   const N = frameCount;
-  const h = Math.floor(height / 14);
-  const w = Math.floor(width / 14);
-  const P = h * w;
+  const P = dinoPatches(model.config, width, height);
   const pixels = N * width * height;
 
   const dinoBytes = dinoActivationBytes(model.config, N, P, pixels);
@@ -199,7 +203,7 @@ export function chatMemory(
 ): ChatMemoryBreakdown {
   const { text, vit } = model.config;
   const N = frameCount;
-  const P = Math.floor(dinoHeight / 14) * Math.floor(dinoWidth / 14);
+  const P = dinoPatches(model.config, dinoWidth, dinoHeight);
   const dinoBytes = dinoActivationBytes(model.config, N, P, N * dinoWidth * dinoHeight);
 
   const side = visionSide(imageSide, model.config);
