@@ -198,9 +198,12 @@ describe('the fp16-compute form of fp16 graphs', () => {
     );
     await rejected.session.release();
     fs.writeFileSync(form, made);
-    // A stale form of ours (the folder was converted again) is written anew.
+    // A stale form of ours (the folder was converted again) is written anew. Its time is set an
+    // hour back so that the rewrite is later even where the file system's clock is coarse.
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(form, anHourAgo, anHourAgo);
     const written = fs.statSync(form).mtimeMs;
-    fs.utimesSync(graph, new Date(), new Date(Date.now() + 10_000));
+    fs.utimesSync(graph, new Date(), new Date(Date.now() - 1_800_000));
     expect(float16ComputeForm(graph).path).toBe(form);
     expect(fs.statSync(form).mtimeMs).toBeGreaterThan(written);
     const good = await withSetting('cpu', () => createSessionOn(graph, 'cpu'));
