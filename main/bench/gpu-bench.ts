@@ -641,11 +641,18 @@ export async function runGpuBench(): Promise<BenchSection> {
       `Each provider's run is a fresh process; the GPU's output is compared with the CPU's output of the same converted model. ` +
       `Whole section ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   );
-  // A quick run is named apart, so that it never replaces real GPU figures in BENCHMARKS.md.
-  const name = device.software
-    ? `${SECTION} (software adapter, quick mode)`
-    : settings.quick
-      ? `${SECTION} (quick mode)`
-      : SECTION;
-  return { name, figures: run.figures, notes: run.notes };
+  return { name: gpuSectionName(device.software, settings), figures: run.figures, notes: run.notes };
+}
+
+/**
+ * The section's name in BENCHMARKS.md. A quick run, or one of some parts only
+ * (the device kit's second call runs the golden part alone), is named apart, so
+ * that it never replaces the whole section's real GPU figures.
+ */
+export function gpuSectionName(software: boolean, settings: Pick<Settings, 'quick' | 'parts'>): string {
+  const labels = [
+    ...(software ? ['software adapter, quick mode'] : settings.quick ? ['quick mode'] : []),
+    ...(settings.parts.size < PARTS.length ? [`${[...settings.parts].join(', ')} only`] : []),
+  ];
+  return labels.length > 0 ? `${SECTION} (${labels.join('; ')})` : SECTION;
 }

@@ -5,7 +5,7 @@
 // software adapter (SwiftShader) is refused unless quick mode is asked for.
 // The quick mode itself runs for minutes on SwiftShader and is not run here.
 import { afterEach, describe, expect, it } from 'vitest';
-import { runGpuBench } from '../../../main/bench/gpu-bench';
+import { gpuSectionName, runGpuBench } from '../../../main/bench/gpu-bench';
 import { haveSwiftShader, swiftShaderEnv } from '../../support/swiftshader';
 
 const KEYS = [
@@ -42,4 +42,17 @@ describe('the GPU benchmark section', () => {
       /no GPU adapter: WebGPU's only adapter is a software renderer .*G2_BENCH_GPU_ADAPTER=any/,
     );
   }, 120_000);
+
+  it('names a quick run or a run of some parts apart, so that neither replaces the whole section', () => {
+    const all = new Set(['attention', 'golden', 'recon', 'chat'] as const);
+    expect(gpuSectionName(false, { quick: false, parts: all })).toBe('gpu');
+    expect(gpuSectionName(false, { quick: true, parts: all })).toBe('gpu (quick mode)');
+    expect(gpuSectionName(true, { quick: true, parts: all })).toBe('gpu (software adapter, quick mode)');
+    expect(gpuSectionName(false, { quick: false, parts: new Set(['golden'] as const) })).toBe(
+      'gpu (golden only)',
+    );
+    expect(gpuSectionName(true, { quick: true, parts: new Set(['attention', 'golden'] as const) })).toBe(
+      'gpu (software adapter, quick mode; attention, golden only)',
+    );
+  });
 });
