@@ -36,6 +36,7 @@ import { graphIdOfFile } from '../../../../main/model/runtime/node-placement';
 import { readModelManifest, type ModelManifest } from '../../../../main/model/runtime/model-manifest';
 import { ort } from '../../../../main/model/runtime/ort';
 import { createSessionOn, floatTensor } from '../../../../main/model/runtime/session';
+import { GOLDEN_RUN_GRAPHS } from '../../../support/golden-run-graphs';
 import { SHARED_DIR } from '../../../support/shared-dir';
 
 const GOLDEN = `${SHARED_DIR}/golden/g2vlm-tiny-a`;
@@ -141,16 +142,7 @@ describe('the fp16-compute form of fp16 graphs', () => {
     const forms = fs
       .readdirSync(join(verifyDir, 'model-fp16'))
       .filter((f) => f.endsWith(FLOAT16_FORM_SUFFIX));
-    for (const graph of [
-      'dino',
-      'llm_one',
-      'point_decoder',
-      'camera_decoder',
-      'global_decoder',
-      'vision_tower',
-      'embed_tokens',
-    ])
-      expect(forms, graph).toContain(`${graph}${FLOAT16_FORM_SUFFIX}`);
+    for (const graph of GOLDEN_RUN_GRAPHS) expect(forms, graph).toContain(`${graph}${FLOAT16_FORM_SUFFIX}`);
     expect(forms.some((f) => f.startsWith('chat_decode'))).toBe(true);
     // Values really were fp16 between ops: the points moved by fp16 rounding (the fp16 graphs as
     // converted compute in float32 and stay within ~1e-4 of the official outputs), yet within tolerance.

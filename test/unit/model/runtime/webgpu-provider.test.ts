@@ -26,6 +26,7 @@ import {
   type NodePlacement,
 } from '../../../../main/model/runtime/node-placement';
 import { SHARED_DIR } from '../../../support/shared-dir';
+import { GOLDEN_RUN_GRAPHS } from '../../../support/golden-run-graphs';
 import { REPO_ROOT } from '../../../support/paths';
 import { haveSwiftShader, SWIFTSHADER_ICD, swiftShaderEnv } from '../../../support/swiftshader';
 
@@ -386,16 +387,7 @@ import { decodeRgb } from ${JSON.stringify(join(ROOT, 'main/model/preprocess/din
     // computes attention ~600x slower than the CPU kernel), so their Attention is on the CPU; the
     // WebGPU forms' numerics on SwiftShader are the MatMul/Softmax case above, and their graphs
     // are checked on the CPU (webgpu-graph-variants, shared-weight-sessions).
-    const graphs = [
-      'dino',
-      'llm_one',
-      'point_decoder',
-      'camera_decoder',
-      'global_decoder',
-      'vision_tower',
-      'embed_tokens',
-    ];
-    for (const graph of graphs) expect(report.cpuNodes[graph], graph).toBeGreaterThanOrEqual(0);
+    for (const graph of GOLDEN_RUN_GRAPHS) expect(report.cpuNodes[graph], graph).toBeGreaterThanOrEqual(0);
     expect(report.cpuNodeOps.dino.Attention).toBeGreaterThan(0);
     expect(report.cpuNodeOps.llm_one.Loop).toBe(2);
     expect(report.cpuNodes.embed_tokens).toBe(0);
